@@ -1,0 +1,113 @@
+package gatehouse
+
+import (
+	"context"
+	"net/url"
+	"strings"
+)
+
+// ProfileUpdate carries the fields a user may change; nil leaves a field alone.
+type ProfileUpdate struct {
+	Name      *string
+	AvatarURL **string // a nil inner pointer clears the avatar
+}
+
+// UpdateProfile changes the caller's name or avatar.
+func (s *AuthService) UpdateProfile(ctx context.Context, userID string, up ProfileUpdate) (*User, error) {
+	var fields []FieldError
+	if up.Name != nil {
+		n := strings.TrimSpace(*up.Name)
+		up.Name = &n
+		if fe := ValidateName(n); fe != nil {
+			fields = append(fields, *fe)
+		}
+	}
+	if up.AvatarURL != nil && *up.AvatarURL != nil {
+		if fe := validateAvatarURL(**up.AvatarURL); fe != nil {
+			fields = append(fields, *fe)
+		}
+	}
+	if len(fields) > 0 {
+		return nil, Invalid(fields...)
+	}
+	var u *User
+	err := s.tx(ctx, func(tx StoreTx) error {
+		var err error
+		if u, err = tx.UserByID(ctx, userID); err != nil {
+			return err
+		}
+		if up.Name != nil {
+			u.Name = *up.Name
+		}
+		if up.AvatarURL != nil {
+			u.AvatarURL = *up.AvatarURL
+		}
+		u.UpdatedAt = s.now()
+		return tx.UpdateUser(ctx, u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.cache.invalidateUser(userID)
+	return u, nil
+}
+
+func validateAvatarURL(raw string) *FieldError {
+	fail := &FieldError{Field: "avatar_url", Message: "Avatar URL must be an absolute http(s) URL of at most 2048 characters."}
+	if len(raw) > 2048 {
+		return fail
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return fail
+	}
+	return nil
+}
+
+// ChangePassword replaces the caller's password after checking the current one, and revokes
+// every other session of the user.
+func (s *AuthService) ChangePassword(ctx context.Context, p *Principal, current, next string) error {
+	u, err := s.store.UserByID(ctx, p.User.ID)
+	if err != nil {
+		return notFoundAsUnauthenticated(err)
+	}
+	if !u.HasPassword() {
+		return Invalid(FieldError{Field: "current_password", Message: "This account has no password yet; use forgot-password to set one."})
+	}
+	ok, _, err := s.hasher.Verify(ctx, current, u.PasswordHash)
+	if err != nil || !ok {
+		if err != nil && ErrorKindOf(err) == KindUnavailable {
+			return err
+		}
+		return Invalid(FieldError{Field: "current_password", Message: "The current password is incorrect."})
+	}
+	if msg := s.policy.Check(next); msg != "" {
+		return Invalid(FieldError{Field: "new_password", Message: msg})
+	}
+	hash, err := s.hasher.Hash(ctx, next)
+	if err != nil {
+		return err
+	}
+	var revoked []string
+	err = s.tx(ctx, func(tx StoreTx) error {
+		u, err := tx.UserByID(ctx, p.User.ID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		u.PasswordHash = hash
+		u.UpdatedAt = now
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		revoked, err = tx.RevokeUserSessions(ctx, u.ID, p.SessionID, now)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.cache.invalidateSessions(revoked...)
+	s.cache.invalidateUser(p.User.ID)
+	s.log.InfoContext(ctx, "password changed", "user_id", p.User.ID, "sessions_revoked", len(revoked))
+	return nil
+}

@@ -1,0 +1,90 @@
+package gatehouse
+
+import (
+	"context"
+	"strings"
+)
+
+// UserPage is one page of a user listing.
+type UserPage struct {
+	Users      []*User
+	NextCursor string // empty on the last page
+}
+
+// MaxPageSize bounds listings.
+const MaxPageSize = 200
+
+// ListUsers returns users in creation order, starting after cursor.
+func (s *AuthService) ListUsers(ctx context.Context, cursor string, limit int) (*UserPage, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	if limit > MaxPageSize {
+		limit = MaxPageSize
+	}
+	if len(cursor) > 64 || strings.ContainsAny(cursor, "'\"\\") {
+		return nil, Invalid(FieldError{Field: "cursor", Message: "The cursor is invalid."})
+	}
+	users, err := s.store.ListUsers(ctx, cursor, limit+1)
+	if err != nil {
+		return nil, err
+	}
+	page := &UserPage{Users: users}
+	if len(users) > limit {
+		page.Users = users[:limit]
+		page.NextCursor = users[limit-1].ID
+	}
+	return page, nil
+}
+
+// AdminUserUpdate carries what an admin may change on an account; nil leaves a field alone.
+type AdminUserUpdate struct {
+	Role     *string
+	IsActive *bool
+}
+
+// UpdateUser changes a user's role or active flag. Disabling revokes every session at once.
+func (s *AuthService) UpdateUser(ctx context.Context, userID string, up AdminUserUpdate) (*User, error) {
+	if up.Role != nil && !ValidRole(*up.Role) {
+		return nil, Invalid(FieldError{Field: "role", Message: "Role must be user or admin."})
+	}
+	var u *User
+	var revoked []string
+	err := s.tx(ctx, func(tx StoreTx) error {
+		var err error
+		if u, err = tx.UserByID(ctx, userID); err != nil {
+			return err
+		}
+		now := s.now()
+		if up.Role != nil {
+			u.Role = *up.Role
+		}
+		if up.IsActive != nil {
+			u.IsActive = *up.IsActive
+		}
+		u.UpdatedAt = now
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		if up.IsActive != nil && !*up.IsActive {
+			revoked, err = tx.RevokeUserSessions(ctx, u.ID, "", now)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.cache.invalidateSessions(revoked...)
+	s.cache.invalidateUser(userID)
+	return u, nil
+}
+
+// UserByEmail finds an account by address.
+func (s *AuthService) UserByEmail(ctx context.Context, email string) (*User, error) {
+	return s.store.UserByEmail(ctx, NormalizeEmail(email))
+}
+
+// User returns an account by id.
+func (s *AuthService) User(ctx context.Context, id string) (*User, error) {
+	return s.store.UserByID(ctx, id)
+}

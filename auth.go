@@ -1,0 +1,153 @@
+package gatehouse
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+	"unicode/utf8"
+)
+
+// AuthConfig holds the rules' tunable numbers.
+type AuthConfig struct {
+	AccessTokenTTL           time.Duration
+	RefreshTokenTTL          time.Duration // idle lifetime of a refresh token
+	SessionLifetime          time.Duration // absolute lifetime of a session
+	RefreshReuseInterval     time.Duration // 0 disables the retry window
+	RequireEmailVerification bool
+	// PrincipalCacheTTL bounds how long a revocation made elsewhere can go unnoticed.
+	PrincipalCacheTTL time.Duration
+}
+
+// DefaultAuthConfig is the contract's defaults.
+var DefaultAuthConfig = AuthConfig{
+	AccessTokenTTL:       15 * time.Minute,
+	RefreshTokenTTL:      168 * time.Hour,
+	SessionLifetime:      30 * 24 * time.Hour,
+	RefreshReuseInterval: 10 * time.Second,
+	PrincipalCacheTTL:    time.Second,
+}
+
+// AuthService holds the rules of accounts and sessions. It knows nothing of HTTP or SQL.
+type AuthService struct {
+	store  Store
+	hasher PasswordHasher
+	policy PasswordPolicy
+	tokens AccessTokens
+	cfg    AuthConfig
+	cache  *principalCache
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// NewAuthService wires the rules to their dependencies. now may be nil (time.Now).
+func NewAuthService(store Store, hasher PasswordHasher, policy PasswordPolicy, tokens AccessTokens,
+	cfg AuthConfig, log *slog.Logger, now func() time.Time) *AuthService {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.PrincipalCacheTTL <= 0 {
+		cfg.PrincipalCacheTTL = time.Second
+	}
+	return &AuthService{store: store, hasher: hasher, policy: policy, tokens: tokens, cfg: cfg,
+		cache: newPrincipalCache(cfg.PrincipalCacheTTL), log: log, now: now}
+}
+
+// Client describes where a request comes from, for session listings and logs.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
+func (c Client) normalized() Client {
+	const maxUA = 512
+	ua := c.UserAgent
+	if len(ua) > maxUA {
+		ua = ua[:maxUA]
+	}
+	if !utf8.ValidString(ua) {
+		ua = ""
+	}
+	return Client{IP: c.IP, UserAgent: ua}
+}
+
+// TokenSet is what a successful sign-in or refresh returns.
+type TokenSet struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresIn    time.Duration
+	User         *User
+	SessionID    string
+}
+
+// Principal is an authenticated caller.
+type Principal struct {
+	User      *User
+	SessionID string // empty when authenticated by API key
+	Claims    *AccessClaims
+}
+
+// InvalidateCaches forgets every cached session and user; other instances call it on a change signal.
+func (s *AuthService) InvalidateCaches() { s.cache.invalidateAll() }
+
+// tx runs fn in a transaction and turns store outages into ErrStoreUnavailable.
+func (s *AuthService) tx(ctx context.Context, fn func(StoreTx) error) error {
+	return s.store.Tx(ctx, fn)
+}
+
+// issue signs an access token for a session of u.
+func (s *AuthService) issue(ctx context.Context, u *User, sessionID, refresh string) (*TokenSet, error) {
+	now := s.now()
+	access, err := s.tokens.Sign(ctx, AccessClaims{
+		Subject:       u.ID,
+		SessionID:     sessionID,
+		Email:         u.Email,
+		EmailVerified: u.EmailVerified,
+		Role:          u.Role,
+		IssuedAt:      now,
+		ExpiresAt:     now.Add(s.cfg.AccessTokenTTL),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &TokenSet{AccessToken: access, RefreshToken: refresh, ExpiresIn: s.cfg.AccessTokenTTL, User: u, SessionID: sessionID}, nil
+}
+
+// startSession creates a session and its first refresh token inside tx.
+func (s *AuthService) startSession(ctx context.Context, tx StoreTx, u *User, client Client, now time.Time) (*Session, string, error) {
+	client = client.normalized()
+	sess := &Session{
+		ID:         NewID(now),
+		UserID:     u.ID,
+		CreatedAt:  now,
+		LastUsedAt: now,
+		ExpiresAt:  now.Add(s.cfg.SessionLifetime),
+		UserAgent:  client.UserAgent,
+		IP:         client.IP,
+	}
+	if err := tx.CreateSession(ctx, sess); err != nil {
+		return nil, "", err
+	}
+	refresh := RandomToken(refreshTokenBytes)
+	if err := tx.CreateRefreshToken(ctx, &RefreshToken{
+		Hash:      HashToken(refresh),
+		SessionID: sess.ID,
+		CreatedAt: now,
+		ExpiresAt: minTime(now.Add(s.cfg.RefreshTokenTTL), sess.ExpiresAt),
+	}); err != nil {
+		return nil, "", err
+	}
+	return sess, refresh, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -1,0 +1,122 @@
+package gatehouse
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// principalCache keeps recently checked sessions and users in memory, so that authenticating an
+// access token costs no database round trip. Entries live at most ttl, which bounds how long a
+// revocation made by another process (a CLI command, another instance) can go unnoticed; revocations
+// made through this process invalidate their entries at once.
+type principalCache struct {
+	ttl      time.Duration
+	mu       sync.RWMutex
+	sessions map[string]cachedSession
+	users    map[string]cachedUser
+	// generation is bumped by every invalidation; a load that started before an invalidation does
+	// not store its (possibly stale) result.
+	generation atomic.Uint64
+	maxEntries int
+}
+
+type cachedSession struct {
+	session  Session
+	storedAt time.Time
+}
+
+type cachedUser struct {
+	user     User
+	storedAt time.Time
+}
+
+func newPrincipalCache(ttl time.Duration) *principalCache {
+	return &principalCache{
+		ttl:        ttl,
+		sessions:   make(map[string]cachedSession),
+		users:      make(map[string]cachedUser),
+		maxEntries: 100_000,
+	}
+}
+
+func (c *principalCache) session(id string, now time.Time) (Session, bool) {
+	c.mu.RLock()
+	e, ok := c.sessions[id]
+	c.mu.RUnlock()
+	if !ok || now.Sub(e.storedAt) >= c.ttl {
+		return Session{}, false
+	}
+	return e.session, true
+}
+
+func (c *principalCache) user(id string, now time.Time) (User, bool) {
+	c.mu.RLock()
+	e, ok := c.users[id]
+	c.mu.RUnlock()
+	if !ok || now.Sub(e.storedAt) >= c.ttl {
+		return User{}, false
+	}
+	return e.user, true
+}
+
+// store saves a loaded session and user unless an invalidation happened since generation was read.
+func (c *principalCache) store(generation uint64, s *Session, u *User, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.generation.Load() != generation {
+		return
+	}
+	if len(c.sessions) >= c.maxEntries || len(c.users) >= c.maxEntries {
+		c.sweepLocked(now)
+	}
+	c.sessions[s.ID] = cachedSession{session: *s, storedAt: now}
+	c.users[u.ID] = cachedUser{user: *u, storedAt: now}
+}
+
+func (c *principalCache) sweepLocked(now time.Time) {
+	for k, e := range c.sessions {
+		if now.Sub(e.storedAt) >= c.ttl {
+			delete(c.sessions, k)
+		}
+	}
+	for k, e := range c.users {
+		if now.Sub(e.storedAt) >= c.ttl {
+			delete(c.users, k)
+		}
+	}
+	// Still full of live entries: drop everything rather than grow without bound.
+	if len(c.sessions) >= c.maxEntries || len(c.users) >= c.maxEntries {
+		clear(c.sessions)
+		clear(c.users)
+	}
+}
+
+func (c *principalCache) currentGeneration() uint64 { return c.generation.Load() }
+
+// InvalidateSessions forgets the given sessions.
+func (c *principalCache) invalidateSessions(ids ...string) {
+	c.mu.Lock()
+	c.generation.Add(1)
+	for _, id := range ids {
+		delete(c.sessions, id)
+	}
+	c.mu.Unlock()
+}
+
+// InvalidateUser forgets a user, so a role change, a disabled account or a new name shows at once.
+func (c *principalCache) invalidateUser(id string) {
+	c.mu.Lock()
+	c.generation.Add(1)
+	delete(c.users, id)
+	c.mu.Unlock()
+}
+
+// InvalidateAll forgets everything; used when another instance signals a change it cannot name.
+func (c *principalCache) invalidateAll() {
+	c.mu.Lock()
+	c.generation.Add(1)
+	clear(c.sessions)
+	clear(c.users)
+	c.mu.Unlock()
+}

@@ -1,0 +1,102 @@
+package gatehouse
+
+import (
+	"context"
+	"crypto/subtle"
+	"time"
+)
+
+// maxRefreshTokenLength bounds what is hashed; real tokens are 43 characters.
+const maxRefreshTokenLength = 256
+
+// Refresh spends a refresh token and returns a new one in the same session.
+//
+// The session row is locked for the whole exchange, so concurrent refreshes of one token are
+// serialised and can never fork the session. A token presented again within the reuse interval
+// gets the successor it got the first time (clients that retry, parallel tabs); later, the reuse is
+// treated as theft and the whole session is revoked.
+func (s *AuthService) Refresh(ctx context.Context, token string, client Client) (*TokenSet, error) {
+	if token == "" || len(token) > maxRefreshTokenLength {
+		return nil, ErrInvalidRefreshToken
+	}
+	hash := HashToken(token)
+	var (
+		user      *User
+		sessionID string
+		successor string
+		reused    bool
+	)
+	err := s.tx(ctx, func(tx StoreTx) error {
+		rt, err := tx.RefreshTokenByHash(ctx, hash)
+		if isNotFound(err) {
+			return ErrInvalidRefreshToken
+		} else if err != nil {
+			return err
+		}
+		sess, err := tx.LockSession(ctx, rt.SessionID)
+		if isNotFound(err) {
+			return ErrInvalidRefreshToken
+		} else if err != nil {
+			return err
+		}
+		// Read again under the lock: a concurrent refresh may have spent it meanwhile.
+		if rt, err = tx.RefreshTokenByHash(ctx, hash); err != nil {
+			return err
+		}
+		now := s.now()
+		if !sess.Active(now) {
+			return ErrInvalidRefreshToken
+		}
+		if user, err = tx.UserByID(ctx, sess.UserID); err != nil {
+			return err
+		}
+		if !user.IsActive {
+			return ErrInvalidRefreshToken
+		}
+		sessionID = sess.ID
+		if rt.SpentAt != nil {
+			if s.cfg.RefreshReuseInterval > 0 && now.Sub(*rt.SpentAt) <= s.cfg.RefreshReuseInterval {
+				successor = deriveSuccessor(token, rt.SuccessorSalt)
+				next, err := tx.RefreshTokenByHash(ctx, HashToken(successor))
+				if err != nil || subtle.ConstantTimeCompare(next.Hash, HashToken(successor)) != 1 {
+					return ErrInvalidRefreshToken
+				}
+				return nil
+			}
+			reused = true
+			return tx.RevokeSession(ctx, sess.ID, now)
+		}
+		if !now.Before(rt.ExpiresAt) {
+			return ErrInvalidRefreshToken
+		}
+		salt := RandomBytes(32)
+		successor = deriveSuccessor(token, salt)
+		if err := tx.SpendRefreshToken(ctx, hash, now, salt); err != nil {
+			return err
+		}
+		if err := tx.CreateRefreshToken(ctx, &RefreshToken{
+			Hash:      HashToken(successor),
+			SessionID: sess.ID,
+			CreatedAt: now,
+			ExpiresAt: minTime(now.Add(s.cfg.RefreshTokenTTL), sess.ExpiresAt),
+		}); err != nil {
+			return err
+		}
+		client = client.normalized()
+		return tx.TouchSession(ctx, sess.ID, now, client.IP, client.UserAgent)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if reused {
+		s.cache.invalidateSessions(sessionID)
+		s.log.WarnContext(ctx, "refresh token reuse detected; session revoked", "session_id", sessionID, "user_id", user.ID)
+		return nil, ErrInvalidRefreshToken
+	}
+	return s.issue(ctx, user, sessionID, successor)
+}
+
+// sessionUsable is the check every access token passes on every request.
+func sessionUsable(sess *Session, u *User, now time.Time) bool {
+	return sess.Active(now) && u.IsActive && sess.UserID == u.ID
+}

@@ -1,0 +1,91 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+const sessionColumns = `id, user_id, created_at, last_used_at, expires_at, user_agent, ip, revoked_at`
+
+func scanSession(row rowScanner) (*gatehouse.Session, error) {
+	var s gatehouse.Session
+	var created, used, expires int64
+	var revoked sql.NullInt64
+	if err := row.Scan(&s.ID, &s.UserID, &created, &used, &expires, &s.UserAgent, &s.IP, &revoked); err != nil {
+		return nil, err
+	}
+	s.CreatedAt, s.LastUsedAt, s.ExpiresAt = fromMicros(created), fromMicros(used), fromMicros(expires)
+	s.RevokedAt = fromNullMicros(revoked)
+	return &s, nil
+}
+
+func (r reader) SessionByID(ctx context.Context, id string) (*gatehouse.Session, error) {
+	s, err := scanSession(r.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
+	return s, r.s.mapErr(err)
+}
+
+func (r reader) ListActiveSessions(ctx context.Context, userID string, now time.Time) ([]*gatehouse.Session, error) {
+	rows, err := r.query(ctx, `SELECT `+sessionColumns+` FROM sessions
+		WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC, id DESC`, userID, micros(now))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*gatehouse.Session
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			return nil, r.s.mapErr(err)
+		}
+		out = append(out, s)
+	}
+	return out, r.s.mapErr(rows.Err())
+}
+
+func (t *tx) CreateSession(ctx context.Context, s *gatehouse.Session) error {
+	_, err := t.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.UserID, micros(s.CreatedAt), micros(s.LastUsedAt), micros(s.ExpiresAt), s.UserAgent, s.IP, nullMicros(s.RevokedAt))
+	return err
+}
+
+func (t *tx) LockSession(ctx context.Context, id string) (*gatehouse.Session, error) {
+	s, err := scanSession(t.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`+t.s.dialect.ForUpdate, id))
+	return s, t.s.mapErr(err)
+}
+
+func (t *tx) TouchSession(ctx context.Context, id string, at time.Time, ip, userAgent string) error {
+	return t.execOne(ctx, `UPDATE sessions SET last_used_at = ?, ip = ?, user_agent = ? WHERE id = ?`, micros(at), ip, userAgent, id)
+}
+
+func (t *tx) RevokeSession(ctx context.Context, id string, at time.Time) error {
+	_, err := t.exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, micros(at), id)
+	return err
+}
+
+func (t *tx) RevokeUserSessions(ctx context.Context, userID, exceptID string, at time.Time) ([]string, error) {
+	rows, err := t.query(ctx, `SELECT id FROM sessions WHERE user_id = ? AND id <> ? AND revoked_at IS NULL`+t.s.dialect.ForUpdate, userID, exceptID)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, t.s.mapErr(err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, t.s.mapErr(err)
+	}
+	if _, err := t.exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id <> ? AND revoked_at IS NULL`,
+		micros(at), userID, exceptID); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}

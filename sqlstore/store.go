@@ -1,0 +1,182 @@
+// Package sqlstore implements gatehouse.Store over database/sql. The SQL dialects differ in little
+// but placeholders, locking and error codes, so one implementation serves SQLite and PostgreSQL;
+// packages sqlite and postgres supply the connection, the schema and a Dialect.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// Dialect is what differs between databases.
+type Dialect struct {
+	Name string
+	// Placeholder rewrites the ?-placeholders of a query into the database's own ($1, ?1, ...).
+	Placeholder func(n int) string
+	// ForUpdate is appended to a SELECT that must lock its row until the transaction ends.
+	ForUpdate string
+	// IsUniqueViolation reports a unique-constraint failure.
+	IsUniqueViolation func(error) bool
+	// IsUnavailable reports an error that means the database cannot be reached or is overloaded.
+	IsUnavailable func(error) bool
+}
+
+// Store is a gatehouse.Store.
+type Store struct {
+	reader          // reads outside transactions go to the read pool
+	read    *sql.DB // reads outside transactions
+	write   *sql.DB // transactions; SQLite gives it a single connection so writers queue in Go
+	dialect Dialect
+	queries sync.Map // query text -> rebound text
+}
+
+var _ gatehouse.Store = (*Store)(nil)
+
+// New wraps open databases. read and write may be the same.
+func New(read, write *sql.DB, d Dialect) *Store {
+	s := &Store{read: read, write: write, dialect: d}
+	s.reader = reader{s: s, q: read}
+	return s
+}
+
+// DB returns the database that transactions use, for the edge packages' own needs.
+func (s *Store) DB() *sql.DB { return s.write }
+
+// Dialect returns the store's dialect.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+func (s *Store) Close() error {
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	return err
+}
+
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.write.PingContext(ctx); err != nil {
+		return s.mapErr(err)
+	}
+	var one int
+	if err := s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return s.mapErr(err)
+	}
+	return nil
+}
+
+// Tx runs fn in one transaction and commits when fn returns nil.
+func (s *Store) Tx(ctx context.Context, fn func(gatehouse.StoreTx) error) (err error) {
+	sqlTx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return s.mapErr(err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = sqlTx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(&tx{reader: reader{s: s, q: sqlTx}, t: sqlTx}); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return s.mapErr(err)
+	}
+	return nil
+}
+
+// rebind turns ? placeholders into the dialect's. Queries are constants, so results are cached.
+func (s *Store) rebind(q string) string {
+	if v, ok := s.queries.Load(q); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString(s.dialect.Placeholder(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	out := b.String()
+	s.queries.Store(q, out)
+	return out
+}
+
+// mapErr turns driver errors into domain errors; anything unknown stays internal.
+func (s *Store) mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return gatehouse.ErrNotFound
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return &gatehouse.Error{Kind: gatehouse.KindUnavailable, Code: "database_unavailable",
+			Message: "The database did not answer in time; retry shortly.", RetryAfter: gatehouse.ErrStoreUnavailable.RetryAfter, Err: err}
+	case s.dialect.IsUnavailable != nil && s.dialect.IsUnavailable(err):
+		return &gatehouse.Error{Kind: gatehouse.KindUnavailable, Code: "database_unavailable",
+			Message: gatehouse.ErrStoreUnavailable.Message, RetryAfter: gatehouse.ErrStoreUnavailable.RetryAfter, Err: err}
+	}
+	var ge *gatehouse.Error
+	if errors.As(err, &ge) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", s.dialect.Name, err)
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// reader implements gatehouse.StoreReader on a database or a transaction.
+type reader struct {
+	s *Store
+	q querier
+}
+
+func (r reader) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return r.q.QueryRowContext(ctx, r.s.rebind(q), args...)
+}
+
+func (r reader) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	rows, err := r.q.QueryContext(ctx, r.s.rebind(q), args...)
+	return rows, r.s.mapErr(err)
+}
+
+// tx implements gatehouse.StoreTx.
+type tx struct {
+	reader
+	t *sql.Tx
+}
+
+func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	res, err := t.t.ExecContext(ctx, t.s.rebind(q), args...)
+	return res, t.s.mapErr(err)
+}
+
+// execOne runs a statement that must change exactly one row; zero rows is ErrNotFound.
+func (t *tx) execOne(ctx context.Context, q string, args ...any) error {
+	res, err := t.exec(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return t.s.mapErr(err)
+	}
+	if n == 0 {
+		return gatehouse.ErrNotFound
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+package gatehouse
+
+import (
+	"context"
+	"time"
+)
+
+// Store is where Gatehouse keeps its state. Each implementation (sqlite, postgres) passes the
+// conformance suite in storetest.
+type Store interface {
+	StoreReader
+	// Tx runs fn in one transaction: all of its writes happen or none do. A row that fn locks
+	// (LockSession) stays locked against other transactions until fn returns.
+	Tx(ctx context.Context, fn func(tx StoreTx) error) error
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// StoreTx is a transaction in progress.
+type StoreTx interface {
+	StoreReader
+	StoreWriter
+}
+
+// StoreReader reads. Lookups of a missing row return ErrNotFound.
+type StoreReader interface {
+	UserByID(ctx context.Context, id string) (*User, error)
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	// ListUsers returns up to limit users ordered by ID, starting after the ID afterID ("" for the start).
+	ListUsers(ctx context.Context, afterID string, limit int) ([]*User, error)
+	SessionByID(ctx context.Context, id string) (*Session, error)
+	// ListActiveSessions returns the user's sessions that are neither revoked nor expired at now, newest first.
+	ListActiveSessions(ctx context.Context, userID string, now time.Time) ([]*Session, error)
+	RefreshTokenByHash(ctx context.Context, hash []byte) (*RefreshToken, error)
+	SigningKeys(ctx context.Context) ([]SigningKey, error)
+}
+
+// StoreWriter writes; only a transaction can.
+type StoreWriter interface {
+	// CreateUser inserts u; ErrEmailTaken when its email is already registered.
+	CreateUser(ctx context.Context, u *User) error
+	// UpdateUser overwrites the mutable fields of u (name, password hash, verified, role, active, avatar).
+	UpdateUser(ctx context.Context, u *User) error
+	CreateSession(ctx context.Context, s *Session) error
+	// LockSession reads a session and locks it until the transaction ends.
+	LockSession(ctx context.Context, id string) (*Session, error)
+	TouchSession(ctx context.Context, id string, at time.Time, ip, userAgent string) error
+	RevokeSession(ctx context.Context, id string, at time.Time) error
+	// RevokeUserSessions revokes every active session of the user except exceptID and returns the revoked IDs.
+	RevokeUserSessions(ctx context.Context, userID, exceptID string, at time.Time) ([]string, error)
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	// SpendRefreshToken marks a token spent at the given time, recording how its successor was derived.
+	SpendRefreshToken(ctx context.Context, hash []byte, at time.Time, successorSalt []byte) error
+	CreateSigningKey(ctx context.Context, k SigningKey) error
+}
+
+// PasswordHasher hashes and verifies passwords on a bounded pool; ErrBusy when the pool is saturated.
+type PasswordHasher interface {
+	Hash(ctx context.Context, password string) (string, error)
+	// Verify compares in constant time. needsRehash reports parameters weaker than the current ones.
+	Verify(ctx context.Context, password, encoded string) (ok, needsRehash bool, err error)
+	// VerifyDummy costs what Verify costs, for requests that have no hash to compare against.
+	VerifyDummy(ctx context.Context, password string) error
+}
+
+// PasswordPolicy returns a human-readable reason a new password is refused, or "".
+type PasswordPolicy interface {
+	Check(password string) string
+}
+
+// AccessTokens signs and verifies access tokens.
+type AccessTokens interface {
+	Sign(ctx context.Context, c AccessClaims) (string, error)
+	// Verify checks signature, algorithm, type, issuer, audience and expiry. Any failure is ErrUnauthenticated.
+	Verify(ctx context.Context, token string) (*AccessClaims, error)
+}

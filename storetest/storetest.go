@@ -1,0 +1,291 @@
+// Package storetest is the conformance suite every gatehouse.Store must pass.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// Opener returns a fresh, empty, migrated store for one test.
+type Opener func(t *testing.T) gatehouse.Store
+
+// Run runs the whole suite against stores from open.
+func Run(t *testing.T, open Opener) {
+	tests := map[string]func(*testing.T, gatehouse.Store){
+		"UserRoundTrip":            testUserRoundTrip,
+		"DuplicateEmail":           testDuplicateEmail,
+		"MissingRows":              testMissingRows,
+		"ListUsersPages":           testListUsersPages,
+		"SessionsAndRevocation":    testSessions,
+		"RefreshTokenSpendsOnce":   testRefreshTokenSpendsOnce,
+		"SigningKeys":              testSigningKeys,
+		"FailedTxWritesNothing":    testFailedTxWritesNothing,
+		"LockSessionSerialises":    testLockSessionSerialises,
+		"ConcurrentDistinctWrites": testConcurrentDistinctWrites,
+	}
+	for name, fn := range tests {
+		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
+	}
+}
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)
+
+func newUser(email string) *gatehouse.User {
+	avatar := "https://example.com/a.png"
+	return &gatehouse.User{ID: gatehouse.NewID(t0), Email: email, Name: "Alice", PasswordHash: "$argon2id$x",
+		Role: gatehouse.RoleUser, IsActive: true, AvatarURL: &avatar, CreatedAt: t0, UpdatedAt: t0}
+}
+
+func mustTx(t *testing.T, s gatehouse.Store, fn func(gatehouse.StoreTx) error) {
+	t.Helper()
+	if err := s.Tx(context.Background(), fn); err != nil {
+		t.Fatalf("tx: %v", err)
+	}
+}
+
+func createUser(t *testing.T, s gatehouse.Store, email string) *gatehouse.User {
+	t.Helper()
+	u := newUser(email)
+	mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.CreateUser(context.Background(), u) })
+	return u
+}
+
+func createSession(t *testing.T, s gatehouse.Store, u *gatehouse.User, at time.Time) *gatehouse.Session {
+	t.Helper()
+	sess := &gatehouse.Session{ID: gatehouse.NewID(at), UserID: u.ID, CreatedAt: at, LastUsedAt: at,
+		ExpiresAt: at.Add(time.Hour), UserAgent: "test", IP: "127.0.0.1"}
+	mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.CreateSession(context.Background(), sess) })
+	return sess
+}
+
+func testUserRoundTrip(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	u := createUser(t, s, "alice@example.com")
+	got, err := s.UserByEmail(ctx, "alice@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != u.ID || got.Name != "Alice" || !got.IsActive || got.EmailVerified || got.Role != "user" ||
+		got.AvatarURL == nil || *got.AvatarURL != *u.AvatarURL || !got.CreatedAt.Equal(t0) {
+		t.Fatalf("round trip: got %+v want %+v", got, u)
+	}
+	got.Name, got.EmailVerified, got.Role, got.IsActive, got.AvatarURL = "Bob", true, "admin", false, nil
+	mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.UpdateUser(ctx, got) })
+	again, err := s.UserByID(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Name != "Bob" || !again.EmailVerified || again.Role != "admin" || again.IsActive || again.AvatarURL != nil {
+		t.Fatalf("update lost: %+v", again)
+	}
+}
+
+func testDuplicateEmail(t *testing.T, s gatehouse.Store) {
+	createUser(t, s, "dup@example.com")
+	err := s.Tx(context.Background(), func(tx gatehouse.StoreTx) error {
+		return tx.CreateUser(context.Background(), newUser("dup@example.com"))
+	})
+	if !errors.Is(err, gatehouse.ErrEmailTaken) {
+		t.Fatalf("duplicate email: got %v, want ErrEmailTaken", err)
+	}
+}
+
+func testMissingRows(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	if _, err := s.UserByID(ctx, "nope"); !errors.Is(err, gatehouse.ErrNotFound) {
+		t.Errorf("UserByID: %v", err)
+	}
+	if _, err := s.UserByEmail(ctx, "nope@example.com"); !errors.Is(err, gatehouse.ErrNotFound) {
+		t.Errorf("UserByEmail: %v", err)
+	}
+	if _, err := s.SessionByID(ctx, "nope"); !errors.Is(err, gatehouse.ErrNotFound) {
+		t.Errorf("SessionByID: %v", err)
+	}
+	if _, err := s.RefreshTokenByHash(ctx, []byte("nope")); !errors.Is(err, gatehouse.ErrNotFound) {
+		t.Errorf("RefreshTokenByHash: %v", err)
+	}
+	err := s.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.UpdateUser(ctx, newUser("ghost@example.com")) })
+	if !errors.Is(err, gatehouse.ErrNotFound) {
+		t.Errorf("UpdateUser of a missing user: %v", err)
+	}
+}
+
+func testListUsersPages(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	var ids []string
+	for i := range 5 {
+		u := newUser(fmt.Sprintf("u%d@example.com", i))
+		u.ID = gatehouse.NewID(t0.Add(time.Duration(i) * time.Millisecond))
+		mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.CreateUser(ctx, u) })
+		ids = append(ids, u.ID)
+	}
+	page1, err := s.ListUsers(ctx, "", 3)
+	if err != nil || len(page1) != 3 {
+		t.Fatalf("page 1: %d users, %v", len(page1), err)
+	}
+	page2, err := s.ListUsers(ctx, page1[2].ID, 3)
+	if err != nil || len(page2) != 2 {
+		t.Fatalf("page 2: %d users, %v", len(page2), err)
+	}
+	for i, u := range append(page1, page2...) {
+		if u.ID != ids[i] {
+			t.Fatalf("order: position %d is %s, want %s", i, u.ID, ids[i])
+		}
+	}
+}
+
+func testSessions(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	u := createUser(t, s, "sess@example.com")
+	a := createSession(t, s, u, t0)
+	b := createSession(t, s, u, t0.Add(time.Second))
+	c := createSession(t, s, u, t0.Add(2*time.Second))
+	list, err := s.ListActiveSessions(ctx, u.ID, t0.Add(3*time.Second))
+	if err != nil || len(list) != 3 || list[0].ID != c.ID {
+		t.Fatalf("active sessions: %v, %v", list, err)
+	}
+	mustTx(t, s, func(tx gatehouse.StoreTx) error {
+		return tx.TouchSession(ctx, a.ID, t0.Add(time.Minute), "10.0.0.1", "curl")
+	})
+	got, err := s.SessionByID(ctx, a.ID)
+	if err != nil || !got.LastUsedAt.Equal(t0.Add(time.Minute)) || got.IP != "10.0.0.1" || got.UserAgent != "curl" {
+		t.Fatalf("touch: %+v %v", got, err)
+	}
+	var revoked []string
+	mustTx(t, s, func(tx gatehouse.StoreTx) error {
+		var err error
+		revoked, err = tx.RevokeUserSessions(ctx, u.ID, b.ID, t0.Add(time.Hour/2))
+		return err
+	})
+	if len(revoked) != 2 {
+		t.Fatalf("revoked %v, want a and c", revoked)
+	}
+	list, _ = s.ListActiveSessions(ctx, u.ID, t0.Add(3*time.Second))
+	if len(list) != 1 || list[0].ID != b.ID {
+		t.Fatalf("after revoking others: %v", list)
+	}
+	mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.RevokeSession(ctx, b.ID, t0.Add(time.Hour/2)) })
+	got, _ = s.SessionByID(ctx, b.ID)
+	if got.RevokedAt == nil || got.Active(t0) {
+		t.Fatalf("revoked session still active: %+v", got)
+	}
+	// Expired sessions are not listed.
+	if list, _ := s.ListActiveSessions(ctx, u.ID, t0.Add(2*time.Hour)); len(list) != 0 {
+		t.Fatalf("expired sessions listed: %v", list)
+	}
+}
+
+func testRefreshTokenSpendsOnce(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	u := createUser(t, s, "rt@example.com")
+	sess := createSession(t, s, u, t0)
+	hash := gatehouse.HashToken("token-1")
+	mustTx(t, s, func(tx gatehouse.StoreTx) error {
+		return tx.CreateRefreshToken(ctx, &gatehouse.RefreshToken{Hash: hash, SessionID: sess.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+	})
+	salt := []byte("salt-salt-salt-salt")
+	mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.SpendRefreshToken(ctx, hash, t0.Add(time.Second), salt) })
+	err := s.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.SpendRefreshToken(ctx, hash, t0.Add(2*time.Second), []byte("x")) })
+	if !errors.Is(err, gatehouse.ErrNotFound) {
+		t.Fatalf("second spend: %v, want ErrNotFound", err)
+	}
+	rt, err := s.RefreshTokenByHash(ctx, hash)
+	if err != nil || rt.SpentAt == nil || !rt.SpentAt.Equal(t0.Add(time.Second)) || !bytes.Equal(rt.SuccessorSalt, salt) || rt.SessionID != sess.ID {
+		t.Fatalf("spent token: %+v %v", rt, err)
+	}
+}
+
+func testSigningKeys(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	k1 := gatehouse.SigningKey{ID: "k1", Algorithm: "ES256", Private: []byte{1, 2, 3}, CreatedAt: t0}
+	k2 := gatehouse.SigningKey{ID: "k2", Algorithm: "ES256", Private: []byte{4, 5}, CreatedAt: t0.Add(time.Hour)}
+	mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.CreateSigningKey(ctx, k2) })
+	mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.CreateSigningKey(ctx, k1) })
+	keys, err := s.SigningKeys(ctx)
+	if err != nil || len(keys) != 2 || keys[0].ID != "k1" || !bytes.Equal(keys[1].Private, k2.Private) || !keys[1].CreatedAt.Equal(k2.CreatedAt) {
+		t.Fatalf("keys: %+v %v", keys, err)
+	}
+}
+
+func testFailedTxWritesNothing(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	boom := errors.New("boom")
+	err := s.Tx(ctx, func(tx gatehouse.StoreTx) error {
+		if err := tx.CreateUser(ctx, newUser("partial@example.com")); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("tx error: %v", err)
+	}
+	if _, err := s.UserByEmail(ctx, "partial@example.com"); !errors.Is(err, gatehouse.ErrNotFound) {
+		t.Fatalf("a failed transaction left a user behind: %v", err)
+	}
+}
+
+// testLockSessionSerialises checks that two transactions that lock one session never both see it
+// unrevoked: the second must observe the first one's write.
+func testLockSessionSerialises(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	u := createUser(t, s, "lock@example.com")
+	sess := createSession(t, s, u, t0)
+	const workers = 8
+	var mu sync.Mutex
+	winners := 0
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.Tx(ctx, func(tx gatehouse.StoreTx) error {
+				got, err := tx.LockSession(ctx, sess.ID)
+				if err != nil {
+					return err
+				}
+				if got.RevokedAt != nil {
+					return nil
+				}
+				mu.Lock()
+				winners++
+				mu.Unlock()
+				return tx.RevokeSession(ctx, sess.ID, t0)
+			})
+			if err != nil {
+				t.Errorf("tx: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if winners != 1 {
+		t.Fatalf("%d transactions saw the session unrevoked under the lock, want 1", winners)
+	}
+}
+
+func testConcurrentDistinctWrites(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			u := newUser(fmt.Sprintf("c%d@example.com", i))
+			u.ID = gatehouse.NewID(time.Now())
+			if err := s.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.CreateUser(ctx, u) }); err != nil {
+				t.Errorf("concurrent create %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	users, err := s.ListUsers(ctx, "", 100)
+	if err != nil || len(users) != 32 {
+		t.Fatalf("want 32 users, got %d (%v)", len(users), err)
+	}
+}
