@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/password"
+	"github.com/gatehouse/gatehouse/sqlite"
+	"github.com/gatehouse/gatehouse/token"
+)
+
+// app is everything the commands share: configuration, the store and the services built on it.
+type app struct {
+	cfg    *config
+	log    *slog.Logger
+	store  gatehouse.Store
+	tokens *token.Issuer
+	hasher *password.Hasher
+	auth   *gatehouse.AuthService
+}
+
+func newLogger(cfg *config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openStore opens the configured database and applies migrations.
+func openStore(ctx context.Context, cfg *config) (gatehouse.Store, error) {
+	if strings.HasPrefix(cfg.DatabaseURL, "postgres://") || strings.HasPrefix(cfg.DatabaseURL, "postgresql://") {
+		return nil, errors.New("GATEHOUSE_DATABASE_URL: PostgreSQL support is not built in yet")
+	}
+	return sqlite.Open(ctx, cfg.sqlitePath())
+}
+
+// openApp opens the store and builds the services. publicURL must be resolved before.
+func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	a := &app{cfg: cfg, log: log, store: store}
+	a.tokens = token.NewIssuer(token.Config{
+		Issuer:    cfg.PublicURL,
+		Audience:  cfg.PublicURL,
+		Algorithm: cfg.SigningAlg,
+		TTL:       cfg.AccessTokenTTL,
+	}, store)
+	if err := a.ensureSigningKey(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	a.hasher = password.NewHasher(password.DefaultParams, cfg.HashWorkers, cfg.HashMaxWait)
+	policy := password.Policy{MinLength: cfg.PasswordMinLength, MaxLength: 256}
+	a.auth = gatehouse.NewAuthService(store, a.hasher, policy, a.tokens, gatehouse.AuthConfig{
+		AccessTokenTTL:           cfg.AccessTokenTTL,
+		RefreshTokenTTL:          cfg.RefreshTokenTTL,
+		SessionLifetime:          cfg.SessionLifetime,
+		RefreshReuseInterval:     cfg.RefreshReuseInterval,
+		RequireEmailVerification: cfg.RequireEmailVerification,
+		PrincipalCacheTTL:        time.Second,
+	}, log, nil)
+	return a, nil
+}
+
+// ensureSigningKey loads the signing keys, creating the first one on a new database.
+func (a *app) ensureSigningKey(ctx context.Context) error {
+	err := a.tokens.Reload(ctx)
+	if !errors.Is(err, token.ErrNoSigningKey) {
+		return err
+	}
+	if err := a.addSigningKey(ctx); err != nil {
+		return err
+	}
+	return a.tokens.Reload(ctx)
+}
+
+func (a *app) addSigningKey(ctx context.Context) error {
+	key, err := token.GenerateKey(a.cfg.SigningAlg, time.Now())
+	if err != nil {
+		return err
+	}
+	return a.store.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.CreateSigningKey(ctx, key) })
+}
+
+func (a *app) Close() error { return a.store.Close() }
+
+// cliApp opens the app for a one-shot command.
+func cliApp(ctx context.Context, getenv func(string) string, stderr io.Writer) (*app, error) {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg.resolvePublicURL(cfg.Addr)
+	restrictFileModes()
+	return openApp(ctx, cfg, newLogger(cfg, stderr))
+}
+
+// restrictFileModes makes every file this process creates (database, WAL, keys) owner-only.
+func restrictFileModes() { umask(0o077) }

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is every setting of CONTRACT §5, read from the environment.
+type config struct {
+	Addr                     string
+	DataDir                  string
+	DatabaseURL              string
+	PublicURL                string
+	AppURL                   string
+	SMTPURL                  string
+	MailFrom                 string
+	AccessTokenTTL           time.Duration
+	RefreshTokenTTL          time.Duration
+	SessionLifetime          time.Duration
+	RefreshReuseInterval     time.Duration
+	SigningAlg               string
+	RequireEmailVerification bool
+	RateLimits               string
+	TrustedProxies           []netip.Prefix
+	PasswordMinLength        int
+	HashWorkers              int
+	HashMaxWait              time.Duration
+	LogLevel                 string
+	LogFormat                string
+}
+
+// configError names the variable at fault, so a bad value stops the process with a useful line.
+type configError struct {
+	name, value, why string
+}
+
+func (e *configError) Error() string {
+	return fmt.Sprintf("%s=%q: %s", e.name, e.value, e.why)
+}
+
+func loadConfig(getenv func(string) string) (*config, error) {
+	env := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := &config{
+		Addr:        env("GATEHOUSE_ADDR", "127.0.0.1:8080"),
+		DataDir:     env("GATEHOUSE_DATA_DIR", "./data"),
+		DatabaseURL: env("GATEHOUSE_DATABASE_URL", ""),
+		PublicURL:   env("GATEHOUSE_PUBLIC_URL", ""),
+		AppURL:      env("GATEHOUSE_APP_URL", ""),
+		SMTPURL:     env("GATEHOUSE_SMTP_URL", ""),
+		MailFrom:    env("GATEHOUSE_MAIL_FROM", "Gatehouse <no-reply@localhost>"),
+		SigningAlg:  env("GATEHOUSE_SIGNING_ALG", "ES256"),
+		RateLimits:  env("GATEHOUSE_RATE_LIMITS", "on"),
+		LogLevel:    env("GATEHOUSE_LOG_LEVEL", "info"),
+		LogFormat:   env("GATEHOUSE_LOG_FORMAT", "text"),
+	}
+	var err error
+	duration := func(name, def string, min time.Duration) time.Duration {
+		if err != nil {
+			return 0
+		}
+		v := env(name, def)
+		d, perr := time.ParseDuration(v)
+		if perr != nil || d < min {
+			err = &configError{name, v, fmt.Sprintf("want a Go duration of at least %s, such as %s", min, def)}
+		}
+		return d
+	}
+	integer := func(name string, def, min, max int) int {
+		if err != nil {
+			return 0
+		}
+		v := env(name, strconv.Itoa(def))
+		n, perr := strconv.Atoi(v)
+		if perr != nil || n < min || n > max {
+			err = &configError{name, v, fmt.Sprintf("want a whole number from %d to %d", min, max)}
+		}
+		return n
+	}
+	boolean := func(name string, def bool) bool {
+		if err != nil {
+			return false
+		}
+		v := env(name, strconv.FormatBool(def))
+		switch strings.ToLower(v) {
+		case "1", "true", "yes", "on":
+			return true
+		case "0", "false", "no", "off":
+			return false
+		}
+		err = &configError{name, v, "want true or false"}
+		return false
+	}
+	c.AccessTokenTTL = duration("GATEHOUSE_ACCESS_TOKEN_TTL", "15m", time.Second)
+	c.RefreshTokenTTL = duration("GATEHOUSE_REFRESH_TOKEN_TTL", "168h", time.Second)
+	c.SessionLifetime = duration("GATEHOUSE_SESSION_LIFETIME", "720h", time.Second)
+	c.RefreshReuseInterval = duration("GATEHOUSE_REFRESH_REUSE_INTERVAL", "10s", 0)
+	c.HashMaxWait = duration("GATEHOUSE_HASH_MAX_WAIT", "500ms", 0)
+	c.RequireEmailVerification = boolean("GATEHOUSE_REQUIRE_EMAIL_VERIFICATION", false)
+	c.PasswordMinLength = integer("GATEHOUSE_PASSWORD_MIN_LENGTH", 8, 8, 256)
+	c.HashWorkers = integer("GATEHOUSE_HASH_WORKERS", runtime.NumCPU(), 1, 1024)
+	if err != nil {
+		return nil, err
+	}
+	if c.AccessTokenTTL > 24*time.Hour {
+		return nil, &configError{"GATEHOUSE_ACCESS_TOKEN_TTL", c.AccessTokenTTL.String(), "access tokens must be short-lived: at most 24h"}
+	}
+	switch c.SigningAlg {
+	case "ES256", "RS256", "EdDSA":
+	default:
+		return nil, &configError{"GATEHOUSE_SIGNING_ALG", c.SigningAlg, "want ES256, RS256 or EdDSA"}
+	}
+	switch strings.ToLower(c.RateLimits) {
+	case "on", "off":
+		c.RateLimits = strings.ToLower(c.RateLimits)
+	default:
+		return nil, &configError{"GATEHOUSE_RATE_LIMITS", c.RateLimits, "want on or off"}
+	}
+	if _, _, serr := net.SplitHostPort(c.Addr); serr != nil {
+		return nil, &configError{"GATEHOUSE_ADDR", c.Addr, "want host:port"}
+	}
+	if v := getenv("GATEHOUSE_TRUSTED_PROXIES"); strings.TrimSpace(v) != "" {
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			p, perr := netip.ParsePrefix(part)
+			if perr != nil {
+				a, aerr := netip.ParseAddr(part)
+				if aerr != nil {
+					return nil, &configError{"GATEHOUSE_TRUSTED_PROXIES", v, "want comma-separated CIDRs such as 10.0.0.0/8"}
+				}
+				p = netip.PrefixFrom(a, a.BitLen())
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+		}
+	}
+	for _, u := range []struct{ name, value string }{{"GATEHOUSE_PUBLIC_URL", c.PublicURL}, {"GATEHOUSE_APP_URL", c.AppURL}} {
+		if u.value == "" {
+			continue
+		}
+		parsed, perr := url.Parse(u.value)
+		if perr != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
+			return nil, &configError{u.name, u.value, "want an absolute http(s) URL"}
+		}
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") &&
+		!strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "file:") {
+		return nil, &configError{"GATEHOUSE_DATABASE_URL", redactURL(c.DatabaseURL), "want postgres://... or sqlite:PATH"}
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return nil, &configError{"GATEHOUSE_LOG_FORMAT", c.LogFormat, "want text or json"}
+	}
+	return c, nil
+}
+
+// sqlitePath is where the embedded database lives.
+func (c *config) sqlitePath() string {
+	switch {
+	case strings.HasPrefix(c.DatabaseURL, "sqlite:"):
+		return strings.TrimPrefix(strings.TrimPrefix(c.DatabaseURL, "sqlite:"), "//")
+	case strings.HasPrefix(c.DatabaseURL, "file:"):
+		return strings.TrimPrefix(c.DatabaseURL, "file:")
+	}
+	return filepath.Join(c.DataDir, "gatehouse.db")
+}
+
+// resolvePublicURL defaults the public URL to the address actually listened on.
+func (c *config) resolvePublicURL(listenAddr string) {
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + listenAddr
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.AppURL == "" {
+		c.AppURL = c.PublicURL
+	}
+	c.AppURL = strings.TrimRight(c.AppURL, "/")
+}
+
+// redactURL hides the password of a connection URL.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}

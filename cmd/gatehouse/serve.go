@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse/gatehouse/httpapi"
+)
+
+// keyReloadInterval is how often servers pick up signing keys rotated by another process; the
+// contract allows 10 seconds.
+const keyReloadInterval = 5 * time.Second
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "", "listen address (overrides GATEHOUSE_ADDR)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		cfg.Addr = *addr
+	}
+	log := newLogger(cfg, stderr)
+	restrictFileModes()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("GATEHOUSE_ADDR=%q: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	cfg.resolvePublicURL(ln.Addr().String())
+
+	a, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	bg, stopBackground := context.WithCancel(context.Background())
+	defer stopBackground()
+	go a.tokens.Run(bg, keyReloadInterval)
+
+	handler := httpapi.NewServer(httpapi.Deps{
+		Auth: a.auth,
+		DB:   a.store,
+		Keys: a.tokens,
+		Log:  log,
+		Config: httpapi.Config{
+			PublicURL:      cfg.PublicURL,
+			TrustedProxies: cfg.TrustedProxies,
+			SigningAlg:     cfg.SigningAlg,
+		},
+	})
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          nil,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("gatehouse started", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "database", databaseKind(cfg))
+	fmt.Fprintf(stdout, "gatehouse listening on http://%s\n", ln.Addr().String())
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func databaseKind(cfg *config) string {
+	if cfg.DatabaseURL != "" && (len(cfg.DatabaseURL) > 8 && cfg.DatabaseURL[:8] == "postgres") {
+		return "postgres"
+	}
+	return "sqlite"
+}

@@ -1,0 +1,259 @@
+package httpapi
+
+import (
+	"context"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+type principalKey struct{}
+
+func principalFrom(ctx context.Context) *gatehouse.Principal {
+	p, _ := ctx.Value(principalKey{}).(*gatehouse.Principal)
+	return p
+}
+
+// maxCredentialLength bounds an Authorization value before anything parses it.
+const maxCredentialLength = 8 << 10
+
+// bearerToken returns the token of an "Authorization: Bearer" header, or "".
+func bearerToken(header string) string {
+	if len(header) > maxCredentialLength {
+		return ""
+	}
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	token = strings.TrimSpace(token)
+	if token == "" || strings.ContainsAny(token, " \t\r\n") {
+		return ""
+	}
+	return token
+}
+
+// authenticate resolves the caller of r.
+func (a *api) authenticate(r *http.Request) (*gatehouse.Principal, error) {
+	token := bearerToken(r.Header.Get("Authorization"))
+	if token == "" {
+		return nil, gatehouse.ErrUnauthenticated
+	}
+	return a.Auth.Authenticate(r.Context(), token)
+}
+
+func (a *api) withPrincipal(next http.Handler, allow func(*gatehouse.Principal) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := a.authenticate(r)
+		if err != nil {
+			if gatehouse.ErrorKindOf(err) == gatehouse.KindUnauthorized && r.Header.Get("Authorization") != "" {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse", error="invalid_token"`)
+			}
+			writeError(w, r, a.Log, err)
+			return
+		}
+		if err := allow(p); err != nil {
+			writeError(w, r, a.Log, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	})
+}
+
+// requireUser admits any authenticated caller.
+func (a *api) requireUser(next http.Handler) http.Handler {
+	return a.withPrincipal(next, func(*gatehouse.Principal) error { return nil })
+}
+
+// requireSession admits callers signed in with a session (an access token), not machine credentials.
+func (a *api) requireSession(next http.Handler) http.Handler {
+	return a.withPrincipal(next, func(p *gatehouse.Principal) error {
+		if p.SessionID == "" {
+			return gatehouse.ErrForbidden
+		}
+		return nil
+	})
+}
+
+// requireAdmin admits admins.
+func (a *api) requireAdmin(next http.Handler) http.Handler {
+	return a.withPrincipal(next, func(p *gatehouse.Principal) error {
+		if !p.User.IsAdmin() {
+			return gatehouse.ErrForbidden
+		}
+		return nil
+	})
+}
+
+type userJSON struct {
+	ID            string   `json:"id"`
+	Email         string   `json:"email"`
+	Name          string   `json:"name"`
+	EmailVerified bool     `json:"email_verified"`
+	Role          string   `json:"role"`
+	Roles         []string `json:"roles"`
+	IsActive      bool     `json:"is_active"`
+	AvatarURL     *string  `json:"avatar_url"`
+	CreatedAt     string   `json:"created_at"`
+}
+
+func userView(u *gatehouse.User) userJSON {
+	return userJSON{
+		ID:            u.ID,
+		Email:         u.Email,
+		Name:          u.Name,
+		EmailVerified: u.EmailVerified,
+		Role:          u.Role,
+		Roles:         []string{u.Role},
+		IsActive:      u.IsActive,
+		AvatarURL:     u.AvatarURL,
+		CreatedAt:     u.CreatedAt.UTC().Format(time.RFC3339),
+	}
+}
+
+type tokenJSON struct {
+	AccessToken  string   `json:"access_token"`
+	RefreshToken string   `json:"refresh_token"`
+	TokenType    string   `json:"token_type"`
+	ExpiresIn    int      `json:"expires_in"`
+	User         userJSON `json:"user"`
+}
+
+func respondTokens(w http.ResponseWriter, status int, ts *gatehouse.TokenSet) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	respond(w, status, tokenJSON{
+		AccessToken:  ts.AccessToken,
+		RefreshToken: ts.RefreshToken,
+		TokenType:    "bearer",
+		ExpiresIn:    int(ts.ExpiresIn / time.Second),
+		User:         userView(ts.User),
+	})
+}
+
+type messageJSON struct {
+	Message string `json:"message"`
+}
+
+func (a *api) handleRegister() http.Handler {
+	type request struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+		Name     string `json:"name"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in, err := decode[request](r, false)
+		if err != nil {
+			writeError(w, r, a.Log, err)
+			return
+		}
+		ts, err := a.Auth.Register(r.Context(), gatehouse.RegisterInput(in), clientOf(r, a.Config.TrustedProxies))
+		if err != nil {
+			writeError(w, r, a.Log, err)
+			return
+		}
+		respondTokens(w, http.StatusCreated, ts)
+	})
+}
+
+// handleLogin takes JSON {email, password} or an OAuth2-style form (username, password), as the
+// guide's clients send either.
+func (a *api) handleLogin() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in, err := decodeLogin(r)
+		if err != nil {
+			writeError(w, r, a.Log, err)
+			return
+		}
+		ts, err := a.Auth.Login(r.Context(), in.email, in.password, clientOf(r, a.Config.TrustedProxies))
+		if err != nil {
+			writeError(w, r, a.Log, err)
+			return
+		}
+		respondTokens(w, http.StatusOK, ts)
+	})
+}
+
+type loginInput struct{ email, password string }
+
+func decodeLogin(r *http.Request) (loginInput, error) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt == "application/x-www-form-urlencoded" {
+		body, err := readBody(r)
+		if err != nil {
+			return loginInput{}, err
+		}
+		return parseLoginForm(body)
+	}
+	type request struct {
+		Email    string `json:"email"`
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	in, err := decode[request](r, false)
+	if err != nil {
+		return loginInput{}, err
+	}
+	email := in.Email
+	if email == "" {
+		email = in.Username
+	}
+	return loginInput{email: email, password: in.Password}, nil
+}
+
+func parseLoginForm(body []byte) (loginInput, error) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return loginInput{}, &httpError{http.StatusBadRequest, "malformed_form", "The form body is not valid URL encoding."}
+	}
+	email := form.Get("username")
+	if email == "" {
+		email = form.Get("email")
+	}
+	return loginInput{email: email, password: form.Get("password")}, nil
+}
+
+func (a *api) handleRefresh() http.Handler {
+	type request struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in, err := decode[request](r, false)
+		if err != nil {
+			writeError(w, r, a.Log, err)
+			return
+		}
+		if in.RefreshToken == "" {
+			writeError(w, r, a.Log, gatehouse.Invalid(gatehouse.FieldError{Field: "refresh_token", Message: "refresh_token is required."}))
+			return
+		}
+		ts, err := a.Auth.Refresh(r.Context(), in.RefreshToken, clientOf(r, a.Config.TrustedProxies))
+		if err != nil {
+			writeError(w, r, a.Log, err)
+			return
+		}
+		respondTokens(w, http.StatusOK, ts)
+	})
+}
+
+func (a *api) handleLogout() http.Handler {
+	type request struct {
+		All bool `json:"all"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in, err := decode[request](r, true)
+		if err != nil {
+			writeError(w, r, a.Log, err)
+			return
+		}
+		if err := a.Auth.Logout(r.Context(), principalFrom(r.Context()), in.All); err != nil {
+			writeError(w, r, a.Log, err)
+			return
+		}
+		respond(w, http.StatusOK, messageJSON{Message: "Logged out."})
+	})
+}

@@ -1,0 +1,55 @@
+package httpapi
+
+import "net/http"
+
+// Route is one endpoint: the OpenAPI test walks the same list.
+type Route struct {
+	Method  string
+	Path    string
+	Handler http.Handler
+}
+
+// authPrefixes are where AINative clients look for the auth routes.
+var authPrefixes = []string{"/api/v1/auth", "/v1/auth", "/api/v1/public/auth", "/v1/public/auth"}
+
+// routes lists every endpoint of the API.
+func routes(d Deps) []Route {
+	a := &api{Deps: d}
+	var rs []Route
+	add := func(method, path string, h http.Handler) { rs = append(rs, Route{method, path, h}) }
+	auth := func(method, path string, h http.Handler) {
+		for _, prefix := range authPrefixes {
+			add(method, prefix+path, h)
+		}
+	}
+
+	auth("POST", "/register", a.handleRegister())
+	auth("POST", "/login", a.handleLogin())
+	auth("POST", "/refresh", a.handleRefresh())
+	auth("POST", "/logout", a.requireSession(a.handleLogout()))
+	auth("GET", "/me", a.requireUser(a.handleMe()))
+
+	add("GET", "/api/v1/users/me", a.requireUser(a.handleMe()))
+	add("PATCH", "/api/v1/users/me", a.requireUser(a.handleUpdateMe()))
+	add("POST", "/api/v1/users/me/password", a.requireSession(a.handleChangePassword()))
+	add("GET", "/api/v1/users/me/sessions", a.requireSession(a.handleListSessions()))
+	add("DELETE", "/api/v1/users/me/sessions/{id}", a.requireSession(a.handleRevokeSession()))
+
+	add("GET", "/api/v1/admin/users", a.requireAdmin(a.handleListUsers()))
+	add("PATCH", "/api/v1/admin/users/{id}", a.requireAdmin(a.handleUpdateUser()))
+
+	add("GET", "/.well-known/jwks.json", a.handleJWKS())
+	add("GET", "/.well-known/openid-configuration", a.handleOpenIDConfiguration())
+	add("GET", "/openapi.json", handleOpenAPI())
+	add("GET", "/healthz", handleHealthz())
+	add("GET", "/readyz", a.handleReadyz())
+	return rs
+}
+
+// Routes returns the method and path of every endpoint, for documentation tests.
+func Routes() []Route { return routes(Deps{}) }
+
+// api carries the dependencies that handler makers close over.
+type api struct {
+	Deps
+}

@@ -1,0 +1,101 @@
+package token
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// wireClaims is the JSON payload of an access token.
+type wireClaims struct {
+	Issuer        string           `json:"iss"`
+	Subject       string           `json:"sub"`
+	Audience      audience         `json:"aud"`
+	ExpiresAt     *numericDate     `json:"exp"`
+	IssuedAt      *numericDate     `json:"iat"`
+	NotBefore     *numericDate     `json:"nbf,omitempty"` // never issued; read so that a token carrying one is held to it
+	ID            string           `json:"jti"`
+	SessionID     string           `json:"sid"`
+	Email         string           `json:"email,omitempty"`
+	EmailVerified bool             `json:"email_verified"`
+	Role          string           `json:"role,omitempty"`
+}
+
+var _ jwt.ClaimsValidator = (*wireClaims)(nil)
+
+func (c *wireClaims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt.get(), nil }
+func (c *wireClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return c.IssuedAt.get(), nil }
+func (c *wireClaims) GetNotBefore() (*jwt.NumericDate, error)      { return c.NotBefore.get(), nil }
+func (c *wireClaims) GetIssuer() (string, error)                   { return c.Issuer, nil }
+func (c *wireClaims) GetSubject() (string, error)                  { return c.Subject, nil }
+func (c *wireClaims) GetAudience() (jwt.ClaimStrings, error) {
+	return jwt.ClaimStrings(c.Audience), nil
+}
+
+var errMissingClaim = errors.New("token: a required claim (sub, sid, jti or iat) is missing")
+
+// Validate adds the claims the domain cannot work without to those the parser already requires
+// (iss, aud, exp); the parser checks iat only when present.
+func (c *wireClaims) Validate() error {
+	if c.Subject == "" || c.SessionID == "" || c.ID == "" || c.IssuedAt == nil {
+		return errMissingClaim
+	}
+	return nil
+}
+
+func (c *wireClaims) access() *gatehouse.AccessClaims {
+	return &gatehouse.AccessClaims{
+		ID:            c.ID,
+		Subject:       c.Subject,
+		SessionID:     c.SessionID,
+		Email:         c.Email,
+		EmailVerified: c.EmailVerified,
+		Role:          c.Role,
+		IssuedAt:      c.IssuedAt.UTC(),
+		ExpiresAt:     c.ExpiresAt.UTC(),
+	}
+}
+
+// audience is written as a single string, as RFC 9068 tokens usually are and as relying parties
+// most often expect, without touching jwt.MarshalSingleStringAsArray, a process-wide setting
+// that other packages may depend on. It is read in either form.
+type audience []string
+
+func (a audience) MarshalJSON() ([]byte, error) {
+	if len(a) == 1 {
+		return json.Marshal(a[0])
+	}
+	return json.Marshal([]string(a))
+}
+
+func (a *audience) UnmarshalJSON(b []byte) error {
+	return (*jwt.ClaimStrings)(a).UnmarshalJSON(b)
+}
+
+var errNotNumber = errors.New("token: a date claim is not a JSON number")
+
+// numericDate refuses the quoted numbers that jwt.NumericDate tolerates: RFC 7519 §2 defines a
+// NumericDate as a JSON number, and a verifier should be no more lenient than the spec.
+type numericDate struct{ jwt.NumericDate }
+
+func newNumericDate(t time.Time) *numericDate {
+	return &numericDate{*jwt.NewNumericDate(t)}
+}
+
+func (d *numericDate) UnmarshalJSON(b []byte) error {
+	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
+		return errNotNumber
+	}
+	return d.NumericDate.UnmarshalJSON(b)
+}
+
+func (d *numericDate) get() *jwt.NumericDate {
+	if d == nil {
+		return nil
+	}
+	return &d.NumericDate
+}

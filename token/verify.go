@@ -1,0 +1,125 @@
+package token
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// maxTokenLen bounds the work an unauthenticated caller can make Verify do: real tokens are
+// well under 1 KiB, and JSON decoding runs before the signature is checked.
+const maxTokenLen = 8 << 10
+
+// forcedReloadEvery limits the store reads that tokens with unknown kids can cause.
+const forcedReloadEvery = time.Second
+
+var (
+	errTooLong         = errors.New("token: longer than 8 KiB")
+	errForbiddenHeader = errors.New("token: header names a key or a critical extension")
+	errWrongType       = errors.New(`token: header "typ" is not "at+jwt"`)
+	errMissingKID      = errors.New(`token: header "kid" is missing`)
+	errUnknownKID      = errors.New("token: unknown kid")
+	errRetiredKey      = errors.New("token: signing key is retired")
+)
+
+// forbiddenHeaders would let the token choose its own verification key (jku, jwk, x5u, x5c) or
+// demand extensions we do not implement (crit, which RFC 7515 §4.1.11 says must then be refused).
+// Keys come only from the store, so their mere presence marks a forgery attempt.
+var forbiddenHeaders = [...]string{"jku", "jwk", "x5u", "x5c", "crit"}
+
+// Verify checks an access token and returns its claims. Every failure wraps
+// gatehouse.ErrUnauthenticated; the wrapped cause is for logs only.
+func (i *Issuer) Verify(ctx context.Context, token string) (*gatehouse.AccessClaims, error) {
+	if i.cfgErr != nil {
+		return nil, unauthenticated(i.cfgErr)
+	}
+	if len(token) > maxTokenLen {
+		return nil, unauthenticated(errTooLong)
+	}
+	ks := i.keys.Load()
+	c, err := i.parse(token, ks)
+	// A kid we do not know may be a key another instance has just started signing with.
+	if errors.Is(err, errUnknownKID) && i.refreshFor(ctx, ks) {
+		c, err = i.parse(token, i.keys.Load())
+	}
+	if err != nil {
+		return nil, unauthenticated(err)
+	}
+	return c.access(), nil
+}
+
+func unauthenticated(cause error) error {
+	return fmt.Errorf("%w: %w", gatehouse.ErrUnauthenticated, cause)
+}
+
+func (i *Issuer) parse(token string, ks *keyset) (*wireClaims, error) {
+	var c wireClaims
+	_, err := i.parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
+		return ks.verificationKey(t.Header, i.cfg.Now())
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// verificationKey runs after the parser has checked alg against the configured algorithm and
+// before it checks the signature.
+func (ks *keyset) verificationKey(header map[string]any, now time.Time) (any, error) {
+	for _, name := range forbiddenHeaders {
+		if _, ok := header[name]; ok {
+			return nil, errForbiddenHeader
+		}
+	}
+	// RFC 8725 §3.11 permits the "application/" prefix and media types are case-insensitive.
+	typ, _ := header["typ"].(string)
+	if !strings.EqualFold(typ, tokenType) && !strings.EqualFold(typ, "application/"+tokenType) {
+		return nil, errWrongType
+	}
+	kid, _ := header["kid"].(string)
+	if kid == "" {
+		return nil, errMissingKID
+	}
+	if ks == nil {
+		return nil, errUnknownKID
+	}
+	k, ok := ks.byID[kid]
+	if !ok {
+		return nil, errUnknownKID
+	}
+	// The keyset may be up to a reload interval old, so retirement is checked against the clock.
+	if !k.publishedAt(now) {
+		return nil, errRetiredKey
+	}
+	return k.public, nil
+}
+
+// refreshFor reloads the keys because a token named a kid missing from seen, and reports whether
+// the keyset has changed since, so that the caller retries once. Reloads triggered this way are
+// rate-limited, since anyone can send a made-up kid.
+func (i *Issuer) refreshFor(ctx context.Context, seen *keyset) bool {
+	if i.keys.Load() != seen {
+		return true
+	}
+	now := i.cfg.Now().UnixNano()
+	last := i.lastForced.Load()
+	// A clock that went backwards does not block reloads until it catches up.
+	limited := now >= last && now-last < int64(forcedReloadEvery)
+	if limited || !i.lastForced.CompareAndSwap(last, now) {
+		// Another caller is reloading or just did: wait for an in-flight reload rather than fail a
+		// token signed with a key it is about to install.
+		i.reloadMu.Lock()
+		i.reloadMu.Unlock()
+		return i.keys.Load() != seen
+	}
+	if err := i.Reload(ctx); err != nil {
+		return false
+	}
+	return i.keys.Load() != seen
+}
