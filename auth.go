@@ -15,7 +15,8 @@ type AuthConfig struct {
 	SessionLifetime          time.Duration // absolute lifetime of a session
 	RefreshReuseInterval     time.Duration // 0 disables the retry window
 	RequireEmailVerification bool
-	// PrincipalCacheTTL bounds how long a revocation made elsewhere can go unnoticed.
+	// PrincipalCacheTTL bounds how long a revocation made elsewhere can go unnoticed; 0 turns
+	// the cache off.
 	PrincipalCacheTTL time.Duration
 }
 
@@ -48,9 +49,6 @@ func NewAuthService(store Store, hasher PasswordHasher, policy PasswordPolicy, t
 	}
 	if log == nil {
 		log = slog.Default()
-	}
-	if cfg.PrincipalCacheTTL <= 0 {
-		cfg.PrincipalCacheTTL = time.Second
 	}
 	return &AuthService{store: store, hasher: hasher, policy: policy, tokens: tokens, cfg: cfg,
 		cache: newPrincipalCache(cfg.PrincipalCacheTTL), log: log, now: now}

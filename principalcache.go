@@ -44,7 +44,7 @@ func (c *principalCache) session(id string, now time.Time) (Session, bool) {
 	c.mu.RLock()
 	e, ok := c.sessions[id]
 	c.mu.RUnlock()
-	if !ok || now.Sub(e.storedAt) >= c.ttl {
+	if !ok || c.ttl <= 0 || now.Sub(e.storedAt) >= c.ttl {
 		return Session{}, false
 	}
 	return e.session, true
@@ -54,7 +54,7 @@ func (c *principalCache) user(id string, now time.Time) (User, bool) {
 	c.mu.RLock()
 	e, ok := c.users[id]
 	c.mu.RUnlock()
-	if !ok || now.Sub(e.storedAt) >= c.ttl {
+	if !ok || c.ttl <= 0 || now.Sub(e.storedAt) >= c.ttl {
 		return User{}, false
 	}
 	return e.user, true
@@ -64,7 +64,7 @@ func (c *principalCache) user(id string, now time.Time) (User, bool) {
 func (c *principalCache) store(generation uint64, s *Session, u *User, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.generation.Load() != generation {
+	if c.generation.Load() != generation || c.ttl <= 0 {
 		return
 	}
 	if len(c.sessions) >= c.maxEntries || len(c.users) >= c.maxEntries {

@@ -41,7 +41,8 @@ func NormalizeEmail(email string) string {
 // ValidateEmail checks that a normalised address is a plain addr-spec a mail server would accept.
 func ValidateEmail(email string) *FieldError {
 	fail := &FieldError{Field: "email", Message: "Enter a valid email address."}
-	if email == "" || len(email) > 254 || !utf8.ValidString(email) {
+	// U+FFFD is what JSON decoding leaves of invalid UTF-8: the client sent bytes, not an address.
+	if email == "" || len(email) > 254 || !utf8.ValidString(email) || strings.ContainsRune(email, utf8.RuneError) {
 		return fail
 	}
 	addr, err := mail.ParseAddress(email)

@@ -187,3 +187,12 @@ func mustRandom(b []byte) {
 		panic("password: crypto/rand: " + err.Error())
 	}
 }
+
+// WithQueueLimit sets how many calls may wait for a slot (workers × 8 by default) and returns h.
+// Call it before the Hasher is used.
+func (h *Hasher) WithQueueLimit(n int) *Hasher {
+	if n >= 0 {
+		h.maxWaiters = int64(n)
+	}
+	return h
+}

@@ -192,7 +192,9 @@ func testRefreshTokenSpendsOnce(t *testing.T, s gatehouse.Store) {
 	})
 	salt := []byte("salt-salt-salt-salt")
 	mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.SpendRefreshToken(ctx, hash, t0.Add(time.Second), salt) })
-	err := s.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.SpendRefreshToken(ctx, hash, t0.Add(2*time.Second), []byte("x")) })
+	err := s.Tx(ctx, func(tx gatehouse.StoreTx) error {
+		return tx.SpendRefreshToken(ctx, hash, t0.Add(2*time.Second), []byte("x"))
+	})
 	if !errors.Is(err, gatehouse.ErrNotFound) {
 		t.Fatalf("second spend: %v, want ErrNotFound", err)
 	}

@@ -12,17 +12,17 @@ import (
 
 // wireClaims is the JSON payload of an access token.
 type wireClaims struct {
-	Issuer        string           `json:"iss"`
-	Subject       string           `json:"sub"`
-	Audience      audience         `json:"aud"`
-	ExpiresAt     *numericDate     `json:"exp"`
-	IssuedAt      *numericDate     `json:"iat"`
-	NotBefore     *numericDate     `json:"nbf,omitempty"` // never issued; read so that a token carrying one is held to it
-	ID            string           `json:"jti"`
-	SessionID     string           `json:"sid"`
-	Email         string           `json:"email,omitempty"`
-	EmailVerified bool             `json:"email_verified"`
-	Role          string           `json:"role,omitempty"`
+	Issuer        string       `json:"iss"`
+	Subject       string       `json:"sub"`
+	Audience      audience     `json:"aud"`
+	ExpiresAt     *numericDate `json:"exp"`
+	IssuedAt      *numericDate `json:"iat"`
+	NotBefore     *numericDate `json:"nbf,omitempty"` // never issued; read so that a token carrying one is held to it
+	ID            string       `json:"jti"`
+	SessionID     string       `json:"sid"`
+	Email         string       `json:"email,omitempty"`
+	EmailVerified bool         `json:"email_verified"`
+	Role          string       `json:"role,omitempty"`
 }
 
 var _ jwt.ClaimsValidator = (*wireClaims)(nil)

@@ -62,7 +62,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		store.Close()
 		return nil, err
 	}
-	a.hasher = password.NewHasher(password.DefaultParams, cfg.HashWorkers, cfg.HashMaxWait)
+	a.hasher = password.NewHasher(password.DefaultParams, cfg.HashWorkers, cfg.HashMaxWait).WithQueueLimit(cfg.HashQueue)
 	policy := password.Policy{MinLength: cfg.PasswordMinLength, MaxLength: 256}
 	a.auth = gatehouse.NewAuthService(store, a.hasher, policy, a.tokens, gatehouse.AuthConfig{
 		AccessTokenTTL:           cfg.AccessTokenTTL,
@@ -70,7 +70,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		SessionLifetime:          cfg.SessionLifetime,
 		RefreshReuseInterval:     cfg.RefreshReuseInterval,
 		RequireEmailVerification: cfg.RequireEmailVerification,
-		PrincipalCacheTTL:        time.Second,
+		PrincipalCacheTTL:        cfg.CacheTTL,
 	}, log, nil)
 	return a, nil
 }

@@ -32,6 +32,8 @@ type config struct {
 	PasswordMinLength        int
 	HashWorkers              int
 	HashMaxWait              time.Duration
+	HashQueue                int
+	CacheTTL                 time.Duration
 	LogLevel                 string
 	LogFormat                string
 }
@@ -106,12 +108,17 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	c.RefreshTokenTTL = duration("GATEHOUSE_REFRESH_TOKEN_TTL", "168h", time.Second)
 	c.SessionLifetime = duration("GATEHOUSE_SESSION_LIFETIME", "720h", time.Second)
 	c.RefreshReuseInterval = duration("GATEHOUSE_REFRESH_REUSE_INTERVAL", "10s", 0)
+	c.CacheTTL = duration("GATEHOUSE_CACHE_TTL", "1s", 0)
 	c.HashMaxWait = duration("GATEHOUSE_HASH_MAX_WAIT", "500ms", 0)
 	c.RequireEmailVerification = boolean("GATEHOUSE_REQUIRE_EMAIL_VERIFICATION", false)
 	c.PasswordMinLength = integer("GATEHOUSE_PASSWORD_MIN_LENGTH", 8, 8, 256)
 	c.HashWorkers = integer("GATEHOUSE_HASH_WORKERS", runtime.NumCPU(), 1, 1024)
+	c.HashQueue = integer("GATEHOUSE_HASH_QUEUE", c.HashWorkers*8, 0, 1_000_000)
 	if err != nil {
 		return nil, err
+	}
+	if c.CacheTTL > 10*time.Second {
+		return nil, &configError{"GATEHOUSE_CACHE_TTL", c.CacheTTL.String(), "at most 10s: it bounds how long a revocation made elsewhere goes unnoticed"}
 	}
 	if c.AccessTokenTTL > 24*time.Hour {
 		return nil, &configError{"GATEHOUSE_ACCESS_TOKEN_TTL", c.AccessTokenTTL.String(), "access tokens must be short-lived: at most 24h"}
