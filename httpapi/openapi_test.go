@@ -28,8 +28,8 @@ func parseOpenAPI(t *testing.T) map[string]any {
 	return doc
 }
 
-// resolvePointer follows a local reference ("#/components/...") inside doc.
-func resolvePointer(doc map[string]any, ref string) (any, error) {
+// resolveOpenAPIRef follows a local reference ("#/components/...") inside doc.
+func resolveOpenAPIRef(doc map[string]any, ref string) (any, error) {
 	if !strings.HasPrefix(ref, "#/") {
 		return nil, fmt.Errorf("$ref %q is not a local reference", ref)
 	}
@@ -80,7 +80,7 @@ func documentedOperations(t *testing.T, doc map[string]any) []documentedOperatio
 				t.Errorf("paths[%q]: $ref chain too long", path)
 				break
 			}
-			target, err := resolvePointer(doc, ref)
+			target, err := resolveOpenAPIRef(doc, ref)
 			if err != nil {
 				t.Errorf("paths[%q]: %v", path, err)
 				break
@@ -109,13 +109,17 @@ func documentedOperations(t *testing.T, doc map[string]any) []documentedOperatio
 	return ops
 }
 
-// wildcard matches a Go ServeMux wildcard, "{name}" or "{name...}".
-var wildcard = regexp.MustCompile(`\{([^{}.$]+)(?:\.\.\.)?\}`)
+var (
+	// muxWildcard matches a Go ServeMux wildcard, "{name}" or "{name...}".
+	muxWildcard = regexp.MustCompile(`\{([^{}.$]+)(?:\.\.\.)?\}`)
+	// openAPITemplateVar matches a variable of an OpenAPI path template.
+	openAPITemplateVar = regexp.MustCompile(`\{([^{}]+)\}`)
+)
 
 // openAPIPath writes a ServeMux pattern path as an OpenAPI path template.
 func openAPIPath(pattern string) string {
 	pattern = strings.TrimSuffix(pattern, "{$}")
-	return wildcard.ReplaceAllString(pattern, "{$1}")
+	return muxWildcard.ReplaceAllString(pattern, "{$1}")
 }
 
 func TestOpenAPICoversEveryRoute(t *testing.T) {
@@ -166,17 +170,19 @@ func TestOpenAPIOperations(t *testing.T) {
 	slices.SortFunc(ops, func(a, b documentedOperation) int {
 		return strings.Compare(a.path+" "+a.method, b.path+" "+b.method)
 	})
-	definedAt := map[string]string{} // operationId -> where it is defined
+	usedBy := map[string]string{} // operationId -> the first operation that has it
 	for _, o := range ops {
 		name := o.method + " " + o.path
 
+		// OpenAPI wants operationIds unique among all operations, and validators count an
+		// operation shared through a path item $ref once per path: aliases need their own ids.
 		id, _ := o.op["operationId"].(string)
 		if id == "" {
 			t.Errorf("%s: no operationId", name)
-		} else if prev, dup := definedAt[id]; dup && prev != o.where {
-			t.Errorf("%s: operationId %q is also used by the operation at %s", name, id, prev)
+		} else if prev, dup := usedBy[id]; dup {
+			t.Errorf("%s: operationId %q is also used by %s (defined at %s)", name, id, prev, o.where)
 		} else {
-			definedAt[id] = o.where
+			usedBy[id] = name
 		}
 		if s, _ := o.op["summary"].(string); s == "" {
 			t.Errorf("%s: no summary", name)
@@ -205,7 +211,7 @@ func TestOpenAPIOperations(t *testing.T) {
 			for _, p := range params {
 				pm, _ := p.(map[string]any)
 				if ref, ok := pm["$ref"].(string); ok {
-					target, err := resolvePointer(doc, ref)
+					target, err := resolveOpenAPIRef(doc, ref)
 					if err != nil {
 						continue // reported by TestOpenAPIRefsResolve
 					}
@@ -217,7 +223,7 @@ func TestOpenAPIOperations(t *testing.T) {
 				}
 			}
 		}
-		for _, m := range regexp.MustCompile(`\{([^{}]+)\}`).FindAllStringSubmatch(o.path, -1) {
+		for _, m := range openAPITemplateVar.FindAllStringSubmatch(o.path, -1) {
 			if !declared[m[1]] {
 				t.Errorf("%s: path parameter %q is not declared", name, m[1])
 			}
@@ -238,12 +244,12 @@ func TestOpenAPIRefsResolve(t *testing.T) {
 				s, isString := ref.(string)
 				if !isString {
 					t.Errorf("%s: $ref is not a string", where)
-				} else if _, err := resolvePointer(doc, s); err != nil {
+				} else if _, err := resolveOpenAPIRef(doc, s); err != nil {
 					t.Errorf("%s: %v", where, err)
 				}
 			}
 			for k, child := range v {
-				walk(where+"/"+k, child)
+				walk(where+"/"+strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1"), child)
 			}
 		case []any:
 			for i, child := range v {

@@ -12,8 +12,9 @@ func (a *api) handleJWKS() http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "application/jwk-set+json")
-		// Short, so a rotated key reaches verifiers quickly.
-		w.Header().Set("Cache-Control", "public, max-age=60")
+		// Shorter than the delay before servers sign with a newly rotated key, so verifiers that
+		// honour it know the key before they meet a token signed with it.
+		w.Header().Set("Cache-Control", "public, max-age=5")
 		_, _ = w.Write(body)
 	})
 }

@@ -48,6 +48,7 @@ type Issuer struct {
 	// lastForced is when (UnixNano, by cfg.Now) an unknown kid last triggered a reload.
 	lastForced atomic.Int64
 	jwks       atomic.Pointer[jwksCache]
+	verified   *verifiedTokens
 }
 
 var _ gatehouse.AccessTokens = (*Issuer)(nil)
@@ -59,7 +60,7 @@ func NewIssuer(cfg Config, src KeySource) *Issuer {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	i := &Issuer{cfg: cfg, src: src, cfgErr: cfg.validate(src)}
+	i := &Issuer{cfg: cfg, src: src, cfgErr: cfg.validate(src), verified: newVerifiedTokens(100_000)}
 	if i.cfgErr == nil {
 		i.method = jwt.GetSigningMethod(cfg.Algorithm)
 		i.parser = jwt.NewParser(

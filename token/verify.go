@@ -42,31 +42,47 @@ func (i *Issuer) Verify(ctx context.Context, token string) (*gatehouse.AccessCla
 	if len(token) > maxTokenLen {
 		return nil, unauthenticated(errTooLong)
 	}
+	now := i.cfg.Now()
+	if c, ok := i.verified.get(token, now); ok && i.keys.Load().publishes(c.KeyID, now) {
+		return &c.AccessClaims, nil
+	}
 	ks := i.keys.Load()
-	c, err := i.parse(token, ks)
+	c, kid, err := i.parse(token, ks)
 	// A kid we do not know may be a key another instance has just started signing with.
 	if errors.Is(err, errUnknownKID) && i.refreshFor(ctx, ks) {
-		c, err = i.parse(token, i.keys.Load())
+		c, kid, err = i.parse(token, i.keys.Load())
 	}
 	if err != nil {
 		return nil, unauthenticated(err)
 	}
-	return c.access(), nil
+	claims := c.access()
+	i.verified.put(token, &verifiedClaims{AccessClaims: *claims, KeyID: kid}, now)
+	return claims, nil
 }
 
 func unauthenticated(cause error) error {
 	return fmt.Errorf("%w: %w", gatehouse.ErrUnauthenticated, cause)
 }
 
-func (i *Issuer) parse(token string, ks *keyset) (*wireClaims, error) {
+func (i *Issuer) parse(token string, ks *keyset) (*wireClaims, string, error) {
 	var c wireClaims
-	_, err := i.parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
+	t, err := i.parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
 		return ks.verificationKey(t.Header, i.cfg.Now())
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return &c, nil
+	kid, _ := t.Header["kid"].(string)
+	return &c, kid, nil
+}
+
+// publishes reports whether the key kid still verifies tokens at now.
+func (ks *keyset) publishes(kid string, now time.Time) bool {
+	if ks == nil {
+		return false
+	}
+	k, ok := ks.byID[kid]
+	return ok && k.publishedAt(now)
 }
 
 // verificationKey runs after the parser has checked alg against the configured algorithm and

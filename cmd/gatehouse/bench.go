@@ -2,10 +2,68 @@ package main
 
 import (
 	"context"
-	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/loadtest"
 )
 
+const benchUsage = `usage: gatehouse bench [--url URL] [--scenario me|refresh|login|credits|all] [--connections N]
+                       [--duration D] [--rate N] [--users N] [--api-key ak_...] [--password P] [--json]
+
+Registers fresh users (not measured), then loads each scenario for --duration and prints requests,
+2xx answers, status codes, errors, 2xx per second and p50/p90/p99/max latency of the 2xx answers.
+Without --rate each connection sends requests back to back (closed loop); with --rate, requests
+start on a fixed schedule (open loop) and latency counts from each scheduled start.
+Only --url is ever contacted.
+
+flags:`
+
+// bench load-tests a running server; the logic lives in package loadtest.
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("bench: not implemented yet")
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, benchUsage)
+		fs.PrintDefaults()
+	}
+	var cfg loadtest.Config
+	fs.StringVar(&cfg.URL, "url", loadtest.DefaultURL, "base URL of the server to load")
+	fs.IntVar(&cfg.Connections, "connections", loadtest.DefaultConnections, "concurrent connections (closed-loop workers)")
+	fs.DurationVar(&cfg.Duration, "duration", loadtest.DefaultDuration, "how long each scenario runs")
+	fs.StringVar(&cfg.Scenario, "scenario", loadtest.ScenarioAll, "one of "+strings.Join(loadtest.Scenarios, ", ")+", or all (credits only with --api-key)")
+	fs.Float64Var(&cfg.Rate, "rate", 0, "requests/s offered per scenario (open loop); 0 = closed loop, as fast as possible")
+	fs.IntVar(&cfg.Users, "users", 0, "virtual users to register (0 = --connections)")
+	fs.StringVar(&cfg.APIKey, "api-key", "", "API key (ak_...) sent as X-API-Key by the credits scenario")
+	fs.StringVar(&cfg.Password, "password", "", "password of the registered users (default: a random strong one per user)")
+	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", 0, "open loop: most requests in flight, beyond which scheduled requests are dropped (0 = 4 x --connections)")
+	asJSON := fs.Bool("json", false, "print the report as one JSON object instead of a table")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
+	}
+	if cfg.Connections <= 0 || cfg.Duration <= 0 || cfg.Users < 0 || cfg.MaxInFlight < 0 {
+		return fmt.Errorf("bench: --connections and --duration must be positive, --users and --max-in-flight not negative")
+	}
+
+	rep, err := loadtest.Run(ctx, cfg, stderr)
+	if rep != nil {
+		var werr error
+		if *asJSON {
+			werr = rep.WriteJSON(stdout)
+		} else {
+			werr = rep.WriteTable(stdout)
+		}
+		if err == nil {
+			err = werr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	return nil
 }

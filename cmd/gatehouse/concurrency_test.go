@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestConcurrentRegistrationsOfOneEmail(t *testing.T) {
+	s := startServer(t, "GATEHOUSE_HASH_MAX_WAIT=60s", "GATEHOUSE_HASH_QUEUE=1000")
+	const n = 20
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			email := "Race@Example.com"
+			if i%2 == 1 {
+				email = strings.ToUpper(email)
+			} else if i%3 == 0 {
+				email = " race@example.COM "
+			}
+			<-start
+			r := s.do(t, "POST", "/api/v1/auth/register", map[string]string{"email": email, "password": "race condition pw"})
+			statuses[i] = r.Status
+		}()
+	}
+	close(start)
+	wg.Wait()
+	count := map[int]int{}
+	for _, st := range statuses {
+		count[st]++
+	}
+	if count[http.StatusCreated] != 1 || count[http.StatusConflict] != n-1 {
+		t.Fatalf("statuses %v, want one 201 and %d 409", count, n-1)
+	}
+}
+
+func TestConcurrentDistinctRegistrations(t *testing.T) {
+	s := startServer(t, "GATEHOUSE_HASH_MAX_WAIT=60s", "GATEHOUSE_HASH_QUEUE=1000")
+	const n = 64
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			r := s.do(t, "POST", "/api/v1/auth/register", map[string]string{"email": fmt.Sprintf("many%d@example.com", i), "password": "many users password"})
+			statuses[i] = r.Status
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, st := range statuses {
+		if st != http.StatusCreated {
+			t.Fatalf("registration %d: status %d", i, st)
+		}
+	}
+	admin := s.admin(t)
+	r := s.do(t, "GET", "/api/v1/admin/users?limit=200", nil, bearer(admin.Access))
+	if items := r.json(t)["items"].([]any); len(items) != n+1 {
+		t.Fatalf("%d users stored, want %d", len(items), n+1)
+	}
+}
+
+// TestHashPoolShedsLoad checks that a login flood beyond the hash pool gets 503 with Retry-After
+// instead of queueing without bound, while token-authenticated endpoints keep answering.
+func TestHashPoolShedsLoad(t *testing.T) {
+	s := startServer(t, "GATEHOUSE_HASH_WORKERS=1", "GATEHOUSE_HASH_QUEUE=0", "GATEHOUSE_HASH_MAX_WAIT=0s")
+	a := s.register(t)
+	const n = 16
+	statuses := make([]*response, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			statuses[i] = s.do(t, "POST", "/api/v1/auth/login", map[string]string{"email": a.Email, "password": a.Password})
+		}()
+	}
+	close(start)
+	expectStatus(t, s.do(t, "GET", "/api/v1/users/me", nil, bearer(a.Access)), http.StatusOK)
+	wg.Wait()
+	ok, shed := 0, 0
+	for _, r := range statuses {
+		switch r.Status {
+		case http.StatusOK:
+			ok++
+		case http.StatusServiceUnavailable:
+			shed++
+			expectProblem(t, r, http.StatusServiceUnavailable, "server_busy")
+			if r.Header.Get("Retry-After") == "" {
+				t.Fatal("503 without Retry-After")
+			}
+		default:
+			t.Fatalf("status %d: %s", r.Status, r.Body)
+		}
+	}
+	if ok == 0 || shed == 0 {
+		t.Fatalf("%d ok, %d shed: want some of each with one worker and no queue", ok, shed)
+	}
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+)
+
+var buildOnce struct {
+	sync.Once
+	path string
+	err  error
+}
+
+// gatehouseBinary builds the real binary once per test run.
+func gatehouseBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "gatehouse-bin-")
+		if err != nil {
+			buildOnce.err = err
+			return
+		}
+		buildOnce.path = filepath.Join(dir, "gatehouse")
+		out, err := exec.Command("go", "build", "-o", buildOnce.path, ".").CombinedOutput()
+		if err != nil {
+			buildOnce.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildOnce.err != nil {
+		t.Fatal(buildOnce.err)
+	}
+	return buildOnce.path
+}
+
+// startProcess runs `gatehouse serve` as a child process and returns it with its URL.
+func startProcess(t *testing.T, env map[string]string) (*exec.Cmd, *testServer) {
+	t.Helper()
+	cmd := exec.Command(gatehouseBinary(t), "serve")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("server did not start: %v\n%s", err, logs.String())
+	}
+	return cmd, &testServer{URL: strings.TrimSpace(strings.TrimPrefix(line, "gatehouse listening on ")), env: env, logs: logs}
+}
+
+// TestSIGKILLKeepsEveryAccount kills the server without warning right after it answered, and
+// checks that a restarted server knows every account it had confirmed.
+func TestSIGKILLKeepsEveryAccount(t *testing.T) {
+	env := testEnv(t)
+	cmd, s := startProcess(t, env)
+	var accounts []*account
+	for range 10 {
+		accounts = append(accounts, s.register(t))
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+
+	_, s2 := startProcess(t, env)
+	for _, a := range accounts {
+		s2.login(t, a.Email, a.Password)
+		// Sessions and refresh tokens survived too.
+		expectStatus(t, s2.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": a.Refresh}), http.StatusOK)
+	}
+}
+
+// TestSIGTERMFinishesInFlightRequests checks graceful shutdown: the process exits 0.
+func TestSIGTERMShutsDownCleanly(t *testing.T) {
+	env := testEnv(t)
+	cmd, s := startProcess(t, env)
+	s.register(t)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, s.logs.String())
+	}
+	if !strings.Contains(s.logs.String(), "shutting down") {
+		t.Fatalf("no shutdown log:\n%s", s.logs.String())
+	}
+}
+
+func TestDataFilesAreOwnerOnly(t *testing.T) {
+	env := testEnv(t)
+	_, s := startProcess(t, env)
+	s.register(t)
+	entries, err := os.ReadDir(env["GATEHOUSE_DATA_DIR"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v; want owner-only", e.Name(), info.Mode().Perm())
+		}
+	}
+}

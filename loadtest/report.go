@@ -1,0 +1,177 @@
+package loadtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Report is the outcome of a run.
+type Report struct {
+	URL         string
+	Mode        string // "closed loop" or "open loop"
+	Connections int
+	Users       int           // virtual users registered
+	Rate        float64       // open loop: requests/s offered
+	MaxInFlight int           // open loop: most requests in flight
+	Duration    time.Duration // per scenario
+	Setup       *SetupResult  // nil when no scenario needed users
+	Results     []*Result
+	Notes       []string
+}
+
+// WriteTable prints the report as a table.
+func (rep *Report) WriteTable(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "gatehouse bench %s: %s, %d connections", rep.URL, rep.Mode, rep.Connections)
+	if rep.Users > 0 {
+		fmt.Fprintf(&b, ", %d users", rep.Users)
+	}
+	if rep.Rate > 0 {
+		fmt.Fprintf(&b, ", %s req/s offered, at most %d in flight", strconv.FormatFloat(rep.Rate, 'f', -1, 64), rep.MaxInFlight)
+	}
+	fmt.Fprintf(&b, ", %s per scenario\n", rep.Duration)
+	if s := rep.Setup; s != nil {
+		fmt.Fprintf(&b, "setup: %d users registered in %s (%d retries after 503/429, %d failed)\n",
+			s.Registered, s.Elapsed.Round(time.Millisecond), s.Retries, s.Failed)
+	}
+	b.WriteString("latency is of 2xx answers")
+	if rep.Rate > 0 {
+		b.WriteString(", from each request's scheduled start")
+	}
+	b.WriteString("\n\n")
+
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	head := "scenario\trequests\t2xx\t2xx/s\tp50\tp90\tp99\tmax\terrors\t"
+	if rep.Rate > 0 {
+		head += "dropped\t"
+	}
+	fmt.Fprintln(tw, head+"status\t")
+	for _, r := range rep.Results {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%s\t%s\t%s\t%s\t%d\t", r.Scenario, r.Requests, r.Successes, r.SuccessRate(),
+			ms(r.Latency.P50), ms(r.Latency.P90), ms(r.Latency.P99), ms(r.Latency.Max), r.Errors)
+		if rep.Rate > 0 {
+			fmt.Fprintf(tw, "%d\t", r.Dropped)
+		}
+		fmt.Fprintf(tw, "%s\t\n", statusList(r.Status))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	var details []string
+	for _, r := range rep.Results {
+		for _, k := range slices.Sorted(maps.Keys(r.Problems)) {
+			details = append(details, fmt.Sprintf("%s: %d x %s", r.Scenario, r.Problems[k], k))
+		}
+		for _, k := range slices.Sorted(maps.Keys(r.ErrorKinds)) {
+			details = append(details, fmt.Sprintf("%s: %d errors of kind %q, e.g. %s", r.Scenario, r.ErrorKinds[k], k, r.ErrorSamples[k]))
+		}
+	}
+	if len(details) > 0 {
+		b.WriteString("\n")
+		for _, d := range details {
+			b.WriteString(d + "\n")
+		}
+	}
+	if len(rep.Notes) > 0 {
+		b.WriteString("\n")
+		for _, n := range rep.Notes {
+			b.WriteString("note: " + n + "\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + "ms"
+}
+
+func statusList(m map[int]int64) string {
+	if len(m) == 0 {
+		return "-"
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%d:%d", k, m[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
+type jsonReport struct {
+	URL         string       `json:"url"`
+	Mode        string       `json:"mode"`
+	Connections int          `json:"connections"`
+	Users       int          `json:"users"`
+	Rate        float64      `json:"rate,omitempty"`
+	MaxInFlight int          `json:"max_in_flight,omitempty"`
+	DurationS   float64      `json:"duration_seconds"`
+	Setup       *jsonSetup   `json:"setup,omitempty"`
+	Scenarios   []jsonResult `json:"scenarios"`
+	Notes       []string     `json:"notes,omitempty"`
+}
+
+type jsonSetup struct {
+	Registered int     `json:"registered"`
+	Failed     int     `json:"failed"`
+	Retries    int     `json:"retries"`
+	ElapsedS   float64 `json:"elapsed_seconds"`
+	FirstError string  `json:"first_error,omitempty"`
+}
+
+type jsonResult struct {
+	Scenario     string            `json:"scenario"`
+	Scheduled    int64             `json:"scheduled,omitempty"`
+	Requests     int64             `json:"requests"`
+	Successes    int64             `json:"successes"`
+	SuccessRate  float64           `json:"successes_per_second"`
+	Status       map[int]int64     `json:"status"`
+	Problems     map[string]int64  `json:"problems,omitempty"`
+	Errors       int64             `json:"errors"`
+	ErrorKinds   map[string]int64  `json:"error_kinds,omitempty"`
+	ErrorSamples map[string]string `json:"error_samples,omitempty"`
+	Dropped      int64             `json:"dropped"`
+	ElapsedS     float64           `json:"elapsed_seconds"`
+	LatencyMS    jsonLatency       `json:"latency_ms"`
+}
+
+type jsonLatency struct {
+	Count int     `json:"count"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	Max   float64 `json:"max"`
+}
+
+// WriteJSON prints the report as one JSON object; latencies are in milliseconds.
+func (rep *Report) WriteJSON(w io.Writer) error {
+	msf := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	out := jsonReport{
+		URL: rep.URL, Mode: rep.Mode, Connections: rep.Connections, Users: rep.Users,
+		Rate: rep.Rate, MaxInFlight: rep.MaxInFlight, DurationS: rep.Duration.Seconds(),
+		Scenarios: []jsonResult{}, Notes: rep.Notes,
+	}
+	if s := rep.Setup; s != nil {
+		out.Setup = &jsonSetup{s.Registered, s.Failed, s.Retries, s.Elapsed.Seconds(), s.FirstError}
+	}
+	for _, r := range rep.Results {
+		out.Scenarios = append(out.Scenarios, jsonResult{
+			Scenario: r.Scenario, Scheduled: r.Scheduled, Requests: r.Requests, Successes: r.Successes,
+			SuccessRate: r.SuccessRate(), Status: r.Status, Problems: r.Problems, Errors: r.Errors,
+			ErrorKinds: r.ErrorKinds, ErrorSamples: r.ErrorSamples, Dropped: r.Dropped,
+			ElapsedS: r.Elapsed.Seconds(),
+			LatencyMS: jsonLatency{r.Latency.Count, msf(r.Latency.P50), msf(r.Latency.P90),
+				msf(r.Latency.P99), msf(r.Latency.Max)},
+		})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
