@@ -314,7 +314,7 @@ func (r *runner) closedLoop(ctx context.Context, sc scenario, users []*user) *Re
 		go func() {
 			defer func() { done <- struct{}{} }()
 			st := &workers[w]
-			for i := w; r.cfg.now().Before(deadline) && ctx.Err() == nil; i += c {
+			for i := w; r.cfg.now().Before(deadline) && runCtx.Err() == nil; i += c {
 				u, ok := pool.take(runCtx, i)
 				if !ok {
 					return

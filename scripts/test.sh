@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The full test suite: formatting and vet, every Go test on SQLite and on PostgreSQL, and a short
+# run of every fuzz target. It starts what it needs (PostgreSQL) and installs it where missing.
+#   scripts/test.sh           everything
+#   QUICK=1 scripts/test.sh   skip the fuzzing
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './sdks/*'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+step "go vet"
+go vet ./...
+
+step "PostgreSQL"
+if scripts/postgres-up.sh; then
+  export GATEHOUSE_TEST_POSTGRES_URL=${GATEHOUSE_TEST_POSTGRES_URL:-postgres://gatehouse:gatehouse@127.0.0.1:5432/postgres?sslmode=disable}
+  have_pg=1
+else
+  if [ "${CI:-}" = "true" ]; then echo "PostgreSQL could not be started; CI needs it" >&2; exit 1; fi
+  echo "PostgreSQL is not available here: its tests will skip (run scripts/postgres-up.sh as root to enable them)"
+  have_pg=0
+fi
+
+step "go test (SQLite and PostgreSQL stores, HTTP suite on SQLite)"
+go test -count=1 ./...
+
+if [ "$have_pg" = 1 ]; then
+  step "go test: HTTP suite on PostgreSQL"
+  GATEHOUSE_TEST_DB=postgres go test -count=1 ./cmd/gatehouse/
+fi
+
+if [ -z "${QUICK:-}" ]; then
+  step "fuzzing (a few seconds per target)"
+  fuzz() { # package target
+    go test "$1" -run '^$' -fuzz "^$2\$" -fuzztime "${FUZZTIME:-4s}" >/tmp/gatehouse-fuzz.log 2>&1 ||
+      { cat /tmp/gatehouse-fuzz.log; echo "fuzz target $2 failed"; exit 1; }
+    echo "ok   $1 $2"
+  }
+  for pkg in $(go list ./...); do
+    dir=$(go list -f '{{.Dir}}' "$pkg")
+    for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
+      fuzz "$pkg" "$target"
+    done
+  done
+fi
+
+step "all tests passed"
