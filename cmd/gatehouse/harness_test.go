@@ -22,6 +22,7 @@ type testServer struct {
 	logs   *syncBuffer
 	cancel context.CancelFunc
 	done   chan error
+	once   sync.Once
 }
 
 // syncBuffer collects the server's log output for assertions.
@@ -89,11 +90,13 @@ func startServerEnv(t *testing.T, env map[string]string) *testServer {
 }
 
 func (s *testServer) stop() {
-	s.cancel()
-	select {
-	case <-s.done:
-	case <-time.After(30 * time.Second):
-	}
+	s.once.Do(func() {
+		s.cancel()
+		select {
+		case <-s.done:
+		case <-time.After(30 * time.Second):
+		}
+	})
 }
 
 // response is a finished HTTP exchange.
