@@ -23,8 +23,19 @@ type StoreTx interface {
 	StoreWriter
 }
 
-// StoreReader reads. Lookups of a missing row return ErrNotFound.
+// StoreReader reads. Lookups of a missing row return ErrNotFound. Each capability adds its own
+// reader interface (declared beside its rules) to this list.
 type StoreReader interface {
+	AccountReader
+}
+
+// StoreWriter writes; only a transaction can. Each capability adds its own writer interface here.
+type StoreWriter interface {
+	AccountWriter
+}
+
+// AccountReader reads users, sessions, refresh tokens and signing keys.
+type AccountReader interface {
 	UserByID(ctx context.Context, id string) (*User, error)
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	// ListUsers returns up to limit users ordered by ID, starting after the ID afterID ("" for the start).
@@ -36,8 +47,8 @@ type StoreReader interface {
 	SigningKeys(ctx context.Context) ([]SigningKey, error)
 }
 
-// StoreWriter writes; only a transaction can.
-type StoreWriter interface {
+// AccountWriter writes users, sessions, refresh tokens and signing keys.
+type AccountWriter interface {
 	// CreateUser inserts u; ErrEmailTaken when its email is already registered.
 	CreateUser(ctx context.Context, u *User) error
 	// UpdateUser overwrites the mutable fields of u (name, password hash, verified, role, active, avatar).
