@@ -88,3 +88,23 @@ func (s *AuthService) UserByEmail(ctx context.Context, email string) (*User, err
 func (s *AuthService) User(ctx context.Context, id string) (*User, error) {
 	return s.store.UserByID(ctx, id)
 }
+
+// FirstAdmin returns the oldest admin account, or nil when there is none.
+func (s *AuthService) FirstAdmin(ctx context.Context) (*User, error) {
+	after := ""
+	for {
+		users, err := s.store.ListUsers(ctx, after, MaxPageSize)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range users {
+			if u.IsAdmin() {
+				return u, nil
+			}
+		}
+		if len(users) < MaxPageSize {
+			return nil, nil
+		}
+		after = users[len(users)-1].ID
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 	"unicode/utf8"
 )
@@ -37,6 +38,7 @@ type AuthService struct {
 	tokens AccessTokens
 	cfg    AuthConfig
 	cache  *principalCache
+	usage  *keyUsage
 	log    *slog.Logger
 	now    func() time.Time
 }
@@ -51,7 +53,7 @@ func NewAuthService(store Store, hasher PasswordHasher, policy PasswordPolicy, t
 		log = slog.Default()
 	}
 	return &AuthService{store: store, hasher: hasher, policy: policy, tokens: tokens, cfg: cfg,
-		cache: newPrincipalCache(cfg.PrincipalCacheTTL), log: log, now: now}
+		cache: newPrincipalCache(cfg.PrincipalCacheTTL), usage: newKeyUsage(), log: log, now: now}
 }
 
 // Client describes where a request comes from, for session listings and logs.
@@ -81,11 +83,22 @@ type TokenSet struct {
 	SessionID    string
 }
 
-// Principal is an authenticated caller.
+// Principal is an authenticated caller: a user through a session (access token) or an API key.
 type Principal struct {
 	User      *User
 	SessionID string // empty when authenticated by API key
 	Claims    *AccessClaims
+	APIKey    *APIKey  // nil for sessions
+	Scopes    []string // an API key's effective scopes
+}
+
+// Allows reports whether the caller may act under scope. A session has every scope of its
+// user's role; a key only those it was given and its owner still has.
+func (p *Principal) Allows(scope string) bool {
+	if p.APIKey == nil {
+		return scope != ScopeAdmin || p.User.IsAdmin()
+	}
+	return slices.Contains(p.Scopes, scope)
 }
 
 // InvalidateCaches forgets every cached session and user; other instances call it on a change signal.

@@ -21,6 +21,7 @@ const (
 	KindRateLimited
 	KindUnavailable // a dependency (database, hash pool) cannot serve now; retry later
 	KindBadGateway  // an upstream provider failed
+	KindPaymentRequired
 )
 
 // FieldError names one invalid input field.

@@ -15,6 +15,8 @@ type principalCache struct {
 	mu       sync.RWMutex
 	sessions map[string]cachedSession
 	users    map[string]cachedUser
+	keys     map[[32]byte]cachedKey
+	balances map[string]cachedBalance
 	// generation is bumped by every invalidation; a load that started before an invalidation does
 	// not store its (possibly stale) result.
 	generation atomic.Uint64
@@ -31,11 +33,23 @@ type cachedUser struct {
 	storedAt time.Time
 }
 
+type cachedKey struct {
+	key      APIKey
+	storedAt time.Time
+}
+
+type cachedBalance struct {
+	balance  CreditAccount
+	storedAt time.Time
+}
+
 func newPrincipalCache(ttl time.Duration) *principalCache {
 	return &principalCache{
 		ttl:        ttl,
 		sessions:   make(map[string]cachedSession),
 		users:      make(map[string]cachedUser),
+		keys:       make(map[[32]byte]cachedKey),
+		balances:   make(map[string]cachedBalance),
 		maxEntries: 100_000,
 	}
 }
@@ -85,10 +99,22 @@ func (c *principalCache) sweepLocked(now time.Time) {
 			delete(c.users, k)
 		}
 	}
+	for k, e := range c.keys {
+		if now.Sub(e.storedAt) >= c.ttl {
+			delete(c.keys, k)
+		}
+	}
+	for k, e := range c.balances {
+		if now.Sub(e.storedAt) >= c.ttl {
+			delete(c.balances, k)
+		}
+	}
 	// Still full of live entries: drop everything rather than grow without bound.
-	if len(c.sessions) >= c.maxEntries || len(c.users) >= c.maxEntries {
+	if len(c.sessions) >= c.maxEntries || len(c.users) >= c.maxEntries || len(c.keys) >= c.maxEntries || len(c.balances) >= c.maxEntries {
 		clear(c.sessions)
 		clear(c.users)
+		clear(c.keys)
+		clear(c.balances)
 	}
 }
 
@@ -118,5 +144,67 @@ func (c *principalCache) invalidateAll() {
 	c.generation.Add(1)
 	clear(c.sessions)
 	clear(c.users)
+	clear(c.keys)
+	clear(c.balances)
+	c.mu.Unlock()
+}
+
+func (c *principalCache) key(hash [32]byte, now time.Time) (APIKey, bool) {
+	c.mu.RLock()
+	e, ok := c.keys[hash]
+	c.mu.RUnlock()
+	if !ok || c.ttl <= 0 || now.Sub(e.storedAt) >= c.ttl {
+		return APIKey{}, false
+	}
+	return e.key, true
+}
+
+func (c *principalCache) storeKey(generation uint64, hash [32]byte, k *APIKey, u *User, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.generation.Load() != generation || c.ttl <= 0 {
+		return
+	}
+	if len(c.keys) >= c.maxEntries || len(c.users) >= c.maxEntries {
+		c.sweepLocked(now)
+	}
+	c.keys[hash] = cachedKey{key: *k, storedAt: now}
+	c.users[u.ID] = cachedUser{user: *u, storedAt: now}
+}
+
+// invalidateKeys forgets every cached key: revocations are rare, and keys are cached by hash.
+func (c *principalCache) invalidateKeys() {
+	c.mu.Lock()
+	c.generation.Add(1)
+	clear(c.keys)
+	c.mu.Unlock()
+}
+
+func (c *principalCache) balance(userID string, now time.Time) (CreditAccount, bool) {
+	c.mu.RLock()
+	e, ok := c.balances[userID]
+	c.mu.RUnlock()
+	if !ok || c.ttl <= 0 || now.Sub(e.storedAt) >= c.ttl {
+		return CreditAccount{}, false
+	}
+	return e.balance, true
+}
+
+func (c *principalCache) storeBalance(generation uint64, b *CreditAccount, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.generation.Load() != generation || c.ttl <= 0 {
+		return
+	}
+	if len(c.balances) >= c.maxEntries {
+		c.sweepLocked(now)
+	}
+	c.balances[b.UserID] = cachedBalance{balance: *b, storedAt: now}
+}
+
+func (c *principalCache) invalidateBalance(userID string) {
+	c.mu.Lock()
+	c.generation.Add(1)
+	delete(c.balances, userID)
 	c.mu.Unlock()
 }

@@ -27,11 +27,15 @@ type StoreTx interface {
 // reader interface (declared beside its rules) to this list.
 type StoreReader interface {
 	AccountReader
+	APIKeyReader
+	CreditReader
 }
 
 // StoreWriter writes; only a transaction can. Each capability adds its own writer interface here.
 type StoreWriter interface {
 	AccountWriter
+	APIKeyWriter
+	CreditWriter
 }
 
 // AccountReader reads users, sessions, refresh tokens and signing keys.

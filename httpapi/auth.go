@@ -37,11 +37,27 @@ func bearerToken(header string) string {
 	return token
 }
 
-// authenticate resolves the caller of r.
+var errAmbiguousCredentials = &httpError{http.StatusBadRequest, "ambiguous_credentials",
+	"Send one credential: either Authorization or X-API-Key, not both."}
+
+// authenticate resolves the caller of r. An API key comes in X-API-Key or as a Bearer value
+// starting with ak_; anything else in Authorization is an access token. Both headers at once is
+// refused rather than letting either one pass. Keys in query strings are never read.
 func (a *api) authenticate(r *http.Request) (*gatehouse.Principal, error) {
-	token := bearerToken(r.Header.Get("Authorization"))
+	authz := r.Header.Get("Authorization")
+	key := r.Header.Get("X-API-Key")
+	if authz != "" && key != "" {
+		return nil, errAmbiguousCredentials
+	}
+	if key != "" {
+		return a.Auth.AuthenticateAPIKey(r.Context(), strings.TrimSpace(key), true)
+	}
+	token := bearerToken(authz)
 	if token == "" {
 		return nil, gatehouse.ErrUnauthenticated
+	}
+	if gatehouse.LooksLikeAPIKey(token) {
+		return a.Auth.AuthenticateAPIKey(r.Context(), token, true)
 	}
 	return a.Auth.Authenticate(r.Context(), token)
 }
@@ -50,7 +66,7 @@ func (a *api) withPrincipal(next http.Handler, allow func(*gatehouse.Principal) 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := a.authenticate(r)
 		if err != nil {
-			if gatehouse.ErrorKindOf(err) == gatehouse.KindUnauthorized && r.Header.Get("Authorization") != "" {
+			if gatehouse.ErrorKindOf(err) == gatehouse.KindUnauthorized && (r.Header.Get("Authorization") != "" || r.Header.Get("X-API-Key") != "") {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse", error="invalid_token"`)
 			}
 			writeError(w, r, a.Log, err)
@@ -64,29 +80,58 @@ func (a *api) withPrincipal(next http.Handler, allow func(*gatehouse.Principal) 
 	})
 }
 
-// requireUser admits any authenticated caller.
-func (a *api) requireUser(next http.Handler) http.Handler {
-	return a.withPrincipal(next, func(*gatehouse.Principal) error { return nil })
+var (
+	errSessionRequired = &gatehouse.Error{Kind: gatehouse.KindForbidden, Code: "session_required",
+		Message: "This needs a signed-in user; an API key cannot do it."}
+	errKeyRequired = &gatehouse.Error{Kind: gatehouse.KindForbidden, Code: "api_key_required",
+		Message: "This needs an API key."}
+)
+
+func errMissingScope(scope string) error {
+	return &gatehouse.Error{Kind: gatehouse.KindForbidden, Code: "insufficient_scope",
+		Message: "This credential lacks the scope " + scope + "."}
 }
 
-// requireSession admits callers signed in with a session (an access token), not machine credentials.
+// requireSession admits users signed in with a session (an access token), never API keys: keys
+// can never change a password, an email or linked identities, or act on sessions.
 func (a *api) requireSession(next http.Handler) http.Handler {
 	return a.withPrincipal(next, func(p *gatehouse.Principal) error {
-		if p.SessionID == "" {
-			return gatehouse.ErrForbidden
+		if p.APIKey != nil || p.SessionID == "" {
+			return errSessionRequired
 		}
 		return nil
 	})
 }
 
-// requireAdmin admits admins.
-func (a *api) requireAdmin(next http.Handler) http.Handler {
+// requireScope admits sessions whose role allows scope, and keys that carry it.
+func (a *api) requireScope(scope string, next http.Handler) http.Handler {
 	return a.withPrincipal(next, func(p *gatehouse.Principal) error {
-		if !p.User.IsAdmin() {
-			return gatehouse.ErrForbidden
+		if !p.Allows(scope) {
+			if scope == gatehouse.ScopeAdmin && p.APIKey == nil {
+				return gatehouse.ErrForbidden
+			}
+			return errMissingScope(scope)
 		}
 		return nil
 	})
+}
+
+// requireKeyScope admits only API keys that carry scope.
+func (a *api) requireKeyScope(scope string, next http.Handler) http.Handler {
+	return a.withPrincipal(next, func(p *gatehouse.Principal) error {
+		if p.APIKey == nil {
+			return errKeyRequired
+		}
+		if !p.Allows(scope) {
+			return errMissingScope(scope)
+		}
+		return nil
+	})
+}
+
+// requireAdmin admits admins, and keys of admins with the admin scope.
+func (a *api) requireAdmin(next http.Handler) http.Handler {
+	return a.requireScope(gatehouse.ScopeAdmin, next)
 }
 
 type userJSON struct {

@@ -21,16 +21,17 @@ type problem struct {
 }
 
 var statusOfKind = map[gatehouse.ErrorKind]int{
-	gatehouse.KindInternal:     http.StatusInternalServerError,
-	gatehouse.KindBadRequest:   http.StatusBadRequest,
-	gatehouse.KindInvalid:      http.StatusUnprocessableEntity,
-	gatehouse.KindUnauthorized: http.StatusUnauthorized,
-	gatehouse.KindForbidden:    http.StatusForbidden,
-	gatehouse.KindNotFound:     http.StatusNotFound,
-	gatehouse.KindConflict:     http.StatusConflict,
-	gatehouse.KindRateLimited:  http.StatusTooManyRequests,
-	gatehouse.KindUnavailable:  http.StatusServiceUnavailable,
-	gatehouse.KindBadGateway:   http.StatusBadGateway,
+	gatehouse.KindInternal:        http.StatusInternalServerError,
+	gatehouse.KindBadRequest:      http.StatusBadRequest,
+	gatehouse.KindInvalid:         http.StatusUnprocessableEntity,
+	gatehouse.KindUnauthorized:    http.StatusUnauthorized,
+	gatehouse.KindForbidden:       http.StatusForbidden,
+	gatehouse.KindNotFound:        http.StatusNotFound,
+	gatehouse.KindConflict:        http.StatusConflict,
+	gatehouse.KindRateLimited:     http.StatusTooManyRequests,
+	gatehouse.KindUnavailable:     http.StatusServiceUnavailable,
+	gatehouse.KindBadGateway:      http.StatusBadGateway,
+	gatehouse.KindPaymentRequired: http.StatusPaymentRequired,
 }
 
 // httpError is an error that only exists at the HTTP edge (bad framing, wrong media type).

@@ -1,6 +1,10 @@
 package httpapi
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/gatehouse/gatehouse"
+)
 
 // Route is one endpoint: the OpenAPI test walks the same list.
 type Route struct {
@@ -27,16 +31,27 @@ func routes(d Deps) []Route {
 	auth("POST", "/login", a.handleLogin())
 	auth("POST", "/refresh", a.handleRefresh())
 	auth("POST", "/logout", a.requireSession(a.handleLogout()))
-	auth("GET", "/me", a.requireUser(a.handleMe()))
+	auth("GET", "/me", a.requireScope(gatehouse.ScopeProfileRead, a.handleMe()))
+	auth("POST", "/introspect", a.requireKeyScope(gatehouse.ScopeTokensIntrospect, a.handleIntrospect()))
 
-	add("GET", "/api/v1/users/me", a.requireUser(a.handleMe()))
-	add("PATCH", "/api/v1/users/me", a.requireUser(a.handleUpdateMe()))
+	add("GET", "/api/v1/users/me", a.requireScope(gatehouse.ScopeProfileRead, a.handleMe()))
+	add("PATCH", "/api/v1/users/me", a.requireSession(a.handleUpdateMe()))
 	add("POST", "/api/v1/users/me/password", a.requireSession(a.handleChangePassword()))
 	add("GET", "/api/v1/users/me/sessions", a.requireSession(a.handleListSessions()))
 	add("DELETE", "/api/v1/users/me/sessions/{id}", a.requireSession(a.handleRevokeSession()))
 
 	add("GET", "/api/v1/admin/users", a.requireAdmin(a.handleListUsers()))
 	add("PATCH", "/api/v1/admin/users/{id}", a.requireAdmin(a.handleUpdateUser()))
+	add("POST", "/api/v1/admin/users/{id}/credits", a.requireAdmin(a.handleGrantCredits()))
+
+	for _, prefix := range []string{"/api/v1/api-keys", "/api/v1/public/api-keys"} {
+		add("GET", prefix, a.requireScope(gatehouse.ScopeKeysRead, a.handleListAPIKeys()))
+		add("POST", prefix, a.requireScope(gatehouse.ScopeKeysWrite, a.handleCreateAPIKey()))
+		add("DELETE", prefix+"/{id}", a.requireScope(gatehouse.ScopeKeysWrite, a.handleRevokeAPIKey()))
+	}
+	add("POST", "/api/v1/public/api-keys/verify", a.requireKey(a.handleVerifyAPIKey()))
+	add("GET", "/api/v1/public/credits/balance", a.requireScope(gatehouse.ScopeCreditsRead, a.handleCreditBalance()))
+	add("POST", "/api/v1/public/credits/usage", a.requireScope(gatehouse.ScopeCreditsWrite, a.handleUseCredits()))
 
 	add("GET", "/.well-known/jwks.json", a.handleJWKS())
 	add("GET", "/.well-known/openid-configuration", a.handleOpenIDConfiguration())

@@ -29,6 +29,8 @@ func Run(t *testing.T, open Opener) {
 		"FailedTxWritesNothing":    testFailedTxWritesNothing,
 		"LockSessionSerialises":    testLockSessionSerialises,
 		"ConcurrentDistinctWrites": testConcurrentDistinctWrites,
+		"APIKeys":                  testAPIKeys,
+		"Credits":                  testCredits,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

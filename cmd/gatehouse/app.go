@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/password"
+	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/sqlite"
 	"github.com/gatehouse/gatehouse/token"
 )
@@ -39,10 +40,30 @@ func newLogger(cfg *config, w io.Writer) *slog.Logger {
 
 // openStore opens the configured database and applies migrations.
 func openStore(ctx context.Context, cfg *config) (gatehouse.Store, error) {
-	if strings.HasPrefix(cfg.DatabaseURL, "postgres://") || strings.HasPrefix(cfg.DatabaseURL, "postgresql://") {
-		return nil, errors.New("GATEHOUSE_DATABASE_URL: PostgreSQL support is not built in yet")
+	if cfg.isPostgres() {
+		return postgres.Open(ctx, cfg.DatabaseURL, cfg.postgresOptions())
 	}
 	return sqlite.Open(ctx, cfg.sqlitePath())
+}
+
+func (c *config) isPostgres() bool {
+	return strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
+}
+
+func (c *config) postgresOptions() postgres.Options {
+	return postgres.Options{MaxConns: c.DBMaxConns, StatementTimeout: c.DBStatementTimeout}
+}
+
+// watchInvalidations drops this instance's session and user caches whenever another instance
+// (or the CLI) commits a revocation, so that it is honoured here within milliseconds rather than
+// within GATEHOUSE_CACHE_TTL. SQLite has a single server process: nothing to watch.
+func (a *app) watchInvalidations(ctx context.Context) {
+	if !a.cfg.isPostgres() {
+		return
+	}
+	if err := postgres.WatchInvalidations(ctx, a.cfg.DatabaseURL, a.cfg.postgresOptions(), a.log, a.auth.InvalidateCaches); err != nil {
+		a.log.Error("postgres: cannot watch for revocations; caches expire by GATEHOUSE_CACHE_TTL only", "error", err)
+	}
 }
 
 // openApp opens the store and builds the services. publicURL must be resolved before.

@@ -34,6 +34,8 @@ type config struct {
 	HashMaxWait              time.Duration
 	HashQueue                int
 	CacheTTL                 time.Duration
+	DBMaxConns               int           // PostgreSQL pool size of this process
+	DBStatementTimeout       time.Duration // PostgreSQL statement_timeout; 0 keeps the server's
 	LogLevel                 string
 	LogFormat                string
 }
@@ -114,6 +116,8 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	c.PasswordMinLength = integer("GATEHOUSE_PASSWORD_MIN_LENGTH", 8, 8, 256)
 	c.HashWorkers = integer("GATEHOUSE_HASH_WORKERS", runtime.NumCPU(), 1, 1024)
 	c.HashQueue = integer("GATEHOUSE_HASH_QUEUE", c.HashWorkers*8, 0, 1_000_000)
+	c.DBMaxConns = integer("GATEHOUSE_DB_MAX_CONNS", 16, 1, 10_000)
+	c.DBStatementTimeout = duration("GATEHOUSE_DB_STATEMENT_TIMEOUT", "5s", 0)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse/httpapi"
@@ -16,6 +17,9 @@ import (
 // keyReloadInterval is how often servers pick up signing keys rotated by another process; the
 // contract allows 10 seconds.
 const keyReloadInterval = 5 * time.Second
+
+// keyUsageFlushInterval is how often API key use counts and last-use times reach the database.
+const keyUsageFlushInterval = 5 * time.Second
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -47,9 +51,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer a.Close()
 
+	// Background work stops after the HTTP server has drained and before the store closes, so
+	// the last batch of API key usage is written.
 	bg, stopBackground := context.WithCancel(context.Background())
-	defer stopBackground()
-	go a.tokens.Run(bg, keyReloadInterval)
+	var background sync.WaitGroup
+	defer func() {
+		stopBackground()
+		background.Wait()
+	}()
+	background.Go(func() { a.tokens.Run(bg, keyReloadInterval) })
+	background.Go(func() { a.auth.RunAPIKeyUsageFlusher(bg, keyUsageFlushInterval) })
+	go a.watchInvalidations(bg)
 
 	handler := httpapi.NewServer(httpapi.Deps{
 		Auth: a.auth,

@@ -1,0 +1,77 @@
+package gatehouse_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/password"
+	"github.com/gatehouse/gatehouse/sqlite"
+	"github.com/gatehouse/gatehouse/token"
+)
+
+func TestAPIKeyFormat(t *testing.T) {
+	seen := map[string]bool{}
+	for range 200 {
+		k := gatehouse.NewAPIKeySecret()
+		if len(k) != 41 || !strings.HasPrefix(k, "ak_") || !gatehouse.WellFormedAPIKey(k) || seen[k] {
+			t.Fatalf("bad key %q", k)
+		}
+		seen[k] = true
+		// Any single-character change in the random part breaks the checksum.
+		b := []byte(k)
+		if b[10] == 'x' {
+			b[10] = 'y'
+		} else {
+			b[10] = 'x'
+		}
+		if gatehouse.WellFormedAPIKey(string(b)) {
+			t.Fatalf("checksum missed a change: %s", b)
+		}
+	}
+	for _, bad := range []string{"", "ak_", "AK_" + strings.Repeat("a", 38), "ak_" + strings.Repeat("a", 37), "ak_" + strings.Repeat("-", 38)} {
+		if gatehouse.WellFormedAPIKey(bad) {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// countingStore is a real SQLite store that counts key lookups.
+type countingStore struct {
+	gatehouse.Store
+	lookups atomic.Int64
+}
+
+func (c *countingStore) APIKeyByHash(ctx context.Context, hash []byte) (*gatehouse.APIKey, error) {
+	c.lookups.Add(1)
+	return c.Store.APIKeyByHash(ctx, hash)
+}
+
+func TestMistypedKeyCostsNoLookup(t *testing.T) {
+	ctx := context.Background()
+	real, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "g.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer real.Close()
+	store := &countingStore{Store: real}
+	tokens := token.NewIssuer(token.Config{Issuer: "https://x", Audience: "https://x", Algorithm: "ES256", TTL: 60e9}, store)
+	auth := gatehouse.NewAuthService(store, password.NewHasher(password.DefaultParams, 1, 0), password.Policy{}, tokens, gatehouse.DefaultAuthConfig, nil, nil)
+	bad := "ak_" + strings.Repeat("A", 32) + "AAAAAA"
+	if _, err := auth.AuthenticateAPIKey(ctx, bad, true); err == nil {
+		t.Fatal("bad checksum accepted")
+	}
+	if n := store.lookups.Load(); n != 0 {
+		t.Fatalf("a key with a bad checksum cost %d database lookups", n)
+	}
+	good := gatehouse.NewAPIKeySecret()
+	if _, err := auth.AuthenticateAPIKey(ctx, good, true); err == nil {
+		t.Fatal("unknown key accepted")
+	}
+	if n := store.lookups.Load(); n != 1 {
+		t.Fatalf("a well-formed key cost %d lookups, want 1", n)
+	}
+}

@@ -1,0 +1,393 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// These tests run two gatehouse servers on one PostgreSQL database, as two instances behind a load
+// balancer would, and check each promise of docs/deploy.md. They always use PostgreSQL, whatever
+// GATEHOUSE_TEST_DB says: multi-instance behaviour is what PostgreSQL is for.
+
+// clusterEnv is the shared configuration of the instances of one cluster. Instances behind one
+// load balancer share their public URL: it is every token's issuer and audience.
+func clusterEnv(t *testing.T) map[string]string {
+	env := map[string]string{
+		"GATEHOUSE_ADDR":        "127.0.0.1:0",
+		"GATEHOUSE_DATA_DIR":    t.TempDir(),
+		"GATEHOUSE_LOG_LEVEL":   "debug",
+		"GATEHOUSE_PUBLIC_URL":  "https://auth.example.com",
+		"GATEHOUSE_RATE_LIMITS": "off",
+	}
+	for k, v := range postgresEnv(t) {
+		env[k] = v
+	}
+	return env
+}
+
+// with copies env with overrides ("NAME=value"), for an instance that differs from its peers.
+func with(env map[string]string, overrides ...string) map[string]string {
+	out := make(map[string]string, len(env)+len(overrides))
+	for k, v := range env {
+		out[k] = v
+	}
+	for _, kv := range overrides {
+		k, v, _ := strings.Cut(kv, "=")
+		out[k] = v
+	}
+	return out
+}
+
+// launch starts gatehouse serve like startServerEnv, but reports a failure instead of failing the
+// test, so that it may run on any goroutine. The caller registers s.stop for cleanup.
+func launch(env map[string]string) (*testServer, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	s := &testServer{env: env, logs: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		err := run(ctx, []string{"serve"}, func(k string) string { return env[k] }, pw, s.logs)
+		pw.CloseWithError(fmt.Errorf("server exited: %v", err))
+		s.done <- err
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("server did not start: %v\n%s", err, s.logs.String())
+	}
+	go io.Copy(io.Discard, pr)
+	s.URL = strings.TrimSpace(strings.TrimPrefix(line, "gatehouse listening on "))
+	return s, nil
+}
+
+// startCluster starts one instance per env, all at the same moment.
+func startCluster(t *testing.T, envs ...map[string]string) []*testServer {
+	t.Helper()
+	servers := make([]*testServer, len(envs))
+	errs := make([]error, len(envs))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, env := range envs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			servers[i], errs[i] = launch(env)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for _, s := range servers {
+		if s != nil {
+			t.Cleanup(s.stop)
+		}
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("instance %d: %v", i, err)
+		}
+	}
+	return servers
+}
+
+// post is a request that goroutines can send: it reports transport errors as status 0 instead
+// of failing the test from the wrong goroutine.
+func (s *testServer) post(path string, body any) *response {
+	js, _ := json.Marshal(body)
+	resp, err := httpClient.Post(s.URL+path, "application/json", bytes.NewReader(js))
+	if err != nil {
+		return &response{Body: []byte(err.Error())}
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return &response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+// TestClusterStartsTogether starts two instances at the same moment on an empty database: both
+// migrate (one waits for the other on the advisory lock), both serve, and both see one state.
+func TestClusterStartsTogether(t *testing.T) {
+	env := clusterEnv(t)
+	servers := startCluster(t, env, env)
+	a, b := servers[0], servers[1]
+	for _, s := range servers {
+		expectStatus(t, s.do(t, "GET", "/readyz", nil), http.StatusOK)
+	}
+	// Both instances agree on the signing keys: the first one created a key, the other used it.
+	if ka, kb := jwksKids(t, a), jwksKids(t, b); len(ka) != 1 || fmt.Sprint(ka) != fmt.Sprint(kb) {
+		t.Fatalf("instances publish different keys: %v and %v", ka, kb)
+	}
+	acct := a.register(t)
+	access, _ := b.login(t, acct.Email, acct.Password)
+	expectStatus(t, a.do(t, "GET", "/api/v1/users/me", nil, bearer(access)), http.StatusOK)
+	expectStatus(t, b.do(t, "GET", "/api/v1/users/me", nil, bearer(acct.Access)), http.StatusOK)
+	expectProblem(t, b.do(t, "POST", "/api/v1/auth/register",
+		map[string]string{"email": acct.Email, "password": acct.Password, "name": "Again"}), http.StatusConflict, "")
+}
+
+// TestClusterSigningKeyRotation rotates the key with the CLI: both instances publish it at once,
+// both sign with it within 10 seconds, and each accepts the other's tokens, old key and new.
+func TestClusterSigningKeyRotation(t *testing.T) {
+	env := clusterEnv(t)
+	servers := startCluster(t, env, env)
+	a, b := servers[0], servers[1]
+	acct := a.register(t)
+	oldKid := kidOf(t, acct.Access)
+
+	out := a.cli(t, "signing-keys", "rotate")
+	var newKid string
+	for _, f := range strings.Fields(out) {
+		if f != oldKid && len(f) > 10 && !strings.ContainsAny(f, "();") {
+			newKid = f
+			break
+		}
+	}
+	// The JWKS reads the database, behind a cache of at most a second.
+	for _, s := range servers {
+		deadline := time.Now().Add(2 * time.Second)
+		for {
+			kids := jwksKids(t, s)
+			if kids[newKid] && kids[oldKid] {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s publishes %v two seconds after rotating to %s (rotate said %q)", s.URL, kids, newKid, out)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+
+	// Each instance signs with the new key within the contract's 10 seconds; refreshing is the
+	// cheapest way to get a fresh access token from a given instance.
+	signedBy := func(s *testServer) string {
+		t.Helper()
+		refresh := acct.Refresh
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			r := s.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": refresh})
+			expectStatus(t, r, http.StatusOK)
+			acct.Refresh = r.str(t, "refresh_token")
+			refresh = acct.Refresh
+			access := r.str(t, "access_token")
+			if kidOf(t, access) == newKid {
+				return access
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s still signs with %s ten seconds after the rotation", s.URL, kidOf(t, access))
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
+	fromA, fromB := signedBy(a), signedBy(b)
+	for _, s := range servers {
+		for _, tok := range []string{acct.Access, fromA, fromB} {
+			expectStatus(t, s.do(t, "GET", "/api/v1/users/me", nil, bearer(tok)), http.StatusOK)
+		}
+	}
+}
+
+// TestClusterRevocationWithoutCache: instance B runs with its principal cache off, so a logout,
+// a revoked session or a disabled user on instance A must be refused by B on the very next request.
+func TestClusterRevocationWithoutCache(t *testing.T) {
+	env := clusterEnv(t)
+	servers := startCluster(t, env, with(env, "GATEHOUSE_CACHE_TTL=0"))
+	a, b := servers[0], servers[1]
+	admin := a.admin(t)
+
+	// Logout on A.
+	acct := a.register(t)
+	expectStatus(t, b.do(t, "GET", "/api/v1/users/me", nil, bearer(acct.Access)), http.StatusOK)
+	expectStatus(t, a.do(t, "POST", "/api/v1/auth/logout", nil, bearer(acct.Access)), http.StatusOK)
+	expectProblem(t, b.do(t, "GET", "/api/v1/users/me", nil, bearer(acct.Access)), http.StatusUnauthorized, "")
+	expectProblem(t, b.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": acct.Refresh}), http.StatusUnauthorized, "")
+
+	// One session revoked from another on A.
+	keep, _ := a.login(t, acct.Email, acct.Password)
+	other, otherRefresh := a.login(t, acct.Email, acct.Password)
+	expectStatus(t, b.do(t, "GET", "/api/v1/users/me", nil, bearer(other)), http.StatusOK)
+	sid := sessionIDOf(t, other)
+	expectStatus(t, a.do(t, "DELETE", "/api/v1/users/me/sessions/"+sid, nil, bearer(keep)), http.StatusNoContent)
+	expectProblem(t, b.do(t, "GET", "/api/v1/users/me", nil, bearer(other)), http.StatusUnauthorized, "")
+	expectProblem(t, b.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": otherRefresh}), http.StatusUnauthorized, "")
+	expectStatus(t, b.do(t, "GET", "/api/v1/users/me", nil, bearer(keep)), http.StatusOK)
+
+	// User disabled on A.
+	expectStatus(t, a.do(t, "PATCH", "/api/v1/admin/users/"+acct.ID, map[string]any{"is_active": false}, bearer(admin.Access)), http.StatusOK)
+	expectProblem(t, b.do(t, "GET", "/api/v1/users/me", nil, bearer(keep)), http.StatusUnauthorized, "")
+	expectProblem(t, b.do(t, "POST", "/api/v1/auth/login", map[string]string{"email": acct.Email, "password": acct.Password}), http.StatusForbidden, "account_disabled")
+}
+
+// TestClusterRevocationIsPushed: instance B caches sessions for the longest TTL allowed (10s), so
+// only the NOTIFY that instance A's revocation sends at commit can make B refuse the token within
+// the promised second.
+func TestClusterRevocationIsPushed(t *testing.T) {
+	env := clusterEnv(t)
+	servers := startCluster(t, env, with(env, "GATEHOUSE_CACHE_TTL=10s"))
+	a, b := servers[0], servers[1]
+	admin := a.admin(t)
+
+	within := func(what string, check func() bool) {
+		t.Helper()
+		start := time.Now()
+		for !check() {
+			if time.Since(start) > time.Second {
+				t.Fatalf("%s on instance A still not honoured by instance B after %s", what, time.Since(start))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Logf("%s honoured by B after %s", what, time.Since(start).Round(time.Millisecond))
+	}
+	refused := func(access string) func() bool {
+		return func() bool {
+			return b.do(t, "GET", "/api/v1/users/me", nil, bearer(access)).Status == http.StatusUnauthorized
+		}
+	}
+	warm := func(access string) {
+		t.Helper()
+		for range 2 {
+			expectStatus(t, b.do(t, "GET", "/api/v1/users/me", nil, bearer(access)), http.StatusOK)
+		}
+	}
+
+	acct := a.register(t)
+	warm(acct.Access)
+	expectStatus(t, a.do(t, "POST", "/api/v1/auth/logout", nil, bearer(acct.Access)), http.StatusOK)
+	within("logout", refused(acct.Access))
+
+	keep, _ := a.login(t, acct.Email, acct.Password)
+	other, _ := a.login(t, acct.Email, acct.Password)
+	warm(other)
+	expectStatus(t, a.do(t, "DELETE", "/api/v1/users/me/sessions/"+sessionIDOf(t, other), nil, bearer(keep)), http.StatusNoContent)
+	within("session revocation", refused(other))
+
+	warm(keep)
+	expectStatus(t, a.do(t, "PATCH", "/api/v1/admin/users/"+acct.ID, map[string]any{"is_active": false}, bearer(admin.Access)), http.StatusOK)
+	within("disabling the user", refused(keep))
+
+	// The CLI is another process with no cache to invalidate: its change reaches the servers the
+	// same way, through the database.
+	admin2 := b.register(t)
+	a.cli(t, "users", "set-role", "--email", admin2.Email, "--role", "admin")
+	within("a role change made by the CLI", func() bool {
+		r := b.do(t, "GET", "/api/v1/users/me", nil, bearer(admin2.Access))
+		return r.Status == http.StatusOK && r.str(t, "role") == "admin"
+	})
+}
+
+// TestClusterRevocationDefaultTTL: with the default configuration, B honours A's logout within a
+// second however it learns of it.
+func TestClusterRevocationDefaultTTL(t *testing.T) {
+	env := clusterEnv(t)
+	servers := startCluster(t, env, env)
+	a, b := servers[0], servers[1]
+	acct := a.register(t)
+	expectStatus(t, b.do(t, "GET", "/api/v1/users/me", nil, bearer(acct.Access)), http.StatusOK)
+	expectStatus(t, a.do(t, "POST", "/api/v1/auth/logout", nil, bearer(acct.Access)), http.StatusOK)
+	start := time.Now()
+	for b.do(t, "GET", "/api/v1/users/me", nil, bearer(acct.Access)).Status != http.StatusUnauthorized {
+		if time.Since(start) > time.Second {
+			t.Fatalf("B still accepts a token logged out on A after %s", time.Since(start))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func sessionIDOf(t *testing.T, access string) string {
+	t.Helper()
+	var claims map[string]any
+	decodeSegment(t, strings.Split(access, ".")[1], &claims)
+	sid, _ := claims["sid"].(string)
+	if sid == "" {
+		t.Fatalf("access token without sid: %v", claims)
+	}
+	return sid
+}
+
+// refreshAcross sends n concurrent refreshes of one token, alternating between the instances.
+func refreshAcross(servers []*testServer, token string, n int) []*response {
+	results := make([]*response, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			results[i] = servers[i%len(servers)].post("/api/v1/auth/refresh", map[string]string{"refresh_token": token})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return results
+}
+
+// TestClusterRefreshReuseDetected: a refresh token spent on A and presented again on B is theft;
+// the whole session dies on both.
+func TestClusterRefreshReuseDetected(t *testing.T) {
+	env := with(clusterEnv(t), "GATEHOUSE_REFRESH_REUSE_INTERVAL=0")
+	servers := startCluster(t, env, env)
+	a, b := servers[0], servers[1]
+	acct := a.register(t)
+	r := a.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": acct.Refresh})
+	expectStatus(t, r, http.StatusOK)
+	successor := r.str(t, "refresh_token")
+	expectProblem(t, b.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": acct.Refresh}), http.StatusUnauthorized, "")
+	expectProblem(t, a.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": successor}), http.StatusUnauthorized, "")
+	expectProblem(t, b.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": successor}), http.StatusUnauthorized, "")
+}
+
+// TestClusterConcurrentRefreshNeverForks sends 20 refreshes of one token at once, split over two
+// instances. Without a retry window exactly one wins; the others are reuse, which kills the session.
+func TestClusterConcurrentRefreshNeverForks(t *testing.T) {
+	env := with(clusterEnv(t), "GATEHOUSE_REFRESH_REUSE_INTERVAL=0")
+	servers := startCluster(t, env, env)
+	for round := range 3 {
+		acct := servers[0].register(t)
+		var winners []*response
+		for _, r := range refreshAcross(servers, acct.Refresh, 20) {
+			switch r.Status {
+			case http.StatusOK:
+				winners = append(winners, r)
+			case http.StatusUnauthorized:
+			default:
+				t.Fatalf("round %d: status %d: %s", round, r.Status, r.Body)
+			}
+		}
+		if len(winners) != 1 {
+			t.Fatalf("round %d: %d of 20 concurrent refreshes across two instances succeeded, want exactly 1", round, len(winners))
+		}
+		// The losers were reuse: the session is revoked, successor and all.
+		successor := winners[0].str(t, "refresh_token")
+		expectProblem(t, servers[round%2].do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": successor}), http.StatusUnauthorized, "")
+	}
+}
+
+// TestClusterConcurrentRefreshAgree: within the retry window, 20 concurrent refreshes of one token
+// across two instances all succeed with the same successor, which then works.
+func TestClusterConcurrentRefreshAgree(t *testing.T) {
+	env := clusterEnv(t)
+	servers := startCluster(t, env, env)
+	for round := range 3 {
+		acct := servers[1].register(t)
+		successors := map[string]int{}
+		for _, r := range refreshAcross(servers, acct.Refresh, 20) {
+			if r.Status != http.StatusOK {
+				t.Fatalf("round %d: status %d: %s", round, r.Status, r.Body)
+			}
+			successors[r.str(t, "refresh_token")]++
+		}
+		if len(successors) != 1 {
+			t.Fatalf("round %d: concurrent refreshes returned %d different successors, want 1", round, len(successors))
+		}
+		for successor := range successors {
+			expectStatus(t, servers[round%2].do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": successor}), http.StatusOK)
+		}
+	}
+}

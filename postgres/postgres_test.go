@@ -1,0 +1,171 @@
+package postgres_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"io/fs"
+	"net"
+	neturl "net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/postgres/pgtest"
+	"github.com/gatehouse/gatehouse/storetest"
+)
+
+func open(t *testing.T, url string) gatehouse.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), url, postgres.Options{StatementTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) gatehouse.Store { return open(t, pgtest.NewDatabase(t)) })
+}
+
+// TestConcurrentMigrations starts several instances on one empty database at the same moment:
+// the advisory lock must let exactly one create each table while the others wait and then skip.
+func TestConcurrentMigrations(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	const instances = 6
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make([]error, instances)
+	for i := range instances {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			s, err := postgres.Open(context.Background(), url, postgres.Options{MaxConns: 2})
+			if err == nil {
+				s.Close()
+			}
+			errs[i] = err
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("instance %d: %v", i, err)
+		}
+	}
+	s := open(t, url)
+	var n int
+	db := s.(interface{ DB() *sql.DB }).DB()
+	if err := db.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if want := len(migrationVersions(t, "migrations")); n != want {
+		t.Fatalf("%d migrations recorded, want %d", n, want)
+	}
+}
+
+// TestMigrationsMirrorSQLite keeps the two schemas in step: a migration added for one database
+// without its twin would leave the other store failing at run time.
+func TestMigrationsMirrorSQLite(t *testing.T) {
+	pg := migrationVersions(t, "migrations")
+	lite := migrationVersions(t, filepath.Join("..", "sqlite", "migrations"))
+	if strings.Join(pg, ",") != strings.Join(lite, ",") {
+		t.Fatalf("postgres migrations %v, sqlite migrations %v: every migration needs a twin with the same number", pg, lite)
+	}
+}
+
+func migrationVersions(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := fs.ReadDir(os.DirFS(dir), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".sql") {
+			out = append(out, strings.SplitN(e.Name(), "_", 2)[0])
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestUnreachableIsUnavailable checks that a server that is not there fails fast with an error
+// the HTTP layer turns into 503, not 500.
+func TestUnreachableIsUnavailable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	start := time.Now()
+	_, err = postgres.Open(context.Background(), "postgres://u:secret@"+addr+"/db?sslmode=disable", postgres.Options{})
+	if err == nil {
+		t.Fatal("Open succeeded on a closed port")
+	}
+	if !postgres.IsUnavailable(err) {
+		t.Fatalf("error not classified as unavailable: %v", err)
+	}
+	if strings.Contains(err.Error(), "secret") {
+		t.Fatalf("error leaks the password: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Open took %s on a refused connection", d)
+	}
+}
+
+// TestRecoversFromTerminatedBackends kills the pool's connections from the server side, as a
+// database restart or fail-over does: the next calls must get fresh connections, not errors.
+func TestRecoversFromTerminatedBackends(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	s := open(t, url)
+	ctx := context.Background()
+	if err := s.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var killed int
+	if err := pgtest.Available(t).QueryRow(`SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = $1 AND pid <> pg_backend_pid()`, strings.TrimPrefix(u.Path, "/")).Scan(&killed); err != nil || killed == 0 {
+		t.Fatalf("terminated %d backends: %v", killed, err)
+	}
+	// pg_terminate_backend only signals; wait until the backends have said goodbye and gone.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var left int
+		if err := pgtest.Available(t).QueryRow(`SELECT COUNT(*) FROM pg_stat_activity
+			WHERE datname = $1 AND pid <> pg_backend_pid()`, strings.TrimPrefix(u.Path, "/")).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d backends still alive", left)
+		}
+	}
+	if _, err := s.UserByID(ctx, "x"); !errors.Is(err, gatehouse.ErrNotFound) {
+		t.Fatalf("after the backends were terminated: %v, want ErrNotFound from a fresh connection", err)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+}
+
+func TestIsUnavailable(t *testing.T) {
+	if postgres.IsUnavailable(nil) || postgres.IsUnavailable(errors.New("syntax")) || postgres.IsUnavailable(sql.ErrNoRows) {
+		t.Fatal("ordinary errors classified as unavailable")
+	}
+}
