@@ -23,9 +23,10 @@ var migrations embed.FS
 
 // Dialect is SQLite's SQL.
 var Dialect = sqlstore.Dialect{
-	Name:        "sqlite",
-	Placeholder: func(n int) string { return "?" + strconv.Itoa(n) },
-	ForUpdate:   "", // BEGIN IMMEDIATE already holds the database's write lock for the whole transaction
+	Name:              "sqlite",
+	Placeholder:       func(n int) string { return "?" + strconv.Itoa(n) },
+	ForUpdate:         "", // BEGIN IMMEDIATE already holds the database's write lock for the whole transaction
+	PrepareStatements: true,
 	IsUniqueViolation: func(err error) bool {
 		var se *sqlite.Error
 		return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)

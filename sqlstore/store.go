@@ -25,6 +25,9 @@ type Dialect struct {
 	IsUniqueViolation func(error) bool
 	// IsUnavailable reports an error that means the database cannot be reached or is overloaded.
 	IsUnavailable func(error) bool
+	// PrepareStatements keeps prepared statements per connection. SQLite spends more time
+	// parsing a statement than running it; pgx caches statements by itself.
+	PrepareStatements bool
 }
 
 // Store is a gatehouse.Store.
@@ -34,6 +37,14 @@ type Store struct {
 	write   *sql.DB // transactions; SQLite gives it a single connection so writers queue in Go
 	dialect Dialect
 	queries sync.Map // query text -> rebound text
+	stmts   sync.Map // stmtKey -> *sql.Stmt
+	// toPrepare holds statements first met inside a transaction (stmtKey -> struct{}).
+	toPrepare sync.Map
+}
+
+type stmtKey struct {
+	db *sql.DB
+	q  string
 }
 
 var _ gatehouse.Store = (*Store)(nil)
@@ -41,7 +52,7 @@ var _ gatehouse.Store = (*Store)(nil)
 // New wraps open databases. read and write may be the same.
 func New(read, write *sql.DB, d Dialect) *Store {
 	s := &Store{read: read, write: write, dialect: d}
-	s.reader = reader{s: s, q: read}
+	s.reader = reader{s: s, q: read, db: read}
 	return s
 }
 
@@ -52,6 +63,10 @@ func (s *Store) DB() *sql.DB { return s.write }
 func (s *Store) Dialect() Dialect { return s.dialect }
 
 func (s *Store) Close() error {
+	s.stmts.Range(func(_, v any) bool {
+		v.(*sql.Stmt).Close()
+		return true
+	})
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
@@ -82,7 +97,8 @@ func (s *Store) Tx(ctx context.Context, fn func(gatehouse.StoreTx) error) (err e
 			panic(p)
 		}
 	}()
-	if err := fn(&tx{reader: reader{s: s, q: sqlTx}, t: sqlTx}); err != nil {
+	defer s.prepareQueued()
+	if err := fn(&tx{reader: reader{s: s, q: sqlTx, db: s.write, tx: sqlTx}, t: sqlTx}); err != nil {
 		_ = sqlTx.Rollback()
 		return err
 	}
@@ -141,15 +157,74 @@ type querier interface {
 
 // reader implements gatehouse.StoreReader on a database or a transaction.
 type reader struct {
-	s *Store
-	q querier
+	s  *Store
+	q  querier
+	db *sql.DB // the database q runs on
+	tx *sql.Tx // set inside a transaction
+}
+
+// prepared returns the statement for q, prepared once per database and bound to the
+// transaction when there is one; nil when the dialect does not prepare, or the statement is not
+// prepared yet inside a transaction (preparing needs a free connection, and SQLite's writer has
+// only the one the transaction holds: it is prepared once the transaction ends), or preparing
+// failed (the plain query then reports the error).
+func (r reader) prepared(ctx context.Context, q string) *sql.Stmt {
+	if !r.s.dialect.PrepareStatements {
+		return nil
+	}
+	key := stmtKey{r.db, q}
+	v, ok := r.s.stmts.Load(key)
+	if !ok {
+		if r.tx != nil {
+			r.s.toPrepare.Store(key, struct{}{})
+			return nil
+		}
+		st, err := r.db.PrepareContext(context.Background(), r.s.rebind(q))
+		if err != nil {
+			return nil
+		}
+		if v, ok = r.s.stmts.LoadOrStore(key, st); ok {
+			st.Close()
+		}
+	}
+	st := v.(*sql.Stmt)
+	if r.tx != nil {
+		return r.tx.StmtContext(ctx, st)
+	}
+	return st
+}
+
+// prepareQueued prepares the statements transactions met for the first time.
+func (s *Store) prepareQueued() {
+	s.toPrepare.Range(func(k, _ any) bool {
+		key := k.(stmtKey)
+		s.toPrepare.Delete(key)
+		if _, ok := s.stmts.Load(key); ok {
+			return true
+		}
+		st, err := key.db.PrepareContext(context.Background(), s.rebind(key.q))
+		if err != nil {
+			return true
+		}
+		if _, loaded := s.stmts.LoadOrStore(key, st); loaded {
+			st.Close()
+		}
+		return true
+	})
 }
 
 func (r reader) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := r.prepared(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return r.q.QueryRowContext(ctx, r.s.rebind(q), args...)
 }
 
 func (r reader) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := r.prepared(ctx, q); st != nil {
+		rows, err := st.QueryContext(ctx, args...)
+		return rows, r.s.mapErr(err)
+	}
 	rows, err := r.q.QueryContext(ctx, r.s.rebind(q), args...)
 	return rows, r.s.mapErr(err)
 }
@@ -161,6 +236,10 @@ type tx struct {
 }
 
 func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := t.prepared(ctx, q); st != nil {
+		res, err := st.ExecContext(ctx, args...)
+		return res, t.s.mapErr(err)
+	}
 	res, err := t.t.ExecContext(ctx, t.s.rebind(q), args...)
 	return res, t.s.mapErr(err)
 }
