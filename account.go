@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
 )
@@ -43,7 +44,10 @@ func (s *AuthService) UpdateProfile(ctx context.Context, userID string, up Profi
 			u.AvatarURL = *up.AvatarURL
 		}
 		u.UpdatedAt = s.now()
-		return tx.UpdateUser(ctx, u)
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		return s.auditTx(ctx, tx, EventProfileUpdated, u.ID, OutcomeSuccess, "")
 	})
 	if err != nil {
 		return nil, err
@@ -100,14 +104,23 @@ func (s *AuthService) ChangePassword(ctx context.Context, p *Principal, current,
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		revoked, err = tx.RevokeUserSessions(ctx, u.ID, p.SessionID, now)
-		return err
+		if revoked, err = tx.RevokeUserSessions(ctx, u.ID, p.SessionID, now); err != nil {
+			return err
+		}
+		if err := s.auditTx(ctx, tx, EventPasswordChanged, u.ID, OutcomeSuccess, fmt.Sprintf("%d other sessions revoked", len(revoked))); err != nil || s.email == nil {
+			return err
+		}
+		// Tell the mailbox owner, so a change they did not make does not go unnoticed.
+		return s.queueEmail(ctx, tx, EmailPasswordChanged, u.Email, "", "", 0, now)
 	})
 	if err != nil {
 		return err
 	}
 	s.cache.invalidateSessions(revoked...)
 	s.cache.invalidateUser(p.User.ID)
+	if s.email != nil {
+		s.email.wake()
+	}
 	s.log.InfoContext(ctx, "password changed", "user_id", p.User.ID, "sessions_revoked", len(revoked))
 	return nil
 }

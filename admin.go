@@ -56,10 +56,20 @@ func (s *AuthService) UpdateUser(ctx context.Context, userID string, up AdminUse
 			return err
 		}
 		now := s.now()
-		if up.Role != nil {
+		if up.Role != nil && *up.Role != u.Role {
+			if err := s.auditTx(ctx, tx, EventRoleChanged, u.ID, OutcomeSuccess, u.Role+" -> "+*up.Role); err != nil {
+				return err
+			}
 			u.Role = *up.Role
 		}
-		if up.IsActive != nil {
+		if up.IsActive != nil && *up.IsActive != u.IsActive {
+			typ := EventAccountDisabled
+			if *up.IsActive {
+				typ = EventAccountEnabled
+			}
+			if err := s.auditTx(ctx, tx, typ, u.ID, OutcomeSuccess, ""); err != nil {
+				return err
+			}
 			u.IsActive = *up.IsActive
 		}
 		u.UpdatedAt = now

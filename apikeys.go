@@ -84,7 +84,12 @@ func (s *AuthService) CreateAPIKey(ctx context.Context, p *Principal, in NewAPIK
 		exp := now.Add(time.Duration(days) * 24 * time.Hour)
 		k.ExpiresAt = &exp
 	}
-	if err := s.tx(ctx, func(tx StoreTx) error { return tx.CreateAPIKey(ctx, k) }); err != nil {
+	if err := s.tx(ctx, func(tx StoreTx) error {
+		if err := tx.CreateAPIKey(ctx, k); err != nil {
+			return err
+		}
+		return s.auditTx(ctx, tx, EventAPIKeyCreated, k.UserID, OutcomeSuccess, "key "+k.ID+" ("+k.Prefix+") scopes: "+strings.Join(k.Scopes, " "))
+	}); err != nil {
 		return nil, "", err
 	}
 	s.log.InfoContext(ctx, "api key created", "user_id", k.UserID, "key_id", k.ID, "prefix", k.Prefix)
@@ -121,7 +126,10 @@ func (s *AuthService) RevokeAPIKey(ctx context.Context, p *Principal, id string)
 		if k.UserID != p.User.ID || k.RevokedAt != nil {
 			return ErrNotFound
 		}
-		return tx.RevokeAPIKey(ctx, id, s.now())
+		if err := tx.RevokeAPIKey(ctx, id, s.now()); err != nil {
+			return err
+		}
+		return s.auditTx(ctx, tx, EventAPIKeyRevoked, k.UserID, OutcomeSuccess, "key "+k.ID+" ("+k.Prefix+")")
 	})
 	if err != nil {
 		return err
@@ -142,7 +150,10 @@ func (s *AuthService) RevokeAPIKeyByID(ctx context.Context, id string) (*APIKey,
 		if k.RevokedAt != nil {
 			return nil
 		}
-		return tx.RevokeAPIKey(ctx, id, s.now())
+		if err := tx.RevokeAPIKey(ctx, id, s.now()); err != nil {
+			return err
+		}
+		return s.auditTx(ctx, tx, EventAPIKeyRevoked, k.UserID, OutcomeSuccess, "key "+k.ID+" ("+k.Prefix+") by an operator")
 	})
 	if err != nil {
 		return nil, err

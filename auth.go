@@ -39,8 +39,13 @@ type AuthService struct {
 	cfg    AuthConfig
 	cache  *principalCache
 	usage  *keyUsage
+	email  *emailRules // nil until EnableEmail
 	log    *slog.Logger
 	now    func() time.Time
+
+	observer         EventObserver
+	limiter          *RateLimiter
+	loginAccountRule RateRule
 }
 
 // NewAuthService wires the rules to their dependencies. now may be nil (time.Now).

@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -123,6 +124,9 @@ func (s *AuthService) GrantCredits(ctx context.Context, userID string, in GrantC
 			return err
 		}
 		if err := tx.AddCreditEntry(ctx, &CreditEntry{ID: NewID(now), UserID: userID, Amount: in.Amount, Kind: "grant", Description: in.Description, CreatedAt: now}); err != nil {
+			return err
+		}
+		if err := s.auditTx(ctx, tx, EventCreditsGranted, userID, OutcomeSuccess, fmt.Sprintf("%d credits", in.Amount)); err != nil {
 			return err
 		}
 		var err error

@@ -64,7 +64,10 @@ func (s *AuthService) Refresh(ctx context.Context, token string, client Client) 
 				return nil
 			}
 			reused = true
-			return tx.RevokeSession(ctx, sess.ID, now)
+			if err := tx.RevokeSession(ctx, sess.ID, now); err != nil {
+				return err
+			}
+			return s.auditTx(WithClient(ctx, client), tx, EventRefreshReuse, user.ID, OutcomeFailure, "session "+sess.ID+" revoked")
 		}
 		if !now.Before(rt.ExpiresAt) {
 			return ErrInvalidRefreshToken
@@ -83,7 +86,10 @@ func (s *AuthService) Refresh(ctx context.Context, token string, client Client) 
 			return err
 		}
 		client = client.normalized()
-		return tx.TouchSession(ctx, sess.ID, now, client.IP, client.UserAgent)
+		if err := tx.TouchSession(ctx, sess.ID, now, client.IP, client.UserAgent); err != nil {
+			return err
+		}
+		return s.auditTx(WithClient(ctx, client), tx, EventRefreshed, user.ID, OutcomeSuccess, "")
 	})
 	if err != nil {
 		return nil, err

@@ -56,11 +56,22 @@ func (s *AuthService) Register(ctx context.Context, in RegisterInput, client Cli
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err
 		}
-		sess, refresh, err = s.startSession(ctx, tx, u, client, now)
-		return err
+		// In the same transaction: the account exists if and only if its verification email is queued.
+		if s.email != nil {
+			if err := s.queueVerification(ctx, tx, u, false, now); err != nil {
+				return err
+			}
+		}
+		if sess, refresh, err = s.startSession(ctx, tx, u, client, now); err != nil {
+			return err
+		}
+		return s.auditTx(WithClient(ctx, client), tx, EventRegistered, u.ID, OutcomeSuccess, "")
 	})
 	if err != nil {
 		return nil, err
+	}
+	if s.email != nil {
+		s.email.wake()
 	}
 	s.log.InfoContext(ctx, "user registered", "user_id", u.ID)
 	return s.issue(ctx, u, sess.ID, refresh)

@@ -12,11 +12,16 @@ func (s *AuthService) Logout(ctx context.Context, p *Principal, all bool) error 
 		now := s.now()
 		if all {
 			var err error
-			revoked, err = tx.RevokeUserSessions(ctx, p.User.ID, "", now)
-			return err
+			if revoked, err = tx.RevokeUserSessions(ctx, p.User.ID, "", now); err != nil {
+				return err
+			}
+			return s.auditTx(ctx, tx, EventLoggedOut, p.User.ID, OutcomeSuccess, "all sessions")
 		}
 		revoked = []string{p.SessionID}
-		return tx.RevokeSession(ctx, p.SessionID, now)
+		if err := tx.RevokeSession(ctx, p.SessionID, now); err != nil {
+			return err
+		}
+		return s.auditTx(ctx, tx, EventLoggedOut, p.User.ID, OutcomeSuccess, "")
 	})
 	if err != nil {
 		return err
@@ -54,7 +59,10 @@ func (s *AuthService) RevokeSession(ctx context.Context, p *Principal, sessionID
 		if sess.UserID != p.User.ID || sess.RevokedAt != nil {
 			return ErrNotFound
 		}
-		return tx.RevokeSession(ctx, sessionID, s.now())
+		if err := tx.RevokeSession(ctx, sessionID, s.now()); err != nil {
+			return err
+		}
+		return s.auditTx(ctx, tx, EventSessionRevoked, p.User.ID, OutcomeSuccess, "session "+sessionID)
 	})
 	if err != nil {
 		return err

@@ -29,6 +29,9 @@ type StoreReader interface {
 	AccountReader
 	APIKeyReader
 	CreditReader
+	AuditReader
+	OAuthReader
+	EmailReader
 }
 
 // StoreWriter writes; only a transaction can. Each capability adds its own writer interface here.
@@ -36,6 +39,10 @@ type StoreWriter interface {
 	AccountWriter
 	APIKeyWriter
 	CreditWriter
+	AuditWriter
+	RateLimitWriter
+	OAuthWriter
+	EmailWriter
 }
 
 // AccountReader reads users, sessions, refresh tokens and signing keys.

@@ -50,14 +50,22 @@ func (a *api) authenticate(r *http.Request) (*gatehouse.Principal, error) {
 		return nil, errAmbiguousCredentials
 	}
 	if key != "" {
-		return a.Auth.AuthenticateAPIKey(r.Context(), strings.TrimSpace(key), true)
+		p, err := a.Auth.AuthenticateAPIKey(r.Context(), strings.TrimSpace(key), true)
+		if err != nil {
+			return nil, a.countKeyFailure(r, err)
+		}
+		return p, nil
 	}
 	token := bearerToken(authz)
 	if token == "" {
 		return nil, gatehouse.ErrUnauthenticated
 	}
 	if gatehouse.LooksLikeAPIKey(token) {
-		return a.Auth.AuthenticateAPIKey(r.Context(), token, true)
+		p, err := a.Auth.AuthenticateAPIKey(r.Context(), token, true)
+		if err != nil {
+			return nil, a.countKeyFailure(r, err)
+		}
+		return p, nil
 	}
 	return a.Auth.Authenticate(r.Context(), token)
 }

@@ -3,9 +3,12 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/gatehouse/gatehouse"
 )
 
 // recoverPanics turns a panic into a bare 500; the log gets the value and stack, never the request.
@@ -50,14 +53,18 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// accessLog logs one line per request. It logs the path only: query strings can carry tokens.
-func accessLog(log *slog.Logger, next http.Handler) http.Handler {
+// accessLog logs one line per request and feeds the metrics. It logs the path only: query
+// strings can carry tokens.
+func accessLog(log *slog.Logger, metrics RequestObserver, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		if sw.status == 0 {
 			sw.status = http.StatusOK
+		}
+		if metrics != nil {
+			metrics.ObserveRequest(r.Pattern, r.Method, sw.status, time.Since(start))
 		}
 		level := slog.LevelDebug
 		if sw.status >= 500 {
@@ -71,6 +78,14 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 			slog.Duration("duration", time.Since(start)),
 			slog.String("remote", r.RemoteAddr),
 		)
+	})
+}
+
+// withClient attaches the caller's address and user agent to the request context, for the
+// audit log.
+func withClient(trusted []netip.Prefix, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(gatehouse.WithClient(r.Context(), clientOf(r, trusted))))
 	})
 }
 

@@ -27,20 +27,34 @@ func routes(d Deps) []Route {
 		}
 	}
 
-	auth("POST", "/register", a.handleRegister())
-	auth("POST", "/login", a.handleLogin())
+	auth("POST", "/register", a.limitIP(d.Limits.Register, a.handleRegister()))
+	auth("POST", "/login", a.limitIP(d.Limits.LoginIP, a.handleLogin()))
 	auth("POST", "/refresh", a.handleRefresh())
 	auth("POST", "/logout", a.requireSession(a.handleLogout()))
 	auth("GET", "/me", a.requireScope(gatehouse.ScopeProfileRead, a.handleMe()))
 	auth("POST", "/introspect", a.requireKeyScope(gatehouse.ScopeTokensIntrospect, a.handleIntrospect()))
+	// One wildcard serves every configured provider; unknown names get a 404 problem. Literal
+	// three-segment routes such as /verify-email/resend match no common path with these patterns,
+	// so the mux accepts both.
+	auth("GET", "/{provider}/authorize", a.handleOAuthAuthorize())
+	auth("POST", "/{provider}/callback", a.handleOAuthCallback())
+	auth("POST", "/verify-email", a.handleVerifyEmail())
+	auth("GET", "/verify-email", a.handleVerifyEmail())
+	auth("POST", "/verify-email/resend", a.requireSession(a.handleResendVerification()))
+	auth("POST", "/forgot-password", a.handleForgotPassword())
+	auth("POST", "/reset-password", a.handleResetPassword())
 
 	add("GET", "/api/v1/users/me", a.requireScope(gatehouse.ScopeProfileRead, a.handleMe()))
 	add("PATCH", "/api/v1/users/me", a.requireSession(a.handleUpdateMe()))
 	add("POST", "/api/v1/users/me/password", a.requireSession(a.handleChangePassword()))
 	add("GET", "/api/v1/users/me/sessions", a.requireSession(a.handleListSessions()))
 	add("DELETE", "/api/v1/users/me/sessions/{id}", a.requireSession(a.handleRevokeSession()))
+	add("GET", "/api/v1/users/me/identities", a.requireSession(a.handleListIdentities()))
+	add("DELETE", "/api/v1/users/me/identities/{provider}", a.requireSession(a.handleUnlinkIdentity()))
 
 	add("GET", "/api/v1/admin/users", a.requireAdmin(a.handleListUsers()))
+	add("GET", "/api/v1/admin/audit", a.requireAdmin(a.handleAdminAudit()))
+	add("GET", "/api/v1/users/me/audit", a.requireSession(a.handleMyAudit()))
 	add("PATCH", "/api/v1/admin/users/{id}", a.requireAdmin(a.handleUpdateUser()))
 	add("POST", "/api/v1/admin/users/{id}/credits", a.requireAdmin(a.handleGrantCredits()))
 
@@ -58,6 +72,9 @@ func routes(d Deps) []Route {
 	add("GET", "/openapi.json", handleOpenAPI())
 	add("GET", "/healthz", handleHealthz())
 	add("GET", "/readyz", a.handleReadyz())
+	if d.MetricsHandler != nil {
+		add("GET", "/metrics", d.MetricsHandler)
+	}
 	return rs
 }
 

@@ -32,10 +32,20 @@ type Config struct {
 // Deps are the services the API serves.
 type Deps struct {
 	Auth   *gatehouse.AuthService
+	OAuth  *gatehouse.OAuthService // social sign-in; nil serves every provider as unknown
 	DB     Pinger
 	Keys   KeySet
 	Log    *slog.Logger
 	Config Config
+	Limits RateLimits
+	// Metrics, when set, is told of every request; MetricsHandler serves /metrics.
+	Metrics        RequestObserver
+	MetricsHandler http.Handler
+}
+
+// RequestObserver records finished requests, for metrics.
+type RequestObserver interface {
+	ObserveRequest(route, method string, status int, d time.Duration)
 }
 
 // NewServer returns the whole API as one handler.
@@ -50,7 +60,10 @@ func NewServer(d Deps) http.Handler {
 	var h http.Handler = problemOnMuxErrors(mux)
 	h = limitBody(h)
 	h = securityHeaders(h)
-	h = accessLog(d.Log, h)
+	// accessLog reads the pattern the router sets on the request it is handed, so nothing
+	// between them may replace the request.
+	h = accessLog(d.Log, d.Metrics, h)
+	h = withClient(d.Config.TrustedProxies, h)
 	h = recoverPanics(d.Log, h)
 	return h
 }

@@ -36,9 +36,10 @@ var lockSQL = "SET LOCAL statement_timeout = 0; SELECT pg_advisory_xact_lock(" +
 
 // Options tune the connection pool. Zero values take the defaults.
 type Options struct {
-	// MaxConns bounds the open connections of this process (default DefaultMaxConns). Every
-	// instance has its own pool, so N instances open up to N×MaxConns connections: keep that
-	// below the server's max_connections.
+	// MaxConns bounds the open connections of this process (default DefaultMaxConns, at least
+	// 2). Every instance has its own pool, plus one connection that listens for invalidations,
+	// so N instances open up to N×(MaxConns+1) connections: keep that below the server's
+	// max_connections.
 	MaxConns int
 	// StatementTimeout is set as the session's statement_timeout, so a query stuck behind a lock
 	// or a saturated server fails (503) instead of holding a request. 0 leaves the server's (or
@@ -61,6 +62,8 @@ func (o Options) withDefaults() Options {
 	if o.MaxConns <= 0 {
 		o.MaxConns = DefaultMaxConns
 	}
+	// Start-up work holds one connection for a lock while it queries on another.
+	o.MaxConns = max(o.MaxConns, 2)
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = DefaultConnectTimeout
 	}
@@ -191,6 +194,27 @@ func Open(ctx context.Context, url string, opts Options) (*sqlstore.Store, error
 		return nil, fmt.Errorf("postgres %s: %w", describe(cfg), err)
 	}
 	return s, nil
+}
+
+// startupLock is the pg_advisory_xact_lock key of WithStartupLock.
+const startupLock = migrationLock + 1
+
+// WithStartupLock runs fn while holding a database-wide lock, for the start-up work that every
+// instance checks but only one must do (creating the first signing key). fn uses the pool, where
+// the lock's own connection is busy: the pool needs at least two connections.
+func WithStartupLock(ctx context.Context, db *sql.DB, fn func() error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "SET LOCAL statement_timeout = 0; SELECT pg_advisory_xact_lock("+strconv.FormatInt(startupLock, 10)+")"); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // describe names the server without the password, for error messages.

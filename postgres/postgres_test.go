@@ -169,3 +169,50 @@ func TestIsUnavailable(t *testing.T) {
 		t.Fatal("ordinary errors classified as unavailable")
 	}
 }
+
+// TestStatementTimeout: a statement stuck behind a lock longer than the statement timeout fails
+// as unavailable (503 and a retry), promptly, instead of holding its request.
+func TestStatementTimeout(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	s, err := postgres.Open(context.Background(), url, postgres.Options{StatementTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	u := &gatehouse.User{ID: gatehouse.NewID(time.Now()), Email: "lock@example.com", Role: "user", IsActive: true,
+		CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	sess := &gatehouse.Session{ID: gatehouse.NewID(time.Now()), UserID: u.ID, CreatedAt: time.Now(), LastUsedAt: time.Now(),
+		ExpiresAt: time.Now().Add(time.Hour)}
+	if err := s.Tx(ctx, func(tx gatehouse.StoreTx) error {
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		return tx.CreateSession(ctx, sess)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	held := make(chan struct{})
+	release := make(chan struct{})
+	go s.Tx(ctx, func(tx gatehouse.StoreTx) error {
+		if _, err := tx.LockSession(ctx, sess.ID); err != nil {
+			t.Error(err)
+		}
+		close(held)
+		<-release
+		return nil
+	})
+	<-held
+	start := time.Now()
+	err = s.Tx(ctx, func(tx gatehouse.StoreTx) error {
+		_, err := tx.LockSession(ctx, sess.ID)
+		return err
+	})
+	close(release)
+	if gatehouse.ErrorKindOf(err) != gatehouse.KindUnavailable {
+		t.Fatalf("lock wait past the statement timeout: %v, want KindUnavailable", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("took %s with a 200ms statement timeout", d)
+	}
+}

@@ -45,10 +45,12 @@ func connAlive(c net.Conn) bool {
 	}
 	alive := true
 	var buf [1]byte
-	err = raw.Read(func(fd uintptr) bool {
+	// Control, not Read: Read would queue behind pgx's background reader, which may sit in a
+	// blocking read on an idle connection, and so wait for data that never comes. A peek that
+	// does not wait needs no read lock.
+	err = raw.Control(func(fd uintptr) {
 		n, _, rerr := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		alive = n < 0 && (rerr == syscall.EAGAIN || rerr == syscall.EWOULDBLOCK)
-		return true // never wait for data
 	})
 	return err == nil && alive
 }

@@ -31,6 +31,8 @@ func Run(t *testing.T, open Opener) {
 		"ConcurrentDistinctWrites": testConcurrentDistinctWrites,
 		"APIKeys":                  testAPIKeys,
 		"Credits":                  testCredits,
+		"Identities":               testIdentities,
+		"OAuthStates":              testOAuthStates,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/httpapi"
+	"github.com/gatehouse/gatehouse/metrics"
 	"github.com/gatehouse/gatehouse/password"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/sqlite"
@@ -22,8 +25,10 @@ type app struct {
 	log    *slog.Logger
 	store  gatehouse.Store
 	tokens *token.Issuer
-	hasher *password.Hasher
-	auth   *gatehouse.AuthService
+	hasher  *password.Hasher
+	auth    *gatehouse.AuthService
+	metrics *metrics.Metrics
+	limiter *gatehouse.RateLimiter
 }
 
 func newLogger(cfg *config, w io.Writer) *slog.Logger {
@@ -54,6 +59,15 @@ func (c *config) postgresOptions() postgres.Options {
 	return postgres.Options{MaxConns: c.DBMaxConns, StatementTimeout: c.DBStatementTimeout}
 }
 
+// startupLocked runs fn so that instances starting together on one PostgreSQL database take
+// turns: the first creates the initial signing key, the others find it instead of each adding one.
+func (a *app) startupLocked(ctx context.Context, fn func(context.Context) error) error {
+	if s, ok := a.store.(interface{ DB() *sql.DB }); ok && a.cfg.isPostgres() {
+		return postgres.WithStartupLock(ctx, s.DB(), func() error { return fn(ctx) })
+	}
+	return fn(ctx)
+}
+
 // watchInvalidations drops this instance's session and user caches whenever another instance
 // (or the CLI) commits a revocation, so that it is honoured here within milliseconds rather than
 // within GATEHOUSE_CACHE_TTL. SQLite has a single server process: nothing to watch.
@@ -79,7 +93,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		Algorithm: cfg.SigningAlg,
 		TTL:       cfg.AccessTokenTTL,
 	}, store)
-	if err := a.ensureSigningKey(ctx); err != nil {
+	if err := a.startupLocked(ctx, a.ensureSigningKey); err != nil {
 		store.Close()
 		return nil, err
 	}
@@ -93,7 +107,38 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		RequireEmailVerification: cfg.RequireEmailVerification,
 		PrincipalCacheTTL:        cfg.CacheTTL,
 	}, log, nil)
+	a.metrics = metrics.New()
+	a.auth.SetObserver(a.metrics)
+	a.limiter = gatehouse.NewRateLimiter(store, cfg.RateLimitsEnabled, a.metrics.RateLimited)
+	a.auth.SetRateLimiter(a.limiter, cfg.RateRules["login_account"])
+	a.metrics.Gauge("gatehouse_password_hash_waiting", "Requests waiting for a password-hash slot.", func() float64 { return float64(a.hasher.Waiting()) })
+	a.metrics.Gauge("gatehouse_password_hash_running", "Password hashes being computed.", func() float64 { return float64(a.hasher.Running()) })
 	return a, nil
+}
+
+// httpLimits are the per-IP rules the HTTP edge enforces.
+func (a *app) httpLimits() httpapi.RateLimits {
+	r := a.cfg.RateRules
+	return httpapi.RateLimits{
+		Limiter: a.limiter, LoginIP: r["login_ip"], Register: r["register_ip"], ForgotIP: r["forgot_ip"],
+		ResetIP: r["reset_ip"], ResendIP: r["resend_ip"], OAuthIP: r["oauth_ip"], KeyFailureIP: r["key_failure_ip"],
+	}
+}
+
+// pruneRateEvents forgets rate-limit events older than any window, hourly.
+func (a *app) pruneRateEvents(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.limiter.Prune(ctx, a.cfg.RateRules.longestWindow()); err != nil {
+				a.log.Warn("could not prune rate-limit events", "error", err)
+			}
+		}
+	}
 }
 
 // ensureSigningKey loads the signing keys, creating the first one on a new database.

@@ -28,6 +28,9 @@ type config struct {
 	SigningAlg               string
 	RequireEmailVerification bool
 	RateLimits               string
+	RateLimitsEnabled        bool
+	RateRules                rateRules
+	MetricsAddr              string
 	TrustedProxies           []netip.Prefix
 	PasswordMinLength        int
 	HashWorkers              int
@@ -38,6 +41,8 @@ type config struct {
 	DBStatementTimeout       time.Duration // PostgreSQL statement_timeout; 0 keeps the server's
 	LogLevel                 string
 	LogFormat                string
+	OAuth                    oauthConfig // social sign-in: oauth_config.go
+	Email                    emailConfig // email and outbox: email_config.go
 }
 
 // configError names the variable at fault, so a bad value stops the process with a useful line.
@@ -66,6 +71,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		MailFrom:    env("GATEHOUSE_MAIL_FROM", "Gatehouse <no-reply@localhost>"),
 		SigningAlg:  env("GATEHOUSE_SIGNING_ALG", "ES256"),
 		RateLimits:  env("GATEHOUSE_RATE_LIMITS", "on"),
+		MetricsAddr: env("GATEHOUSE_METRICS_ADDR", ""),
 		LogLevel:    env("GATEHOUSE_LOG_LEVEL", "info"),
 		LogFormat:   env("GATEHOUSE_LOG_FORMAT", "text"),
 	}
@@ -116,7 +122,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	c.PasswordMinLength = integer("GATEHOUSE_PASSWORD_MIN_LENGTH", 8, 8, 256)
 	c.HashWorkers = integer("GATEHOUSE_HASH_WORKERS", runtime.NumCPU(), 1, 1024)
 	c.HashQueue = integer("GATEHOUSE_HASH_QUEUE", c.HashWorkers*8, 0, 1_000_000)
-	c.DBMaxConns = integer("GATEHOUSE_DB_MAX_CONNS", 16, 1, 10_000)
+	c.DBMaxConns = integer("GATEHOUSE_DB_MAX_CONNS", 16, 2, 10_000)
 	c.DBStatementTimeout = duration("GATEHOUSE_DB_STATEMENT_TIMEOUT", "5s", 0)
 	if err != nil {
 		return nil, err
@@ -132,11 +138,8 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	default:
 		return nil, &configError{"GATEHOUSE_SIGNING_ALG", c.SigningAlg, "want ES256, RS256 or EdDSA"}
 	}
-	switch strings.ToLower(c.RateLimits) {
-	case "on", "off":
-		c.RateLimits = strings.ToLower(c.RateLimits)
-	default:
-		return nil, &configError{"GATEHOUSE_RATE_LIMITS", c.RateLimits, "want on or off"}
+	if c.RateLimitsEnabled, c.RateRules, err = parseRateLimits(c.RateLimits); err != nil {
+		return nil, &configError{"GATEHOUSE_RATE_LIMITS", c.RateLimits, err.Error()}
 	}
 	if _, _, serr := net.SplitHostPort(c.Addr); serr != nil {
 		return nil, &configError{"GATEHOUSE_ADDR", c.Addr, "want host:port"}
@@ -175,6 +178,12 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	case "text", "json":
 	default:
 		return nil, &configError{"GATEHOUSE_LOG_FORMAT", c.LogFormat, "want text or json"}
+	}
+	if c.OAuth, err = loadOAuthConfig(getenv); err != nil {
+		return nil, err
+	}
+	if c.Email, err = loadEmailConfig(getenv, c.SMTPURL, c.MailFrom); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -49,6 +49,8 @@ func testEnv(t *testing.T) map[string]string {
 		"GATEHOUSE_ADDR":      "127.0.0.1:0",
 		"GATEHOUSE_DATA_DIR":  t.TempDir(),
 		"GATEHOUSE_LOG_LEVEL": "debug",
+		// Most tests send bursts from one address; the rate-limit tests switch the limits on.
+		"GATEHOUSE_RATE_LIMITS": "off",
 	}
 	for k, v := range testDatabaseEnv(t) {
 		env[k] = v

@@ -194,7 +194,8 @@ func TestClusterSigningKeyRotation(t *testing.T) {
 }
 
 // TestClusterRevocationWithoutCache: instance B runs with its principal cache off, so a logout,
-// a revoked session or a disabled user on instance A must be refused by B on the very next request.
+// a revoked session, a revoked API key or a disabled user on instance A must be refused by B on
+// the very next request.
 func TestClusterRevocationWithoutCache(t *testing.T) {
 	env := clusterEnv(t)
 	servers := startCluster(t, env, with(env, "GATEHOUSE_CACHE_TTL=0"))
@@ -217,6 +218,13 @@ func TestClusterRevocationWithoutCache(t *testing.T) {
 	expectProblem(t, b.do(t, "GET", "/api/v1/users/me", nil, bearer(other)), http.StatusUnauthorized, "")
 	expectProblem(t, b.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": otherRefresh}), http.StatusUnauthorized, "")
 	expectStatus(t, b.do(t, "GET", "/api/v1/users/me", nil, bearer(keep)), http.StatusOK)
+
+	// API key revoked on A.
+	k := a.createKey(t, keep, "profile:read")
+	apiKey := "X-API-Key: " + k["api_key"].(string)
+	expectStatus(t, b.do(t, "GET", "/api/v1/users/me", nil, apiKey), http.StatusOK)
+	expectStatus(t, a.do(t, "DELETE", "/api/v1/api-keys/"+k["id"].(string), nil, bearer(keep)), http.StatusNoContent)
+	expectProblem(t, b.do(t, "GET", "/api/v1/users/me", nil, apiKey), http.StatusUnauthorized, "")
 
 	// User disabled on A.
 	expectStatus(t, a.do(t, "PATCH", "/api/v1/admin/users/"+acct.ID, map[string]any{"is_active": false}, bearer(admin.Access)), http.StatusOK)
@@ -266,6 +274,16 @@ func TestClusterRevocationIsPushed(t *testing.T) {
 	warm(other)
 	expectStatus(t, a.do(t, "DELETE", "/api/v1/users/me/sessions/"+sessionIDOf(t, other), nil, bearer(keep)), http.StatusNoContent)
 	within("session revocation", refused(other))
+
+	k := a.createKey(t, keep, "profile:read")
+	apiKey := "X-API-Key: " + k["api_key"].(string)
+	for range 2 {
+		expectStatus(t, b.do(t, "GET", "/api/v1/users/me", nil, apiKey), http.StatusOK)
+	}
+	expectStatus(t, a.do(t, "DELETE", "/api/v1/api-keys/"+k["id"].(string), nil, bearer(keep)), http.StatusNoContent)
+	within("API key revocation", func() bool {
+		return b.do(t, "GET", "/api/v1/users/me", nil, apiKey).Status == http.StatusUnauthorized
+	})
 
 	warm(keep)
 	expectStatus(t, a.do(t, "PATCH", "/api/v1/admin/users/"+acct.ID, map[string]any{"is_active": false}, bearer(admin.Access)), http.StatusOK)

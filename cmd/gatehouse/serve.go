@@ -50,6 +50,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer a.Close()
+	runOutbox, err := a.enableEmail(stderr)
+	if err != nil {
+		return err
+	}
 
 	// Background work stops after the HTTP server has drained and before the store closes, so
 	// the last batch of API key usage is written.
@@ -61,19 +65,28 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}()
 	background.Go(func() { a.tokens.Run(bg, keyReloadInterval) })
 	background.Go(func() { a.auth.RunAPIKeyUsageFlusher(bg, keyUsageFlushInterval) })
-	go a.watchInvalidations(bg)
+	background.Go(func() { a.pruneRateEvents(bg) })
+	background.Go(func() { a.watchInvalidations(bg) })
+	background.Go(func() { runOutbox(bg) })
 
 	handler := httpapi.NewServer(httpapi.Deps{
-		Auth: a.auth,
-		DB:   a.store,
-		Keys: a.tokens,
-		Log:  log,
+		Auth:  a.auth,
+		OAuth: newOAuthService(cfg, a.auth, log),
+		DB:    a.store,
+		Keys:  a.tokens,
+		Log:   log,
 		Config: httpapi.Config{
 			PublicURL:      cfg.PublicURL,
 			TrustedProxies: cfg.TrustedProxies,
 			SigningAlg:     cfg.SigningAlg,
 		},
+		Limits:         a.httpLimits(),
+		Metrics:        a.metrics,
+		MetricsHandler: mainListenerMetrics(cfg, a),
 	})
+	if err := serveMetricsSeparately(bg, cfg, a, &background); err != nil {
+		return err
+	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

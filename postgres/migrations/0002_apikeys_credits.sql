@@ -35,3 +35,12 @@ CREATE TABLE credit_entries (
     created_at  BIGINT NOT NULL
 );
 CREATE INDEX credit_entries_by_user ON credit_entries (user_id, created_at);
+
+-- A revoked key must stop working on every instance at once, not after GATEHOUSE_CACHE_TTL: the
+-- same commit-time NOTIFY as for sessions (see 0001_core.sql). Usage counters update the row on
+-- every flush, so only the revocation itself notifies.
+CREATE TRIGGER api_keys_revoked_notify AFTER UPDATE OF revoked_at ON api_keys
+    FOR EACH ROW WHEN (OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL)
+    EXECUTE FUNCTION gatehouse_notify_invalidate();
+CREATE TRIGGER api_keys_deleted_notify AFTER DELETE ON api_keys
+    FOR EACH ROW EXECUTE FUNCTION gatehouse_notify_invalidate();

@@ -1,0 +1,146 @@
+package gatehouse
+
+import (
+	"context"
+	"time"
+)
+
+// Security event types recorded in the audit log.
+const (
+	EventRegistered       = "user.registered"
+	EventLoginSucceeded   = "login.succeeded"
+	EventLoginFailed      = "login.failed"
+	EventRefreshed        = "token.refreshed"
+	EventRefreshReuse     = "token.reuse_detected"
+	EventLoggedOut        = "session.logged_out"
+	EventSessionRevoked   = "session.revoked"
+	EventPasswordChanged  = "password.changed"
+	EventPasswordReset    = "password.reset"
+	EventEmailVerified    = "email.verified"
+	EventOAuthLinked      = "oauth.linked"
+	EventAPIKeyCreated    = "api_key.created"
+	EventAPIKeyRevoked    = "api_key.revoked"
+	EventRoleChanged      = "user.role_changed"
+	EventAccountDisabled  = "user.disabled"
+	EventAccountEnabled   = "user.enabled"
+	EventProfileUpdated   = "user.profile_updated"
+	EventCreditsGranted   = "credits.granted"
+	EventRateLimited      = "rate_limited"
+	OutcomeSuccess        = "success"
+	OutcomeFailure        = "failure"
+	auditDetailMaxLength  = 500
+	auditUserAgentMaxSize = 256
+)
+
+// AuditEvent is one line of the append-only security log. It never holds a secret.
+type AuditEvent struct {
+	ID        string
+	At        time.Time
+	Type      string
+	UserID    string
+	IP        string
+	UserAgent string
+	Outcome   string
+	Detail    string
+}
+
+// AuditFilter selects audit events, newest first, before the cursor BeforeID.
+type AuditFilter struct {
+	UserID   string
+	Type     string
+	BeforeID string
+	Limit    int
+}
+
+// AuditReader reads the audit log.
+type AuditReader interface {
+	ListAuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
+}
+
+// AuditWriter appends to the audit log; there is no update or delete.
+type AuditWriter interface {
+	AppendAuditEvent(ctx context.Context, e *AuditEvent) error
+}
+
+// EventObserver is told of every security event, for metrics.
+type EventObserver interface {
+	SecurityEvent(eventType, outcome string)
+}
+
+type clientKey struct{}
+
+// WithClient attaches the caller's address and user agent to ctx, so that every rule can record
+// them without each signature carrying them.
+func WithClient(ctx context.Context, c Client) context.Context {
+	return context.WithValue(ctx, clientKey{}, c)
+}
+
+// ClientFrom returns the client attached by WithClient.
+func ClientFrom(ctx context.Context) Client {
+	c, _ := ctx.Value(clientKey{}).(Client)
+	return c
+}
+
+func (s *AuthService) newAuditEvent(ctx context.Context, typ, userID, outcome, detail string) *AuditEvent {
+	c := ClientFrom(ctx).normalized()
+	if len(c.UserAgent) > auditUserAgentMaxSize {
+		c.UserAgent = c.UserAgent[:auditUserAgentMaxSize]
+	}
+	if len(detail) > auditDetailMaxLength {
+		detail = detail[:auditDetailMaxLength]
+	}
+	now := s.now()
+	return &AuditEvent{ID: NewID(now), At: now, Type: typ, UserID: userID, IP: c.IP, UserAgent: c.UserAgent, Outcome: outcome, Detail: detail}
+}
+
+// auditTx records an event inside the transaction whose change it describes.
+func (s *AuthService) auditTx(ctx context.Context, tx StoreTx, typ, userID, outcome, detail string) error {
+	if err := tx.AppendAuditEvent(ctx, s.newAuditEvent(ctx, typ, userID, outcome, detail)); err != nil {
+		return err
+	}
+	s.observe(typ, outcome)
+	return nil
+}
+
+// audit records an event on its own, for events with no transaction of their own (a failed
+// login). A failure to record is logged, never shown to the client.
+func (s *AuthService) audit(ctx context.Context, typ, userID, outcome, detail string) {
+	e := s.newAuditEvent(ctx, typ, userID, outcome, detail)
+	if err := s.store.Tx(ctx, func(tx StoreTx) error { return tx.AppendAuditEvent(ctx, e) }); err != nil {
+		s.log.WarnContext(ctx, "could not write audit event", "type", typ, "error", err)
+	}
+	s.observe(typ, outcome)
+}
+
+func (s *AuthService) observe(typ, outcome string) {
+	if s.observer != nil {
+		s.observer.SecurityEvent(typ, outcome)
+	}
+}
+
+// SetObserver installs the metrics observer. Call before serving.
+func (s *AuthService) SetObserver(o EventObserver) { s.observer = o }
+
+// SetRateLimiter installs the limiter of the login failure rule. Call before serving.
+func (s *AuthService) SetRateLimiter(l *RateLimiter, loginAccount RateRule) {
+	s.limiter, s.loginAccountRule = l, loginAccount
+}
+
+// AuditLog lists audit events.
+func (s *AuthService) AuditLog(ctx context.Context, f AuditFilter) ([]*AuditEvent, string, error) {
+	if f.Limit <= 0 || f.Limit > MaxPageSize {
+		f.Limit = 50
+	}
+	want := f.Limit
+	f.Limit++
+	events, err := s.store.ListAuditEvents(ctx, f)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(events) > want {
+		events = events[:want]
+		next = events[want-1].ID
+	}
+	return events, next, nil
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+)
+
+// TestOAuthLinkingMatrix: for every provider, each combination of a local account (none, verified,
+// unverified) and the provider's word on the address (verified or not).
+func TestOAuthLinkingMatrix(t *testing.T) {
+	r := startOAuthServer(t)
+	cases := []struct {
+		local            string // "", "verified", "unverified"
+		providerVerified bool
+		status           int
+		code             string
+	}{
+		{"", true, http.StatusOK, ""},
+		{"", false, http.StatusForbidden, "provider_email_unverified"},
+		{"verified", true, http.StatusOK, ""},
+		{"verified", false, http.StatusForbidden, "provider_email_unverified"},
+		{"unverified", true, http.StatusConflict, "account_email_unverified"},
+		{"unverified", false, http.StatusForbidden, "provider_email_unverified"},
+	}
+	for _, provider := range []string{"github", "linkedin", "corp"} {
+		for i, c := range cases {
+			name := fmt.Sprintf("%s/local=%s/provider-verified=%v", provider, c.local, c.providerVerified)
+			t.Run(name, func(t *testing.T) {
+				email := fmt.Sprintf("m%d-%s@example.com", i, provider)
+				const password = "local password 123"
+				var localID, localAccess string
+				switch c.local {
+				case "verified":
+					r.cli(t, "users", "create", "--email", email, "--password", password, "--name", "Local")
+					localAccess, _ = r.login(t, email, password)
+					localID = r.do(t, "GET", "/api/v1/users/me", nil, bearer(localAccess)).str(t, "id")
+				case "unverified":
+					res := r.do(t, "POST", "/api/v1/auth/register", map[string]string{"email": email, "password": password, "name": "Local"})
+					expectStatus(t, res, http.StatusCreated)
+					localID, localAccess = tokenUser(t, res)["id"].(string), res.str(t, "access_token")
+				}
+				p := persona{subject: fmt.Sprintf("sub-%d-%s", i, provider), email: email, verified: c.providerVerified, name: "Provider Name"}
+				res := r.signIn(t, provider, p)
+				if c.status != http.StatusOK {
+					expectProblem(t, res, c.status, c.code)
+					if c.local == "" && !r.emailIsFree(t, email) {
+						t.Fatal("a refused sign-in created an account")
+					}
+					if c.local != "" {
+						if ids := r.identities(t, localAccess); len(ids) != 0 {
+							t.Fatalf("a refused sign-in linked %v", ids)
+						}
+						// The local account is untouched: its password still signs in.
+						r.login(t, email, password)
+					}
+					return
+				}
+				expectStatus(t, res, http.StatusOK)
+				u := tokenUser(t, res)
+				if u["email_verified"] != true || u["email"] != email {
+					t.Fatalf("user: %v", u)
+				}
+				if localID != "" && u["id"] != localID {
+					t.Fatalf("linked to %v, want the local account %s", u["id"], localID)
+				}
+				if localID != "" && u["name"] != "Local" {
+					t.Fatalf("linking changed the local account's name to %v", u["name"])
+				}
+				if ids := r.identities(t, res.str(t, "access_token")); len(ids) != 1 || ids[0]["provider"] != provider {
+					t.Fatalf("identities: %v", ids)
+				}
+			})
+		}
+	}
+}
+
+func TestOAuthIdentitiesAndUnlink(t *testing.T) {
+	r := startOAuthServer(t)
+	expectProblem(t, r.do(t, "GET", "/api/v1/users/me/identities", nil), http.StatusUnauthorized, "")
+	expectProblem(t, r.do(t, "DELETE", "/api/v1/users/me/identities/github", nil), http.StatusUnauthorized, "")
+
+	// An account made by GitHub has no password: its only identity cannot go.
+	p := persona{subject: "solo", email: "solo@example.com", verified: true, name: "Solo"}
+	res := r.signIn(t, "github", p)
+	expectStatus(t, res, http.StatusOK)
+	access, id := res.str(t, "access_token"), tokenUser(t, res)["id"]
+	expectProblem(t, r.do(t, "DELETE", "/api/v1/users/me/identities/github", nil, bearer(access)), http.StatusConflict, "last_sign_in_method")
+	expectProblem(t, r.do(t, "DELETE", "/api/v1/users/me/identities/linkedin", nil, bearer(access)), http.StatusNotFound, "identity_not_found")
+
+	// LinkedIn with the same verified address links to it (the account is verified), and then
+	// either one may go, but not both.
+	li := r.signIn(t, "linkedin", persona{subject: "li-solo", email: "SOLO@example.com", verified: true})
+	expectStatus(t, li, http.StatusOK)
+	if tokenUser(t, li)["id"] != id {
+		t.Fatal("LinkedIn made another account")
+	}
+	if ids := r.identities(t, access); len(ids) != 2 || ids[0]["provider"] != "github" || ids[1]["provider"] != "linkedin" {
+		t.Fatalf("identities: %v", ids)
+	}
+	res = r.do(t, "DELETE", "/api/v1/users/me/identities/github", nil, bearer(access))
+	expectStatus(t, res, http.StatusNoContent)
+	if ids := r.identities(t, access); len(ids) != 1 || ids[0]["provider"] != "linkedin" {
+		t.Fatalf("identities after unlink: %v", ids)
+	}
+	expectProblem(t, r.do(t, "DELETE", "/api/v1/users/me/identities/github", nil, bearer(access)), http.StatusNotFound, "identity_not_found")
+	expectProblem(t, r.do(t, "DELETE", "/api/v1/users/me/identities/linkedin", nil, bearer(access)), http.StatusConflict, "last_sign_in_method")
+
+	// An account with a password may drop all its identities.
+	r.cli(t, "users", "create", "--email", "pw@example.com", "--password", "local password 123")
+	expectStatus(t, r.signIn(t, "github", persona{subject: "pw", email: "pw@example.com", verified: true}), http.StatusOK)
+	pwAccess, _ := r.login(t, "pw@example.com", "local password 123")
+	expectStatus(t, r.do(t, "DELETE", "/api/v1/users/me/identities/github", nil, bearer(pwAccess)), http.StatusNoContent)
+	if ids := r.identities(t, pwAccess); len(ids) != 0 {
+		t.Fatalf("identities: %v", ids)
+	}
+}
+
+// TestOAuthDisabledAccount: a disabled account cannot come back through a provider.
+func TestOAuthDisabledAccount(t *testing.T) {
+	r := startOAuthServer(t)
+	admin := r.admin(t)
+	p := persona{subject: "gone", email: "gone@example.com", verified: true}
+	res := r.signIn(t, "github", p)
+	expectStatus(t, res, http.StatusOK)
+	id := tokenUser(t, res)["id"].(string)
+	expectStatus(t, r.do(t, "PATCH", "/api/v1/admin/users/"+id, map[string]any{"is_active": false}, bearer(admin.Access)), http.StatusOK)
+	expectProblem(t, r.signIn(t, "github", p), http.StatusForbidden, "account_disabled")
+	// Nor by linking a second provider to it.
+	expectProblem(t, r.signIn(t, "linkedin", persona{subject: "li-gone", email: "gone@example.com", verified: true}),
+		http.StatusForbidden, "account_disabled")
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// rateRules are the limits GATEHOUSE_RATE_LIMITS tunes, by name.
+type rateRules map[string]gatehouse.RateRule
+
+// defaultRateRules are on unless GATEHOUSE_RATE_LIMITS=off. The account rule is the contract's:
+// at most 10 failed logins per account per 15 minutes.
+func defaultRateRules() rateRules {
+	rule := func(name string, limit int, window time.Duration) gatehouse.RateRule {
+		return gatehouse.RateRule{Name: name, Limit: limit, Window: window}
+	}
+	return rateRules{
+		"login_account":  rule("login_account", 10, 15*time.Minute),
+		"login_ip":       rule("login_ip", 100, 15*time.Minute),
+		"register_ip":    rule("register_ip", 20, time.Hour),
+		"forgot_ip":      rule("forgot_ip", 20, time.Hour),
+		"forgot_email":   rule("forgot_email", 5, time.Hour),
+		"reset_ip":       rule("reset_ip", 20, time.Hour),
+		"resend_ip":      rule("resend_ip", 20, time.Hour),
+		"oauth_ip":       rule("oauth_ip", 60, 15*time.Minute),
+		"key_failure_ip": rule("key_failure_ip", 50, 15*time.Minute),
+	}
+}
+
+// parseRateLimits reads GATEHOUSE_RATE_LIMITS: "on" (the defaults), "off", or comma-separated
+// overrides of the defaults such as "login_ip=200/15m,register_ip=off".
+func parseRateLimits(value string) (enabled bool, rules rateRules, err error) {
+	rules = defaultRateRules()
+	switch strings.ToLower(strings.TrimSpace(value)) {
+	case "", "on":
+		return true, rules, nil
+	case "off":
+		return false, rules, nil
+	}
+	for _, part := range strings.Split(value, ",") {
+		name, spec, ok := strings.Cut(strings.TrimSpace(part), "=")
+		r, known := rules[name]
+		if !ok || !known {
+			return false, nil, fmt.Errorf("unknown rule %q (rules: %s)", name, strings.Join(rules.names(), ", "))
+		}
+		if spec == "off" {
+			r.Limit = 0
+			rules[name] = r
+			continue
+		}
+		n, window, ok := strings.Cut(spec, "/")
+		limit, nerr := strconv.Atoi(n)
+		d, derr := time.ParseDuration(window)
+		if !ok || nerr != nil || derr != nil || limit < 1 || d < time.Second {
+			return false, nil, fmt.Errorf("rule %s: want N/duration such as 10/15m, or off", name)
+		}
+		r.Limit, r.Window = limit, d
+		rules[name] = r
+	}
+	return true, rules, nil
+}
+
+func (r rateRules) names() []string {
+	var out []string
+	for k := range r {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// longestWindow bounds how long rate events must be kept.
+func (r rateRules) longestWindow() time.Duration {
+	var max time.Duration
+	for _, rule := range r {
+		if rule.Window > max {
+			max = rule.Window
+		}
+	}
+	return max
+}

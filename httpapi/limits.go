@@ -1,0 +1,43 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// RateLimits are the per-IP rules the HTTP edge enforces before a handler runs. The per-account
+// rules live in the domain, which knows the account.
+type RateLimits struct {
+	Limiter      *gatehouse.RateLimiter
+	LoginIP      gatehouse.RateRule
+	Register     gatehouse.RateRule
+	ForgotIP     gatehouse.RateRule
+	ResetIP      gatehouse.RateRule
+	ResendIP     gatehouse.RateRule
+	OAuthIP      gatehouse.RateRule
+	KeyFailureIP gatehouse.RateRule
+}
+
+// limitIP counts the request against rule for the client's IP and refuses it with 429 beyond.
+func (a *api) limitIP(rule gatehouse.RateRule, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := a.Limits.Limiter.Take(r.Context(), rule, clientIP(r, a.Config.TrustedProxies)); err != nil {
+			writeError(w, r, a.Log, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// countKeyFailure charges a failed API key to the client's IP; past the limit the caller gets
+// 429 instead of 401, so keys cannot be guessed at speed.
+func (a *api) countKeyFailure(r *http.Request, err error) error {
+	if gatehouse.ErrorKindOf(err) != gatehouse.KindUnauthorized {
+		return err
+	}
+	if _, lerr := a.Limits.Limiter.Take(r.Context(), a.Limits.KeyFailureIP, clientIP(r, a.Config.TrustedProxies)); lerr != nil {
+		return lerr
+	}
+	return err
+}

@@ -1,0 +1,147 @@
+package gatehouse
+
+import (
+	"context"
+	"time"
+)
+
+// forgotWorkTimeout bounds the work a forgot-password request leaves running after it answered.
+const forgotWorkTimeout = 30 * time.Second
+
+// ForgotPassword emails a reset link to the account with this address, if there is one that can
+// use it. The answer is the same whether or not there is: the same result (only a malformed
+// address or an unreachable database is an error, and those do not depend on the account), and
+// the same time. Every request takes ForgotPasswordFloor; the work, which for a real account
+// includes writing the token and the email, runs during that wait, and a request whose work
+// outlasts it is answered at the floor all the same while the work carries on.
+func (s *AuthService) ForgotPassword(ctx context.Context, email string) error {
+	if s.email == nil {
+		return errEmailDisabled
+	}
+	email = NormalizeEmail(email)
+	if fe := ValidateEmail(email); fe != nil {
+		return Invalid(*fe)
+	}
+	floor := time.NewTimer(s.email.cfg.ForgotPasswordFloor)
+	defer floor.Stop()
+	done := make(chan error, 1)
+	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), forgotWorkTimeout)
+	go func() {
+		defer cancel()
+		done <- s.forgotPassword(work, email)
+	}()
+	<-floor.C
+	select {
+	case err := <-done:
+		return err
+	default:
+		return nil
+	}
+}
+
+// forgotPassword does the work of ForgotPassword. It returns only the outcome of the account
+// lookup, which is the same for every address; later failures are logged, never returned, since
+// they could only happen for real accounts.
+func (s *AuthService) forgotPassword(ctx context.Context, email string) error {
+	u, err := s.store.UserByEmail(ctx, email)
+	if isNotFound(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if !u.IsActive {
+		return nil
+	}
+	err = s.tx(ctx, func(tx StoreTx) error {
+		u, err := tx.LockUserForEmail(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		ttl := s.email.cfg.ResetTokenTTL
+		token, err := s.newEmailToken(ctx, tx, u, PurposeReset, ttl, false, now)
+		if err != nil {
+			return err
+		}
+		return s.queueEmail(ctx, tx, EmailReset, u.Email, s.email.cfg.AppURL+"/reset-password?token={token}", token, ttl, now)
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "password reset email not queued", "user_id", u.ID, "error", err)
+		return nil
+	}
+	s.email.wake()
+	return nil
+}
+
+// ResetPassword sets a new password with a reset token. It does not sign the user in.
+//
+// The token is checked first without spending it, so that a password the policy refuses can be
+// corrected with the same link; then the new password is hashed; then one transaction spends the
+// token with a conditional update (of concurrent resets with one token exactly one gets past it),
+// sets the password, deletes the user's other reset tokens, revokes every session and queues the
+// "password changed" notice. Redeeming a reset link proves control of the mailbox, so it also
+// verifies the address.
+func (s *AuthService) ResetPassword(ctx context.Context, token, newPassword string) error {
+	if s.email == nil {
+		return errEmailDisabled
+	}
+	if !validEmailTokenShape(token) {
+		return ErrInvalidEmailToken
+	}
+	hash := HashToken(token)
+	t, err := s.store.EmailTokenByHash(ctx, hash)
+	if isNotFound(err) {
+		return ErrInvalidEmailToken
+	} else if err != nil {
+		return err
+	}
+	if t.Purpose != PurposeReset || t.UsedAt != nil || !s.now().Before(t.ExpiresAt) {
+		return ErrInvalidEmailToken
+	}
+	if msg := s.policy.Check(newPassword); msg != "" {
+		return Invalid(FieldError{Field: "new_password", Message: msg})
+	}
+	encoded, err := s.hasher.Hash(ctx, newPassword)
+	if err != nil {
+		return err
+	}
+	var revoked []string
+	err = s.tx(ctx, func(tx StoreTx) error {
+		now := s.now()
+		if err := tx.UseEmailToken(ctx, hash, now); isNotFound(err) {
+			return ErrInvalidEmailToken
+		} else if err != nil {
+			return err
+		}
+		u, err := tx.LockUserForEmail(ctx, t.UserID)
+		if isNotFound(err) {
+			return ErrInvalidEmailToken
+		} else if err != nil {
+			return err
+		}
+		if u.Email != t.Email || !u.IsActive {
+			return ErrInvalidEmailToken
+		}
+		u.PasswordHash = encoded
+		u.EmailVerified = true
+		u.UpdatedAt = now
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		if err := tx.DeleteEmailTokens(ctx, u.ID, PurposeReset, hash); err != nil {
+			return err
+		}
+		if revoked, err = tx.RevokeUserSessions(ctx, u.ID, "", now); err != nil {
+			return err
+		}
+		return s.queueEmail(ctx, tx, EmailPasswordChanged, u.Email, "", "", 0, now)
+	})
+	if err != nil {
+		return err
+	}
+	s.cache.invalidateSessions(revoked...)
+	s.cache.invalidateUser(t.UserID)
+	s.email.wake()
+	s.log.InfoContext(ctx, "password reset", "user_id", t.UserID, "sessions_revoked", len(revoked))
+	return nil
+}

@@ -1,0 +1,53 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+func (t *tx) AppendAuditEvent(ctx context.Context, e *gatehouse.AuditEvent) error {
+	_, err := t.exec(ctx, `INSERT INTO audit_events (id, at, type, user_id, ip, user_agent, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, micros(e.At), e.Type, e.UserID, e.IP, e.UserAgent, e.Outcome, e.Detail)
+	return err
+}
+
+func (r reader) ListAuditEvents(ctx context.Context, f gatehouse.AuditFilter) ([]*gatehouse.AuditEvent, error) {
+	var where []string
+	var args []any
+	if f.UserID != "" {
+		where = append(where, "user_id = ?")
+		args = append(args, f.UserID)
+	}
+	if f.Type != "" {
+		where = append(where, "type = ?")
+		args = append(args, f.Type)
+	}
+	if f.BeforeID != "" {
+		where = append(where, "id < ?")
+		args = append(args, f.BeforeID)
+	}
+	q := `SELECT id, at, type, user_id, ip, user_agent, outcome, detail FROM audit_events`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, f.Limit)
+	rows, err := r.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*gatehouse.AuditEvent
+	for rows.Next() {
+		var e gatehouse.AuditEvent
+		var at int64
+		if err := rows.Scan(&e.ID, &at, &e.Type, &e.UserID, &e.IP, &e.UserAgent, &e.Outcome, &e.Detail); err != nil {
+			return nil, r.s.mapErr(err)
+		}
+		e.At = fromMicros(at)
+		out = append(out, &e)
+	}
+	return out, r.s.mapErr(rows.Err())
+}
