@@ -21,10 +21,10 @@ import (
 
 // app is everything the commands share: configuration, the store and the services built on it.
 type app struct {
-	cfg    *config
-	log    *slog.Logger
-	store  gatehouse.Store
-	tokens *token.Issuer
+	cfg     *config
+	log     *slog.Logger
+	store   gatehouse.Store
+	tokens  *token.Issuer
 	hasher  *password.Hasher
 	auth    *gatehouse.AuthService
 	metrics *metrics.Metrics
