@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
@@ -27,6 +28,8 @@ type Config struct {
 	PublicURL      string // issuer and base of server links, without a trailing slash
 	TrustedProxies []netip.Prefix
 	SigningAlg     string
+	CORSOrigins    []string // exact origins, such as https://app.example.com
+
 }
 
 // Deps are the services the API serves.
@@ -59,7 +62,8 @@ func NewServer(d Deps) http.Handler {
 	}
 	var h http.Handler = problemOnMuxErrors(mux)
 	h = limitBody(h)
-	h = securityHeaders(h)
+	h = cors(d.Config.CORSOrigins, h)
+	h = securityHeaders(strings.HasPrefix(d.Config.PublicURL, "https://"), h)
 	// accessLog reads the pattern the router sets on the request it is handed, so nothing
 	// between them may replace the request.
 	h = accessLog(d.Log, d.Metrics, h)

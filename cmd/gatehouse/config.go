@@ -31,6 +31,7 @@ type config struct {
 	RateLimitsEnabled        bool
 	RateRules                rateRules
 	MetricsAddr              string
+	CORSOrigins              []string
 	TrustedProxies           []netip.Prefix
 	PasswordMinLength        int
 	HashWorkers              int
@@ -143,6 +144,17 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	if _, _, serr := net.SplitHostPort(c.Addr); serr != nil {
 		return nil, &configError{"GATEHOUSE_ADDR", c.Addr, "want host:port"}
+	}
+	for _, o := range strings.Split(getenv("GATEHOUSE_CORS_ORIGINS"), ",") {
+		o = strings.TrimRight(strings.TrimSpace(o), "/")
+		if o == "" {
+			continue
+		}
+		u, perr := url.Parse(o)
+		if o == "*" || perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
+			return nil, &configError{"GATEHOUSE_CORS_ORIGINS", o, "want exact origins such as https://app.example.com (no wildcard)"}
+		}
+		c.CORSOrigins = append(c.CORSOrigins, strings.ToLower(o))
 	}
 	if v := getenv("GATEHOUSE_TRUSTED_PROXIES"); strings.TrimSpace(v) != "" {
 		for _, part := range strings.Split(v, ",") {

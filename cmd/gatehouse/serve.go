@@ -79,6 +79,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			PublicURL:      cfg.PublicURL,
 			TrustedProxies: cfg.TrustedProxies,
 			SigningAlg:     cfg.SigningAlg,
+			CORSOrigins:    cfg.CORSOrigins,
 		},
 		Limits:         a.httpLimits(),
 		Metrics:        a.metrics,
