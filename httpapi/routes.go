@@ -37,12 +37,12 @@ func routes(d Deps) []Route {
 	// three-segment routes such as /verify-email/resend match no common path with these patterns,
 	// so the mux accepts both.
 	auth("GET", "/{provider}/authorize", a.handleOAuthAuthorize())
-	auth("POST", "/{provider}/callback", a.handleOAuthCallback())
+	auth("POST", "/{provider}/callback", a.limitIP(d.Limits.OAuthIP, a.handleOAuthCallback()))
 	auth("POST", "/verify-email", a.handleVerifyEmail())
 	auth("GET", "/verify-email", a.handleVerifyEmail())
-	auth("POST", "/verify-email/resend", a.requireSession(a.handleResendVerification()))
-	auth("POST", "/forgot-password", a.handleForgotPassword())
-	auth("POST", "/reset-password", a.handleResetPassword())
+	auth("POST", "/verify-email/resend", a.limitIP(d.Limits.ResendIP, a.requireSession(a.handleResendVerification())))
+	auth("POST", "/forgot-password", a.limitIP(d.Limits.ForgotIP, a.handleForgotPassword()))
+	auth("POST", "/reset-password", a.limitIP(d.Limits.ResetIP, a.handleResetPassword()))
 
 	add("GET", "/api/v1/users/me", a.requireScope(gatehouse.ScopeProfileRead, a.handleMe()))
 	add("PATCH", "/api/v1/users/me", a.requireSession(a.handleUpdateMe()))
