@@ -174,5 +174,19 @@ func cliApp(ctx context.Context, getenv func(string) string, stderr io.Writer) (
 	return openApp(ctx, cfg, newLogger(cfg, stderr))
 }
 
+// cliAppForUser opens the app for a command about one account, found by email.
+func cliAppForUser(ctx context.Context, getenv func(string) string, stderr io.Writer, email string) (*app, *gatehouse.User, error) {
+	a, err := cliApp(ctx, getenv, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := a.auth.UserByEmail(ctx, email)
+	if err != nil {
+		a.Close()
+		return nil, nil, cliError(err)
+	}
+	return a, u, nil
+}
+
 // restrictFileModes makes every file this process creates (database, WAL, keys) owner-only.
 func restrictFileModes() { umask(0o077) }

@@ -59,15 +59,11 @@ func usersCommand(ctx context.Context, args []string, getenv func(string) string
 		if !gatehouse.ValidRole(*role) {
 			return fmt.Errorf("users set-role: --role must be admin or user")
 		}
-		a, err := cliApp(ctx, getenv, stderr)
+		a, u, err := cliAppForUser(ctx, getenv, stderr, *email)
 		if err != nil {
 			return err
 		}
 		defer a.Close()
-		u, err := a.auth.UserByEmail(ctx, *email)
-		if err != nil {
-			return cliError(err)
-		}
 		if u, err = a.auth.UpdateUser(ctx, u.ID, gatehouse.AdminUserUpdate{Role: role}); err != nil {
 			return cliError(err)
 		}

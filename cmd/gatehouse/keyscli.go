@@ -37,15 +37,11 @@ func keysCommand(ctx context.Context, args []string, getenv func(string) string,
 		if *email == "" {
 			return errors.New("keys create: --email is required")
 		}
-		a, err := cliApp(ctx, getenv, stderr)
+		a, u, err := cliAppForUser(ctx, getenv, stderr, *email)
 		if err != nil {
 			return err
 		}
 		defer a.Close()
-		u, err := a.auth.UserByEmail(ctx, *email)
-		if err != nil {
-			return cliError(err)
-		}
 		var sc []string
 		if len(scopes) > 0 {
 			sc = scopes
@@ -68,15 +64,11 @@ func keysCommand(ctx context.Context, args []string, getenv func(string) string,
 		if *email == "" {
 			return errors.New("keys list: --email is required")
 		}
-		a, err := cliApp(ctx, getenv, stderr)
+		a, u, err := cliAppForUser(ctx, getenv, stderr, *email)
 		if err != nil {
 			return err
 		}
 		defer a.Close()
-		u, err := a.auth.UserByEmail(ctx, *email)
-		if err != nil {
-			return cliError(err)
-		}
 		keys, err := a.auth.ListAPIKeysOf(ctx, u.ID)
 		if err != nil {
 			return cliError(err)
@@ -129,15 +121,11 @@ func creditsCommand(ctx context.Context, args []string, getenv func(string) stri
 	if *email == "" {
 		return errors.New("credits grant: --email is required")
 	}
-	a, err := cliApp(ctx, getenv, stderr)
+	a, u, err := cliAppForUser(ctx, getenv, stderr, *email)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	u, err := a.auth.UserByEmail(ctx, *email)
-	if err != nil {
-		return cliError(err)
-	}
 	b, err := a.auth.GrantCredits(ctx, u.ID, gatehouse.GrantCreditsInput{Amount: *amount, Plan: *plan, Description: "granted from the command line"})
 	if err != nil {
 		return cliError(err)
