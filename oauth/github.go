@@ -24,9 +24,10 @@ type GitHubConfig struct {
 // survives a renamed login; the email is the account's primary address, and only if GitHub has
 // verified it.
 type GitHub struct {
-	conf   oauth2.Config
-	api    string
-	client *http.Client
+	conf    oauth2.Config
+	api     string
+	client  *http.Client
+	timeout time.Duration
 }
 
 var _ gatehouse.Provider = (*GitHub)(nil)
@@ -46,8 +47,9 @@ func NewGitHub(c GitHubConfig) *GitHub {
 			},
 			Scopes: []string{"read:user", "user:email"},
 		},
-		api:    trimBase(c.APIURL),
-		client: newHTTPClient(c.Timeout),
+		api:     trimBase(c.APIURL),
+		client:  newHTTPClient(c.Timeout),
+		timeout: c.Timeout,
 	}
 }
 
@@ -64,6 +66,8 @@ var githubHeaders = http.Header{
 }
 
 func (g *GitHub) Exchange(ctx context.Context, r gatehouse.CodeExchange) (*gatehouse.ProviderIdentity, error) {
+	ctx, cancel := withBudget(ctx, g.timeout)
+	defer cancel()
 	tok, err := exchange(ctx, "github", g.client, g.conf, r)
 	if err != nil {
 		return nil, err

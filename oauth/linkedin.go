@@ -26,6 +26,7 @@ type LinkedIn struct {
 	conf     oauth2.Config
 	userinfo string
 	client   *http.Client
+	timeout  time.Duration
 }
 
 var _ gatehouse.Provider = (*LinkedIn)(nil)
@@ -46,6 +47,7 @@ func NewLinkedIn(c LinkedInConfig) *LinkedIn {
 		},
 		userinfo: trimBase(c.APIURL) + "/v2/userinfo",
 		client:   newHTTPClient(c.Timeout),
+		timeout:  c.Timeout,
 	}
 }
 
@@ -56,6 +58,8 @@ func (l *LinkedIn) AuthCodeURL(_ context.Context, r gatehouse.AuthCodeRequest) (
 }
 
 func (l *LinkedIn) Exchange(ctx context.Context, r gatehouse.CodeExchange) (*gatehouse.ProviderIdentity, error) {
+	ctx, cancel := withBudget(ctx, l.timeout)
+	defer cancel()
 	// LinkedIn refuses an unknown, expired or mismatched code with invalid_request.
 	tok, err := exchange(ctx, "linkedin", l.client, l.conf, r, "invalid_request")
 	if err != nil {

@@ -28,10 +28,20 @@ const maxResponseBytes = 1 << 20
 // newHTTPClient is the client of every provider call. A provider that hangs costs at most timeout
 // per call, never a request stuck for good.
 func newHTTPClient(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: orDefault(timeout)}
+}
+
+// withBudget bounds a whole sign-in step (discovery, token, userinfo, keys) by timeout, so that
+// several slow calls in a row cannot add up to more than one.
+func withBudget(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, orDefault(timeout))
+}
+
+func orDefault(timeout time.Duration) time.Duration {
 	if timeout <= 0 {
-		timeout = DefaultTimeout
+		return DefaultTimeout
 	}
-	return &http.Client{Timeout: timeout}
+	return timeout
 }
 
 // authCodeOptions are the PKCE and nonce parameters of an authorization URL.

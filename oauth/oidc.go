@@ -103,6 +103,8 @@ func authStyle(methods []string) oauth2.AuthStyle {
 }
 
 func (o *OIDC) AuthCodeURL(ctx context.Context, r gatehouse.AuthCodeRequest) (string, error) {
+	ctx, cancel := withBudget(ctx, o.cfg.Timeout)
+	defer cancel()
 	d, err := o.discover(ctx)
 	if err != nil {
 		return "", err
@@ -134,6 +136,8 @@ func (c *oidcClaims) displayName() string {
 }
 
 func (o *OIDC) Exchange(ctx context.Context, r gatehouse.CodeExchange) (*gatehouse.ProviderIdentity, error) {
+	ctx, cancel := withBudget(ctx, o.cfg.Timeout)
+	defer cancel()
 	d, err := o.discover(ctx)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"slices"
+	"sync"
 	"testing"
 )
 
@@ -75,6 +77,62 @@ func TestOAuthLinkingMatrix(t *testing.T) {
 	}
 }
 
+// TestOAuthUnverifiedLocalAccountLinksOnceVerified: the 409 is not final. Once the local owner
+// proves the address (here an operator marks it, as email verification would), the next sign-in
+// with the provider links to the account.
+func TestOAuthUnverifiedLocalAccountLinksOnceVerified(t *testing.T) {
+	r := startOAuthServer(t, "GATEHOUSE_CACHE_TTL=0")
+	const email, password = "later@example.com", "local password 123"
+	res := r.do(t, "POST", "/api/v1/auth/register", map[string]string{"email": email, "password": password})
+	expectStatus(t, res, http.StatusCreated)
+	localID := tokenUser(t, res)["id"]
+	p := persona{subject: "later", email: email, verified: true}
+	expectProblem(t, r.signIn(t, "github", p), http.StatusConflict, "account_email_unverified")
+	r.execSQL(t, "UPDATE users SET email_verified = TRUE WHERE email = '"+email+"'")
+	res = r.signIn(t, "github", p)
+	expectStatus(t, res, http.StatusOK)
+	if tokenUser(t, res)["id"] != localID {
+		t.Fatalf("linked to %v, want %v", tokenUser(t, res)["id"], localID)
+	}
+}
+
+// TestOAuthConcurrentFirstSignIn: two first sign-ins of one provider account, racing, end in one
+// account and one identity.
+func TestOAuthConcurrentFirstSignIn(t *testing.T) {
+	r := startOAuthServer(t)
+	p := persona{subject: "twin", email: "twin@example.com", verified: true}
+	const n = 4
+	type attempt struct{ code, state string }
+	attempts := make([]attempt, n)
+	for i := range attempts {
+		authURL, state := r.authorize(t, "github", appCallback)
+		code, _ := r.gh.Approve(t, authURL, r.githubUser(p))
+		attempts[i] = attempt{code, state}
+	}
+	results := make([]*response, n)
+	var wg sync.WaitGroup
+	for i, a := range attempts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = r.callback(t, "github", a.code, appCallback, a.state)
+		}()
+	}
+	wg.Wait()
+	var id any
+	for _, res := range results {
+		expectStatus(t, res, http.StatusOK)
+		if id == nil {
+			id = tokenUser(t, res)["id"]
+		} else if tokenUser(t, res)["id"] != id {
+			t.Fatalf("concurrent first sign-ins made two accounts: %v and %v", id, tokenUser(t, res)["id"])
+		}
+	}
+	if ids := r.identities(t, results[0].str(t, "access_token")); len(ids) != 1 {
+		t.Fatalf("identities: %v", ids)
+	}
+}
+
 func TestOAuthIdentitiesAndUnlink(t *testing.T) {
 	r := startOAuthServer(t)
 	expectProblem(t, r.do(t, "GET", "/api/v1/users/me/identities", nil), http.StatusUnauthorized, "")
@@ -87,6 +145,11 @@ func TestOAuthIdentitiesAndUnlink(t *testing.T) {
 	access, id := res.str(t, "access_token"), tokenUser(t, res)["id"]
 	expectProblem(t, r.do(t, "DELETE", "/api/v1/users/me/identities/github", nil, bearer(access)), http.StatusConflict, "last_sign_in_method")
 	expectProblem(t, r.do(t, "DELETE", "/api/v1/users/me/identities/linkedin", nil, bearer(access)), http.StatusNotFound, "identity_not_found")
+
+	// An API key never touches identities, whatever its scopes.
+	key := r.createKey(t, access, "profile:read", "keys:read", "keys:write")["api_key"].(string)
+	expectProblem(t, r.do(t, "GET", "/api/v1/users/me/identities", nil, "X-API-Key: "+key), http.StatusForbidden, "session_required")
+	expectProblem(t, r.do(t, "DELETE", "/api/v1/users/me/identities/github", nil, bearer(key)), http.StatusForbidden, "session_required")
 
 	// LinkedIn with the same verified address links to it (the account is verified), and then
 	// either one may go, but not both.
@@ -105,6 +168,26 @@ func TestOAuthIdentitiesAndUnlink(t *testing.T) {
 	}
 	expectProblem(t, r.do(t, "DELETE", "/api/v1/users/me/identities/github", nil, bearer(access)), http.StatusNotFound, "identity_not_found")
 	expectProblem(t, r.do(t, "DELETE", "/api/v1/users/me/identities/linkedin", nil, bearer(access)), http.StatusConflict, "last_sign_in_method")
+
+	// Two unlinks racing for an account's last two identities: one wins, the other is refused.
+	expectStatus(t, r.signIn(t, "corp", persona{subject: "corp-solo", email: "solo@example.com", verified: true}), http.StatusOK)
+	statuses := make([]int, 2)
+	var wg sync.WaitGroup
+	for i, provider := range []string{"linkedin", "corp"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i] = r.do(t, "DELETE", "/api/v1/users/me/identities/"+provider, nil, bearer(access)).Status
+		}()
+	}
+	wg.Wait()
+	slices.Sort(statuses)
+	if statuses[0] != http.StatusNoContent || statuses[1] != http.StatusConflict {
+		t.Fatalf("racing unlinks: %v, want one 204 and one 409", statuses)
+	}
+	if ids := r.identities(t, access); len(ids) != 1 {
+		t.Fatalf("identities after racing unlinks: %v", ids)
+	}
 
 	// An account with a password may drop all its identities.
 	r.cli(t, "users", "create", "--email", "pw@example.com", "--password", "local password 123")
