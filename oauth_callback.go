@@ -115,8 +115,10 @@ func (o *OAuthService) signIn(ctx context.Context, providerName string, pid *Pro
 			if o.auth.cfg.RequireEmailVerification && !u.EmailVerified {
 				return ErrEmailNotVerified
 			}
-			sess, refresh, err = o.auth.startSession(ctx, tx, u, client, now)
-			return err
+			if sess, refresh, err = o.auth.startSession(ctx, tx, u, client, now); err != nil {
+				return err
+			}
+			return o.auth.auditTx(WithClient(ctx, client), tx, EventLoginSucceeded, u.ID, OutcomeSuccess, "via "+providerName)
 		})
 		if !errors.Is(err, ErrEmailTaken) && !errors.Is(err, ErrIdentityTaken) {
 			break
@@ -161,6 +163,9 @@ func (o *OAuthService) linkAccount(ctx context.Context, tx StoreTx, providerName
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return nil, err
 		}
+		if err := o.auth.auditTx(ctx, tx, EventRegistered, u.ID, OutcomeSuccess, "via "+providerName); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, err
 	}
@@ -173,6 +178,9 @@ func (o *OAuthService) linkAccount(ctx context.Context, tx StoreTx, providerName
 		LastUsedAt:     now,
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := o.auth.auditTx(ctx, tx, EventOAuthLinked, u.ID, OutcomeSuccess, providerName); err != nil {
 		return nil, err
 	}
 	o.auth.log.InfoContext(ctx, "identity linked", "user_id", u.ID, "provider", providerName)

@@ -36,7 +36,7 @@ func routes(d Deps) []Route {
 	// One wildcard serves every configured provider; unknown names get a 404 problem. Literal
 	// three-segment routes such as /verify-email/resend match no common path with these patterns,
 	// so the mux accepts both.
-	auth("GET", "/{provider}/authorize", a.handleOAuthAuthorize())
+	auth("GET", "/{provider}/authorize", a.limitIP(d.Limits.OAuthIP, a.handleOAuthAuthorize()))
 	auth("POST", "/{provider}/callback", a.limitIP(d.Limits.OAuthIP, a.handleOAuthCallback()))
 	auth("POST", "/verify-email", a.handleVerifyEmail())
 	auth("GET", "/verify-email", a.handleVerifyEmail())
