@@ -83,12 +83,8 @@ func ClientFrom(ctx context.Context) Client {
 
 func (s *AuthService) newAuditEvent(ctx context.Context, typ, userID, outcome, detail string) *AuditEvent {
 	c := ClientFrom(ctx).normalized()
-	if len(c.UserAgent) > auditUserAgentMaxSize {
-		c.UserAgent = c.UserAgent[:auditUserAgentMaxSize]
-	}
-	if len(detail) > auditDetailMaxLength {
-		detail = detail[:auditDetailMaxLength]
-	}
+	c.UserAgent = cleanText(c.UserAgent, auditUserAgentMaxSize)
+	detail = cleanText(detail, auditDetailMaxLength)
 	now := s.now()
 	return &AuditEvent{ID: NewID(now), At: now, Type: typ, UserID: userID, IP: c.IP, UserAgent: c.UserAgent, Outcome: outcome, Detail: detail}
 }

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"slices"
 	"time"
-	"unicode/utf8"
 )
 
 // AuthConfig holds the rules' tunable numbers.
@@ -69,14 +68,7 @@ type Client struct {
 
 func (c Client) normalized() Client {
 	const maxUA = 512
-	ua := c.UserAgent
-	if len(ua) > maxUA {
-		ua = ua[:maxUA]
-	}
-	if !utf8.ValidString(ua) {
-		ua = ""
-	}
-	return Client{IP: c.IP, UserAgent: ua}
+	return Client{IP: cleanText(c.IP, 64), UserAgent: cleanText(c.UserAgent, maxUA)}
 }
 
 // TokenSet is what a successful sign-in or refresh returns.

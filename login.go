@@ -15,10 +15,16 @@ import (
 func (s *AuthService) Login(ctx context.Context, email, password string, client Client) (*TokenSet, error) {
 	email = NormalizeEmail(email)
 	ctx = WithClient(ctx, client)
-	ticket, err := s.limiter.Take(ctx, s.loginAccountRule, email)
+	// Something that is not an address (a password typed in the wrong field, say) is neither
+	// looked up, nor used as a rate-limit key, nor written to the audit log.
+	shown := email
+	if ValidateEmail(email) != nil {
+		email, shown = "", "(not an email address)"
+	}
+	ticket, err := s.limiter.Take(ctx, s.loginAccountRule, hashedSubject(email))
 	if err != nil {
 		if ErrorKindOf(err) == KindRateLimited {
-			s.audit(ctx, EventLoginFailed, "", OutcomeFailure, "account locked by the failure limit: "+email)
+			s.audit(ctx, EventLoginFailed, "", OutcomeFailure, "account locked by the failure limit: "+shown)
 		}
 		return nil, err
 	}
@@ -29,7 +35,7 @@ func (s *AuthService) Login(ctx context.Context, email, password string, client 
 			if u != nil {
 				userID = u.ID
 			}
-			s.audit(ctx, EventLoginFailed, userID, OutcomeFailure, ErrorCodeOf(err)+": "+email)
+			s.audit(ctx, EventLoginFailed, userID, OutcomeFailure, ErrorCodeOf(err)+": "+shown)
 		} else {
 			// The attempt was never judged: it must not count against the account.
 			s.limiter.Refund(ctx, ticket)

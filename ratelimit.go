@@ -2,6 +2,8 @@ package gatehouse
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 )
 
@@ -35,6 +37,13 @@ type RateLimiter struct {
 // of every refusal (metrics).
 func NewRateLimiter(store Store, enabled bool, onLimit func(rule string)) *RateLimiter {
 	return &RateLimiter{store: store, enabled: enabled, now: time.Now, onLimit: onLimit}
+}
+
+// hashedSubject keys a rate rule by a digest, so that subjects of any length or content (an
+// email address as typed) make bounded, uniform keys.
+func hashedSubject(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:16])
 }
 
 // Ticket is one counted event; Refund gives it back.

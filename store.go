@@ -75,6 +75,8 @@ type AccountWriter interface {
 	// SpendRefreshToken marks a token spent at the given time, recording how its successor was derived.
 	SpendRefreshToken(ctx context.Context, hash []byte, at time.Time, successorSalt []byte) error
 	CreateSigningKey(ctx context.Context, k SigningKey) error
+	// ReplaceSigningKeyPrivate rewrites the stored private key (to seal it); the key stays the same.
+	ReplaceSigningKeyPrivate(ctx context.Context, id string, private []byte) error
 }
 
 // PasswordHasher hashes and verifies passwords on a bounded pool; ErrBusy when the pool is saturated.

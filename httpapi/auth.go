@@ -267,6 +267,9 @@ func parseLoginForm(body []byte) (loginInput, error) {
 	if email == "" {
 		email = form.Get("email")
 	}
+	if strings.ContainsRune(email, 0) || strings.ContainsRune(form.Get("password"), 0) {
+		return loginInput{}, errNUL
+	}
 	return loginInput{email: email, password: form.Get("password")}, nil
 }
 

@@ -34,6 +34,7 @@ func respond(w http.ResponseWriter, status int, v any) {
 var (
 	errBodyTooLarge = &httpError{http.StatusRequestEntityTooLarge, "request_too_large", "The request body is larger than 1 MiB."}
 	errMalformed    = &httpError{http.StatusBadRequest, "malformed_json", "The request body is not valid JSON of the expected shape."}
+	errNUL          = &httpError{http.StatusBadRequest, "invalid_request_encoding", "Text fields may not contain NUL characters."}
 	errMediaType    = &httpError{http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the request body as application/json."}
 )
 
@@ -57,6 +58,10 @@ func decode[T any](r *http.Request, allowEmpty bool) (T, error) {
 	body, err := readBody(r)
 	if err != nil {
 		return v, err
+	}
+	// JSON may spell NUL as an escape; no field of the API may hold one.
+	if bytes.Contains(body, []byte(`\u0000`)) {
+		return v, errNUL
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		if allowEmpty {

@@ -90,3 +90,18 @@ func TestClientIPTrustsOnlyConfiguredProxies(t *testing.T) {
 		}
 	}
 }
+
+func TestRateSubjectGroupsIPv6By64(t *testing.T) {
+	cases := map[string]string{
+		"203.0.113.9":          "203.0.113.9",
+		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff::1": "2001:db8:1:2::/64",
+		"::ffff:203.0.113.9":   "::ffff:203.0.113.9",
+		"not-an-ip":            "not-an-ip",
+	}
+	for in, want := range cases {
+		if got := rateSubject(in); got != want {
+			t.Errorf("rateSubject(%s) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/netip"
 
 	"github.com/gatehouse/gatehouse"
 )
@@ -22,7 +23,7 @@ type RateLimits struct {
 // limitIP counts the request against rule for the client's IP and refuses it with 429 beyond.
 func (a *api) limitIP(rule gatehouse.RateRule, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := a.Limits.Limiter.Take(r.Context(), rule, clientIP(r, a.Config.TrustedProxies)); err != nil {
+		if _, err := a.Limits.Limiter.Take(r.Context(), rule, rateSubject(clientIP(r, a.Config.TrustedProxies))); err != nil {
 			writeError(w, r, a.Log, err)
 			return
 		}
@@ -36,8 +37,22 @@ func (a *api) countKeyFailure(r *http.Request, err error) error {
 	if gatehouse.ErrorKindOf(err) != gatehouse.KindUnauthorized {
 		return err
 	}
-	if _, lerr := a.Limits.Limiter.Take(r.Context(), a.Limits.KeyFailureIP, clientIP(r, a.Config.TrustedProxies)); lerr != nil {
+	if _, lerr := a.Limits.Limiter.Take(r.Context(), a.Limits.KeyFailureIP, rateSubject(clientIP(r, a.Config.TrustedProxies))); lerr != nil {
 		return lerr
 	}
 	return err
+}
+
+// rateSubject is the address a per-IP rule counts: an IPv4 address as it is, an IPv6 address by
+// its /64, since one subscriber usually holds a whole /64 and could otherwise rotate through it.
+func rateSubject(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || a.Is4() || a.Is4In6() {
+		return ip
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }

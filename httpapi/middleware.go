@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse"
 )
@@ -100,6 +101,27 @@ func securityHeaders(https bool, next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		if r.TLS != nil || https {
 			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cleanRequestText refuses a path or query that decodes to NUL or invalid UTF-8: no identifier
+// or filter of the API contains either, and databases refuse them with errors of their own.
+func cleanRequestText(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bad := func(s string) bool { return !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 }
+		if bad(r.URL.Path) {
+			writeProblem(w, http.StatusBadRequest, "invalid_request_encoding", "The path contains bytes that are not text.", nil)
+			return
+		}
+		for k, vs := range r.URL.Query() {
+			for _, v := range vs {
+				if bad(k) || bad(v) {
+					writeProblem(w, http.StatusBadRequest, "invalid_request_encoding", "The query string contains bytes that are not text.", nil)
+					return
+				}
+			}
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -62,6 +62,7 @@ func NewServer(d Deps) http.Handler {
 	}
 	var h http.Handler = problemOnMuxErrors(mux)
 	h = limitBody(h)
+	h = cleanRequestText(h)
 	h = cors(d.Config.CORSOrigins, h)
 	h = securityHeaders(strings.HasPrefix(d.Config.PublicURL, "https://"), h)
 	// accessLog reads the pattern the router sets on the request it is handed, so nothing

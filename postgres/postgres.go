@@ -80,6 +80,15 @@ var Dialect = sqlstore.Dialect{
 	ForUpdate:         " FOR UPDATE",
 	IsUniqueViolation: func(err error) bool { return sqlState(err) == "23505" },
 	IsUnavailable:     IsUnavailable,
+	// 22021 bad byte sequence (NUL), 22P05 untranslatable character, 54000 program limit
+	// exceeded (an index row too large), 22001 string too long.
+	IsInvalidInput: func(err error) bool {
+		switch sqlState(err) {
+		case "22021", "22P05", "54000", "22001":
+			return true
+		}
+		return false
+	},
 }
 
 func sqlState(err error) string {

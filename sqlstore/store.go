@@ -25,6 +25,8 @@ type Dialect struct {
 	IsUniqueViolation func(error) bool
 	// IsUnavailable reports an error that means the database cannot be reached or is overloaded.
 	IsUnavailable func(error) bool
+	// IsInvalidInput reports an error caused by a value the database cannot hold.
+	IsInvalidInput func(error) bool
 	// PrepareStatements keeps prepared statements per connection. SQLite spends more time
 	// parsing a statement than running it; pgx caches statements by itself.
 	PrepareStatements bool
@@ -141,6 +143,11 @@ func (s *Store) mapErr(err error) error {
 	case s.dialect.IsUnavailable != nil && s.dialect.IsUnavailable(err):
 		return &gatehouse.Error{Kind: gatehouse.KindUnavailable, Code: "database_unavailable",
 			Message: gatehouse.ErrStoreUnavailable.Message, RetryAfter: gatehouse.ErrStoreUnavailable.RetryAfter, Err: err}
+	case s.dialect.IsInvalidInput != nil && s.dialect.IsInvalidInput(err):
+		// A value the database cannot hold (bad encoding, too long to index) came from a client:
+		// the edges validate input, and this is the backstop that keeps it a 400.
+		return &gatehouse.Error{Kind: gatehouse.KindBadRequest, Code: "invalid_input",
+			Message: "The request contains a value that cannot be stored.", Err: err}
 	}
 	var ge *gatehouse.Error
 	if errors.As(err, &ge) {

@@ -51,6 +51,10 @@ func (r reader) SigningKeys(ctx context.Context) ([]gatehouse.SigningKey, error)
 	return out, r.s.mapErr(rows.Err())
 }
 
+func (t *tx) ReplaceSigningKeyPrivate(ctx context.Context, id string, private []byte) error {
+	return t.execOne(ctx, `UPDATE signing_keys SET private_key = ? WHERE id = ?`, private, id)
+}
+
 func (t *tx) CreateSigningKey(ctx context.Context, k gatehouse.SigningKey) error {
 	_, err := t.exec(ctx, `INSERT INTO signing_keys (id, algorithm, private_key, created_at) VALUES (?, ?, ?, ?)`,
 		k.ID, k.Algorithm, k.Private, micros(k.CreatedAt))

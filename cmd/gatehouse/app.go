@@ -28,6 +28,7 @@ type app struct {
 	hasher  *password.Hasher
 	auth    *gatehouse.AuthService
 	metrics *metrics.Metrics
+	keys    *signingKeySource
 	limiter *gatehouse.RateLimiter
 }
 
@@ -87,12 +88,18 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	a := &app{cfg: cfg, log: log, store: store}
+	box, err := encryptionBox(cfg.Email.EncryptionKey)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	a.keys = &signingKeySource{store: store, box: box}
 	a.tokens = token.NewIssuer(token.Config{
 		Issuer:    cfg.PublicURL,
 		Audience:  cfg.PublicURL,
 		Algorithm: cfg.SigningAlg,
 		TTL:       cfg.AccessTokenTTL,
-	}, store)
+	}, a.keys)
 	if err := a.startupLocked(ctx, a.ensureSigningKey); err != nil {
 		store.Close()
 		return nil, err
@@ -141,8 +148,12 @@ func (a *app) pruneRateEvents(ctx context.Context) {
 	}
 }
 
-// ensureSigningKey loads the signing keys, creating the first one on a new database.
+// ensureSigningKey loads the signing keys, creating the first one on a new database (and sealing
+// keys stored before GATEHOUSE_ENCRYPTION_KEY was set).
 func (a *app) ensureSigningKey(ctx context.Context) error {
+	if err := a.keys.sealExisting(ctx); err != nil {
+		return err
+	}
 	err := a.tokens.Reload(ctx)
 	if !errors.Is(err, token.ErrNoSigningKey) {
 		return err
@@ -156,6 +167,9 @@ func (a *app) ensureSigningKey(ctx context.Context) error {
 func (a *app) addSigningKey(ctx context.Context) error {
 	key, err := token.GenerateKey(a.cfg.SigningAlg, time.Now())
 	if err != nil {
+		return err
+	}
+	if key.Private, err = a.keys.sealed(key); err != nil {
 		return err
 	}
 	return a.store.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.CreateSigningKey(ctx, key) })

@@ -359,9 +359,39 @@ func TestHostileInput(t *testing.T) {
 	expectProblem(t, s.do(t, "GET", "/api/v1/users/me", nil, "Authorization: Bearer "), http.StatusUnauthorized, "")
 	expectProblem(t, s.do(t, "GET", "/api/v1/users/me", nil, "Authorization: Bearer "+strings.Repeat("a", 9000)), http.StatusUnauthorized, "")
 	expectProblem(t, s.do(t, "GET", "/api/v1/users/me", nil, "Authorization: Bearer "+a.Refresh), http.StatusUnauthorized, "")
-	expectProblem(t, s.do(t, "POST", "/api/v1/auth/register", map[string]string{"email": "nul\x00@example.com", "password": "long enough pw"}), http.StatusUnprocessableEntity, "")
+	expectProblem(t, s.do(t, "POST", "/api/v1/auth/register", map[string]string{"email": "nul\x00@example.com", "password": "long enough pw"}), http.StatusBadRequest, "invalid_request_encoding")
 	expectProblem(t, s.do(t, "POST", "/api/v1/auth/register", "{\"email\":\"\xff\xfe@example.com\",\"password\":\"long enough pw\"}"), http.StatusUnprocessableEntity, "")
 	if strings.Contains(s.logs.String(), "panic") {
 		t.Fatalf("server panicked:\n%s", s.logs.String())
 	}
+}
+
+// TestHostileTextNeverReachesTheDatabase: NUL and broken UTF-8, where a database would refuse
+// them, get clean 4xx answers, and security actions still happen (PostgreSQL refuses both).
+func TestHostileTextNeverReachesTheDatabase(t *testing.T) {
+	s := startServer(t, "GATEHOUSE_REFRESH_REUSE_INTERVAL=0")
+	longUA := "User-Agent: " + strings.Repeat("a", 255) + "é" + strings.Repeat("\xff", 3)
+	r := s.do(t, "POST", "/api/v1/auth/register", map[string]string{"email": "ua@example.com", "password": "long enough pw"}, longUA)
+	expectStatus(t, r, http.StatusCreated)
+	refresh := r.str(t, "refresh_token")
+	access, _ := s.login(t, "ua@example.com", "long enough pw")
+	expectStatus(t, s.do(t, "POST", "/api/v1/auth/login", map[string]string{"email": "ua@example.com", "password": "wrong password"}, longUA), http.StatusUnauthorized)
+	r = s.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": refresh}, longUA)
+	expectStatus(t, r, http.StatusOK)
+	// Reuse after the window: the session must really be revoked, whatever the user agent.
+	expectStatus(t, s.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": refresh}, longUA), http.StatusUnauthorized)
+	expectStatus(t, s.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": r.str(t, "refresh_token")}), http.StatusUnauthorized)
+
+	expectProblem(t, s.do(t, "POST", "/api/v1/auth/login", `{"email":"ua@example.com\u0000","password":"x"}`), http.StatusBadRequest, "invalid_request_encoding")
+	expectProblem(t, s.do(t, "POST", "/api/v1/auth/login", "username=ua%40example.com%00&password=x", "Content-Type: application/x-www-form-urlencoded"), http.StatusBadRequest, "invalid_request_encoding")
+	expectProblem(t, s.do(t, "GET", "/api/v1/users/me/audit?type=%FF", nil, bearer(access)), http.StatusBadRequest, "invalid_request_encoding")
+	expectProblem(t, s.do(t, "GET", "/api/v1/users/me/audit?cursor=%00", nil, bearer(access)), http.StatusBadRequest, "invalid_request_encoding")
+	expectProblem(t, s.do(t, "DELETE", "/api/v1/users/me/sessions/%FF", nil, bearer(access)), http.StatusBadRequest, "")
+	expectProblem(t, s.do(t, "DELETE", "/api/v1/api-keys/%00", nil, bearer(access)), http.StatusBadRequest, "")
+	r = s.do(t, "POST", "/api/v1/api-keys", map[string]any{"name": "k\u0000"}, bearer(access))
+	if r.Status >= 500 {
+		t.Fatalf("NUL in a key name: %d", r.Status)
+	}
+	expectProblem(t, s.do(t, "POST", "/api/v1/auth/login", map[string]string{"email": strings.Repeat("a", 4000) + "@example.com", "password": "whatever pw"}), http.StatusUnauthorized, "invalid_credentials")
+	expectProblem(t, s.do(t, "POST", "/api/v1/auth/login", map[string]string{"email": "not an email", "password": "whatever pw"}), http.StatusUnauthorized, "invalid_credentials")
 }

@@ -1,0 +1,26 @@
+package gatehouse
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// cleanText makes client-supplied text safe to store: valid UTF-8, no NUL, at most max bytes
+// cut on a character boundary. Databases refuse NUL and broken UTF-8, and a refused audit row
+// must never be what stops a security action.
+func cleanText(s string, max int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
