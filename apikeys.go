@@ -54,8 +54,8 @@ func (s *AuthService) CreateAPIKey(ctx context.Context, p *Principal, in NewAPIK
 	}
 	if days < 0 || days > MaxAPIKeyLifetimeDays {
 		fields = append(fields, FieldError{Field: "expires_in_days", Message: "expires_in_days must be from 0 to 3650."})
-	} else if days == 0 && !p.User.IsAdmin() {
-		fields = append(fields, FieldError{Field: "expires_in_days", Message: "Only admins may create keys that never expire."})
+	} else if days == 0 && (!p.User.IsAdmin() || (p.APIKey != nil && (p.APIKey.ExpiresAt != nil || !p.Allows(ScopeAdmin)))) {
+		fields = append(fields, FieldError{Field: "expires_in_days", Message: "Only admins (or their never-expiring admin keys) may create keys that never expire."})
 	}
 	if len(fields) > 0 {
 		return nil, "", Invalid(fields...)
@@ -82,6 +82,10 @@ func (s *AuthService) CreateAPIKey(ctx context.Context, p *Principal, in NewAPIK
 	}
 	if days > 0 {
 		exp := now.Add(time.Duration(days) * 24 * time.Hour)
+		// A key minted by a key never outlives it: a leaked key cannot extend its own reign.
+		if p.APIKey != nil && p.APIKey.ExpiresAt != nil && p.APIKey.ExpiresAt.Before(exp) {
+			exp = *p.APIKey.ExpiresAt
+		}
 		k.ExpiresAt = &exp
 	}
 	if err := s.tx(ctx, func(tx StoreTx) error {

@@ -399,3 +399,18 @@ func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
 }
+
+// TestKeyMintedByKeyNeverOutlivesIt: a leaked key cannot extend its own life through children.
+func TestKeyMintedByKeyNeverOutlivesIt(t *testing.T) {
+	s := startServer(t)
+	admin := s.admin(t)
+	r := s.do(t, "POST", "/api/v1/api-keys", map[string]any{"name": "parent", "scopes": []string{"keys:write", "admin"}, "expires_in_days": 2}, bearer(admin.Access))
+	expectStatus(t, r, http.StatusCreated)
+	parent, parentExp := r.str(t, "api_key"), r.str(t, "expires_at")
+	child := s.do(t, "POST", "/api/v1/api-keys", map[string]any{"name": "child", "scopes": []string{}, "expires_in_days": 3650}, "X-API-Key: "+parent)
+	expectStatus(t, child, http.StatusCreated)
+	if child.str(t, "expires_at") > parentExp {
+		t.Fatalf("child expires %s, after its parent %s", child.str(t, "expires_at"), parentExp)
+	}
+	expectProblem(t, s.do(t, "POST", "/api/v1/api-keys", map[string]any{"name": "forever", "scopes": []string{}, "expires_in_days": 0}, "X-API-Key: "+parent), http.StatusUnprocessableEntity, "validation_failed")
+}
