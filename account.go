@@ -78,9 +78,19 @@ func (s *AuthService) ChangePassword(ctx context.Context, p *Principal, current,
 	if !u.HasPassword() {
 		return Invalid(FieldError{Field: "current_password", Message: "This account has no password yet; use forgot-password to set one."})
 	}
+	// A wrong current password is a failed login: it shares the account's failure limit, so a
+	// stolen session cannot be used to guess the password at leisure.
+	ticket, err := s.limiter.Take(ctx, s.loginAccountRule, hashedSubject(u.Email))
+	if err != nil {
+		return err
+	}
 	ok, _, err := s.hasher.Verify(ctx, current, u.PasswordHash)
+	if err == nil && ok {
+		s.limiter.Refund(ctx, ticket)
+	}
 	if err != nil || !ok {
 		if err != nil && ErrorKindOf(err) == KindUnavailable {
+			s.limiter.Refund(ctx, ticket)
 			return err
 		}
 		return Invalid(FieldError{Field: "current_password", Message: "The current password is incorrect."})
