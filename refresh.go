@@ -20,6 +20,13 @@ func (s *AuthService) Refresh(ctx context.Context, token string, client Client) 
 		return nil, ErrInvalidRefreshToken
 	}
 	hash := HashToken(token)
+	// Unknown tokens are turned away on a read, without taking a write transaction (on SQLite,
+	// the single writer) for them.
+	if _, err := s.store.RefreshTokenByHash(ctx, hash); isNotFound(err) {
+		return nil, ErrInvalidRefreshToken
+	} else if err != nil {
+		return nil, err
+	}
 	var (
 		user      *User
 		sessionID string
