@@ -80,7 +80,7 @@ func (s *AuthService) ChangePassword(ctx context.Context, p *Principal, current,
 	}
 	// A wrong current password is a failed login: it shares the account's failure limit, so a
 	// stolen session cannot be used to guess the password at leisure.
-	ticket, err := s.limiter.Take(ctx, s.loginAccountRule, hashedSubject(u.Email))
+	ticket, err := s.limiter.Take(ctx, s.rules.LoginAccount, hashedSubject(u.Email))
 	if err != nil {
 		return err
 	}

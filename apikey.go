@@ -61,6 +61,8 @@ type APIKeyReader interface {
 type APIKeyWriter interface {
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
+	// RevokeUserAPIKeys revokes every live key of the user and says how many.
+	RevokeUserAPIKeys(ctx context.Context, userID string, at time.Time) (int, error)
 	// RecordAPIKeyUse adds uses to a key's counter and moves its last use forward.
 	RecordAPIKeyUse(ctx context.Context, id string, uses int64, lastUsed time.Time) error
 }

@@ -18,6 +18,7 @@ const (
 	EventPasswordReset    = "password.reset"
 	EventEmailVerified    = "email.verified"
 	EventOAuthLinked      = "oauth.linked"
+	EventOAuthUnlinked    = "oauth.unlinked"
 	EventAPIKeyCreated    = "api_key.created"
 	EventAPIKeyRevoked    = "api_key.revoked"
 	EventRoleChanged      = "user.role_changed"
@@ -117,9 +118,16 @@ func (s *AuthService) observe(typ, outcome string) {
 // SetObserver installs the metrics observer. Call before serving.
 func (s *AuthService) SetObserver(o EventObserver) { s.observer = o }
 
-// SetRateLimiter installs the limiter of the login failure rule. Call before serving.
-func (s *AuthService) SetRateLimiter(l *RateLimiter, loginAccount RateRule) {
-	s.limiter, s.loginAccountRule = l, loginAccount
+// DomainRateRules are the limits the rules enforce themselves, because they concern an account
+// rather than an address.
+type DomainRateRules struct {
+	LoginAccount RateRule // failed logins (and wrong current passwords) per account
+	ForgotEmail  RateRule // reset emails per address
+}
+
+// SetRateLimiter installs the limiter and the account rules. Call before serving.
+func (s *AuthService) SetRateLimiter(l *RateLimiter, rules DomainRateRules) {
+	s.limiter, s.rules = l, rules
 }
 
 // AuditLog lists audit events.

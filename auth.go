@@ -44,7 +44,7 @@ type AuthService struct {
 
 	observer         EventObserver
 	limiter          *RateLimiter
-	loginAccountRule RateRule
+	rules            DomainRateRules
 }
 
 // NewAuthService wires the rules to their dependencies. now may be nil (time.Now).

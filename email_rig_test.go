@@ -103,6 +103,7 @@ type emailRig struct {
 	clock  *clock
 	logs   *lockedBuffer
 	cfg    gatehouse.OutboxConfig
+	seen   map[string]bool // tokens lastToken returned
 }
 
 const appURL = "https://app.example.com"
@@ -116,7 +117,7 @@ func newEmailRig(t *testing.T) *emailRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	r := &emailRig{store: store, mailer: &fakeMailer{}, clock: &clock{now: time.Now().UTC().Truncate(time.Second)}, logs: &lockedBuffer{}}
+	r := &emailRig{store: store, mailer: &fakeMailer{}, clock: &clock{now: time.Now().UTC().Truncate(time.Second)}, logs: &lockedBuffer{}, seen: map[string]bool{}}
 	log := slog.New(slog.NewTextHandler(r.logs, nil))
 
 	tokens := token.NewIssuer(token.Config{Issuer: appURL, Audience: appURL, Algorithm: "ES256", TTL: 15 * time.Minute}, store)
@@ -175,8 +176,9 @@ func (r *emailRig) register(t *testing.T, email string) *gatehouse.TokenSet {
 
 var tokenInLink = regexp.MustCompile(`/(verify-email|reset-password)\?token=([A-Za-z0-9_-]+)`)
 
-// lastToken delivers what is due and returns the token of the newest link sent to `to`. A
-// forgot-password request may answer before its email is queued, so it tries for a while.
+// lastToken delivers what is due and returns the token of the newest link sent to `to` that it
+// has not returned before. A forgot-password request may answer before its email is queued, so
+// it tries for a while.
 func (r *emailRig) lastToken(t *testing.T, to, path string) string {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
@@ -186,7 +188,8 @@ func (r *emailRig) lastToken(t *testing.T, to, path string) string {
 			if msgs[i].To != to {
 				continue
 			}
-			if m := tokenInLink.FindStringSubmatch(msgs[i].Text); m != nil && m[1] == path {
+			if m := tokenInLink.FindStringSubmatch(msgs[i].Text); m != nil && m[1] == path && !r.seen[m[2]] {
+				r.seen[m[2]] = true
 				return m[2]
 			}
 		}

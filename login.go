@@ -21,7 +21,7 @@ func (s *AuthService) Login(ctx context.Context, email, password string, client 
 	if ValidateEmail(email) != nil {
 		email, shown = "", "(not an email address)"
 	}
-	ticket, err := s.limiter.Take(ctx, s.loginAccountRule, hashedSubject(email))
+	ticket, err := s.limiter.Take(ctx, s.rules.LoginAccount, hashedSubject(email))
 	if err != nil {
 		if ErrorKindOf(err) == KindRateLimited {
 			s.audit(ctx, EventLoginFailed, "", OutcomeFailure, "account locked by the failure limit: "+shown)

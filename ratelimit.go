@@ -20,6 +20,7 @@ type RateRule struct {
 type RateLimitWriter interface {
 	TakeRateEvent(ctx context.Context, key, id string, at, since time.Time, limit int) (ok bool, oldest time.Time, err error)
 	DeleteRateEvent(ctx context.Context, key, id string) error
+	ClearRateEvents(ctx context.Context, key string) error
 	// PruneRateEvents deletes events older than before.
 	PruneRateEvents(ctx context.Context, before time.Time) error
 }
@@ -93,6 +94,14 @@ func (l *RateLimiter) Refund(ctx context.Context, t *Ticket) {
 		return
 	}
 	_ = l.store.Tx(ctx, func(tx StoreTx) error { return tx.DeleteRateEvent(ctx, t.key, t.id) })
+}
+
+// Clear forgets every event of subject under rule (a reset password ends the lockout).
+func (l *RateLimiter) Clear(ctx context.Context, rule RateRule, subject string) {
+	if l == nil || !l.enabled {
+		return
+	}
+	_ = l.store.Tx(ctx, func(tx StoreTx) error { return tx.ClearRateEvents(ctx, rule.Name+":"+subject) })
 }
 
 // Prune deletes events older than maxWindow.

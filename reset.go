@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -43,6 +44,11 @@ func (s *AuthService) ForgotPassword(ctx context.Context, email string) error {
 // lookup, which is the same for every address; later failures are logged, never returned, since
 // they could only happen for real accounts.
 func (s *AuthService) forgotPassword(ctx context.Context, email string) error {
+	// Past the per-address limit nothing is sent, and the answer does not change: a mailbox
+	// cannot be flooded, and the limit reveals nothing about the account.
+	if _, err := s.limiter.Take(ctx, s.rules.ForgotEmail, hashedSubject(email)); err != nil {
+		return nil
+	}
 	u, err := s.store.UserByEmail(ctx, email)
 	if isNotFound(err) {
 		return nil
@@ -134,11 +140,22 @@ func (s *AuthService) ResetPassword(ctx context.Context, token, newPassword stri
 		if revoked, err = tx.RevokeUserSessions(ctx, u.ID, "", now); err != nil {
 			return err
 		}
+		// A reset is how an owner takes an account back: whatever the intruder set up goes too.
+		keys, err := tx.RevokeUserAPIKeys(ctx, u.ID, now)
+		if err != nil {
+			return err
+		}
+		if err := s.auditTx(ctx, tx, EventPasswordReset, u.ID, OutcomeSuccess,
+			fmt.Sprintf("%d sessions and %d API keys revoked", len(revoked), keys)); err != nil {
+			return err
+		}
 		return s.queueEmail(ctx, tx, EmailPasswordChanged, u.Email, "", "", 0, now)
 	})
 	if err != nil {
 		return err
 	}
+	s.limiter.Clear(ctx, s.rules.LoginAccount, hashedSubject(t.Email))
+	s.cache.invalidateKeys()
 	s.cache.invalidateSessions(revoked...)
 	s.cache.invalidateUser(t.UserID)
 	s.email.wake()

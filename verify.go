@@ -72,7 +72,10 @@ func (s *AuthService) VerifyEmail(ctx context.Context, token string) (*VerifyRes
 		} else if err != nil {
 			return err
 		}
-		return tx.DeleteEmailTokens(ctx, t.UserID, PurposeVerify, hash)
+		if err := tx.DeleteEmailTokens(ctx, t.UserID, PurposeVerify, hash); err != nil {
+			return err
+		}
+		return s.auditTx(ctx, tx, EventEmailVerified, t.UserID, OutcomeSuccess, "")
 	})
 	if err != nil {
 		return nil, err

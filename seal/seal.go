@@ -5,6 +5,7 @@ package seal
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -67,4 +68,11 @@ func (b *Box) Open(sealed, additionalData []byte) ([]byte, error) {
 		return nil, ErrOpen
 	}
 	return plain, nil
+}
+
+// Derive returns a key of its own for one purpose, from a master key (HKDF-SHA256). One master
+// key (GATEHOUSE_ENCRYPTION_KEY) can then serve several uses without a value sealed for one ever
+// opening as another.
+func Derive(master []byte, purpose string) ([]byte, error) {
+	return hkdf.Key(sha256.New, master, nil, "gatehouse seal v1: "+purpose, KeySize)
 }

@@ -66,6 +66,15 @@ func (t *tx) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
 	return t.execOne(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, micros(at), id)
 }
 
+func (t *tx) RevokeUserAPIKeys(ctx context.Context, userID string, at time.Time) (int, error) {
+	res, err := t.exec(ctx, `UPDATE api_keys SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`, micros(at), userID)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), t.s.mapErr(err)
+}
+
 func (t *tx) RecordAPIKeyUse(ctx context.Context, id string, uses int64, lastUsed time.Time) error {
 	return t.execOne(ctx, `UPDATE api_keys SET use_count = use_count + ?,
 		last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < ? THEN ? ELSE last_used_at END WHERE id = ?`,

@@ -38,6 +38,11 @@ func (t *tx) DeleteRateEvent(ctx context.Context, key, id string) error {
 	return err
 }
 
+func (t *tx) ClearRateEvents(ctx context.Context, key string) error {
+	_, err := t.exec(ctx, `DELETE FROM rate_events WHERE key = ?`, key)
+	return err
+}
+
 func (t *tx) PruneRateEvents(ctx context.Context, before time.Time) error {
 	if _, err := t.exec(ctx, `DELETE FROM rate_events WHERE at < ?`, micros(before)); err != nil {
 		return err

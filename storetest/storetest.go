@@ -33,6 +33,10 @@ func Run(t *testing.T, open Opener) {
 		"Credits":                  testCredits,
 		"Identities":               testIdentities,
 		"OAuthStates":              testOAuthStates,
+		"EmailTokens":              testEmailTokens,
+		"EmailTokenUsedOnce":       testEmailTokenUsedOnce,
+		"Outbox":                   testOutbox,
+		"OutboxConcurrentClaims":   testOutboxConcurrentClaims,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

@@ -24,7 +24,12 @@ func (a *app) enableEmail(logOut io.Writer) (run func(context.Context), err erro
 	if err != nil {
 		return nil, fmt.Errorf("outbox key: %w", err)
 	}
-	box, err := seal.New(key)
+	// A key of the outbox's own: the same master key also seals signing keys.
+	outboxKey, err := seal.Derive(key, "email outbox")
+	if err != nil {
+		return nil, err
+	}
+	box, err := seal.New(outboxKey)
 	if err != nil {
 		return nil, err
 	}

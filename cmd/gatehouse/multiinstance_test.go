@@ -409,3 +409,32 @@ func TestClusterConcurrentRefreshAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterRateLimitsShared: failed logins for one account spread over two instances share one
+// budget (the contract's 10 per 15 minutes), so adding instances gives an attacker nothing.
+func TestClusterRateLimitsShared(t *testing.T) {
+	env := with(clusterEnv(t), "GATEHOUSE_RATE_LIMITS=on", "GATEHOUSE_HASH_MAX_WAIT=60s", "GATEHOUSE_HASH_QUEUE=1000")
+	servers := startCluster(t, env, env)
+	acct := servers[0].register(t)
+	const n = 30
+	statuses := make([]int, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			statuses[i] = servers[i%2].post("/api/v1/auth/login", map[string]string{"email": acct.Email, "password": "not the password"}).Status
+		}()
+	}
+	close(start)
+	wg.Wait()
+	count := map[int]int{}
+	for _, st := range statuses {
+		count[st]++
+	}
+	if count[http.StatusUnauthorized] != 10 || count[http.StatusTooManyRequests] != n-10 {
+		t.Fatalf("statuses %v over two instances: want exactly 10 evaluated (401) and %d refused (429)", count, n-10)
+	}
+}

@@ -69,7 +69,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	background.Go(func() { a.watchInvalidations(bg) })
 	background.Go(func() { runOutbox(bg) })
 
-	handler := httpapi.NewServer(httpapi.Deps{
+	apiHandler := httpapi.NewServer(httpapi.Deps{
 		Auth:  a.auth,
 		OAuth: newOAuthService(cfg, a.auth, log),
 		DB:    a.store,
@@ -85,6 +85,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Metrics:        a.metrics,
 		MetricsHandler: mainListenerMetrics(cfg, a),
 	})
+	dashboard, err := a.dashboard(cfg, log)
+	if err != nil {
+		return err
+	}
+	handler := withDashboard(apiHandler, dashboard)
 	if err := serveMetricsSeparately(bg, cfg, a, &background); err != nil {
 		return err
 	}

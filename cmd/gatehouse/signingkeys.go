@@ -89,7 +89,13 @@ func encryptionBox(value string) (*seal.Box, error) {
 	if err != nil {
 		return nil, &configError{"GATEHOUSE_ENCRYPTION_KEY", "(hidden)", err.Error()}
 	}
-	box, err := seal.New(key)
+	// A key of its own, derived from the master key, so that the outbox's use of the same
+	// variable and this one never share a key.
+	derived, err := seal.Derive(key, "signing keys")
+	if err != nil {
+		return nil, errors.New("GATEHOUSE_ENCRYPTION_KEY: " + err.Error())
+	}
+	box, err := seal.New(derived)
 	if err != nil {
 		return nil, errors.New("GATEHOUSE_ENCRYPTION_KEY: " + err.Error())
 	}

@@ -100,11 +100,19 @@ func NewDatabase(t testing.TB) string {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
+		// FORCE may only terminate our own role's backends, and an autovacuum worker is not one:
+		// it refuses while one is busy in the database. Workers finish quickly; try again.
+		var err error
+		for attempt := range 40 {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			_, err = db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			cancel()
+			if err == nil {
+				return
+			}
+			time.Sleep(time.Duration(attempt+1) * 25 * time.Millisecond)
 		}
+		t.Errorf("drop test database %s: %v", name, err)
 	})
 	u, err := url.Parse(AdminURL())
 	if err != nil {

@@ -1,0 +1,615 @@
+// `@gatehouse/next-sdk/server`: re-verification inside Route Handlers, Server Components and
+// Server Actions, and the route handlers that sign users in and out and set the cookies.
+// Server-only: it imports next/headers and must never be imported from a Client Component.
+import { cookies as nextCookies, headers as nextHeaders } from 'next/headers';
+import { redirect } from 'next/navigation';
+import { NextResponse, type NextRequest } from 'next/server';
+import {
+  GatehouseResponseError,
+  GatehouseUnavailableError,
+  type ClientInfo,
+  type GatehouseUserObject,
+  type TokenResponse,
+} from './client.js';
+import { GatehouseConfigError, type GatehouseOptions } from './config.js';
+import { clearSessionCookies, cookieAttributes, parseCookieHeader, setSessionCookies } from './cookies.js';
+import { Engine, type AuthResult } from './core.js';
+import { IdentityHeaders } from './identity.js';
+import { safeRedirect } from './redirect.js';
+import {
+  forbiddenProblem,
+  misconfiguredProblem,
+  problemBody,
+  problemHeaders,
+  unauthorizedProblem,
+  unavailableProblem,
+  type ProblemInit,
+} from './responses.js';
+import type { AccessClaims } from './verify.js';
+
+export { safeRedirect } from './redirect.js';
+export { GatehouseUnavailableError, GatehouseResponseError } from './client.js';
+export type { GatehouseUserObject, TokenResponse, Introspection } from './client.js';
+export type { AccessClaims } from './verify.js';
+
+/** The identity behind a request, verified by auth(). */
+export interface GatehouseSession {
+  /** `session`: a user's access token (cookie or Bearer). `api_key`: a machine caller's key. */
+  kind: 'session' | 'api_key';
+  user: {
+    id: string;
+    email?: string;
+    emailVerified?: boolean;
+    role?: string;
+  };
+  /** Gatehouse session id (kind `session`). */
+  sessionId?: string;
+  /** API key id (kind `api_key`). */
+  keyId?: string;
+  /** Scopes of the API key (kind `api_key`); empty for user sessions. */
+  scopes: string[];
+  /** When the access token (or key) expires. */
+  expiresAt?: Date;
+  /** The verified access token, for calling Gatehouse or your own APIs from the server (kind `session`). Never send it to the browser. */
+  accessToken?: string;
+  /** All verified claims of the access token (kind `session`). */
+  claims?: AccessClaims;
+}
+
+export interface ServerOptions extends GatehouseOptions {
+  /** Where signed-in users land when no (valid) callbackUrl is given. Default `/`. */
+  afterLoginPath?: string;
+  /** Where users land after sign-out when no (valid) callbackUrl is given. Default `/`. */
+  afterLogoutPath?: string;
+  /** Public base URL of this app, for OAuth redirect URIs. Default `process.env.GATEHOUSE_APP_URL`, else the request's origin. */
+  appUrl?: string;
+  /** Extra origins allowed to POST to the auth route handlers (same origin is always allowed). */
+  trustedOrigins?: string[];
+  /** Seconds an introspection answer is reused. Default 5. */
+  introspectionCacheSeconds?: number;
+}
+
+export interface AuthOptions {
+  /** Use this request's headers instead of next/headers (Route Handlers may pass their `request`). */
+  request?: Request;
+  /** Also ask Gatehouse whether the session is still live (sees a sign-out elsewhere at once; one call, cached 5 s). */
+  introspect?: boolean;
+  /** Accept machine API keys (X-API-Key / Bearer ak_...). Default true. */
+  allowApiKey?: boolean;
+  /** Scopes an API key must have; otherwise auth() answers null. */
+  apiKeyScopes?: string[];
+}
+
+export interface RequireUserOptions extends AuthOptions {
+  /** Where to come back after signing in. Default: the path the middleware saw, else none. */
+  callbackUrl?: string;
+}
+
+type RouteContext = { params?: Promise<Record<string, string | string[] | undefined>> | Record<string, string | string[] | undefined> };
+export type RouteHandler = (request: NextRequest, context?: RouteContext) => Promise<Response>;
+export type AuthedRouteHandler = (request: NextRequest, session: GatehouseSession, context?: RouteContext) => Response | Promise<Response>;
+
+export interface Gatehouse {
+  /** The verified identity of the current request, or null. Throws GatehouseUnavailableError when Gatehouse (its JWKS) cannot be reached. */
+  auth(options?: AuthOptions): Promise<GatehouseSession | null>;
+  /** Like auth(), but redirects to the login page (with callbackUrl) when there is no valid session. */
+  requireUser(options?: RequireUserOptions): Promise<GatehouseSession>;
+  /** Wraps a Route Handler: 401/403/503 problem+json unless the request is authenticated. */
+  withAuth(handler: AuthedRouteHandler, options?: Omit<AuthOptions, 'request'>): RouteHandler;
+  /** The full user object from Gatehouse (GET /api/v1/users/me) for a user session. */
+  getProfile(session: GatehouseSession): Promise<GatehouseUserObject>;
+  /** `export const { GET, POST } = handlers` in `app/api/auth/[...gatehouse]/route.ts`. */
+  handlers: { GET: RouteHandler; POST: RouteHandler };
+  /** POST: email + password (form or JSON) → cookies set; forms are redirected to callbackUrl. */
+  login: RouteHandler;
+  /** POST: email + password + name (form or JSON) → account created, cookies set. */
+  register: RouteHandler;
+  /** POST: revokes the session at Gatehouse and clears the cookies. */
+  logout: RouteHandler;
+  /** POST: renews the session from the refresh cookie (for client-side code after a 401). */
+  refresh: RouteHandler;
+  /** GET: `{ user }` of the current session, or 401. */
+  session: RouteHandler;
+  /** GET …/oauth/{provider}?callbackUrl=: starts an OAuth sign-in at Gatehouse. */
+  oauthStart: RouteHandler;
+  /** GET …/callback/{provider}?code=&state=: finishes it and sets the cookies. */
+  oauthCallback: RouteHandler;
+}
+
+const PROVIDER_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** Creates the server helpers with explicit options (defaults come from GATEHOUSE_* variables). */
+export function createGatehouse(options: ServerOptions = {}): Gatehouse {
+  let engine: Engine | undefined;
+  const getEngine = (): Engine => (engine ??= new Engine(options, (options.introspectionCacheSeconds ?? 5) * 1000));
+  const afterLogin = options.afterLoginPath ?? '/';
+  const afterLogout = options.afterLogoutPath ?? '/';
+
+  async function requestHeaders(o?: AuthOptions): Promise<Headers> {
+    if (o?.request) return o.request.headers;
+    return new Headers(await nextHeaders());
+  }
+
+  async function authenticate(h: Headers, o: AuthOptions | undefined): Promise<AuthResult> {
+    const e = getEngine();
+    const secure = e.secure(h, o?.request ? new URL(o.request.url) : undefined);
+    const creds = e.credentials(h, secure);
+    if (!o?.request) {
+      // next/headers' cookies() also sees cookies the middleware renewed for this request.
+      const jar = await nextCookies();
+      const names = e.names(secure);
+      const access = jar.get(names.access)?.value;
+      const refresh = jar.get(names.refresh)?.value;
+      if (access) creds.access = access;
+      if (refresh) creds.refresh = refresh;
+    }
+    return e.authenticate(creds, {
+      allowApiKey: o?.allowApiKey ?? true,
+      requiredScopes: o?.apiKeyScopes,
+      allowRefresh: false,
+      introspectSessions: o?.introspect,
+    });
+  }
+
+  async function auth(o?: AuthOptions): Promise<GatehouseSession | null> {
+    const r = await authenticate(await requestHeaders(o), o);
+    if (r.kind === 'unavailable') {
+      throw r.error instanceof GatehouseUnavailableError ? r.error : new GatehouseUnavailableError('gatehouse: cannot verify the session', { cause: r.error });
+    }
+    return toSession(r);
+  }
+
+  async function requireUser(o?: RequireUserOptions): Promise<GatehouseSession> {
+    const s = await auth(o);
+    if (s) return s;
+    const h = await requestHeaders(o);
+    const cb = safeRedirect(o?.callbackUrl ?? h.get(IdentityHeaders.path) ?? '', '');
+    const login = getEngine().cfg.loginPath;
+    redirect(cb ? `${login}?callbackUrl=${encodeURIComponent(cb)}` : login);
+  }
+
+  function withAuth(handler: AuthedRouteHandler, o?: Omit<AuthOptions, 'request'>): RouteHandler {
+    return async (request, context) => {
+      let r: AuthResult;
+      try {
+        r = await authenticate(request.headers, { ...o, request });
+      } catch (e) {
+        return configFailure(e);
+      }
+      if (r.kind === 'unavailable') return problem(unavailableProblem());
+      if (r.kind === 'forbidden') return problem(forbiddenProblem(r.detail));
+      const s = toSession(r);
+      if (!s) return problem(unauthorizedProblem(r.kind === 'none' && r.presented));
+      return handler(request, s, context);
+    };
+  }
+
+  async function getProfile(s: GatehouseSession): Promise<GatehouseUserObject> {
+    if (s.kind !== 'session' || !s.accessToken) throw new TypeError('gatehouse: getProfile needs a user session');
+    return getEngine().client.me(s.accessToken);
+  }
+
+  // ---- route handlers ----
+
+  function clientInfo(request: Request): ClientInfo {
+    return { userAgent: request.headers.get('user-agent'), forwardedFor: request.headers.get('x-forwarded-for') };
+  }
+
+  /** This app's public origin: appUrl when configured, else what the browser used (Host /
+   * X-Forwarded-Host and X-Forwarded-Proto, which Next.js fills in), else Next's own idea. */
+  function appOrigin(request: NextRequest): string {
+    const configured = options.appUrl ?? envAppUrl();
+    if (configured) return new URL(configured).origin;
+    return requestOrigin(request);
+  }
+
+  /** CSRF defence for the POST handlers: browsers send Origin (and Sec-Fetch-Site) on POSTs; a
+   * cross-site form must not sign a victim in or out. Clients without either header (curl) pass. */
+  function crossSite(request: NextRequest): boolean {
+    const origin = request.headers.get('origin');
+    if (origin !== null) {
+      if (origin === 'null') return true;
+      let o: URL;
+      try {
+        o = new URL(origin);
+      } catch {
+        return true;
+      }
+      const allowed = new Set<string>([request.nextUrl.origin, requestOrigin(request), ...(options.trustedOrigins ?? [])]);
+      const configured = options.appUrl ?? envAppUrl();
+      if (configured) allowed.add(new URL(configured).origin);
+      if (allowed.has(o.origin)) return false;
+      // Behind a proxy the request URL may name an internal host: compare with the Host the browser used.
+      const hosts = [request.headers.get('x-forwarded-host')?.split(',')[0]?.trim(), request.headers.get('host')];
+      return !hosts.some((h) => h && h.toLowerCase() === o.host.toLowerCase());
+    }
+    const site = request.headers.get('sec-fetch-site');
+    return site !== null && site !== 'same-origin' && site !== 'none';
+  }
+
+  async function readInput(request: Request): Promise<{ form: boolean; data: Record<string, string> }> {
+    const ct = (request.headers.get('content-type') ?? '').toLowerCase();
+    if (ct.startsWith('application/json')) {
+      let body: unknown;
+      try {
+        body = await request.json();
+      } catch {
+        return { form: false, data: {} };
+      }
+      const data: Record<string, string> = {};
+      if (body && typeof body === 'object') {
+        for (const [k, v] of Object.entries(body as Record<string, unknown>)) if (typeof v === 'string') data[k] = v;
+      }
+      return { form: false, data };
+    }
+    if (ct.startsWith('application/x-www-form-urlencoded') || ct.startsWith('multipart/form-data')) {
+      const data: Record<string, string> = {};
+      try {
+        const fd = await request.formData();
+        fd.forEach((v, k) => {
+          if (typeof v === 'string' && !(k in data)) data[k] = v;
+        });
+      } catch {
+        /* empty form */
+      }
+      return { form: true, data };
+    }
+    return { form: false, data: {} };
+  }
+
+  function loginErrorRedirect(request: NextRequest, error: string, callbackUrl: string | undefined): NextResponse {
+    const q = new URLSearchParams({ error });
+    const cb = safeRedirect(callbackUrl, '');
+    if (cb) q.set('callbackUrl', cb);
+    return redirectTo(request, `${getEngine().cfg.loginPath}?${q}`, 303);
+  }
+
+  function errorCodeFor(e: unknown): string {
+    if (e instanceof GatehouseResponseError) {
+      if (e.status === 401) return 'invalid_credentials';
+      if (e.status === 403) return 'forbidden';
+      if (e.status === 409) return 'email_taken';
+      if (e.status === 422) return 'invalid_input';
+      if (e.status === 429) return 'rate_limited';
+      return 'failed';
+    }
+    return 'unavailable';
+  }
+
+  function gatehouseErrorResponse(e: unknown): Response {
+    if (e instanceof GatehouseResponseError) {
+      const h = problemHeaders({ status: e.status, error_code: '', detail: '' });
+      if (e.retryAfter) h.set('Retry-After', e.retryAfter);
+      if (e.status === 401) h.set('WWW-Authenticate', 'Bearer realm="gatehouse"');
+      return new NextResponse(JSON.stringify(e.problem), { status: e.status, headers: h });
+    }
+    if (e instanceof GatehouseUnavailableError) return problem(unavailableProblem());
+    return configFailure(e);
+  }
+
+  function signedIn(request: NextRequest, form: boolean, tokens: TokenResponse, callbackUrl: string | undefined, status = 200): Response {
+    const e = getEngine();
+    const secure = e.secure(request.headers, request.nextUrl);
+    const res = form
+      ? redirectTo(request, safeRedirect(callbackUrl, afterLogin), 303)
+      : NextResponse.json({ user: tokens.user, expires_in: tokens.expires_in }, { status });
+    setSessionCookies(res.cookies, e.cfg, secure, tokens);
+    return noStore(res);
+  }
+
+  async function credentialsFlow(request: NextRequest, kind: 'login' | 'register'): Promise<Response> {
+    if (crossSite(request)) return problem({ status: 403, error_code: 'cross_site_request', detail: 'Cross-site requests are not accepted.' });
+    let e: Engine;
+    try {
+      e = getEngine();
+    } catch (err) {
+      return configFailure(err);
+    }
+    const { form, data } = await readInput(request);
+    const email = data.email ?? data.username ?? '';
+    const password = data.password ?? '';
+    try {
+      const tokens =
+        kind === 'login'
+          ? await e.client.login(email, password, clientInfo(request))
+          : await e.client.register(email, password, data.name ?? '', clientInfo(request));
+      return signedIn(request, form, tokens, data.callbackUrl, kind === 'register' ? 201 : 200);
+    } catch (err) {
+      if (!(err instanceof GatehouseResponseError || err instanceof GatehouseUnavailableError)) throw err;
+      if (err instanceof GatehouseUnavailableError) console.error(err.message);
+      if (form) return loginErrorRedirect(request, errorCodeFor(err), data.callbackUrl);
+      return gatehouseErrorResponse(err);
+    }
+  }
+
+  const login: RouteHandler = (request) => credentialsFlow(request, 'login');
+  const register: RouteHandler = (request) => credentialsFlow(request, 'register');
+
+  const logout: RouteHandler = async (request) => {
+    if (crossSite(request)) return problem({ status: 403, error_code: 'cross_site_request', detail: 'Cross-site requests are not accepted.' });
+    let e: Engine;
+    try {
+      e = getEngine();
+    } catch (err) {
+      return configFailure(err);
+    }
+    const { form, data } = await readInput(request);
+    const secure = e.secure(request.headers, request.nextUrl);
+    const creds = e.credentials(request.headers, secure);
+    // Revoke the session at Gatehouse. That needs a live access token: when the cookie one has
+    // expired, renew first with the refresh cookie (which logout then revokes with everything else).
+    let revoked = false;
+    let token: string | undefined;
+    const v = await e.verify(creds.bearer ?? creds.access);
+    if (v.ok) token = creds.bearer ?? creds.access;
+    else if (creds.refresh) {
+      const r = await e.renew(creds.refresh, clientInfo(request));
+      if (r.kind === 'session') token = r.accessToken;
+    }
+    if (token) {
+      try {
+        await e.client.logout(token, clientInfo(request));
+        revoked = true;
+      } catch (err) {
+        console.error(`gatehouse: sign-out could not revoke the session: ${(err as Error).message}`);
+      }
+    }
+    const res = form
+      ? redirectTo(request, safeRedirect(data.callbackUrl, afterLogout), 303)
+      : NextResponse.json({ signed_out: true, revoked });
+    clearSessionCookies(res.cookies, e.cfg, secure);
+    return noStore(res);
+  };
+
+  const refresh: RouteHandler = async (request) => {
+    if (crossSite(request)) return problem({ status: 403, error_code: 'cross_site_request', detail: 'Cross-site requests are not accepted.' });
+    let e: Engine;
+    try {
+      e = getEngine();
+    } catch (err) {
+      return configFailure(err);
+    }
+    const secure = e.secure(request.headers, request.nextUrl);
+    const creds = e.credentials(request.headers, secure);
+    if (!creds.refresh) return problem(unauthorizedProblem(false, 'No session to renew.'));
+    const r = await e.renew(creds.refresh, clientInfo(request));
+    if (r.kind === 'unavailable') return problem(unavailableProblem());
+    if (r.kind !== 'session' || !r.renewed) return problem(unauthorizedProblem(true, 'The session cannot be renewed; sign in again.'));
+    const res = NextResponse.json({ user: r.renewed.user, expires_in: r.renewed.expires_in });
+    setSessionCookies(res.cookies, e.cfg, secure, r.renewed);
+    return noStore(res);
+  };
+
+  const session: RouteHandler = async (request) => {
+    let r: AuthResult;
+    try {
+      r = await authenticate(request.headers, { request, allowApiKey: false });
+    } catch (err) {
+      return configFailure(err);
+    }
+    if (r.kind === 'unavailable') return problem(unavailableProblem());
+    const s = toSession(r);
+    if (!s) return problem(unauthorizedProblem(r.kind === 'none' && r.presented));
+    return noStore(NextResponse.json({ user: s.user, expires_at: s.expiresAt?.toISOString() ?? null }));
+  };
+
+  /** The handlers' mount point and the provider, from `…/oauth/{provider}` or `…/callback/{provider}`. */
+  function oauthPath(request: NextRequest, segment: 'oauth' | 'callback'): { base: string; provider: string } | null {
+    const parts = request.nextUrl.pathname.split('/');
+    const provider = decodeURIComponent(parts[parts.length - 1] ?? '').toLowerCase();
+    if (parts[parts.length - 2] !== segment || !PROVIDER_RE.test(provider)) return null;
+    return { base: parts.slice(0, -2).join('/'), provider };
+  }
+
+  const oauthStart: RouteHandler = async (request) => {
+    let e: Engine;
+    try {
+      e = getEngine();
+    } catch (err) {
+      return configFailure(err);
+    }
+    const p = oauthPath(request, 'oauth');
+    if (!p) return problem({ status: 404, error_code: 'not_found', detail: 'Unknown sign-in provider.' });
+    const callbackUrl = safeRedirect(request.nextUrl.searchParams.get('callbackUrl'), '');
+    const redirectUri = `${appOrigin(request)}${p.base}/callback/${p.provider}`;
+    let start: { authorization_url: string; state: string };
+    try {
+      start = await e.client.oauthAuthorize(p.provider, redirectUri);
+    } catch (err) {
+      if (err instanceof GatehouseUnavailableError) console.error(err.message);
+      return loginErrorRedirect(request, err instanceof GatehouseUnavailableError ? 'unavailable' : 'oauth_failed', callbackUrl);
+    }
+    const secure = e.secure(request.headers, request.nextUrl);
+    const res = NextResponse.redirect(start.authorization_url, 302);
+    // Binds the state to this browser (no login CSRF) and carries callbackUrl across the round trip.
+    const value = btoaUrl(JSON.stringify({ s: start.state, p: p.provider, c: callbackUrl }));
+    res.cookies.set(e.names(secure).oauth, value, cookieAttributes(e.cfg, secure, 600));
+    return noStore(res);
+  };
+
+  const oauthCallback: RouteHandler = async (request) => {
+    let e: Engine;
+    try {
+      e = getEngine();
+    } catch (err) {
+      return configFailure(err);
+    }
+    const p = oauthPath(request, 'callback');
+    if (!p) return problem({ status: 404, error_code: 'not_found', detail: 'Unknown sign-in provider.' });
+    const secure = e.secure(request.headers, request.nextUrl);
+    const names = e.names(secure);
+    const raw = parseCookieHeader(request.headers.get('cookie')).get(names.oauth);
+    let saved: { s?: unknown; p?: unknown; c?: unknown } = {};
+    try {
+      saved = raw ? JSON.parse(atobUrl(raw)) : {};
+    } catch {
+      saved = {};
+    }
+    const q = request.nextUrl.searchParams;
+    const state = q.get('state') ?? '';
+    const code = q.get('code') ?? '';
+    const callbackUrl = typeof saved.c === 'string' ? saved.c : undefined;
+    const fail = (error: string) => {
+      const res = loginErrorRedirect(request, error, callbackUrl);
+      res.cookies.set(names.oauth, '', cookieAttributes(e.cfg, secure, 0));
+      return res;
+    };
+    if (q.get('error')) return fail('oauth_denied');
+    if (!code || !state || typeof saved.s !== 'string' || saved.p !== p.provider || !timingSafeEqual(saved.s, state)) return fail('oauth_state');
+    const redirectUri = `${appOrigin(request)}${p.base}/callback/${p.provider}`;
+    let tokens: TokenResponse;
+    try {
+      tokens = await e.client.oauthCallback(p.provider, code, redirectUri, state, clientInfo(request));
+    } catch (err) {
+      if (err instanceof GatehouseUnavailableError) {
+        console.error(err.message);
+        return fail('unavailable');
+      }
+      if (err instanceof GatehouseResponseError) return fail(err.status === 409 ? 'oauth_account_conflict' : 'oauth_failed');
+      throw err;
+    }
+    const res = redirectTo(request, safeRedirect(callbackUrl, afterLogin), 303);
+    setSessionCookies(res.cookies, e.cfg, secure, tokens);
+    res.cookies.set(names.oauth, '', cookieAttributes(e.cfg, secure, 0));
+    return noStore(res);
+  };
+
+  /** Dispatches on the last path segments, wherever the catch-all route is mounted. */
+  const GET: RouteHandler = async (request, context) => {
+    const parts = request.nextUrl.pathname.split('/');
+    const last = parts[parts.length - 1];
+    const prev = parts[parts.length - 2];
+    if (prev === 'oauth') return oauthStart(request, context);
+    if (prev === 'callback') return oauthCallback(request, context);
+    if (last === 'session') return session(request, context);
+    return problem({ status: 404, error_code: 'not_found', detail: 'Not found.' });
+  };
+  const POST: RouteHandler = async (request, context) => {
+    const last = request.nextUrl.pathname.split('/').pop();
+    if (last === 'login') return login(request, context);
+    if (last === 'register') return register(request, context);
+    if (last === 'logout') return logout(request, context);
+    if (last === 'refresh') return refresh(request, context);
+    return problem({ status: 404, error_code: 'not_found', detail: 'Not found.' });
+  };
+
+  return {
+    auth,
+    requireUser,
+    withAuth,
+    getProfile,
+    handlers: { GET, POST },
+    login,
+    register,
+    logout,
+    refresh,
+    session,
+    oauthStart,
+    oauthCallback,
+  };
+}
+
+function toSession(r: AuthResult): GatehouseSession | null {
+  if (r.kind === 'session') {
+    const c = r.claims;
+    return {
+      kind: 'session',
+      user: {
+        id: c.sub,
+        email: typeof c.email === 'string' ? c.email : undefined,
+        emailVerified: typeof c.email_verified === 'boolean' ? c.email_verified : undefined,
+        role: typeof c.role === 'string' ? c.role : undefined,
+      },
+      sessionId: typeof c.sid === 'string' ? c.sid : undefined,
+      scopes: [],
+      expiresAt: new Date(c.exp * 1000),
+      accessToken: r.accessToken,
+      claims: c,
+    };
+  }
+  if (r.kind === 'api_key') {
+    const i = r.introspection;
+    return {
+      kind: 'api_key',
+      user: { id: i.sub!, email: i.email, role: i.role },
+      keyId: i.key_id,
+      scopes: r.scopes,
+      expiresAt: typeof i.exp === 'number' ? new Date(i.exp * 1000) : undefined,
+    };
+  }
+  return null;
+}
+
+function problem(p: ProblemInit): NextResponse {
+  return new NextResponse(JSON.stringify(problemBody(p)), { status: p.status, headers: problemHeaders(p) });
+}
+
+function configFailure(e: unknown): NextResponse {
+  if (e instanceof GatehouseConfigError) {
+    console.error(e.message);
+    return problem(misconfiguredProblem());
+  }
+  throw e;
+}
+
+/** A redirect with a relative Location (plus the app's basePath): Next.js may believe it serves
+ * http://localhost:PORT while the browser came through another name. */
+function redirectTo(request: NextRequest, path: string, status: number): NextResponse {
+  return noStore(new NextResponse(null, { status, headers: { Location: (request.nextUrl.basePath || '') + path } }));
+}
+
+function requestOrigin(request: NextRequest): string {
+  const host = request.headers.get('x-forwarded-host')?.split(',')[0]?.trim() || request.headers.get('host');
+  const proto = request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase() || request.nextUrl.protocol.replace(':', '');
+  if (host && /^[a-z0-9.\-\[\]:]+$/i.test(host) && (proto === 'http' || proto === 'https')) return `${proto}://${host}`;
+  return request.nextUrl.origin;
+}
+
+function noStore<T extends Response>(res: T): T {
+  res.headers.set('Cache-Control', 'no-store');
+  return res;
+}
+
+function envAppUrl(): string | undefined {
+  const p = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  return p?.env?.GATEHOUSE_APP_URL || undefined;
+}
+
+function btoaUrl(s: string): string {
+  const bytes = new TextEncoder().encode(s);
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function atobUrl(s: string): string {
+  const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/'));
+  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+}
+
+function timingSafeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+// ---- defaults bound to the GATEHOUSE_* environment ----
+
+let defaultInstance: Gatehouse | undefined;
+const instance = (): Gatehouse => (defaultInstance ??= createGatehouse());
+
+/** The verified identity of the current request (cookie session, Bearer token or API key), or null. */
+export const auth = (options?: AuthOptions): Promise<GatehouseSession | null> => instance().auth(options);
+/** The verified session, or a redirect to the login page with callbackUrl. */
+export const requireUser = (options?: RequireUserOptions): Promise<GatehouseSession> => instance().requireUser(options);
+/** Wraps a Route Handler so that it only runs for authenticated requests (else 401/403/503 problem+json). */
+export const withAuth = (handler: AuthedRouteHandler, options?: Omit<AuthOptions, 'request'>): RouteHandler =>
+  ((request, context) => instance().withAuth(handler, options)(request, context)) as RouteHandler;
+/** GET /api/v1/users/me for a user session. */
+export const getProfile = (session: GatehouseSession): Promise<GatehouseUserObject> => instance().getProfile(session);
+/** Route handlers for `app/api/auth/[...gatehouse]/route.ts`: `export const { GET, POST } = handlers;` */
+export const handlers: { GET: RouteHandler; POST: RouteHandler } = {
+  GET: (request, context) => instance().handlers.GET(request, context),
+  POST: (request, context) => instance().handlers.POST(request, context),
+};
