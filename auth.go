@@ -42,9 +42,9 @@ type AuthService struct {
 	log    *slog.Logger
 	now    func() time.Time
 
-	observer         EventObserver
-	limiter          *RateLimiter
-	rules            DomainRateRules
+	observer EventObserver
+	limiter  *RateLimiter
+	rules    DomainRateRules
 }
 
 // NewAuthService wires the rules to their dependencies. now may be nil (time.Now).
