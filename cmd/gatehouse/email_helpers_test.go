@@ -82,10 +82,8 @@ func awaitNotice(t *testing.T, mail *smtptest.Server, to string) *smtptest.Messa
 // waitForLog polls the server's log until it contains substr.
 func waitForLog(t *testing.T, s *testServer, substr string) {
 	t.Helper()
-	for deadline := time.Now().Add(mailWait); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if strings.Contains(s.logs.String(), substr) {
-			return
-		}
+	if s.logs.waitFor(substr, mailWait) {
+		return
 	}
 	t.Fatalf("the log never showed %q:\n%s", substr, s.logs.String())
 }
