@@ -159,6 +159,10 @@ func ConnConfig(url string, opts Options) (*pgx.ConnConfig, error) {
 	if opts.StatementTimeout > 0 {
 		cfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
 	}
+	// The refresh rotation relies on READ COMMITTED: after waiting for a session's row lock, its
+	// next statement must see what the previous holder committed. A server or role default of
+	// REPEATABLE READ would turn concurrent refreshes into serialization failures (503s).
+	cfg.RuntimeParams["default_transaction_isolation"] = "read committed"
 	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
 		cfg.RuntimeParams["application_name"] = "gatehouse"
 	}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The full test suite: formatting and vet, every Go test on SQLite and on PostgreSQL, and a short
-# run of every fuzz target. It starts what it needs (PostgreSQL) and installs it where missing.
+# run of every fuzz target. It starts what it needs (PostgreSQL; Chromium for the browser tests) and
+# installs it where missing.
 #   scripts/test.sh           everything
 #   QUICK=1 scripts/test.sh   skip the fuzzing
 set -euo pipefail
@@ -27,6 +28,14 @@ else
   have_pg=0
 fi
 
+step "Chromium (browser tests)"
+if scripts/chromium-up.sh; then
+  /usr/bin/chromium --version 2>/dev/null || true
+else
+  if [ "${CI:-}" = "true" ]; then echo "Chromium could not be installed; CI needs it" >&2; exit 1; fi
+  echo "Chromium is not available here: the browser tests will skip (run scripts/chromium-up.sh as root to enable them)"
+fi
+
 step "go test (SQLite and PostgreSQL stores, HTTP suite on SQLite)"
 go test -count=1 ./...
 
@@ -34,6 +43,13 @@ if [ "$have_pg" = 1 ]; then
   step "go test: HTTP suite on PostgreSQL"
   GATEHOUSE_TEST_DB=postgres go test -count=1 ./cmd/gatehouse/
 fi
+
+step "Next.js SDK: unit tests against real servers, next build + Chromium end to end (sdks/nextjs/test.sh)"
+if [ ! -x /usr/bin/chromium ]; then # Debian's Chromium, never a browser download; installing needs root
+  [ "$(id -u)" = 0 ] || { echo "/usr/bin/chromium is missing: apt-get install -y chromium (as root)" >&2; exit 1; }
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+sdks/nextjs/test.sh
 
 if [ -z "${QUICK:-}" ]; then
   step "fuzzing (a few seconds per target)"

@@ -37,3 +37,14 @@ export function headerSafe(v: string): string {
     }
   });
 }
+
+/** For values that are already URL-encoded (paths): escape only what a header cannot carry. */
+export function asciiHeader(v: string): string {
+  return v.replace(/[^\u0020-\u007e]/gu, (c) => {
+    try {
+      return encodeURIComponent(c);
+    } catch {
+      return '%EF%BF%BD';
+    }
+  });
+}

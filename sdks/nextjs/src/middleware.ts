@@ -6,7 +6,7 @@ import type { GatehouseOptions } from './config.js';
 import { GatehouseConfigError } from './config.js';
 import { cookieAttributes, replaceCookies } from './cookies.js';
 import { Engine, type AuthResult } from './core.js';
-import { headerSafe, IdentityHeaders, stripIdentityHeaders } from './identity.js';
+import { asciiHeader, headerSafe, IdentityHeaders, stripIdentityHeaders } from './identity.js';
 import { classifyPath, compileRules, normalisePattern, relativeTarget } from './paths.js';
 import {
   forbiddenProblem,
@@ -68,7 +68,7 @@ export function createMiddleware(options: MiddlewareOptions): GatehouseMiddlewar
     // Identity headers are ours alone: drop whatever the client sent under that prefix.
     const forward = stripIdentityHeaders(request.headers);
     const target = relativeTarget(url.pathname, url.search);
-    forward.set(IdentityHeaders.path, headerSafe(target));
+    forward.set(IdentityHeaders.path, asciiHeader(target));
 
     const route = classifyPath(url.pathname, rules);
     if (route.kind === 'public') return pass(forward);
@@ -109,10 +109,14 @@ export function createMiddleware(options: MiddlewareOptions): GatehouseMiddlewar
     if (result.kind === 'forbidden') return problem(forbiddenProblem(result.detail));
     // No valid credentials.
     if (route.api || !safe) return problem(unauthorizedProblem(result.presented));
-    // A relative Location: the origin Next.js believes it serves (often http://localhost:PORT) need
-    // not be the one the browser used.
-    const location = `${url.basePath || ''}${loginPath.split('?')[0]}?${new URLSearchParams({ callbackUrl: target })}`;
-    return new NextResponse(null, { status: 307, headers: { Location: location, 'Cache-Control': 'no-store' } });
+    // Next.js requires an absolute Location here and turns it back into a relative one when it is on
+    // the request's own origin, so the browser stays on whatever host name it used. (Not
+    // url.clone(): NextURL would carry a trailing slash of the request over to the login path.)
+    const login = new URL(`${url.basePath || ''}${loginPath.split('?')[0]}`, url.origin);
+    login.searchParams.set('callbackUrl', target);
+    const res = NextResponse.redirect(login, 307);
+    res.headers.set('Cache-Control', 'no-store');
+    return res;
   };
 }
 

@@ -1,0 +1,147 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// limitIP counts the request against rule for the client's address, as the API's limitIP does
+// for the matching endpoint; it reports false once the answer (the form with a 429) is written.
+func (s *server) limitIP(w http.ResponseWriter, r *http.Request, v *visit, rule gatehouse.RateRule, name string, vw *view) bool {
+	if _, err := s.Limits.Limiter.Take(r.Context(), rule, v.client.IP); err != nil {
+		s.failForm(w, r, v, name, vw, err)
+		return false
+	}
+	return true
+}
+
+// providerButton is a "continue with" link of the sign-in and sign-up pages.
+type providerButton struct {
+	Name, Label, URL string
+}
+
+func (s *server) providerButtons(next string) []providerButton {
+	if s.OAuth == nil {
+		return nil
+	}
+	var out []providerButton
+	for _, name := range providerOrder(s.OAuth.Providers()) {
+		u := "/login/" + name
+		if n := safeNext(next); n != "" {
+			u += "?next=" + url.QueryEscape(n)
+		}
+		out = append(out, providerButton{Name: name, Label: providerLabel(name), URL: u})
+	}
+	return out
+}
+
+// providerOrder puts the providers people know by name first, then the OpenID Connect ones.
+func providerOrder(names []string) []string {
+	var known, others []string
+	for _, n := range names {
+		if n == "github" || n == "linkedin" {
+			known = append(known, n)
+		} else {
+			others = append(others, n)
+		}
+	}
+	return append(known, others...)
+}
+
+type authData struct {
+	Providers []providerButton
+}
+
+func (s *server) authView(title, next string) *view {
+	return &view{Title: title, Form: map[string]string{"next": safeNext(next)}, Data: authData{Providers: s.providerButtons(next)}}
+}
+
+func (s *server) signupForm(w http.ResponseWriter, r *http.Request, v *visit) {
+	next := r.URL.Query().Get("next")
+	if v.p != nil {
+		redirect(w, r, afterSignIn(next))
+		return
+	}
+	s.render(w, r, v, http.StatusOK, "signup", s.authView("Create your account", next))
+}
+
+func (s *server) signup(w http.ResponseWriter, r *http.Request, v *visit) {
+	next := r.PostFormValue("next")
+	vw := s.authView("Create your account", next)
+	vw.Form["name"] = r.PostFormValue("name")
+	vw.Form["email"] = r.PostFormValue("email")
+	if !s.limitIP(w, r, v, s.Limits.Register, "signup", vw) {
+		return
+	}
+	in := gatehouse.RegisterInput{Email: r.PostFormValue("email"), Password: r.PostFormValue("password"), Name: r.PostFormValue("name")}
+	ts, err := s.Auth.Register(r.Context(), in, v.client)
+	if err != nil {
+		if gatehouse.ErrorKindOf(err) == gatehouse.KindConflict {
+			err = &gatehouse.Error{Kind: gatehouse.KindConflict, Code: gatehouse.ErrEmailTaken.Code, Fields: []gatehouse.FieldError{
+				{Field: "email", Message: "An account with this email address already exists. Sign in, or reset its password."}}}
+		}
+		s.failForm(w, r, v, "signup", vw, err)
+		return
+	}
+	s.startSession(w, ts)
+	if n := safeNext(next); n != "" {
+		redirect(w, r, n)
+		return
+	}
+	redirect(w, r, "/account?notice=welcome")
+}
+
+func (s *server) loginForm(w http.ResponseWriter, r *http.Request, v *visit) {
+	next := r.URL.Query().Get("next")
+	if v.p != nil {
+		redirect(w, r, afterSignIn(next))
+		return
+	}
+	s.render(w, r, v, http.StatusOK, "login", s.authView("Sign in", next))
+}
+
+func (s *server) login(w http.ResponseWriter, r *http.Request, v *visit) {
+	next := r.PostFormValue("next")
+	vw := s.authView("Sign in", next)
+	vw.Form["email"] = r.PostFormValue("email")
+	if !s.limitIP(w, r, v, s.Limits.LoginIP, "login", vw) {
+		return
+	}
+	// Login carries the per-account failure limit itself, exactly as for the API.
+	ts, err := s.Auth.Login(r.Context(), r.PostFormValue("email"), r.PostFormValue("password"), v.client)
+	if err != nil {
+		if gatehouse.ErrorKindOf(err) == gatehouse.KindUnauthorized {
+			// The API's words, not a field error: which of the two was wrong is not to be told.
+			err = gatehouse.ErrInvalidCredentials
+		}
+		s.failForm(w, r, v, "login", vw, err)
+		return
+	}
+	s.startSession(w, ts)
+	redirect(w, r, afterSignIn(next))
+}
+
+// logoutForm lets a link to /logout end in a sign-out button rather than a dead end.
+func (s *server) logoutForm(w http.ResponseWriter, r *http.Request, v *visit) {
+	if v.p == nil {
+		redirect(w, r, "/login")
+		return
+	}
+	s.render(w, r, v, http.StatusOK, "logout", &view{Title: "Sign out"})
+}
+
+// logout revokes the browser's session, its refresh token and at once its access tokens, as the
+// API's logout does.
+func (s *server) logout(w http.ResponseWriter, r *http.Request, v *visit) {
+	if v.p != nil {
+		if err := s.Auth.Logout(r.Context(), v.p, false); err != nil && gatehouse.ErrorKindOf(err) != gatehouse.KindUnauthorized {
+			s.fail(w, r, v, err)
+			return
+		}
+	}
+	s.clearSession(w)
+	s.newCSRFSecret(w)
+	redirect(w, r, "/login?notice=signed_out")
+}

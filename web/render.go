@@ -1,0 +1,108 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// pages holds one parsed template set per page: the layout, the shared partials and the page.
+type pages struct {
+	byName map[string]*template.Template
+}
+
+var templateFuncs = template.FuncMap{
+	"asset":    assetURL,
+	"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"when":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
+	"day":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
+	"join":     strings.Join,
+	"provider": providerLabel,
+	"number":   formatNumber,
+	"percent":  func(f float64) string { return fmt.Sprintf("%.0f", f) },
+	"event":    eventLabel,
+	"initials": initials,
+}
+
+func loadPages() (*pages, error) {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	p := &pages{byName: map[string]*template.Template{}}
+	for _, name := range names {
+		base := strings.TrimSuffix(path.Base(name), ".html")
+		if base == "layout" || strings.HasPrefix(base, "_") {
+			continue
+		}
+		t, err := template.New(base).Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", name)
+		if err != nil {
+			return nil, fmt.Errorf("web: template %s: %w", base, err)
+		}
+		p.byName[base] = t
+	}
+	return p, nil
+}
+
+// render writes a page. Pages are never cached: they carry CSRF tokens and personal data.
+func (s *server) render(w http.ResponseWriter, r *http.Request, v *visit, status int, name string, vw *view) {
+	t, ok := s.pages.byName[name]
+	if !ok {
+		panic("web: no template " + name)
+	}
+	vw.Product = s.Config.ProductName
+	vw.Origin = s.Config.PublicURL
+	vw.CSRF = v.csrf
+	vw.MinPassword = s.Config.PasswordMinLength
+	if v.p != nil {
+		vw.User = v.p.User
+		vw.IsAdmin = v.p.Allows(gatehouse.ScopeAdmin)
+	}
+	if vw.Notice == "" {
+		vw.Notice = notices[r.URL.Query().Get("notice")]
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", vw); err != nil {
+		s.Log.ErrorContext(r.Context(), "dashboard template failed", "page", name, "error", err)
+		http.Error(w, "Something went wrong on our side.", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// errorPage answers with a page that only explains what went wrong.
+func (s *server) errorPage(w http.ResponseWriter, r *http.Request, v *visit, status int, title, message string) {
+	s.render(w, r, v, status, "error", &view{Title: title, Error: message, Data: status})
+}
+
+// notices are the confirmations a redirect can ask for with ?notice=; only these fixed texts can
+// appear, so the parameter cannot put words on the page.
+var notices = map[string]string{
+	"signed_out":        "You are signed out.",
+	"welcome":           "Welcome! Your account is ready. We sent you an email to verify your address.",
+	"password_reset":    "Your password was reset. Sign in with the new password.",
+	"profile_saved":     "Your profile was saved.",
+	"verification_sent": "A new verification email is on its way.",
+	"already_verified":  "Your email address is already verified.",
+	"password_changed":  "Your password was changed. Your other sessions were signed out.",
+	"session_revoked":   "The session was signed out.",
+	"others_revoked":    "Every other session was signed out.",
+	"key_revoked":       "The API key was revoked. It no longer works.",
+	"identity_unlinked": "The sign-in method was removed.",
+	"user_updated":      "The user was updated.",
+}

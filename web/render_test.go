@@ -1,0 +1,128 @@
+package web
+
+import (
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+func renderServer(t *testing.T) *server {
+	t.Helper()
+	p, err := loadPages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &server{pages: p, Deps: Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Config: Config{ProductName: "Gatehouse", PasswordMinLength: 12, PublicURL: "https://auth.example.com"}}}
+}
+
+// TestEveryPageRenders executes each template with the data its handler gives it, signed in as an
+// admin, so a template error shows here rather than as a 500 in production.
+func TestEveryPageRenders(t *testing.T) {
+	s := renderServer(t)
+	now := time.Date(2026, 5, 14, 9, 30, 0, 0, time.UTC)
+	later := now.Add(90 * 24 * time.Hour)
+	avatar := "https://avatars.example/ada.png"
+	admin := &gatehouse.User{ID: "0190-admin", Email: "ada@example.com", Name: "Ada <Lovelace>", Role: gatehouse.RoleAdmin,
+		IsActive: true, CreatedAt: now, AvatarURL: &avatar}
+	v := &visit{p: &gatehouse.Principal{User: admin, SessionID: "s1"}, csrf: "tok3n"}
+	keys := keysPageData([]*gatehouse.APIKey{{ID: "k1", Name: "ci", Prefix: "ak_12345678", Scopes: []string{"profile:read"},
+		CreatedAt: now, ExpiresAt: &later, LastUsedAt: &now, UseCount: 1200}, {ID: "k2", Name: "old", Prefix: "ak_abcdefgh",
+		Scopes: []string{}, CreatedAt: now, ExpiresAt: &now}}, true, gatehouse.DefaultKeyScopes, 90, later)
+	keys.Created = &newKey{Name: "ci", Secret: "ak_secret"}
+	pagesData := map[string]*view{
+		"signup":     {Title: "Create your account", Form: map[string]string{"next": "/account/keys", "email": "a@b.c"}, Fields: map[string]string{"email": "taken"}, Data: authData{Providers: []providerButton{{Name: "github", Label: "GitHub", URL: "/login/github"}, {Name: "linkedin", Label: "LinkedIn", URL: "/login/linkedin"}}}},
+		"login":      {Title: "Sign in", Form: map[string]string{}, Error: "Incorrect email or password", Data: authData{}},
+		"logout":     {Title: "Sign out"},
+		"forgot":     {Title: "Reset", Form: map[string]string{}, Data: forgotData{Sent: true}},
+		"reset":      {Title: "Reset", Data: resetData{Token: "t0k"}},
+		"verify":     {Title: "Verify", Data: verifyData{Verified: true}},
+		"error":      {Title: "Admins only", Error: "Nope", Data: 403},
+		"account":    {Title: "Account", Nav: "account", Form: map[string]string{"name": "Ada", "avatar_url": avatar}},
+		"password":   {Title: "Password", Nav: "password", Data: passwordData{HasPassword: true}, Fields: map[string]string{"current_password": "wrong"}},
+		"sessions":   {Title: "Sessions", Nav: "sessions", Data: sessionsData{Sessions: []sessionRow{{ID: "s1", Device: "Chrome on Linux", IP: "127.0.0.1", CreatedAt: now, LastUsedAt: now, Current: true}, {ID: "s2", Device: "curl", CreatedAt: now, LastUsedAt: now}}, Others: 1}},
+		"keys":       {Title: "API keys", Nav: "keys", Form: map[string]string{}, Data: keys, Fields: map[string]string{"scopes": "Choose at least one scope."}},
+		"identities": {Title: "Sign-in methods", Nav: "identities", Data: identitiesData{HasPassword: false, Identities: []identityRow{{Provider: "github", Email: "ada@users.example", CreatedAt: now, LastUsedAt: now}}}},
+		"credits":    {Title: "Credits", Nav: "credits", Data: &gatehouse.CreditAccount{Plan: "pro", Total: 10000, Used: 2500, PeriodStart: now, PeriodEnd: later}},
+		"users":      {Title: "Users", Nav: "users", Form: map[string]string{"q": "ada"}, Data: &usersData{Query: "ada", Users: []*gatehouse.User{admin, {ID: "u2", Email: "bob@example.com", Role: "user", CreatedAt: now}}, NextCursor: "u2", Partial: true, Scanned: 2000}},
+		"audit":      {Title: "Audit log", Nav: "audit", Data: &auditData{Types: eventTypes(), Type: "login.failed", Events: []auditRow{{AuditEvent: &gatehouse.AuditEvent{ID: "e1", At: now, Type: "login.failed", UserID: "0190-admin", IP: "10.0.0.1", Outcome: "failure", Detail: "<b>x</b>"}, Email: "ada@example.com"}}, NextURL: "/admin/audit?cursor=e1"}},
+	}
+	if len(pagesData) != len(s.pages.byName) {
+		t.Fatalf("%d pages have sample data, %d templates exist", len(pagesData), len(s.pages.byName))
+	}
+	for name, vw := range pagesData {
+		rec := httptest.NewRecorder()
+		s.render(rec, httptest.NewRequest("GET", "/x", nil), v, http.StatusOK, name, vw)
+		body := rec.Body.String()
+		if rec.Code != http.StatusOK || !strings.Contains(body, "</html>") {
+			t.Errorf("%s: status %d: %s", name, rec.Code, body)
+			continue
+		}
+		if rec.Header().Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: pages must not be cached", name)
+		}
+		if strings.Contains(body, "<Lovelace>") || strings.Contains(body, "<b>x</b>") {
+			t.Errorf("%s: unescaped user text", name)
+		}
+		if !strings.Contains(body, `href="/admin/users"`) {
+			t.Errorf("%s: an admin sees no admin navigation", name)
+		}
+		for field := range vw.Fields {
+			if !strings.Contains(body, `id="f-`+field) {
+				t.Errorf("%s: the error of %s has no field to stand next to", name, field)
+			}
+		}
+	}
+}
+
+// TestTemplatesNeedNoInlineCode: the Content-Security-Policy allows no inline script, inline style
+// or event-handler attribute, so none may appear in a template.
+func TestTemplatesNeedNoInlineCode(t *testing.T) {
+	inline := regexp.MustCompile(`(?i)<script(?:\s[^>]*)?>\s*[^<\s]|<style|\sstyle=|\son[a-z]+=|javascript:`)
+	err := fs.WalkDir(templateFS, "templates", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := templateFS.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if m := inline.Find(data); m != nil {
+			t.Errorf("%s: inline code %q is forbidden by the CSP", path, m)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStaticAssetsAreVersionedAndCached(t *testing.T) {
+	h := staticHandler()
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/{file}", h)
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", assetURL("app.css"), nil))
+	if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/css") ||
+		!strings.Contains(rec.Header().Get("Cache-Control"), "immutable") {
+		t.Fatalf("app.css: %d %v", rec.Code, rec.Header())
+	}
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/static/app.js?v=old", nil))
+	if rec.Code != 200 || rec.Header().Get("Cache-Control") != "no-cache" {
+		t.Fatalf("a stale version must not be cached for long: %d %v", rec.Code, rec.Header())
+	}
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/static/..%2fweb.go", nil))
+	if rec.Code != 404 {
+		t.Fatalf("a file outside the static set: %d", rec.Code)
+	}
+}

@@ -1,0 +1,120 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// visit is what every page handler knows about the request: who is signed in, and the token
+// its forms must carry.
+type visit struct {
+	p      *gatehouse.Principal // nil when signed out
+	csrf   string
+	client gatehouse.Client
+}
+
+type pageFunc func(w http.ResponseWriter, r *http.Request, v *visit)
+
+// page resolves the browser's session, makes sure it has a CSRF secret, and refuses any POST
+// that fails the CSRF check before the handler sees it.
+func (s *server) page(h pageFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := &visit{client: gatehouse.ClientFrom(r.Context())}
+		secret := s.csrfSecret(r)
+		if r.Method == http.MethodPost {
+			if err := s.checkCSRF(r); err != nil {
+				if secret == nil {
+					secret = s.newCSRFSecret(w)
+				}
+				v.csrf = csrfToken(secret)
+				s.fail(w, r, v, err)
+				return
+			}
+		}
+		if secret == nil {
+			secret = s.newCSRFSecret(w)
+		}
+		v.csrf = csrfToken(secret)
+		p, err := s.resolveSession(w, r, v.client)
+		if err != nil {
+			s.fail(w, r, v, err)
+			return
+		}
+		v.p = p
+		h(w, r, v)
+	})
+}
+
+// signedIn sends signed-out visitors to the sign-in page, which brings them back here after.
+func (s *server) signedIn(h pageFunc) http.Handler {
+	return s.page(func(w http.ResponseWriter, r *http.Request, v *visit) {
+		if v.p == nil {
+			back := r.URL.Path
+			if r.Method == http.MethodGet && r.URL.RawQuery != "" {
+				back += "?" + r.URL.RawQuery
+			}
+			redirect(w, r, "/login?next="+url.QueryEscape(back))
+			return
+		}
+		h(w, r, v)
+	})
+}
+
+// admin admits what the API's requireAdmin admits: a session whose user has the admin role.
+func (s *server) admin(h pageFunc) http.Handler {
+	return s.signedIn(func(w http.ResponseWriter, r *http.Request, v *visit) {
+		if !v.p.Allows(gatehouse.ScopeAdmin) {
+			s.errorPage(w, r, v, http.StatusForbidden, "Admins only", "This page is for administrators. Your account does not have the admin role.")
+			return
+		}
+		h(w, r, v)
+	})
+}
+
+// resolveSession returns the principal of the browser's session cookie, refreshing the access
+// token server-side when it has expired. A cookie that no longer works is cleared and the visitor
+// is treated as signed out; only an outage is an error.
+func (s *server) resolveSession(w http.ResponseWriter, r *http.Request, client gatehouse.Client) (*gatehouse.Principal, error) {
+	c, err := r.Cookie(s.cookies.session)
+	if err != nil || c.Value == "" {
+		return nil, nil
+	}
+	access, refresh, ok := decodeSession(c.Value)
+	if !ok {
+		s.clearSession(w)
+		return nil, nil
+	}
+	ctx := r.Context()
+	p, err := s.Auth.Authenticate(ctx, access)
+	if err == nil {
+		return p, nil
+	}
+	if gatehouse.ErrorKindOf(err) != gatehouse.KindUnauthorized {
+		return nil, err
+	}
+	ts, err := s.Auth.Refresh(ctx, refresh, client)
+	if err != nil {
+		if gatehouse.ErrorKindOf(err) == gatehouse.KindUnauthorized {
+			s.clearSession(w)
+			return nil, nil
+		}
+		return nil, err
+	}
+	s.renewSession(w, ts)
+	p, err = s.Auth.Authenticate(ctx, ts.AccessToken)
+	if err != nil {
+		if gatehouse.ErrorKindOf(err) == gatehouse.KindUnauthorized {
+			s.clearSession(w)
+			return nil, nil
+		}
+		return nil, err
+	}
+	return p, nil
+}
+
+// redirect answers with 303, so a form post is followed by a GET.
+func redirect(w http.ResponseWriter, r *http.Request, to string) {
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}

@@ -1,0 +1,138 @@
+// Package web serves Gatehouse's dashboard: server-rendered pages to sign up and sign in, manage
+// the account, its sessions, API keys and credits, and for admins the users and the audit log.
+//
+// It holds no rules of its own. Every action calls the domain method that the matching API
+// endpoint calls, with a Principal built the same way (AuthService.Authenticate of the session's
+// access token), so nothing a page does can bypass a check the API makes.
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/httpapi"
+)
+
+// Config is what the dashboard needs to know about its deployment.
+type Config struct {
+	// PublicURL is the server's own URL without a trailing slash; an https URL makes every cookie
+	// Secure and __Host- prefixed.
+	PublicURL      string
+	TrustedProxies []netip.Prefix
+	// SessionMaxAge is how long a browser keeps its session cookie: the refresh token's idle
+	// lifetime, renewed at every refresh.
+	SessionMaxAge     time.Duration
+	PasswordMinLength int
+	ProductName       string
+}
+
+// Deps are the services the dashboard drives.
+type Deps struct {
+	Auth *gatehouse.AuthService
+	// OAuth signs in through providers; its allow-list must hold CallbackURL of each provider.
+	// nil hides the provider buttons.
+	OAuth   *gatehouse.OAuthService
+	Limits  httpapi.RateLimits
+	Log     *slog.Logger
+	Metrics httpapi.RequestObserver // optional
+	Config  Config
+}
+
+// server carries the dependencies that handlers close over.
+type server struct {
+	Deps
+	pages   *pages
+	cookies cookieNames
+	secure  bool
+	origin  *http.CrossOriginProtection
+}
+
+// New returns the dashboard as one handler, with its own security headers.
+func New(d Deps) (http.Handler, error) {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Config.ProductName == "" {
+		d.Config.ProductName = "Gatehouse"
+	}
+	if d.Config.PasswordMinLength <= 0 {
+		d.Config.PasswordMinLength = 8
+	}
+	if d.Config.SessionMaxAge <= 0 {
+		d.Config.SessionMaxAge = gatehouse.DefaultAuthConfig.RefreshTokenTTL
+	}
+	p, err := loadPages()
+	if err != nil {
+		return nil, err
+	}
+	secure := strings.HasPrefix(d.Config.PublicURL, "https://")
+	s := &server{Deps: d, pages: p, cookies: newCookieNames(secure), secure: secure, origin: http.NewCrossOriginProtection()}
+	mux := http.NewServeMux()
+	s.routes(mux)
+	var h http.Handler = mux
+	h = limitForm(h)
+	h = securityHeaders(secure, h)
+	h = observe(d.Log, d.Metrics, h)
+	h = withClient(d.Config.TrustedProxies, h)
+	h = s.recoverPanics(h)
+	return h, nil
+}
+
+// CallbackURL is where a provider sends the browser back after a dashboard sign-in.
+func CallbackURL(publicURL, provider string) string {
+	return strings.TrimRight(publicURL, "/") + "/login/" + provider + "/callback"
+}
+
+func (s *server) routes(mux *http.ServeMux) {
+	mux.Handle("GET /{$}", s.page(s.home))
+	mux.Handle("GET /static/{file}", staticHandler())
+
+	mux.Handle("GET /signup", s.page(s.signupForm))
+	mux.Handle("POST /signup", s.page(s.signup))
+	mux.Handle("GET /login", s.page(s.loginForm))
+	mux.Handle("POST /login", s.page(s.login))
+	mux.Handle("GET /login/{provider}", s.page(s.oauthStart))
+	mux.Handle("GET /login/{provider}/callback", s.page(s.oauthCallback))
+	mux.Handle("GET /logout", s.page(s.logoutForm))
+	mux.Handle("POST /logout", s.page(s.logout))
+	mux.Handle("GET /forgot-password", s.page(s.forgotForm))
+	mux.Handle("POST /forgot-password", s.page(s.forgot))
+	mux.Handle("GET /reset-password", s.page(s.resetForm))
+	mux.Handle("POST /reset-password", s.page(s.reset))
+	mux.Handle("GET /verify-email", s.page(s.verifyEmail))
+
+	mux.Handle("GET /account", s.signedIn(s.accountPage))
+	mux.Handle("POST /account", s.signedIn(s.updateProfile))
+	mux.Handle("POST /account/verification", s.signedIn(s.resendVerification))
+	mux.Handle("GET /account/password", s.signedIn(s.passwordForm))
+	mux.Handle("POST /account/password", s.signedIn(s.changePassword))
+	mux.Handle("GET /account/sessions", s.signedIn(s.sessionsPage))
+	mux.Handle("POST /account/sessions", s.signedIn(s.sessionsAction))
+	mux.Handle("GET /account/keys", s.signedIn(s.keysPage))
+	mux.Handle("POST /account/keys", s.signedIn(s.keysAction))
+	mux.Handle("GET /account/identities", s.signedIn(s.identitiesPage))
+	mux.Handle("POST /account/identities", s.signedIn(s.identitiesAction))
+	mux.Handle("GET /account/credits", s.signedIn(s.creditsPage))
+
+	mux.Handle("GET /admin/users", s.admin(s.usersPage))
+	mux.Handle("POST /admin/users", s.admin(s.usersAction))
+	mux.Handle("GET /admin/audit", s.admin(s.auditPage))
+
+	mux.Handle("/", s.page(s.notFound))
+}
+
+func (s *server) home(w http.ResponseWriter, r *http.Request, v *visit) {
+	if v.p != nil {
+		redirect(w, r, "/account")
+		return
+	}
+	redirect(w, r, "/login")
+}
+
+func (s *server) notFound(w http.ResponseWriter, r *http.Request, v *visit) {
+	s.errorPage(w, r, v, http.StatusNotFound, "Page not found", "There is no page at this address.")
+}
