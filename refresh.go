@@ -20,13 +20,6 @@ func (s *AuthService) Refresh(ctx context.Context, token string, client Client) 
 		return nil, ErrInvalidRefreshToken
 	}
 	hash := HashToken(token)
-	// Unknown tokens are turned away on a read, without taking a write transaction (on SQLite,
-	// the single writer) for them.
-	if _, err := s.store.RefreshTokenByHash(ctx, hash); isNotFound(err) {
-		return nil, ErrInvalidRefreshToken
-	} else if err != nil {
-		return nil, err
-	}
 	var (
 		user      *User
 		sessionID string
@@ -34,28 +27,16 @@ func (s *AuthService) Refresh(ctx context.Context, token string, client Client) 
 		reused    bool
 	)
 	err := s.tx(ctx, func(tx StoreTx) error {
-		rt, err := tx.RefreshTokenByHash(ctx, hash)
+		rt, sess, u, err := tx.LockRefreshToken(ctx, hash)
 		if isNotFound(err) {
 			return ErrInvalidRefreshToken
 		} else if err != nil {
 			return err
 		}
-		sess, err := tx.LockSession(ctx, rt.SessionID)
-		if isNotFound(err) {
-			return ErrInvalidRefreshToken
-		} else if err != nil {
-			return err
-		}
-		// Read again under the lock: a concurrent refresh may have spent it meanwhile.
-		if rt, err = tx.RefreshTokenByHash(ctx, hash); err != nil {
-			return err
-		}
+		user = u
 		now := s.now()
 		if !sess.Active(now) {
 			return ErrInvalidRefreshToken
-		}
-		if user, err = tx.UserByID(ctx, sess.UserID); err != nil {
-			return err
 		}
 		if !user.IsActive {
 			return ErrInvalidRefreshToken
@@ -93,8 +74,12 @@ func (s *AuthService) Refresh(ctx context.Context, token string, client Client) 
 			return err
 		}
 		client = client.normalized()
-		if err := tx.TouchSession(ctx, sess.ID, now, client.IP, client.UserAgent); err != nil {
-			return err
+		// Last use is shown to the user to the minute; writing it on every refresh would only
+		// cost throughput.
+		if now.Sub(sess.LastUsedAt) >= time.Minute || client.IP != sess.IP || client.UserAgent != sess.UserAgent {
+			if err := tx.TouchSession(ctx, sess.ID, now, client.IP, client.UserAgent); err != nil {
+				return err
+			}
 		}
 		return s.auditTx(WithClient(ctx, client), tx, EventRefreshed, user.ID, OutcomeSuccess, "")
 	})

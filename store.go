@@ -65,6 +65,9 @@ type AccountWriter interface {
 	// UpdateUser overwrites the mutable fields of u (name, password hash, verified, role, active, avatar).
 	UpdateUser(ctx context.Context, u *User) error
 	CreateSession(ctx context.Context, s *Session) error
+	// LockRefreshToken finds a refresh token, locks its session until the transaction ends, and
+	// returns the token as it stands under that lock, with the session and the session's user.
+	LockRefreshToken(ctx context.Context, hash []byte) (*RefreshToken, *Session, *User, error)
 	// LockSession reads a session and locks it until the transaction ends.
 	LockSession(ctx context.Context, id string) (*Session, error)
 	TouchSession(ctx context.Context, id string, at time.Time, ip, userAgent string) error

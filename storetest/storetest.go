@@ -206,6 +206,19 @@ func testRefreshTokenSpendsOnce(t *testing.T, s gatehouse.Store) {
 	if !errors.Is(err, gatehouse.ErrNotFound) {
 		t.Fatalf("second spend: %v, want ErrNotFound", err)
 	}
+	mustTx(t, s, func(tx gatehouse.StoreTx) error {
+		got, gotSess, gotUser, err := tx.LockRefreshToken(ctx, hash)
+		if err != nil {
+			return err
+		}
+		if got.SpentAt == nil || !bytes.Equal(got.SuccessorSalt, salt) || gotSess.ID != sess.ID || gotUser.ID != u.ID || gotUser.Email != u.Email {
+			t.Errorf("LockRefreshToken: %+v %+v %+v", got, gotSess, gotUser)
+		}
+		if _, _, _, err := tx.LockRefreshToken(ctx, []byte("missing")); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Errorf("LockRefreshToken of a missing token: %v", err)
+		}
+		return nil
+	})
 	rt, err := s.RefreshTokenByHash(ctx, hash)
 	if err != nil || rt.SpentAt == nil || !rt.SpentAt.Equal(t0.Add(time.Second)) || !bytes.Equal(rt.SuccessorSalt, salt) || rt.SessionID != sess.ID {
 		t.Fatalf("spent token: %+v %v", rt, err)

@@ -2,7 +2,8 @@
 import { auth } from '@gatehouse/next-sdk/server';
 
 export default async function Home() {
-  const session = await auth();
+  // auth() throws when Gatehouse cannot be reached; a public page can simply treat that as anonymous.
+  const session = await auth().catch(() => null);
   return (
     <main>
       <h1>Welcome</h1>

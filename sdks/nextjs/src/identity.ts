@@ -18,11 +18,13 @@ export const IdentityHeaders = {
   path: 'x-gatehouse-path',
 } as const;
 
-/** Copies headers without any `x-gatehouse-*` header. */
+/** Copies headers without any `x-gatehouse-*` header, nor Next's internal `x-middleware-subrequest`
+ * (the header of the CVE-2025-29927 bypass; patched Next.js ignores it, the app never needs it). */
 export function stripIdentityHeaders(h: Headers): Headers {
   const out = new Headers();
   h.forEach((value, key) => {
-    if (!key.toLowerCase().startsWith(IDENTITY_HEADER_PREFIX)) out.append(key, value);
+    const k = key.toLowerCase();
+    if (!k.startsWith(IDENTITY_HEADER_PREFIX) && k !== 'x-middleware-subrequest') out.append(key, value);
   });
   return out;
 }

@@ -14,7 +14,8 @@ const MESSAGES: Record<string, string> = {
 export default async function LoginPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const params = await searchParams;
   const callbackUrl = safeRedirect(params.callbackUrl, '/dashboard');
-  if (await auth()) redirect(callbackUrl);
+  // Already signed in: go on (an unreachable Gatehouse just shows the form).
+  if (await auth().catch(() => null)) redirect(callbackUrl);
   const error = typeof params.error === 'string' ? (MESSAGES[params.error] ?? 'Sign-in failed.') : null;
   return (
     <main>
