@@ -45,10 +45,7 @@ if [ "$have_pg" = 1 ]; then
 fi
 
 step "Next.js SDK: unit tests against real servers, next build + Chromium end to end (sdks/nextjs/test.sh)"
-if [ ! -x /usr/bin/chromium ]; then # Debian's Chromium, never a browser download; installing needs root
-  [ "$(id -u)" = 0 ] || { echo "/usr/bin/chromium is missing: apt-get install -y chromium (as root)" >&2; exit 1; }
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-fi
+scripts/chromium-up.sh # Debian's Chromium (never a browser download); the end-to-end stage needs it
 sdks/nextjs/test.sh
 
 if [ -z "${QUICK:-}" ]; then
