@@ -52,9 +52,11 @@ func (t *tx) CreateSession(ctx context.Context, s *gatehouse.Session) error {
 }
 
 func (t *tx) LockRefreshToken(ctx context.Context, hash []byte) (*gatehouse.RefreshToken, *gatehouse.Session, *gatehouse.User, error) {
+	// Both rows are locked: waiting for them makes PostgreSQL return their latest committed
+	// versions, so a token spent by a concurrent refresh is seen spent, with no second read.
 	lock := ""
 	if t.s.dialect.ForUpdate != "" {
-		lock = t.s.dialect.ForUpdate + " OF s"
+		lock = t.s.dialect.ForUpdate + " OF s, r"
 	}
 	row := t.queryRow(ctx, `SELECT r.hash, r.session_id, r.created_at, r.expires_at, r.spent_at, r.successor_salt,
 		s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, s.user_agent, s.ip, s.revoked_at,
@@ -78,15 +80,6 @@ func (t *tx) LockRefreshToken(ctx context.Context, hash []byte) (*gatehouse.Refr
 	u.CreatedAt, u.UpdatedAt = fromMicros(uCreated), fromMicros(uUpdated)
 	if avatar.Valid {
 		u.AvatarURL = &avatar.String
-	}
-	if lock != "" {
-		// The lock is on the session row; the token columns above come from the snapshot taken
-		// before waiting for it. Read the token again: a concurrent refresh may have spent it.
-		fresh, err := t.RefreshTokenByHash(ctx, hash)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		rt = *fresh
 	}
 	return &rt, &sess, &u, nil
 }
