@@ -75,3 +75,26 @@ func TestMistypedKeyCostsNoLookup(t *testing.T) {
 		t.Fatalf("a well-formed key cost %d lookups, want 1", n)
 	}
 }
+
+// FuzzAPIKeyFormat feeds arbitrary credentials to the key parser: it never panics, and what it
+// accepts always has the documented shape.
+func FuzzAPIKeyFormat(f *testing.F) {
+	f.Add(gatehouse.NewAPIKeySecret())
+	f.Add("ak_" + strings.Repeat("A", 38))
+	f.Add("ak_")
+	f.Add("")
+	f.Add("ak_\x00\xff")
+	f.Fuzz(func(t *testing.T, s string) {
+		if !gatehouse.WellFormedAPIKey(s) {
+			return
+		}
+		if len(s) != 41 || !gatehouse.LooksLikeAPIKey(s) {
+			t.Fatalf("accepted %q", s)
+		}
+		for _, c := range s[3:] {
+			if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+				t.Fatalf("accepted %q with %q", s, c)
+			}
+		}
+	})
+}
