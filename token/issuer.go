@@ -49,6 +49,8 @@ type Issuer struct {
 	lastForced atomic.Int64
 	jwks       atomic.Pointer[jwksCache]
 	verified   *verifiedTokens
+	// afterRunReload lets tests wait for Run's reloads instead of polling. Set before Run.
+	afterRunReload func()
 }
 
 var _ gatehouse.AccessTokens = (*Issuer)(nil)
@@ -143,6 +145,9 @@ func (i *Issuer) Run(ctx context.Context, every time.Duration) {
 		case <-t.C:
 			if err := i.Reload(ctx); err != nil && ctx.Err() == nil {
 				slog.Error("token: reloading signing keys failed; keeping the current keys", "err", err)
+			}
+			if i.afterRunReload != nil {
+				i.afterRunReload()
 			}
 		}
 	}

@@ -229,6 +229,14 @@ func TestRunReloads(t *testing.T) {
 	if err := iss.Reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	next := mustKey(t, ES256, time.Now())
+	reloaded := make(chan struct{})
+	var once sync.Once
+	iss.afterRunReload = func() {
+		if iss.CurrentKeyID() == next.ID {
+			once.Do(func() { close(reloaded) })
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -236,14 +244,11 @@ func TestRunReloads(t *testing.T) {
 		close(done)
 	}()
 
-	next := mustKey(t, ES256, time.Now())
 	src.add(next)
-	deadline := time.Now().Add(5 * time.Second)
-	for iss.CurrentKeyID() != next.ID {
-		if time.Now().After(deadline) {
-			t.Fatal("Run did not pick up the new key")
-		}
-		time.Sleep(5 * time.Millisecond)
+	select {
+	case <-reloaded:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not pick up the new key")
 	}
 	cancel()
 	select {
