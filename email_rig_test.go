@@ -104,6 +104,7 @@ type emailRig struct {
 	logs   *lockedBuffer
 	cfg    gatehouse.OutboxConfig
 	seen   map[string]bool // tokens lastToken returned
+	queued chan struct{}   // one signal per committed transaction that queued an email
 }
 
 const appURL = "https://app.example.com"
@@ -151,7 +152,14 @@ func newEmailRig(t *testing.T) *emailRig {
 	ecfg := gatehouse.DefaultEmailConfig
 	ecfg.AppURL = appURL
 	ecfg.ForgotPasswordFloor = 20 * time.Millisecond
-	r.auth.EnableEmail(templates, r.box, r.outbox.Wake, ecfg)
+	r.queued = make(chan struct{}, 1024)
+	r.auth.EnableEmail(templates, r.box, func() {
+		r.outbox.Wake()
+		select {
+		case r.queued <- struct{}{}:
+		default: // full: waiters have plenty of signals already
+		}
+	}, ecfg)
 	return r
 }
 
@@ -176,12 +184,23 @@ func (r *emailRig) register(t *testing.T, email string) *gatehouse.TokenSet {
 
 var tokenInLink = regexp.MustCompile(`/(verify-email|reset-password)\?token=([A-Za-z0-9_-]+)`)
 
+// awaitQueued waits until a transaction that queued an email has committed: a forgot-password
+// request may answer before its email is queued.
+func (r *emailRig) awaitQueued(t *testing.T) bool {
+	t.Helper()
+	select {
+	case <-r.queued:
+		return true
+	case <-time.After(5 * time.Second):
+		return false
+	}
+}
+
 // lastToken delivers what is due and returns the token of the newest link sent to `to` that it
-// has not returned before. A forgot-password request may answer before its email is queued, so
-// it tries for a while.
+// has not returned before, waiting for queued emails rather than polling.
 func (r *emailRig) lastToken(t *testing.T, to, path string) string {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	for first := true; first || r.awaitQueued(t); first = false {
 		r.process(t)
 		msgs := r.mailer.messages()
 		for i := len(msgs) - 1; i >= 0; i-- {
