@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -65,23 +64,9 @@ func TestConcurrentWrongPasswordsNeverExceedTheLimit(t *testing.T) {
 	s := withLimitsOn(t, "GATEHOUSE_HASH_MAX_WAIT=60s", "GATEHOUSE_HASH_QUEUE=1000")
 	a := s.register(t)
 	const n = 50
-	statuses := make([]int, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			statuses[i] = s.do(t, "POST", "/api/v1/auth/login", map[string]string{"email": a.Email, "password": "not the password"}).Status
-		}()
-	}
-	close(start)
-	wg.Wait()
-	count := map[int]int{}
-	for _, st := range statuses {
-		count[st]++
-	}
+	count := statusCounts(concurrently(n, func(int) *response {
+		return s.do(t, "POST", "/api/v1/auth/login", map[string]string{"email": a.Email, "password": "not the password"})
+	}))
 	if count[http.StatusUnauthorized] != 10 || count[http.StatusTooManyRequests] != 40 {
 		t.Fatalf("statuses %v: want exactly 10 evaluated (401) and 40 refused (429)", count)
 	}

@@ -11,30 +11,15 @@ import (
 func TestConcurrentRegistrationsOfOneEmail(t *testing.T) {
 	s := startServer(t, "GATEHOUSE_HASH_MAX_WAIT=60s", "GATEHOUSE_HASH_QUEUE=1000")
 	const n = 20
-	statuses := make([]int, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			email := "Race@Example.com"
-			if i%2 == 1 {
-				email = strings.ToUpper(email)
-			} else if i%3 == 0 {
-				email = " race@example.COM "
-			}
-			<-start
-			r := s.do(t, "POST", "/api/v1/auth/register", map[string]string{"email": email, "password": "race condition pw"})
-			statuses[i] = r.Status
-		}()
-	}
-	close(start)
-	wg.Wait()
-	count := map[int]int{}
-	for _, st := range statuses {
-		count[st]++
-	}
+	count := statusCounts(concurrently(n, func(i int) *response {
+		email := "Race@Example.com"
+		if i%2 == 1 {
+			email = strings.ToUpper(email)
+		} else if i%3 == 0 {
+			email = " race@example.COM "
+		}
+		return s.do(t, "POST", "/api/v1/auth/register", map[string]string{"email": email, "password": "race condition pw"})
+	}))
 	if count[http.StatusCreated] != 1 || count[http.StatusConflict] != n-1 {
 		t.Fatalf("statuses %v, want one 201 and %d 409", count, n-1)
 	}
@@ -43,23 +28,12 @@ func TestConcurrentRegistrationsOfOneEmail(t *testing.T) {
 func TestConcurrentDistinctRegistrations(t *testing.T) {
 	s := startServer(t, "GATEHOUSE_HASH_MAX_WAIT=60s", "GATEHOUSE_HASH_QUEUE=1000")
 	const n = 64
-	statuses := make([]int, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			r := s.do(t, "POST", "/api/v1/auth/register", map[string]string{"email": fmt.Sprintf("many%d@example.com", i), "password": "many users password"})
-			statuses[i] = r.Status
-		}()
-	}
-	close(start)
-	wg.Wait()
-	for i, st := range statuses {
-		if st != http.StatusCreated {
-			t.Fatalf("registration %d: status %d", i, st)
+	results := concurrently(n, func(i int) *response {
+		return s.do(t, "POST", "/api/v1/auth/register", map[string]string{"email": fmt.Sprintf("many%d@example.com", i), "password": "many users password"})
+	})
+	for i, r := range results {
+		if r.Status != http.StatusCreated {
+			t.Fatalf("registration %d: status %d", i, r.Status)
 		}
 	}
 	admin := s.admin(t)

@@ -271,3 +271,30 @@ func (s *testServer) login(t *testing.T, email, password string) (access, refres
 	expectStatus(t, r, http.StatusOK)
 	return r.str(t, "access_token"), r.str(t, "refresh_token")
 }
+
+// concurrently sends n requests released at the same instant and returns their answers in order.
+func concurrently(n int, send func(i int) *response) []*response {
+	out := make([]*response, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			out[i] = send(i)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return out
+}
+
+// statusCounts tallies the statuses of answers.
+func statusCounts(rs []*response) map[int]int {
+	count := map[int]int{}
+	for _, r := range rs {
+		count[r.Status]++
+	}
+	return count
+}

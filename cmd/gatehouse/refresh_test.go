@@ -3,7 +3,6 @@ package main
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -58,20 +57,9 @@ func TestConcurrentRefreshesWithoutWindowNeverFork(t *testing.T) {
 
 func concurrentRefreshes(t *testing.T, s *testServer, token string, n int) []*response {
 	t.Helper()
-	results := make([]*response, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			results[i] = s.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": token})
-		}()
-	}
-	close(start)
-	wg.Wait()
-	return results
+	return concurrently(n, func(int) *response {
+		return s.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": token})
+	})
 }
 
 func TestRefreshReuseRevokesTheSession(t *testing.T) {
