@@ -27,6 +27,7 @@ var Dialect = sqlstore.Dialect{
 	Placeholder:       func(n int) string { return "?" + strconv.Itoa(n) },
 	ForUpdate:         "", // BEGIN IMMEDIATE already holds the database's write lock for the whole transaction
 	PrepareStatements: true,
+	GroupCommit:       true, // one writer: concurrent transactions share a BEGIN and a COMMIT
 	IsUniqueViolation: func(err error) bool {
 		var se *sqlite.Error
 		return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -61,7 +62,7 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 	f.Close()
 
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "temp_store(MEMORY)", "wal_autocheckpoint(0)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -93,5 +94,6 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 	for _, suffix := range []string{"-wal", "-shm"} {
 		_ = os.Chmod(path+suffix, 0o600)
 	}
+	s.OnClose(startCheckpointer(read, write).close)
 	return s, nil
 }

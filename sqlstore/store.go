@@ -30,6 +30,10 @@ type Dialect struct {
 	// PrepareStatements keeps prepared statements per connection. SQLite spends more time
 	// parsing a statement than running it; pgx caches statements by itself.
 	PrepareStatements bool
+	// GroupCommit batches concurrent transactions into one database transaction (see
+	// groupcommit.go): for a database with a single writer, whose per-transaction costs
+	// are paid one after the other.
+	GroupCommit bool
 }
 
 // Store is a gatehouse.Store.
@@ -42,6 +46,9 @@ type Store struct {
 	stmts   sync.Map // stmtKey -> *sql.Stmt
 	// toPrepare holds statements first met inside a transaction (stmtKey -> struct{}).
 	toPrepare sync.Map
+	batch     *groupCommitter // nil without group commit
+	onClose   []func()
+	closeOnce sync.Once
 }
 
 type stmtKey struct {
@@ -55,6 +62,9 @@ var _ gatehouse.Store = (*Store)(nil)
 func New(read, write *sql.DB, d Dialect) *Store {
 	s := &Store{read: read, write: write, dialect: d}
 	s.reader = reader{s: s, q: read, db: read}
+	if d.GroupCommit {
+		s.batch = newGroupCommitter(s)
+	}
 	return s
 }
 
@@ -64,7 +74,18 @@ func (s *Store) DB() *sql.DB { return s.write }
 // Dialect returns the store's dialect.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
+// OnClose registers fn to stop an edge package's background work before the databases close.
+func (s *Store) OnClose(fn func()) { s.onClose = append(s.onClose, fn) }
+
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		for _, fn := range s.onClose {
+			fn()
+		}
+		if s.batch != nil {
+			s.batch.close()
+		}
+	})
 	s.stmts.Range(func(_, v any) bool {
 		v.(*sql.Stmt).Close()
 		return true
@@ -89,6 +110,9 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Tx runs fn in one transaction and commits when fn returns nil.
 func (s *Store) Tx(ctx context.Context, fn func(gatehouse.StoreTx) error) (err error) {
+	if s.batch != nil {
+		return s.batch.run(ctx, fn)
+	}
 	sqlTx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return s.mapErr(err)
@@ -168,6 +192,16 @@ type reader struct {
 	q  querier
 	db *sql.DB // the database q runs on
 	tx *sql.Tx // set inside a transaction
+	// detached statements ignore their context's cancellation (see groupcommit.go).
+	detached bool
+}
+
+// stmtContext is the context a statement runs with.
+func (r reader) stmtContext(ctx context.Context) context.Context {
+	if r.detached {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // prepared returns the statement for q, prepared once per database and bound to the
@@ -221,6 +255,7 @@ func (s *Store) prepareQueued() {
 }
 
 func (r reader) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	ctx = r.stmtContext(ctx)
 	if st := r.prepared(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -228,6 +263,7 @@ func (r reader) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 }
 
 func (r reader) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	ctx = r.stmtContext(ctx)
 	if st := r.prepared(ctx, q); st != nil {
 		rows, err := st.QueryContext(ctx, args...)
 		return rows, r.s.mapErr(err)
@@ -243,6 +279,7 @@ type tx struct {
 }
 
 func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	ctx = t.stmtContext(ctx)
 	if st := t.prepared(ctx, q); st != nil {
 		res, err := st.ExecContext(ctx, args...)
 		return res, t.s.mapErr(err)
