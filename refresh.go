@@ -62,18 +62,22 @@ func (s *AuthService) Refresh(ctx context.Context, token string, client Client) 
 		}
 		salt := RandomBytes(32)
 		successor = deriveSuccessor(token, salt)
-		if err := tx.SpendRefreshToken(ctx, hash, now, salt); err != nil {
-			return err
-		}
-		if err := tx.CreateRefreshToken(ctx, &RefreshToken{
-			Hash:      HashToken(successor),
-			SessionID: sess.ID,
-			CreatedAt: now,
-			ExpiresAt: minTime(now.Add(s.cfg.RefreshTokenTTL), sess.ExpiresAt),
-		}); err != nil {
-			return err
-		}
 		client = client.normalized()
+		err = tx.RotateRefreshToken(ctx, Rotation{
+			SpentHash:     hash,
+			SpentAt:       now,
+			SuccessorSalt: salt,
+			Successor: &RefreshToken{
+				Hash:      HashToken(successor),
+				SessionID: sess.ID,
+				CreatedAt: now,
+				ExpiresAt: minTime(now.Add(s.cfg.RefreshTokenTTL), sess.ExpiresAt),
+			},
+			Event: s.newAuditEvent(WithClient(ctx, client), EventRefreshed, user.ID, OutcomeSuccess, ""),
+		})
+		if err != nil {
+			return err
+		}
 		// Last use is shown to the user to the minute; writing it on every refresh would only
 		// cost throughput.
 		if now.Sub(sess.LastUsedAt) >= time.Minute || client.IP != sess.IP || client.UserAgent != sess.UserAgent {
@@ -81,7 +85,8 @@ func (s *AuthService) Refresh(ctx context.Context, token string, client Client) 
 				return err
 			}
 		}
-		return s.auditTx(WithClient(ctx, client), tx, EventRefreshed, user.ID, OutcomeSuccess, "")
+		s.observe(EventRefreshed, OutcomeSuccess)
+		return nil
 	})
 	if err != nil {
 		return nil, err

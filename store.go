@@ -45,6 +45,15 @@ type StoreWriter interface {
 	EmailWriter
 }
 
+// Rotation is what spending a refresh token writes.
+type Rotation struct {
+	SpentHash     []byte
+	SpentAt       time.Time
+	SuccessorSalt []byte // how the successor was derived from the spent token
+	Successor     *RefreshToken
+	Event         *AuditEvent
+}
+
 // AccountReader reads users, sessions, refresh tokens and signing keys.
 type AccountReader interface {
 	UserByID(ctx context.Context, id string) (*User, error)
@@ -75,8 +84,10 @@ type AccountWriter interface {
 	// RevokeUserSessions revokes every active session of the user except exceptID and returns the revoked IDs.
 	RevokeUserSessions(ctx context.Context, userID, exceptID string, at time.Time) ([]string, error)
 	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
-	// SpendRefreshToken marks a token spent at the given time, recording how its successor was derived.
-	SpendRefreshToken(ctx context.Context, hash []byte, at time.Time, successorSalt []byte) error
+	// RotateRefreshToken spends a refresh token and stores its successor together with the audit
+	// event of the exchange; ErrNotFound, with nothing written, when the token is already spent.
+	// Refresh is the busiest write there is: one statement where the database allows it.
+	RotateRefreshToken(ctx context.Context, r Rotation) error
 	CreateSigningKey(ctx context.Context, k SigningKey) error
 	// ReplaceSigningKeyPrivate rewrites the stored private key (to seal it); the key stays the same.
 	ReplaceSigningKeyPrivate(ctx context.Context, id string, private []byte) error

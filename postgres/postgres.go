@@ -78,6 +78,7 @@ var Dialect = sqlstore.Dialect{
 	Name:              "postgres",
 	Placeholder:       func(n int) string { return "$" + strconv.Itoa(n) },
 	ForUpdate:         " FOR UPDATE",
+	WritableCTE:       true,
 	IsUniqueViolation: func(err error) bool { return sqlState(err) == "23505" },
 	IsUnavailable:     IsUnavailable,
 	// 22021 bad byte sequence (NUL), 22P05 untranslatable character, 54000 program limit

@@ -34,6 +34,9 @@ type Dialect struct {
 	// groupcommit.go): for a database with a single writer, whose per-transaction costs
 	// are paid one after the other.
 	GroupCommit bool
+	// WritableCTE: INSERT and UPDATE may appear in a WITH clause, so that several writes
+	// make one statement (PostgreSQL).
+	WritableCTE bool
 }
 
 // Store is a gatehouse.Store.

@@ -24,7 +24,7 @@ func Run(t *testing.T, open Opener) {
 		"MissingRows":              testMissingRows,
 		"ListUsersPages":           testListUsersPages,
 		"SessionsAndRevocation":    testSessions,
-		"RefreshTokenSpendsOnce":   testRefreshTokenSpendsOnce,
+		"RefreshTokenRotatesOnce":  testRefreshTokenRotatesOnce,
 		"SigningKeys":              testSigningKeys,
 		"FailedTxWritesNothing":    testFailedTxWritesNothing,
 		"LockSessionSerialises":    testLockSessionSerialises,
@@ -190,7 +190,7 @@ func testSessions(t *testing.T, s gatehouse.Store) {
 	}
 }
 
-func testRefreshTokenSpendsOnce(t *testing.T, s gatehouse.Store) {
+func testRefreshTokenRotatesOnce(t *testing.T, s gatehouse.Store) {
 	ctx := context.Background()
 	u := createUser(t, s, "rt@example.com")
 	sess := createSession(t, s, u, t0)
@@ -198,13 +198,34 @@ func testRefreshTokenSpendsOnce(t *testing.T, s gatehouse.Store) {
 	mustTx(t, s, func(tx gatehouse.StoreTx) error {
 		return tx.CreateRefreshToken(ctx, &gatehouse.RefreshToken{Hash: hash, SessionID: sess.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
 	})
+	rotation := func(successor, eventID string, at time.Time, salt []byte) gatehouse.Rotation {
+		return gatehouse.Rotation{
+			SpentHash: hash, SpentAt: at, SuccessorSalt: salt,
+			Successor: &gatehouse.RefreshToken{Hash: gatehouse.HashToken(successor), SessionID: sess.ID, CreatedAt: at, ExpiresAt: at.Add(time.Hour)},
+			Event: &gatehouse.AuditEvent{ID: eventID, At: at, Type: gatehouse.EventRefreshed, UserID: u.ID,
+				IP: "192.0.2.1", UserAgent: "test", Outcome: gatehouse.OutcomeSuccess},
+		}
+	}
 	salt := []byte("salt-salt-salt-salt")
-	mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.SpendRefreshToken(ctx, hash, t0.Add(time.Second), salt) })
+	mustTx(t, s, func(tx gatehouse.StoreTx) error {
+		return tx.RotateRefreshToken(ctx, rotation("token-2", "evt-1", t0.Add(time.Second), salt))
+	})
 	err := s.Tx(ctx, func(tx gatehouse.StoreTx) error {
-		return tx.SpendRefreshToken(ctx, hash, t0.Add(2*time.Second), []byte("x"))
+		return tx.RotateRefreshToken(ctx, rotation("token-3", "evt-2", t0.Add(2*time.Second), []byte("x")))
 	})
 	if !errors.Is(err, gatehouse.ErrNotFound) {
-		t.Fatalf("second spend: %v, want ErrNotFound", err)
+		t.Fatalf("second rotation: %v, want ErrNotFound", err)
+	}
+	next, err := s.RefreshTokenByHash(ctx, gatehouse.HashToken("token-2"))
+	if err != nil || next.SessionID != sess.ID || next.SpentAt != nil || !next.ExpiresAt.Equal(t0.Add(time.Second+time.Hour)) {
+		t.Fatalf("successor: %+v %v", next, err)
+	}
+	if _, err := s.RefreshTokenByHash(ctx, gatehouse.HashToken("token-3")); !errors.Is(err, gatehouse.ErrNotFound) {
+		t.Fatalf("the refused rotation stored its successor: %v", err)
+	}
+	events, err := s.ListAuditEvents(ctx, gatehouse.AuditFilter{UserID: u.ID, Limit: 10})
+	if err != nil || len(events) != 1 || events[0].ID != "evt-1" || events[0].IP != "192.0.2.1" || !events[0].At.Equal(t0.Add(time.Second)) {
+		t.Fatalf("audit events after one rotation and one refusal: %+v %v", events, err)
 	}
 	mustTx(t, s, func(tx gatehouse.StoreTx) error {
 		got, gotSess, gotUser, err := tx.LockRefreshToken(ctx, hash)
