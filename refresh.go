@@ -11,15 +11,41 @@ const maxRefreshTokenLength = 256
 
 // Refresh spends a refresh token and returns a new one in the same session.
 //
-// The session row is locked for the whole exchange, so concurrent refreshes of one token are
-// serialised and can never fork the session. A token presented again within the reuse interval
-// gets the successor it got the first time (clients that retry, parallel tabs); later, the reuse is
-// treated as theft and the whole session is revoked.
+// The common case, a token neither spent nor expired in an active session, is one read and one
+// write that checks all of that again as it spends the token, so no lock is held across round
+// trips. Anything else — a spent token, or one that changed between the read and the write — is
+// decided by refreshLocked under the session's lock.
 func (s *AuthService) Refresh(ctx context.Context, token string, client Client) (*TokenSet, error) {
 	if token == "" || len(token) > maxRefreshTokenLength {
 		return nil, ErrInvalidRefreshToken
 	}
 	hash := HashToken(token)
+	rt, sess, user, err := s.store.RefreshTokenSession(ctx, hash)
+	if isNotFound(err) {
+		return nil, ErrInvalidRefreshToken
+	} else if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if rt.SpentAt == nil && now.Before(rt.ExpiresAt) && sessionUsable(sess, user, now) {
+		r, successor := s.rotation(ctx, token, sess, user, client, now)
+		err := s.store.RotateRefreshToken(ctx, r)
+		if err == nil {
+			s.observe(EventRefreshed, OutcomeSuccess)
+			return s.issue(ctx, user, sess.ID, successor)
+		}
+		if !isNotFound(err) {
+			return nil, err
+		}
+	}
+	return s.refreshLocked(ctx, token, hash, client)
+}
+
+// refreshLocked decides a refresh with the token's session locked for the whole exchange, so
+// concurrent refreshes of one token are serialised and can never fork the session. A token
+// presented again within the reuse interval gets the successor it got the first time (clients
+// that retry, parallel tabs); later, the reuse is treated as theft and the whole session is revoked.
+func (s *AuthService) refreshLocked(ctx context.Context, token string, hash []byte, client Client) (*TokenSet, error) {
 	var (
 		user      *User
 		sessionID string
@@ -35,10 +61,7 @@ func (s *AuthService) Refresh(ctx context.Context, token string, client Client) 
 		}
 		user = u
 		now := s.now()
-		if !sess.Active(now) {
-			return ErrInvalidRefreshToken
-		}
-		if !user.IsActive {
+		if !sessionUsable(sess, user, now) {
 			return ErrInvalidRefreshToken
 		}
 		sessionID = sess.ID
@@ -60,30 +83,10 @@ func (s *AuthService) Refresh(ctx context.Context, token string, client Client) 
 		if !now.Before(rt.ExpiresAt) {
 			return ErrInvalidRefreshToken
 		}
-		salt := RandomBytes(32)
-		successor = deriveSuccessor(token, salt)
-		client = client.normalized()
-		err = tx.RotateRefreshToken(ctx, Rotation{
-			SpentHash:     hash,
-			SpentAt:       now,
-			SuccessorSalt: salt,
-			Successor: &RefreshToken{
-				Hash:      HashToken(successor),
-				SessionID: sess.ID,
-				CreatedAt: now,
-				ExpiresAt: minTime(now.Add(s.cfg.RefreshTokenTTL), sess.ExpiresAt),
-			},
-			Event: s.newAuditEvent(WithClient(ctx, client), EventRefreshed, user.ID, OutcomeSuccess, ""),
-		})
-		if err != nil {
+		var r Rotation
+		r, successor = s.rotation(ctx, token, sess, user, client, now)
+		if err := tx.RotateRefreshToken(ctx, r); err != nil {
 			return err
-		}
-		// Last use is shown to the user to the minute; writing it on every refresh would only
-		// cost throughput.
-		if now.Sub(sess.LastUsedAt) >= time.Minute || client.IP != sess.IP || client.UserAgent != sess.UserAgent {
-			if err := tx.TouchSession(ctx, sess.ID, now, client.IP, client.UserAgent); err != nil {
-				return err
-			}
 		}
 		s.observe(EventRefreshed, OutcomeSuccess)
 		return nil
@@ -97,6 +100,31 @@ func (s *AuthService) Refresh(ctx context.Context, token string, client Client) 
 		return nil, ErrInvalidRefreshToken
 	}
 	return s.issue(ctx, user, sessionID, successor)
+}
+
+// rotation is what spending token at now writes, and the successor token it hands out.
+func (s *AuthService) rotation(ctx context.Context, token string, sess *Session, u *User, client Client, now time.Time) (Rotation, string) {
+	salt := RandomBytes(32)
+	successor := deriveSuccessor(token, salt)
+	client = client.normalized()
+	r := Rotation{
+		SpentHash:     HashToken(token),
+		SpentAt:       now,
+		SuccessorSalt: salt,
+		Successor: &RefreshToken{
+			Hash:      HashToken(successor),
+			SessionID: sess.ID,
+			CreatedAt: now,
+			ExpiresAt: minTime(now.Add(s.cfg.RefreshTokenTTL), sess.ExpiresAt),
+		},
+		Event: s.newAuditEvent(WithClient(ctx, client), EventRefreshed, u.ID, OutcomeSuccess, ""),
+	}
+	// Last use is shown to the user to the minute; writing it on every refresh would only
+	// cost throughput.
+	if now.Sub(sess.LastUsedAt) >= time.Minute || client.IP != sess.IP || client.UserAgent != sess.UserAgent {
+		r.Use = &SessionUse{At: now, IP: client.IP, UserAgent: client.UserAgent}
+	}
+	return r, successor
 }
 
 // sessionUsable is the check every access token passes on every request.

@@ -12,6 +12,10 @@ type Store interface {
 	// Tx runs fn in one transaction: all of its writes happen or none do. A row that fn locks
 	// (LockSession) stays locked against other transactions until fn returns.
 	Tx(ctx context.Context, fn func(tx StoreTx) error) error
+	// RotateRefreshToken is StoreTx.RotateRefreshToken as a transaction of its own, in a single
+	// statement where the database allows it: the common refresh needs no lock held across
+	// round trips.
+	RotateRefreshToken(ctx context.Context, r Rotation) error
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error
@@ -52,6 +56,13 @@ type Rotation struct {
 	SuccessorSalt []byte // how the successor was derived from the spent token
 	Successor     *RefreshToken
 	Event         *AuditEvent
+	Use           *SessionUse // the session's last use, to record; nil to leave it
+}
+
+// SessionUse is when and from where a session was last used.
+type SessionUse struct {
+	At            time.Time
+	IP, UserAgent string
 }
 
 // AccountReader reads users, sessions, refresh tokens and signing keys.
@@ -64,6 +75,8 @@ type AccountReader interface {
 	// ListActiveSessions returns the user's sessions that are neither revoked nor expired at now, newest first.
 	ListActiveSessions(ctx context.Context, userID string, now time.Time) ([]*Session, error)
 	RefreshTokenByHash(ctx context.Context, hash []byte) (*RefreshToken, error)
+	// RefreshTokenSession finds a refresh token with its session and the session's user.
+	RefreshTokenSession(ctx context.Context, hash []byte) (*RefreshToken, *Session, *User, error)
 	SigningKeys(ctx context.Context) ([]SigningKey, error)
 }
 
@@ -74,7 +87,7 @@ type AccountWriter interface {
 	// UpdateUser overwrites the mutable fields of u (name, password hash, verified, role, active, avatar).
 	UpdateUser(ctx context.Context, u *User) error
 	CreateSession(ctx context.Context, s *Session) error
-	// LockRefreshToken finds a refresh token, locks its session until the transaction ends, and
+	// LockRefreshToken is RefreshTokenSession, and locks its session until the transaction ends, and
 	// returns the token as it stands under that lock, with the session and the session's user.
 	LockRefreshToken(ctx context.Context, hash []byte) (*RefreshToken, *Session, *User, error)
 	// LockSession reads a session and locks it until the transaction ends.
@@ -85,8 +98,10 @@ type AccountWriter interface {
 	RevokeUserSessions(ctx context.Context, userID, exceptID string, at time.Time) ([]string, error)
 	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
 	// RotateRefreshToken spends a refresh token and stores its successor together with the audit
-	// event of the exchange; ErrNotFound, with nothing written, when the token is already spent.
-	// Refresh is the busiest write there is: one statement where the database allows it.
+	// event of the exchange (and the session's last use, when given). It checks again as it writes
+	// that the token is unspent and unexpired, its session neither revoked nor expired, its user
+	// active: ErrNotFound, with nothing written, when any has changed. Refresh is the busiest
+	// write there is: one statement where the database allows it.
 	RotateRefreshToken(ctx context.Context, r Rotation) error
 	CreateSigningKey(ctx context.Context, k SigningKey) error
 	// ReplaceSigningKeyPrivate rewrites the stored private key (to seal it); the key stays the same.

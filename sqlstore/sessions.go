@@ -58,7 +58,15 @@ func (t *tx) LockRefreshToken(ctx context.Context, hash []byte) (*gatehouse.Refr
 	if t.s.dialect.ForUpdate != "" {
 		lock = t.s.dialect.ForUpdate + " OF s, r"
 	}
-	row := t.queryRow(ctx, `SELECT r.hash, r.session_id, r.created_at, r.expires_at, r.spent_at, r.successor_salt,
+	return t.refreshTokenSession(ctx, hash, lock)
+}
+
+func (r reader) RefreshTokenSession(ctx context.Context, hash []byte) (*gatehouse.RefreshToken, *gatehouse.Session, *gatehouse.User, error) {
+	return r.refreshTokenSession(ctx, hash, "")
+}
+
+func (r reader) refreshTokenSession(ctx context.Context, hash []byte, lock string) (*gatehouse.RefreshToken, *gatehouse.Session, *gatehouse.User, error) {
+	row := r.queryRow(ctx, `SELECT r.hash, r.session_id, r.created_at, r.expires_at, r.spent_at, r.successor_salt,
 		s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, s.user_agent, s.ip, s.revoked_at,
 		u.id, u.email, u.name, u.password_hash, u.email_verified, u.role, u.is_active, u.avatar_url, u.created_at, u.updated_at
 		FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id JOIN users u ON u.id = s.user_id
@@ -73,7 +81,7 @@ func (t *tx) LockRefreshToken(ctx context.Context, hash []byte) (*gatehouse.Refr
 		&sess.ID, &sess.UserID, &sCreated, &sUsed, &sExpires, &sess.UserAgent, &sess.IP, &revoked,
 		&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.EmailVerified, &u.Role, &u.IsActive, &avatar, &uCreated, &uUpdated)
 	if err != nil {
-		return nil, nil, nil, t.s.mapErr(err)
+		return nil, nil, nil, r.s.mapErr(err)
 	}
 	rt.CreatedAt, rt.ExpiresAt, rt.SpentAt = fromMicros(rCreated), fromMicros(rExpires), fromNullMicros(spent)
 	sess.CreatedAt, sess.LastUsedAt, sess.ExpiresAt, sess.RevokedAt = fromMicros(sCreated), fromMicros(sUsed), fromMicros(sExpires), fromNullMicros(revoked)

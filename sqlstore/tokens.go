@@ -26,34 +26,67 @@ func (t *tx) CreateRefreshToken(ctx context.Context, rt *gatehouse.RefreshToken)
 	return err
 }
 
-func (t *tx) RotateRefreshToken(ctx context.Context, r gatehouse.Rotation) error {
-	next, e := r.Successor, r.Event
-	if !t.s.dialect.WritableCTE {
-		if err := t.execOne(ctx, `UPDATE refresh_tokens SET spent_at = ?, successor_salt = ? WHERE hash = ? AND spent_at IS NULL`,
-			micros(r.SpentAt), r.SuccessorSalt, r.SpentHash); err != nil {
-			return err
-		}
-		if err := t.CreateRefreshToken(ctx, next); err != nil {
-			return err
-		}
-		return t.AppendAuditEvent(ctx, e)
+// spendGuarded spends a token only if the refresh that decided to spend it still holds: the token
+// unspent and unexpired, its session neither revoked nor expired, its user active.
+const spendGuarded = `UPDATE refresh_tokens SET spent_at = ?, successor_salt = ?
+	WHERE hash = ? AND spent_at IS NULL AND expires_at > ? AND EXISTS (
+		SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.id = refresh_tokens.session_id AND s.revoked_at IS NULL AND s.expires_at > ? AND u.is_active)`
+
+// rotateInOne is the whole rotation as one statement, for databases with writable CTEs: the
+// other writes happen only if the spend did. Each round trip to a database server costs more
+// than the statements themselves.
+const rotateInOne = `WITH spent AS (` + spendGuarded + ` RETURNING 1
+	), successor AS (
+		INSERT INTO refresh_tokens (hash, session_id, created_at, expires_at) SELECT ?, ?, ?, ? FROM spent
+	), audit AS (
+		INSERT INTO audit_events (id, at, type, user_id, ip, user_agent, outcome, detail) SELECT ?, ?, ?, ?, ?, ?, ?, ? FROM spent
+	), used AS (
+		UPDATE sessions SET last_used_at = ?, ip = ?, user_agent = ? WHERE id = ? AND ? AND EXISTS (SELECT 1 FROM spent)
+	)
+	SELECT count(*) FROM spent`
+
+func (s *Store) RotateRefreshToken(ctx context.Context, r gatehouse.Rotation) error {
+	if s.dialect.WritableCTE {
+		// One statement is a transaction of its own.
+		return rotate(ctx, reader{s: s, q: s.write, db: s.write}, r)
 	}
-	// Each round trip to a database server costs more than the statements themselves: the three
-	// writes go as one, and the inserts happen only if the spend did.
+	return s.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.RotateRefreshToken(ctx, r) })
+}
+
+func (t *tx) RotateRefreshToken(ctx context.Context, r gatehouse.Rotation) error {
+	if t.s.dialect.WritableCTE {
+		return rotate(ctx, t.reader, r)
+	}
+	if err := t.execOne(ctx, spendGuarded, micros(r.SpentAt), r.SuccessorSalt, r.SpentHash, micros(r.SpentAt), micros(r.SpentAt)); err != nil {
+		return err
+	}
+	if err := t.CreateRefreshToken(ctx, r.Successor); err != nil {
+		return err
+	}
+	if err := t.AppendAuditEvent(ctx, r.Event); err != nil {
+		return err
+	}
+	if u := r.Use; u != nil {
+		return t.TouchSession(ctx, r.Successor.SessionID, u.At, u.IP, u.UserAgent)
+	}
+	return nil
+}
+
+func rotate(ctx context.Context, q reader, r gatehouse.Rotation) error {
+	next, e, use := r.Successor, r.Event, r.Use
+	touch := use != nil
+	if !touch {
+		use = &gatehouse.SessionUse{}
+	}
 	var spent int
-	err := t.queryRow(ctx, `WITH spent AS (
-			UPDATE refresh_tokens SET spent_at = ?, successor_salt = ? WHERE hash = ? AND spent_at IS NULL RETURNING 1
-		), successor AS (
-			INSERT INTO refresh_tokens (hash, session_id, created_at, expires_at) SELECT ?, ?, ?, ? FROM spent
-		), audit AS (
-			INSERT INTO audit_events (id, at, type, user_id, ip, user_agent, outcome, detail) SELECT ?, ?, ?, ?, ?, ?, ?, ? FROM spent
-		)
-		SELECT count(*) FROM spent`,
-		micros(r.SpentAt), r.SuccessorSalt, r.SpentHash,
+	err := q.queryRow(ctx, rotateInOne,
+		micros(r.SpentAt), r.SuccessorSalt, r.SpentHash, micros(r.SpentAt), micros(r.SpentAt),
 		next.Hash, next.SessionID, micros(next.CreatedAt), micros(next.ExpiresAt),
-		e.ID, micros(e.At), e.Type, e.UserID, e.IP, e.UserAgent, e.Outcome, e.Detail).Scan(&spent)
+		e.ID, micros(e.At), e.Type, e.UserID, e.IP, e.UserAgent, e.Outcome, e.Detail,
+		micros(use.At), use.IP, use.UserAgent, next.SessionID, touch).Scan(&spent)
 	if err != nil {
-		return t.s.mapErr(err)
+		return q.s.mapErr(err)
 	}
 	if spent == 0 {
 		return gatehouse.ErrNotFound

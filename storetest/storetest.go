@@ -19,24 +19,25 @@ type Opener func(t *testing.T) gatehouse.Store
 // Run runs the whole suite against stores from open.
 func Run(t *testing.T, open Opener) {
 	tests := map[string]func(*testing.T, gatehouse.Store){
-		"UserRoundTrip":            testUserRoundTrip,
-		"DuplicateEmail":           testDuplicateEmail,
-		"MissingRows":              testMissingRows,
-		"ListUsersPages":           testListUsersPages,
-		"SessionsAndRevocation":    testSessions,
-		"RefreshTokenRotatesOnce":  testRefreshTokenRotatesOnce,
-		"SigningKeys":              testSigningKeys,
-		"FailedTxWritesNothing":    testFailedTxWritesNothing,
-		"LockSessionSerialises":    testLockSessionSerialises,
-		"ConcurrentDistinctWrites": testConcurrentDistinctWrites,
-		"APIKeys":                  testAPIKeys,
-		"Credits":                  testCredits,
-		"Identities":               testIdentities,
-		"OAuthStates":              testOAuthStates,
-		"EmailTokens":              testEmailTokens,
-		"EmailTokenUsedOnce":       testEmailTokenUsedOnce,
-		"Outbox":                   testOutbox,
-		"OutboxConcurrentClaims":   testOutboxConcurrentClaims,
+		"UserRoundTrip":                testUserRoundTrip,
+		"DuplicateEmail":               testDuplicateEmail,
+		"MissingRows":                  testMissingRows,
+		"ListUsersPages":               testListUsersPages,
+		"SessionsAndRevocation":        testSessions,
+		"RefreshTokenRotatesOnce":      testRefreshTokenRotatesOnce,
+		"RefreshTokenRotationRechecks": testRefreshTokenRotationRechecks,
+		"SigningKeys":                  testSigningKeys,
+		"FailedTxWritesNothing":        testFailedTxWritesNothing,
+		"LockSessionSerialises":        testLockSessionSerialises,
+		"ConcurrentDistinctWrites":     testConcurrentDistinctWrites,
+		"APIKeys":                      testAPIKeys,
+		"Credits":                      testCredits,
+		"Identities":                   testIdentities,
+		"OAuthStates":                  testOAuthStates,
+		"EmailTokens":                  testEmailTokens,
+		"EmailTokenUsedOnce":           testEmailTokenUsedOnce,
+		"Outbox":                       testOutbox,
+		"OutboxConcurrentClaims":       testOutboxConcurrentClaims,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
@@ -190,59 +191,138 @@ func testSessions(t *testing.T, s gatehouse.Store) {
 	}
 }
 
+// rotationOf builds the rotation of the refresh token named token into successor at at.
+func rotationOf(u *gatehouse.User, sess *gatehouse.Session, token, successor, eventID string, at time.Time, salt []byte) gatehouse.Rotation {
+	return gatehouse.Rotation{
+		SpentHash: gatehouse.HashToken(token), SpentAt: at, SuccessorSalt: salt,
+		Successor: &gatehouse.RefreshToken{Hash: gatehouse.HashToken(successor), SessionID: sess.ID, CreatedAt: at, ExpiresAt: at.Add(time.Hour)},
+		Event: &gatehouse.AuditEvent{ID: eventID, At: at, Type: gatehouse.EventRefreshed, UserID: u.ID,
+			IP: "192.0.2.1", UserAgent: "test", Outcome: gatehouse.OutcomeSuccess},
+	}
+}
+
+func createRefreshToken(t *testing.T, s gatehouse.Store, sess *gatehouse.Session, token string, expires time.Time) {
+	t.Helper()
+	mustTx(t, s, func(tx gatehouse.StoreTx) error {
+		return tx.CreateRefreshToken(context.Background(), &gatehouse.RefreshToken{Hash: gatehouse.HashToken(token), SessionID: sess.ID, CreatedAt: t0, ExpiresAt: expires})
+	})
+}
+
 func testRefreshTokenRotatesOnce(t *testing.T, s gatehouse.Store) {
+	for _, form := range []struct {
+		name   string
+		rotate func(gatehouse.Rotation) error
+	}{
+		{"in a transaction", func(r gatehouse.Rotation) error {
+			return s.Tx(context.Background(), func(tx gatehouse.StoreTx) error { return tx.RotateRefreshToken(context.Background(), r) })
+		}},
+		{"on its own", func(r gatehouse.Rotation) error { return s.RotateRefreshToken(context.Background(), r) }},
+	} {
+		t.Run(form.name, func(t *testing.T) {
+			ctx := context.Background()
+			u := createUser(t, s, gatehouse.NewID(t0)+"@example.com")
+			sess := createSession(t, s, u, t0)
+			token := "token-1 " + form.name
+			createRefreshToken(t, s, sess, token, t0.Add(time.Hour))
+			salt := []byte("salt-salt-salt-salt")
+			first := rotationOf(u, sess, token, "token-2 "+form.name, gatehouse.NewID(t0), t0.Add(time.Second), salt)
+			first.Use = &gatehouse.SessionUse{At: t0.Add(time.Second), IP: "192.0.2.9", UserAgent: "agent 2"}
+			if err := form.rotate(first); err != nil {
+				t.Fatalf("rotation: %v", err)
+			}
+			again := rotationOf(u, sess, token, "token-3 "+form.name, gatehouse.NewID(t0), t0.Add(2*time.Second), []byte("x"))
+			if err := form.rotate(again); !errors.Is(err, gatehouse.ErrNotFound) {
+				t.Fatalf("second rotation: %v, want ErrNotFound", err)
+			}
+			next, err := s.RefreshTokenByHash(ctx, first.Successor.Hash)
+			if err != nil || next.SessionID != sess.ID || next.SpentAt != nil || !next.ExpiresAt.Equal(t0.Add(time.Second+time.Hour)) {
+				t.Fatalf("successor: %+v %v", next, err)
+			}
+			if _, err := s.RefreshTokenByHash(ctx, again.Successor.Hash); !errors.Is(err, gatehouse.ErrNotFound) {
+				t.Fatalf("the refused rotation stored its successor: %v", err)
+			}
+			events, err := s.ListAuditEvents(ctx, gatehouse.AuditFilter{UserID: u.ID, Limit: 10})
+			if err != nil || len(events) != 1 || events[0].ID != first.Event.ID || events[0].IP != "192.0.2.1" || !events[0].At.Equal(t0.Add(time.Second)) {
+				t.Fatalf("audit events after one rotation and one refusal: %+v %v", events, err)
+			}
+			gotSess, err := s.SessionByID(ctx, sess.ID)
+			if err != nil || !gotSess.LastUsedAt.Equal(t0.Add(time.Second)) || gotSess.IP != "192.0.2.9" || gotSess.UserAgent != "agent 2" {
+				t.Fatalf("session after a rotation that records its use: %+v %v", gotSess, err)
+			}
+			rt, gotSession, gotUser, err := s.RefreshTokenSession(ctx, gatehouse.HashToken(token))
+			if err != nil || rt.SpentAt == nil || !rt.SpentAt.Equal(t0.Add(time.Second)) || !bytes.Equal(rt.SuccessorSalt, salt) ||
+				gotSession.ID != sess.ID || gotUser.ID != u.ID || gotUser.Email != u.Email {
+				t.Fatalf("spent token: %+v %+v %+v %v", rt, gotSession, gotUser, err)
+			}
+			mustTx(t, s, func(tx gatehouse.StoreTx) error {
+				got, gotSess, gotUser, err := tx.LockRefreshToken(ctx, gatehouse.HashToken(token))
+				if err != nil {
+					return err
+				}
+				if got.SpentAt == nil || !bytes.Equal(got.SuccessorSalt, salt) || gotSess.ID != sess.ID || gotUser.ID != u.ID {
+					t.Errorf("LockRefreshToken: %+v %+v %+v", got, gotSess, gotUser)
+				}
+				if _, _, _, err := tx.LockRefreshToken(ctx, []byte("missing")); !errors.Is(err, gatehouse.ErrNotFound) {
+					t.Errorf("LockRefreshToken of a missing token: %v", err)
+				}
+				return nil
+			})
+			if _, _, _, err := s.RefreshTokenSession(ctx, []byte("missing")); !errors.Is(err, gatehouse.ErrNotFound) {
+				t.Errorf("RefreshTokenSession of a missing token: %v", err)
+			}
+		})
+	}
+}
+
+// A rotation decided on a read checks again as it writes: whatever changed since the read
+// refuses it, and it writes nothing.
+func testRefreshTokenRotationRechecks(t *testing.T, s gatehouse.Store) {
 	ctx := context.Background()
-	u := createUser(t, s, "rt@example.com")
-	sess := createSession(t, s, u, t0)
-	hash := gatehouse.HashToken("token-1")
-	mustTx(t, s, func(tx gatehouse.StoreTx) error {
-		return tx.CreateRefreshToken(ctx, &gatehouse.RefreshToken{Hash: hash, SessionID: sess.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
-	})
-	rotation := func(successor, eventID string, at time.Time, salt []byte) gatehouse.Rotation {
-		return gatehouse.Rotation{
-			SpentHash: hash, SpentAt: at, SuccessorSalt: salt,
-			Successor: &gatehouse.RefreshToken{Hash: gatehouse.HashToken(successor), SessionID: sess.ID, CreatedAt: at, ExpiresAt: at.Add(time.Hour)},
-			Event: &gatehouse.AuditEvent{ID: eventID, At: at, Type: gatehouse.EventRefreshed, UserID: u.ID,
-				IP: "192.0.2.1", UserAgent: "test", Outcome: gatehouse.OutcomeSuccess},
-		}
+	cases := []struct {
+		name   string
+		change func(t *testing.T, u *gatehouse.User, sess *gatehouse.Session)
+		at     time.Time
+		// expires is the token's expiry, later than the session's (one hour) in "session expired".
+		expires time.Duration
+	}{
+		{"session revoked", func(t *testing.T, u *gatehouse.User, sess *gatehouse.Session) {
+			mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.RevokeSession(ctx, sess.ID, t0) })
+		}, t0.Add(time.Second), 30 * time.Minute},
+		{"user disabled", func(t *testing.T, u *gatehouse.User, sess *gatehouse.Session) {
+			u.IsActive = false
+			mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.UpdateUser(ctx, u) })
+		}, t0.Add(time.Second), 30 * time.Minute},
+		{"session expired", func(*testing.T, *gatehouse.User, *gatehouse.Session) {}, t0.Add(time.Hour), 2 * time.Hour},
+		{"token expired", func(*testing.T, *gatehouse.User, *gatehouse.Session) {}, t0.Add(30 * time.Minute), 30 * time.Minute},
 	}
-	salt := []byte("salt-salt-salt-salt")
-	mustTx(t, s, func(tx gatehouse.StoreTx) error {
-		return tx.RotateRefreshToken(ctx, rotation("token-2", "evt-1", t0.Add(time.Second), salt))
-	})
-	err := s.Tx(ctx, func(tx gatehouse.StoreTx) error {
-		return tx.RotateRefreshToken(ctx, rotation("token-3", "evt-2", t0.Add(2*time.Second), []byte("x")))
-	})
-	if !errors.Is(err, gatehouse.ErrNotFound) {
-		t.Fatalf("second rotation: %v, want ErrNotFound", err)
-	}
-	next, err := s.RefreshTokenByHash(ctx, gatehouse.HashToken("token-2"))
-	if err != nil || next.SessionID != sess.ID || next.SpentAt != nil || !next.ExpiresAt.Equal(t0.Add(time.Second+time.Hour)) {
-		t.Fatalf("successor: %+v %v", next, err)
-	}
-	if _, err := s.RefreshTokenByHash(ctx, gatehouse.HashToken("token-3")); !errors.Is(err, gatehouse.ErrNotFound) {
-		t.Fatalf("the refused rotation stored its successor: %v", err)
-	}
-	events, err := s.ListAuditEvents(ctx, gatehouse.AuditFilter{UserID: u.ID, Limit: 10})
-	if err != nil || len(events) != 1 || events[0].ID != "evt-1" || events[0].IP != "192.0.2.1" || !events[0].At.Equal(t0.Add(time.Second)) {
-		t.Fatalf("audit events after one rotation and one refusal: %+v %v", events, err)
-	}
-	mustTx(t, s, func(tx gatehouse.StoreTx) error {
-		got, gotSess, gotUser, err := tx.LockRefreshToken(ctx, hash)
-		if err != nil {
-			return err
-		}
-		if got.SpentAt == nil || !bytes.Equal(got.SuccessorSalt, salt) || gotSess.ID != sess.ID || gotUser.ID != u.ID || gotUser.Email != u.Email {
-			t.Errorf("LockRefreshToken: %+v %+v %+v", got, gotSess, gotUser)
-		}
-		if _, _, _, err := tx.LockRefreshToken(ctx, []byte("missing")); !errors.Is(err, gatehouse.ErrNotFound) {
-			t.Errorf("LockRefreshToken of a missing token: %v", err)
-		}
-		return nil
-	})
-	rt, err := s.RefreshTokenByHash(ctx, hash)
-	if err != nil || rt.SpentAt == nil || !rt.SpentAt.Equal(t0.Add(time.Second)) || !bytes.Equal(rt.SuccessorSalt, salt) || rt.SessionID != sess.ID {
-		t.Fatalf("spent token: %+v %v", rt, err)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			u := createUser(t, s, gatehouse.NewID(t0)+"@example.com")
+			sess := createSession(t, s, u, t0)
+			createRefreshToken(t, s, sess, "token "+c.name, t0.Add(c.expires))
+			c.change(t, u, sess)
+			r := rotationOf(u, sess, "token "+c.name, "next "+c.name, gatehouse.NewID(t0), c.at, []byte("salt"))
+			r.Use = &gatehouse.SessionUse{At: c.at, IP: "192.0.2.7", UserAgent: "changed"}
+			if err := s.RotateRefreshToken(ctx, r); !errors.Is(err, gatehouse.ErrNotFound) {
+				t.Fatalf("rotation after %s: %v, want ErrNotFound", c.name, err)
+			}
+			err := s.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.RotateRefreshToken(ctx, r) })
+			if !errors.Is(err, gatehouse.ErrNotFound) {
+				t.Fatalf("rotation in a transaction after %s: %v, want ErrNotFound", c.name, err)
+			}
+			if rt, err := s.RefreshTokenByHash(ctx, r.SpentHash); err != nil || rt.SpentAt != nil {
+				t.Errorf("token after a refused rotation: %+v %v", rt, err)
+			}
+			if _, err := s.RefreshTokenByHash(ctx, r.Successor.Hash); !errors.Is(err, gatehouse.ErrNotFound) {
+				t.Errorf("successor stored by a refused rotation: %v", err)
+			}
+			if events, err := s.ListAuditEvents(ctx, gatehouse.AuditFilter{UserID: u.ID, Limit: 10}); err != nil || len(events) != 0 {
+				t.Errorf("audit events of a refused rotation: %+v %v", events, err)
+			}
+			if got, err := s.SessionByID(ctx, sess.ID); err != nil || got.IP != sess.IP || !got.LastUsedAt.Equal(sess.LastUsedAt) {
+				t.Errorf("session use recorded by a refused rotation: %+v %v", got, err)
+			}
+		})
 	}
 }
 

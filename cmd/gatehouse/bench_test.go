@@ -41,3 +41,21 @@ func BenchmarkRefresh(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkLogin keeps the hash pool busy without overloading it, so that its profile shows what
+// a login costs besides the password hash.
+func BenchmarkLogin(b *testing.B) {
+	s := startServer(&testing.T{})
+	t := &testing.T{}
+	a := s.register(t)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r := s.do(t, "POST", "/api/v1/auth/login", map[string]string{"email": a.Email, "password": a.Password})
+			if r.Status != http.StatusOK {
+				b.Errorf("status %d", r.Status)
+				return
+			}
+		}
+	})
+}
