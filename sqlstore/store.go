@@ -51,7 +51,9 @@ type Store struct {
 	toPrepare sync.Map
 	batch     *groupCommitter // nil without group commit
 	onClose   []func()
-	closeOnce sync.Once
+	// the refresh rotation's statements, in the dialect's locking
+	spendSQL, rotateSQL string
+	closeOnce           sync.Once
 }
 
 type stmtKey struct {
@@ -63,7 +65,7 @@ var _ gatehouse.Store = (*Store)(nil)
 
 // New wraps open databases. read and write may be the same.
 func New(read, write *sql.DB, d Dialect) *Store {
-	s := &Store{read: read, write: write, dialect: d}
+	s := &Store{read: read, write: write, dialect: d, spendSQL: spendGuarded(d.ForUpdate), rotateSQL: rotateInOne(d.ForUpdate)}
 	s.reader = reader{s: s, q: read, db: read}
 	if d.GroupCommit {
 		s.batch = newGroupCommitter(s)

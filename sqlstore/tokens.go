@@ -27,16 +27,25 @@ func (t *tx) CreateRefreshToken(ctx context.Context, rt *gatehouse.RefreshToken)
 }
 
 // spendGuarded spends a token only if the refresh that decided to spend it still holds: the token
-// unspent and unexpired, its session neither revoked nor expired, its user active.
-const spendGuarded = `UPDATE refresh_tokens SET spent_at = ?, successor_salt = ?
+// unspent and unexpired, its session neither revoked nor expired, its user active. The session
+// row is locked until the transaction ends (SQLite's single writer locks everything), so a
+// logout or revocation waits for the refresh or is seen by it, as on the locked path.
+func spendGuarded(forUpdate string) string {
+	lock := ""
+	if forUpdate != "" {
+		lock = forUpdate + " OF s"
+	}
+	return `UPDATE refresh_tokens SET spent_at = ?, successor_salt = ?
 	WHERE hash = ? AND spent_at IS NULL AND expires_at > ? AND EXISTS (
 		SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.id = refresh_tokens.session_id AND s.revoked_at IS NULL AND s.expires_at > ? AND u.is_active)`
+		WHERE s.id = refresh_tokens.session_id AND s.revoked_at IS NULL AND s.expires_at > ? AND u.is_active` + lock + `)`
+}
 
 // rotateInOne is the whole rotation as one statement, for databases with writable CTEs: the
 // other writes happen only if the spend did. Each round trip to a database server costs more
 // than the statements themselves.
-const rotateInOne = `WITH spent AS (` + spendGuarded + ` RETURNING 1
+func rotateInOne(forUpdate string) string {
+	return `WITH spent AS (` + spendGuarded(forUpdate) + ` RETURNING 1
 	), successor AS (
 		INSERT INTO refresh_tokens (hash, session_id, created_at, expires_at) SELECT ?, ?, ?, ? FROM spent
 	), audit AS (
@@ -45,6 +54,7 @@ const rotateInOne = `WITH spent AS (` + spendGuarded + ` RETURNING 1
 		UPDATE sessions SET last_used_at = ?, ip = ?, user_agent = ? WHERE id = ? AND ? AND EXISTS (SELECT 1 FROM spent)
 	)
 	SELECT count(*) FROM spent`
+}
 
 func (s *Store) RotateRefreshToken(ctx context.Context, r gatehouse.Rotation) error {
 	if s.dialect.WritableCTE {
@@ -58,7 +68,7 @@ func (t *tx) RotateRefreshToken(ctx context.Context, r gatehouse.Rotation) error
 	if t.s.dialect.WritableCTE {
 		return rotate(ctx, t.reader, r)
 	}
-	if err := t.execOne(ctx, spendGuarded, micros(r.SpentAt), r.SuccessorSalt, r.SpentHash, micros(r.SpentAt), micros(r.SpentAt)); err != nil {
+	if err := t.execOne(ctx, t.s.spendSQL, micros(r.SpentAt), r.SuccessorSalt, r.SpentHash, micros(r.SpentAt), micros(r.SpentAt)); err != nil {
 		return err
 	}
 	if err := t.CreateRefreshToken(ctx, r.Successor); err != nil {
@@ -80,7 +90,7 @@ func rotate(ctx context.Context, q reader, r gatehouse.Rotation) error {
 		use = &gatehouse.SessionUse{}
 	}
 	var spent int
-	err := q.queryRow(ctx, rotateInOne,
+	err := q.queryRow(ctx, q.s.rotateSQL,
 		micros(r.SpentAt), r.SuccessorSalt, r.SpentHash, micros(r.SpentAt), micros(r.SpentAt),
 		next.Hash, next.SessionID, micros(next.CreatedAt), micros(next.ExpiresAt),
 		e.ID, micros(e.At), e.Type, e.UserID, e.IP, e.UserAgent, e.Outcome, e.Detail,
