@@ -62,7 +62,9 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 	f.Close()
 
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "temp_store(MEMORY)", "wal_autocheckpoint(0)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "temp_store(MEMORY)",
+		// A WAL that readers kept from starting over grows; this shrinks it back when it does.
+		"journal_size_limit(67108864)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -94,6 +96,5 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 	for _, suffix := range []string{"-wal", "-shm"} {
 		_ = os.Chmod(path+suffix, 0o600)
 	}
-	s.OnClose(startCheckpointer(read, write).close)
 	return s, nil
 }

@@ -2,8 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
-	"strconv"
+	"fmt"
 	"sync/atomic"
 
 	"github.com/gatehouse/gatehouse"
@@ -12,9 +13,12 @@ import (
 // A database with a single writer (SQLite) runs one transaction at a time, and a transaction's
 // fixed costs — BEGIN, COMMIT writing every page it touched to the WAL — dominate the short
 // transactions of an auth server. Group commit runs the transactions that queued up while the
-// previous batch ran between one BEGIN and one COMMIT, each inside its own SAVEPOINT, so that one
-// that fails or panics is rolled back alone and the others still commit. A caller is answered
-// only once its work is durable (or rolled back), exactly as with a transaction of its own.
+// previous batch ran between one BEGIN and one COMMIT, each inside a SAVEPOINT of its own, so that
+// one that fails or panics is rolled back alone and the others still commit.
+//
+// Every caller is answered once the batch's outcome is final, failures included: a failure may
+// rest on an earlier transaction of the same batch (the email it found taken, the token it found
+// spent), and if the commit fails that is gone too, so the failure becomes the commit's error.
 //
 // Statements inside a batch ignore their caller's cancellation: SQLite answers an interrupted
 // write inside a transaction by rolling back the whole transaction, which would take the rest of
@@ -36,6 +40,11 @@ type pendingTx struct {
 	fn     func(gatehouse.StoreTx) error
 	state  atomic.Int32
 	result chan txResult // buffered: the committer never waits for the caller
+
+	// Owned by the committer once running:
+	outcome  txResult
+	inBatch  bool // its writes are part of the batch's transaction
+	answered bool
 }
 
 type txResult struct {
@@ -49,10 +58,17 @@ type groupCommitter struct {
 	queue  chan *pendingTx
 	quit   chan struct{}
 	exited chan struct{}
-	done   []*pendingTx // the batch's successes, reused
-	// savepoints holds the statements "SAVEPOINT gN" and "ROLLBACK TO gN", built once.
-	savepoints, rollbacks [maxBatch]string
+
+	// The batch in progress, for abandon.
+	current []*pendingTx
+	sqlTx   *sql.Tx
 }
+
+const (
+	savepoint         = "SAVEPOINT batched"
+	releaseSavepoint  = "RELEASE batched"
+	rollbackSavepoint = "ROLLBACK TO batched"
+)
 
 var errStoreClosed = &gatehouse.Error{Kind: gatehouse.KindUnavailable, Code: "database_unavailable",
 	Message: "The server is shutting down; retry shortly.", RetryAfter: gatehouse.ErrStoreUnavailable.RetryAfter,
@@ -64,12 +80,6 @@ func newGroupCommitter(s *Store) *groupCommitter {
 		queue:  make(chan *pendingTx, 4*maxBatch),
 		quit:   make(chan struct{}),
 		exited: make(chan struct{}),
-		done:   make([]*pendingTx, 0, maxBatch),
-	}
-	for i := range maxBatch {
-		name := "g" + strconv.Itoa(i)
-		c.savepoints[i] = "SAVEPOINT " + name
-		c.rollbacks[i] = "ROLLBACK TO " + name
 	}
 	go c.loop()
 	return c
@@ -126,13 +136,24 @@ func (c *groupCommitter) close() {
 }
 
 func (c *groupCommitter) loop() {
-	defer close(c.exited)
+	stopped := false
+	defer func() {
+		if stopped {
+			close(c.exited)
+			return
+		}
+		// A transaction function ended the goroutine (runtime.Goexit: t.FailNow in a test), or
+		// the committer itself panicked: no caller may wait forever, and writes go on.
+		c.abandon(recover())
+		go c.loop()
+	}()
 	batch := make([]*pendingTx, 0, maxBatch)
 	for {
 		select {
 		case p := <-c.queue:
 			batch = append(batch[:0], p)
 		case <-c.quit:
+			stopped = true
 			return
 		}
 	fill:
@@ -149,6 +170,7 @@ func (c *groupCommitter) loop() {
 	}
 }
 
+// runBatch runs the claimed transactions of batch in one database transaction.
 func (c *groupCommitter) runBatch(batch []*pendingTx) {
 	live := batch[:0]
 	for _, p := range batch {
@@ -160,47 +182,97 @@ func (c *groupCommitter) runBatch(batch []*pendingTx) {
 		return
 	}
 	s := c.s
-	defer s.prepareQueued()
+	c.current = live
 	sqlTx, err := s.write.BeginTx(context.Background(), nil)
 	if err != nil {
-		answerAll(live, s.mapErr(err))
+		c.finish(s.mapErr(err))
 		return
 	}
+	c.sqlTx = sqlTx
 	t := &tx{reader: reader{s: s, q: sqlTx, db: s.write, tx: sqlTx, detached: true}, t: sqlTx}
-	done := c.done[:0] // succeeded, answered after the commit
-	defer func() { clear(c.done[:cap(c.done)]) }()
-	for i, p := range live {
+	ctx := context.Background()
+	anyWrites := false
+	for _, p := range live {
 		if err := p.ctx.Err(); err != nil {
-			p.result <- txResult{err: s.mapErr(err)}
+			c.answer(p, txResult{err: s.mapErr(err)})
 			continue
 		}
-		if _, err := t.exec(context.Background(), c.savepoints[i]); err != nil {
-			_ = sqlTx.Rollback()
-			answerAll(done, err)
-			answerAll(live[i:], err)
+		if _, err := t.exec(ctx, savepoint); err != nil {
+			c.lose(err)
 			return
 		}
-		r := call(p.fn, t)
-		if r.err == nil && !r.panicked {
-			done = append(done, p)
-			continue
+		p.outcome = call(p.fn, t)
+		step := releaseSavepoint
+		if p.outcome.err == nil && !p.outcome.panicked {
+			p.inBatch, anyWrites = true, true
+		} else {
+			step = rollbackSavepoint
 		}
-		if _, err := t.exec(context.Background(), c.rollbacks[i]); err != nil {
-			// The failure took the whole transaction with it (SQLite does so on a full disk or an
-			// I/O error): nothing of this batch was written.
-			_ = sqlTx.Rollback()
-			p.result <- r
-			answerAll(done, err)
-			answerAll(live[i+1:], err)
+		// A failure that ends the whole transaction (SQLite does so on a full disk or an I/O
+		// error) shows here, whether or not the function passed it on.
+		if _, err := t.exec(ctx, step); err != nil {
+			c.lose(err)
 			return
 		}
-		p.result <- r
+		if step == rollbackSavepoint {
+			if _, err := t.exec(ctx, releaseSavepoint); err != nil {
+				c.lose(err)
+				return
+			}
+		}
 	}
-	if len(done) == 0 {
+	c.sqlTx = nil
+	if !anyWrites {
 		_ = sqlTx.Rollback()
-		return
+		c.finish(nil)
+	} else {
+		c.finish(s.mapErr(sqlTx.Commit()))
 	}
-	answerAll(done, s.mapErr(sqlTx.Commit()))
+	s.prepareQueued()
+}
+
+// lose ends a batch whose transaction is gone: nothing of it was written.
+func (c *groupCommitter) lose(err error) {
+	_ = c.sqlTx.Rollback()
+	c.sqlTx = nil
+	c.finish(c.s.mapErr(err))
+}
+
+// finish answers every caller of the batch not answered yet. With commitErr nil, each gets its
+// own outcome; otherwise the batch's writes are gone and everyone gets commitErr, except a
+// transaction that panicked, whose caller re-panics.
+func (c *groupCommitter) finish(commitErr error) {
+	for _, p := range c.current {
+		if p.answered {
+			continue
+		}
+		r := p.outcome
+		if commitErr != nil && !r.panicked {
+			r = txResult{err: commitErr}
+		}
+		c.answer(p, r)
+	}
+	c.current = nil
+}
+
+// abandon answers the callers of a batch that never finished, after its goroutine ended.
+func (c *groupCommitter) abandon(panicked any) {
+	if c.sqlTx != nil {
+		_ = c.sqlTx.Rollback()
+		c.sqlTx = nil
+	}
+	err := fmt.Errorf("sqlstore: a batched transaction ended its goroutine (panic: %v)", panicked)
+	for _, p := range c.current {
+		if !p.answered {
+			c.answer(p, txResult{err: err})
+		}
+	}
+	c.current = nil
+}
+
+func (c *groupCommitter) answer(p *pendingTx, r txResult) {
+	p.answered = true
+	p.result <- r
 }
 
 // call runs fn and turns a panic into a result, so the committer outlives it and the caller's
@@ -212,10 +284,4 @@ func call(fn func(gatehouse.StoreTx) error, t *tx) (r txResult) {
 		}
 	}()
 	return txResult{err: fn(t)}
-}
-
-func answerAll(ps []*pendingTx, err error) {
-	for _, p := range ps {
-		p.result <- txResult{err: err}
-	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"testing"
@@ -225,5 +226,85 @@ func TestGroupCommitAfterClose(t *testing.T) {
 	var ge *gatehouse.Error
 	if !errors.As(err, &ge) || ge.Kind != gatehouse.KindUnavailable {
 		t.Fatalf("Tx after Close = %v, want an unavailable error", err)
+	}
+}
+
+// A transaction that ends the database transaction and reports success must not make its batch
+// look committed.
+func TestGroupCommitSwallowedRollbackFailsEveryone(t *testing.T) {
+	s := openBatchStore(t)
+	ctx := context.Background()
+	release, first := holdWriter(t, s, "a")
+	before := enqueue(t, s, ctx, insertNote("b"))
+	swallowing := enqueue(t, s, ctx, func(st gatehouse.StoreTx) error {
+		_, _ = st.(*tx).exec(ctx, `ROLLBACK`)
+		return nil
+	})
+	after := enqueue(t, s, ctx, insertNote("c"))
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range map[string]*pendingTx{"before": before, "swallowing": swallowing, "after": after} {
+		if err := s.batch.await(p); err == nil {
+			t.Errorf("%s: nil error, but its batch was never committed", name)
+		}
+	}
+	if got, want := notes(t, s), []string{"a"}; !slices.Equal(got, want) {
+		t.Errorf("notes = %v, want %v", got, want)
+	}
+}
+
+// A transaction function that ends its goroutine (t.FailNow does) must not leave anyone waiting:
+// its batch fails, and the store goes on.
+func TestGroupCommitSurvivesGoexit(t *testing.T) {
+	s := openBatchStore(t)
+	ctx := context.Background()
+	release, first := holdWriter(t, s, "a")
+	before := enqueue(t, s, ctx, insertNote("b"))
+	exiting := enqueue(t, s, ctx, func(st gatehouse.StoreTx) error {
+		if err := insertNote("x")(st); err != nil {
+			return err
+		}
+		runtime.Goexit()
+		return nil
+	})
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range map[string]*pendingTx{"before": before, "exiting": exiting} {
+		if err := s.batch.await(p); err == nil {
+			t.Errorf("%s: nil error, but its batch was abandoned", name)
+		}
+	}
+	if err := s.Tx(ctx, insertNote("c")); err != nil {
+		t.Fatalf("the store must go on after a batch was abandoned: %v", err)
+	}
+	if got, want := notes(t, s), []string{"a", "c"}; !slices.Equal(got, want) {
+		t.Errorf("notes = %v, want %v", got, want)
+	}
+}
+
+// A failure can rest on an earlier transaction of its batch: its caller is answered only once that
+// transaction is committed, so what it was refused for is there to be read.
+func TestGroupCommitAnswersFailuresAfterCommit(t *testing.T) {
+	s := openBatchStore(t)
+	ctx := context.Background()
+	release, first := holdWriter(t, s, "a")
+	creates := enqueue(t, s, ctx, insertNote("b"))
+	duplicate := enqueue(t, s, ctx, insertNote("b"))
+	close(release)
+	if err := s.batch.await(duplicate); err == nil {
+		t.Fatal("second insert of b: want a unique violation")
+	}
+	if got := notes(t, s); !slices.Contains(got, "b") {
+		t.Errorf("notes = %v when the duplicate was refused: b, the reason, is not committed yet", got)
+	}
+	if err := s.batch.await(creates); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -50,7 +50,6 @@ type Store struct {
 	// toPrepare holds statements first met inside a transaction (stmtKey -> struct{}).
 	toPrepare sync.Map
 	batch     *groupCommitter // nil without group commit
-	onClose   []func()
 	// the refresh rotation's statements, in the dialect's locking
 	spendSQL, rotateSQL string
 	closeOnce           sync.Once
@@ -79,18 +78,10 @@ func (s *Store) DB() *sql.DB { return s.write }
 // Dialect returns the store's dialect.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
-// OnClose registers fn to stop an edge package's background work before the databases close.
-func (s *Store) OnClose(fn func()) { s.onClose = append(s.onClose, fn) }
-
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() {
-		for _, fn := range s.onClose {
-			fn()
-		}
-		if s.batch != nil {
-			s.batch.close()
-		}
-	})
+	if s.batch != nil {
+		s.closeOnce.Do(s.batch.close)
+	}
 	s.stmts.Range(func(_, v any) bool {
 		v.(*sql.Stmt).Close()
 		return true
