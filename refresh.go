@@ -9,6 +9,11 @@ import (
 // maxRefreshTokenLength bounds what is hashed; real tokens are 43 characters.
 const maxRefreshTokenLength = 256
 
+// errRefreshRaced answers a refresh that lost a race with a change to its user (a role, an
+// email): nothing was spent, and the same token works again.
+var errRefreshRaced = &Error{Kind: KindUnavailable, Code: "refresh_conflict",
+	Message: "The account changed during the refresh; retry.", RetryAfter: time.Second}
+
 // Refresh spends a refresh token and returns a new one in the same session.
 //
 // The common case, a token neither spent nor expired in an active session, is one read and one
@@ -29,7 +34,7 @@ func (s *AuthService) Refresh(ctx context.Context, token string, client Client) 
 	now := s.now()
 	if rt.SpentAt == nil && now.Before(rt.ExpiresAt) && sessionUsable(sess, user, now) {
 		r, successor := s.rotation(ctx, token, sess, user, client, now)
-		err := s.store.RotateRefreshToken(ctx, r)
+		err := s.store.CommitRotation(ctx, r)
 		if err == nil {
 			s.observe(EventRefreshed, OutcomeSuccess)
 			return s.issue(ctx, user, sess.ID, successor)
@@ -85,7 +90,10 @@ func (s *AuthService) refreshLocked(ctx context.Context, token string, hash []by
 		}
 		var r Rotation
 		r, successor = s.rotation(ctx, token, sess, user, client, now)
-		if err := tx.RotateRefreshToken(ctx, r); err != nil {
+		if err := tx.RotateRefreshToken(ctx, r); isNotFound(err) {
+			// Token and session are locked: the user changed since it was read.
+			return errRefreshRaced
+		} else if err != nil {
 			return err
 		}
 		s.observe(EventRefreshed, OutcomeSuccess)
@@ -108,6 +116,7 @@ func (s *AuthService) rotation(ctx context.Context, token string, sess *Session,
 	successor := deriveSuccessor(token, salt)
 	client = client.normalized()
 	r := Rotation{
+		UserUpdatedAt: u.UpdatedAt,
 		SpentHash:     HashToken(token),
 		SpentAt:       now,
 		SuccessorSalt: salt,

@@ -12,10 +12,10 @@ type Store interface {
 	// Tx runs fn in one transaction: all of its writes happen or none do. A row that fn locks
 	// (LockSession) stays locked against other transactions until fn returns.
 	Tx(ctx context.Context, fn func(tx StoreTx) error) error
-	// RotateRefreshToken is StoreTx.RotateRefreshToken as a transaction of its own, in a single
+	// CommitRotation is StoreTx.RotateRefreshToken as a transaction of its own, in a single
 	// statement where the database allows it: the common refresh needs no lock held across
-	// round trips.
-	RotateRefreshToken(ctx context.Context, r Rotation) error
+	// round trips. (Like Tx, never call it inside a transaction.)
+	CommitRotation(ctx context.Context, r Rotation) error
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error
@@ -53,7 +53,8 @@ type StoreWriter interface {
 type Rotation struct {
 	SpentHash     []byte
 	SpentAt       time.Time
-	SuccessorSalt []byte // how the successor was derived from the spent token
+	SuccessorSalt []byte    // how the successor was derived from the spent token
+	UserUpdatedAt time.Time // the user as the refresh read it
 	Successor     *RefreshToken
 	Event         *AuditEvent
 	Use           *SessionUse // the session's last use, to record; nil to leave it
@@ -100,8 +101,8 @@ type AccountWriter interface {
 	// RotateRefreshToken spends a refresh token and stores its successor together with the audit
 	// event of the exchange (and the session's last use, when given). It checks again as it writes
 	// that the token is unspent and unexpired, its session neither revoked nor expired, its user
-	// active: ErrNotFound, with nothing written, when any has changed. Refresh is the busiest
-	// write there is: one statement where the database allows it.
+	// active and unchanged since UserUpdatedAt (the access token carries the user's role and
+	// email): ErrNotFound, with nothing written, when any of that no longer holds.
 	RotateRefreshToken(ctx context.Context, r Rotation) error
 	CreateSigningKey(ctx context.Context, k SigningKey) error
 	// ReplaceSigningKeyPrivate rewrites the stored private key (to seal it); the key stays the same.

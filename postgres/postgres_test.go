@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/postgres/pgtest"
+	"github.com/gatehouse/gatehouse/sqlstore"
 	"github.com/gatehouse/gatehouse/storetest"
 )
 
@@ -201,5 +202,53 @@ func TestStatementTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("took %s with a 200ms statement timeout", d)
+	}
+}
+
+// The common refresh locks its session row as it spends the token: begun while a logout of that
+// session is still uncommitted, it waits for the logout and then refuses, as the locked path
+// would, instead of handing out tokens after the logout has answered.
+func TestCommitRotationWaitsForAnUncommittedRevoke(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, pgtest.NewDatabase(t)).(*sqlstore.Store)
+	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	u := &gatehouse.User{ID: gatehouse.NewID(t0), Email: "race@example.com", Name: "R", Role: "user", IsActive: true, CreatedAt: t0, UpdatedAt: t0}
+	sess := &gatehouse.Session{ID: gatehouse.NewID(t0), UserID: u.ID, CreatedAt: t0, LastUsedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	token := gatehouse.HashToken("token")
+	err := s.Tx(ctx, func(tx gatehouse.StoreTx) error {
+		return errors.Join(tx.CreateUser(ctx, u), tx.CreateSession(ctx, sess),
+			tx.CreateRefreshToken(ctx, &gatehouse.RefreshToken{Hash: token, SessionID: sess.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logout, err := s.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logout.Rollback()
+	if _, err := logout.Exec(`UPDATE sessions SET revoked_at = $1 WHERE id = $2`, t0.Add(time.Minute).UnixMicro(), sess.ID); err != nil {
+		t.Fatal(err)
+	}
+	at := t0.Add(2 * time.Minute)
+	r := gatehouse.Rotation{UserUpdatedAt: u.UpdatedAt, SpentHash: token, SpentAt: at, SuccessorSalt: []byte("salt"),
+		Successor: &gatehouse.RefreshToken{Hash: gatehouse.HashToken("next"), SessionID: sess.ID, CreatedAt: at, ExpiresAt: t0.Add(time.Hour)},
+		// No last use to record: that write would wait for the logout by itself.
+		Event: &gatehouse.AuditEvent{ID: gatehouse.NewID(at), At: at, Type: gatehouse.EventRefreshed, UserID: u.ID, Outcome: gatehouse.OutcomeSuccess}}
+	// The bound only ends the wait: a rotation that does not wait succeeds at once.
+	bounded, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	err = s.CommitRotation(bounded, r)
+	cancel()
+	if err == nil {
+		t.Fatal("the rotation succeeded while its session's revocation was uncommitted")
+	}
+	if err := logout.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CommitRotation(ctx, r); !errors.Is(err, gatehouse.ErrNotFound) {
+		t.Fatalf("rotation after the logout committed: %v, want ErrNotFound", err)
+	}
+	if _, err := s.RefreshTokenByHash(ctx, r.Successor.Hash); !errors.Is(err, gatehouse.ErrNotFound) {
+		t.Fatalf("a successor was stored for a revoked session: %v", err)
 	}
 }

@@ -27,7 +27,7 @@ func (t *tx) CreateRefreshToken(ctx context.Context, rt *gatehouse.RefreshToken)
 }
 
 // spendGuarded spends a token only if the refresh that decided to spend it still holds: the token
-// unspent and unexpired, its session neither revoked nor expired, its user active. The session
+// unspent and unexpired, its session neither revoked nor expired, its user active and unchanged. The session
 // row is locked until the transaction ends (SQLite's single writer locks everything), so a
 // logout or revocation waits for the refresh or is seen by it, as on the locked path.
 func spendGuarded(forUpdate string) string {
@@ -38,7 +38,7 @@ func spendGuarded(forUpdate string) string {
 	return `UPDATE refresh_tokens SET spent_at = ?, successor_salt = ?
 	WHERE hash = ? AND spent_at IS NULL AND expires_at > ? AND EXISTS (
 		SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.id = refresh_tokens.session_id AND s.revoked_at IS NULL AND s.expires_at > ? AND u.is_active` + lock + `)`
+		WHERE s.id = refresh_tokens.session_id AND s.revoked_at IS NULL AND s.expires_at > ? AND u.is_active AND u.updated_at = ?` + lock + `)`
 }
 
 // rotateInOne is the whole rotation as one statement, for databases with writable CTEs: the
@@ -56,7 +56,7 @@ func rotateInOne(forUpdate string) string {
 	SELECT count(*) FROM spent`
 }
 
-func (s *Store) RotateRefreshToken(ctx context.Context, r gatehouse.Rotation) error {
+func (s *Store) CommitRotation(ctx context.Context, r gatehouse.Rotation) error {
 	if s.dialect.WritableCTE {
 		// One statement is a transaction of its own.
 		return rotate(ctx, reader{s: s, q: s.write, db: s.write}, r)
@@ -68,7 +68,7 @@ func (t *tx) RotateRefreshToken(ctx context.Context, r gatehouse.Rotation) error
 	if t.s.dialect.WritableCTE {
 		return rotate(ctx, t.reader, r)
 	}
-	if err := t.execOne(ctx, t.s.spendSQL, micros(r.SpentAt), r.SuccessorSalt, r.SpentHash, micros(r.SpentAt), micros(r.SpentAt)); err != nil {
+	if err := t.execOne(ctx, t.s.spendSQL, micros(r.SpentAt), r.SuccessorSalt, r.SpentHash, micros(r.SpentAt), micros(r.SpentAt), micros(r.UserUpdatedAt)); err != nil {
 		return err
 	}
 	if err := t.CreateRefreshToken(ctx, r.Successor); err != nil {
@@ -91,7 +91,7 @@ func rotate(ctx context.Context, q reader, r gatehouse.Rotation) error {
 	}
 	var spent int
 	err := q.queryRow(ctx, q.s.rotateSQL,
-		micros(r.SpentAt), r.SuccessorSalt, r.SpentHash, micros(r.SpentAt), micros(r.SpentAt),
+		micros(r.SpentAt), r.SuccessorSalt, r.SpentHash, micros(r.SpentAt), micros(r.SpentAt), micros(r.UserUpdatedAt),
 		next.Hash, next.SessionID, micros(next.CreatedAt), micros(next.ExpiresAt),
 		e.ID, micros(e.At), e.Type, e.UserID, e.IP, e.UserAgent, e.Outcome, e.Detail,
 		micros(use.At), use.IP, use.UserAgent, next.SessionID, touch).Scan(&spent)

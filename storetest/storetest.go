@@ -194,7 +194,8 @@ func testSessions(t *testing.T, s gatehouse.Store) {
 // rotationOf builds the rotation of the refresh token named token into successor at at.
 func rotationOf(u *gatehouse.User, sess *gatehouse.Session, token, successor, eventID string, at time.Time, salt []byte) gatehouse.Rotation {
 	return gatehouse.Rotation{
-		SpentHash: gatehouse.HashToken(token), SpentAt: at, SuccessorSalt: salt,
+		UserUpdatedAt: u.UpdatedAt,
+		SpentHash:     gatehouse.HashToken(token), SpentAt: at, SuccessorSalt: salt,
 		Successor: &gatehouse.RefreshToken{Hash: gatehouse.HashToken(successor), SessionID: sess.ID, CreatedAt: at, ExpiresAt: at.Add(time.Hour)},
 		Event: &gatehouse.AuditEvent{ID: eventID, At: at, Type: gatehouse.EventRefreshed, UserID: u.ID,
 			IP: "192.0.2.1", UserAgent: "test", Outcome: gatehouse.OutcomeSuccess},
@@ -216,7 +217,7 @@ func testRefreshTokenRotatesOnce(t *testing.T, s gatehouse.Store) {
 		{"in a transaction", func(r gatehouse.Rotation) error {
 			return s.Tx(context.Background(), func(tx gatehouse.StoreTx) error { return tx.RotateRefreshToken(context.Background(), r) })
 		}},
-		{"on its own", func(r gatehouse.Rotation) error { return s.RotateRefreshToken(context.Background(), r) }},
+		{"on its own", func(r gatehouse.Rotation) error { return s.CommitRotation(context.Background(), r) }},
 	} {
 		t.Run(form.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -292,6 +293,10 @@ func testRefreshTokenRotationRechecks(t *testing.T, s gatehouse.Store) {
 			u.IsActive = false
 			mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.UpdateUser(ctx, u) })
 		}, t0.Add(time.Second), 30 * time.Minute},
+		{"user changed", func(t *testing.T, u *gatehouse.User, sess *gatehouse.Session) {
+			u.Role, u.UpdatedAt = "admin", t0.Add(time.Minute)
+			mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.UpdateUser(ctx, u) })
+		}, t0.Add(time.Second), 30 * time.Minute},
 		{"session expired", func(*testing.T, *gatehouse.User, *gatehouse.Session) {}, t0.Add(time.Hour), 2 * time.Hour},
 		{"token expired", func(*testing.T, *gatehouse.User, *gatehouse.Session) {}, t0.Add(30 * time.Minute), 30 * time.Minute},
 	}
@@ -300,10 +305,10 @@ func testRefreshTokenRotationRechecks(t *testing.T, s gatehouse.Store) {
 			u := createUser(t, s, gatehouse.NewID(t0)+"@example.com")
 			sess := createSession(t, s, u, t0)
 			createRefreshToken(t, s, sess, "token "+c.name, t0.Add(c.expires))
-			c.change(t, u, sess)
 			r := rotationOf(u, sess, "token "+c.name, "next "+c.name, gatehouse.NewID(t0), c.at, []byte("salt"))
+			c.change(t, u, sess)
 			r.Use = &gatehouse.SessionUse{At: c.at, IP: "192.0.2.7", UserAgent: "changed"}
-			if err := s.RotateRefreshToken(ctx, r); !errors.Is(err, gatehouse.ErrNotFound) {
+			if err := s.CommitRotation(ctx, r); !errors.Is(err, gatehouse.ErrNotFound) {
 				t.Fatalf("rotation after %s: %v, want ErrNotFound", c.name, err)
 			}
 			err := s.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.RotateRefreshToken(ctx, r) })
