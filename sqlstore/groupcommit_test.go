@@ -188,37 +188,6 @@ func TestGroupCommitAbandonedCallerIsNeverRun(t *testing.T) {
 	}
 }
 
-// When one transaction's failure ends the whole database transaction (as SQLite does on a full
-// disk), none of the batch may be reported as committed.
-func TestGroupCommitLostBatchFailsEveryone(t *testing.T) {
-	s := openBatchStore(t)
-	ctx := context.Background()
-	release, first := holdWriter(t, s, "a")
-	before := enqueue(t, s, ctx, insertNote("b"))
-	breaking := enqueue(t, s, ctx, func(st gatehouse.StoreTx) error {
-		if _, err := st.(*tx).exec(ctx, `ROLLBACK`); err != nil {
-			return err
-		}
-		return errors.New("the transaction is gone")
-	})
-	after := enqueue(t, s, ctx, insertNote("c"))
-	close(release)
-	if err := <-first; err != nil {
-		t.Fatal(err)
-	}
-	for name, p := range map[string]*pendingTx{"before": before, "breaking": breaking, "after": after} {
-		if err := s.batch.await(p); err == nil {
-			t.Errorf("%s: nil error, but its batch was never committed", name)
-		}
-	}
-	if got, want := notes(t, s), []string{"a"}; !slices.Equal(got, want) {
-		t.Errorf("notes = %v, want %v", got, want)
-	}
-	if err := s.Tx(ctx, insertNote("d")); err != nil {
-		t.Fatalf("the store must recover for the next transaction: %v", err)
-	}
-}
-
 func TestGroupCommitAfterClose(t *testing.T) {
 	s := openBatchStore(t)
 	s.Close()
@@ -229,60 +198,55 @@ func TestGroupCommitAfterClose(t *testing.T) {
 	}
 }
 
-// A transaction that ends the database transaction and reports success must not make its batch
-// look committed.
-func TestGroupCommitSwallowedRollbackFailsEveryone(t *testing.T) {
-	s := openBatchStore(t)
-	ctx := context.Background()
-	release, first := holdWriter(t, s, "a")
-	before := enqueue(t, s, ctx, insertNote("b"))
-	swallowing := enqueue(t, s, ctx, func(st gatehouse.StoreTx) error {
-		_, _ = st.(*tx).exec(ctx, `ROLLBACK`)
-		return nil
-	})
-	after := enqueue(t, s, ctx, insertNote("c"))
-	close(release)
-	if err := <-first; err != nil {
-		t.Fatal(err)
-	}
-	for name, p := range map[string]*pendingTx{"before": before, "swallowing": swallowing, "after": after} {
-		if err := s.batch.await(p); err == nil {
-			t.Errorf("%s: nil error, but its batch was never committed", name)
-		}
-	}
-	if got, want := notes(t, s), []string{"a"}; !slices.Equal(got, want) {
-		t.Errorf("notes = %v, want %v", got, want)
-	}
-}
-
-// A transaction function that ends its goroutine (t.FailNow does) must not leave anyone waiting:
-// its batch fails, and the store goes on.
-func TestGroupCommitSurvivesGoexit(t *testing.T) {
-	s := openBatchStore(t)
-	ctx := context.Background()
-	release, first := holdWriter(t, s, "a")
-	before := enqueue(t, s, ctx, insertNote("b"))
-	exiting := enqueue(t, s, ctx, func(st gatehouse.StoreTx) error {
-		if err := insertNote("x")(st); err != nil {
-			return err
-		}
-		runtime.Goexit()
-		return nil
-	})
-	close(release)
-	if err := <-first; err != nil {
-		t.Fatal(err)
-	}
-	for name, p := range map[string]*pendingTx{"before": before, "exiting": exiting} {
-		if err := s.batch.await(p); err == nil {
-			t.Errorf("%s: nil error, but its batch was abandoned", name)
-		}
-	}
-	if err := s.Tx(ctx, insertNote("c")); err != nil {
-		t.Fatalf("the store must go on after a batch was abandoned: %v", err)
-	}
-	if got, want := notes(t, s), []string{"a", "c"}; !slices.Equal(got, want) {
-		t.Errorf("notes = %v, want %v", got, want)
+// When a transaction ends the whole database transaction, or its goroutine, none of its batch may
+// be reported as committed, and the store goes on.
+func TestGroupCommitLostBatchFailsEveryone(t *testing.T) {
+	for name, breaking := range map[string]func(*tx) error{
+		// SQLite does so by itself on a full disk or an I/O error.
+		"transaction ended, error returned": func(t *tx) error {
+			if _, err := t.exec(context.Background(), `ROLLBACK`); err != nil {
+				return err
+			}
+			return errors.New("the transaction is gone")
+		},
+		"transaction ended, success returned": func(t *tx) error {
+			_, _ = t.exec(context.Background(), `ROLLBACK`)
+			return nil
+		},
+		// t.FailNow in a test's transaction does so.
+		"goroutine ended": func(t *tx) error {
+			if err := insertNote("x")(t); err != nil {
+				return err
+			}
+			runtime.Goexit()
+			return nil
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := openBatchStore(t)
+			ctx := context.Background()
+			release, first := holdWriter(t, s, "a")
+			batch := map[string]*pendingTx{
+				"before":   enqueue(t, s, ctx, insertNote("b")),
+				"breaking": enqueue(t, s, ctx, func(st gatehouse.StoreTx) error { return breaking(st.(*tx)) }),
+				"after":    enqueue(t, s, ctx, insertNote("c")),
+			}
+			close(release)
+			if err := <-first; err != nil {
+				t.Fatal(err)
+			}
+			for name, p := range batch {
+				if err := s.batch.await(p); err == nil {
+					t.Errorf("%s: nil error, but its batch was never committed", name)
+				}
+			}
+			if got, want := notes(t, s), []string{"a"}; !slices.Equal(got, want) {
+				t.Errorf("notes = %v, want %v", got, want)
+			}
+			if err := s.Tx(ctx, insertNote("d")); err != nil {
+				t.Fatalf("the store must go on for the next transaction: %v", err)
+			}
+		})
 	}
 }
 
