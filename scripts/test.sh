@@ -39,6 +39,13 @@ fi
 step "go test (SQLite and PostgreSQL stores, HTTP suite on SQLite)"
 go test -count=1 ./...
 
+step "race detector: the store (group commit) and the domain rules"
+if command -v gcc >/dev/null 2>&1; then
+  CGO_ENABLED=1 go test -race -count=1 ./sqlstore ./sqlite .
+else
+  echo "no C compiler here: the race detector needs one (apt-get install -y gcc); skipped"
+fi
+
 if [ "$have_pg" = 1 ]; then
   step "go test: HTTP suite on PostgreSQL"
   GATEHOUSE_TEST_DB=postgres go test -count=1 ./cmd/gatehouse/
