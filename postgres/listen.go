@@ -12,13 +12,13 @@ import (
 // revoked session or a changed user (see migrations/0001_core.sql).
 const InvalidateChannel = "gatehouse_invalidate"
 
-// WatchInvalidations listens on InvalidateChannel and calls invalidate for every notification,
-// until ctx is done. It holds one connection of its own, outside the pool.
+// WatchInvalidations listens on InvalidateChannel and calls invalidate with every notification's
+// payload ("table:id"), until ctx is done. It holds one connection of its own, outside the pool.
 //
-// Notifications sent while the connection is down are lost, so invalidate is also called after
-// every (re)connection; in between, the principal cache's TTL bounds how stale an instance can be.
+// Notifications sent while the connection is down are lost, so invalidate is also called, with
+// "", after every (re)connection; in between, the principal cache's TTL bounds how stale an instance can be.
 // It reconnects by itself with a capped backoff, logging the outage once rather than per attempt.
-func WatchInvalidations(ctx context.Context, url string, opts Options, log *slog.Logger, invalidate func()) error {
+func WatchInvalidations(ctx context.Context, url string, opts Options, log *slog.Logger, invalidate func(change string)) error {
 	cfg, err := ConnConfig(url, opts)
 	if err != nil {
 		return err
@@ -54,7 +54,7 @@ func WatchInvalidations(ctx context.Context, url string, opts Options, log *slog
 	return nil
 }
 
-func listenOnce(ctx context.Context, cfg *pgx.ConnConfig, invalidate func(), connected func()) error {
+func listenOnce(ctx context.Context, cfg *pgx.ConnConfig, invalidate func(change string), connected func()) error {
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return err
@@ -68,11 +68,12 @@ func listenOnce(ctx context.Context, cfg *pgx.ConnConfig, invalidate func(), con
 		return err
 	}
 	connected()
-	invalidate()
+	invalidate("")
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return err
 		}
-		invalidate()
+		invalidate(n.Payload)
 	}
 }

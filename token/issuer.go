@@ -26,6 +26,7 @@ type Config struct {
 	Algorithm string // ES256, RS256 or EdDSA; keys of any other algorithm are ignored
 	TTL       time.Duration
 	Now       func() time.Time // defaults to time.Now
+	Log       *slog.Logger     // defaults to slog.Default()
 }
 
 // leeway is the clock skew tolerated on exp and iat: small, since the tokens are short-lived
@@ -61,6 +62,9 @@ var _ gatehouse.AccessTokens = (*Issuer)(nil)
 func NewIssuer(cfg Config, src KeySource) *Issuer {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
 	}
 	i := &Issuer{cfg: cfg, src: src, cfgErr: cfg.validate(src), verified: newVerifiedTokens(100_000)}
 	if i.cfgErr == nil {
@@ -121,12 +125,15 @@ func (i *Issuer) Reload(ctx context.Context) error {
 	}
 	keys, skipped, err := publish(stored, i.cfg.Algorithm, i.cfg.TTL, i.cfg.Now())
 	for _, s := range skipped {
-		slog.Error("token: ignoring unusable signing key", "kid", s.id, "err", s.err)
+		i.cfg.Log.Error("token: ignoring unusable signing key", "kid", s.id, "err", s.err)
 	}
 	if err != nil {
 		return err
 	}
-	i.keys.Store(newKeyset(keys))
+	next := newKeyset(keys)
+	if prev := i.keys.Swap(next); prev == nil || prev.signer.id != next.signer.id {
+		i.cfg.Log.Info("token: signing with a new key", "kid", next.signer.id)
+	}
 	return nil
 }
 
@@ -144,7 +151,7 @@ func (i *Issuer) Run(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 			if err := i.Reload(ctx); err != nil && ctx.Err() == nil {
-				slog.Error("token: reloading signing keys failed; keeping the current keys", "err", err)
+				i.cfg.Log.Error("token: reloading signing keys failed; keeping the current keys", "err", err)
 			}
 			if i.afterRunReload != nil {
 				i.afterRunReload()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"slices"
 	"time"
 )
@@ -41,7 +40,7 @@ func (i *Issuer) JWKS(ctx context.Context) ([]byte, error) {
 		if ks == nil {
 			return nil, err
 		}
-		slog.Error("token: reading signing keys for the JWKS failed; publishing the loaded keys", "err", err)
+		i.cfg.Log.Error("token: reading signing keys for the JWKS failed; publishing the loaded keys", "err", err)
 		keys = ks.keys
 	}
 

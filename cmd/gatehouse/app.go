@@ -76,7 +76,11 @@ func (a *app) watchInvalidations(ctx context.Context) {
 	if !a.cfg.isPostgres() {
 		return
 	}
-	if err := postgres.WatchInvalidations(ctx, a.cfg.DatabaseURL, a.cfg.postgresOptions(), a.log, a.auth.InvalidateCaches); err != nil {
+	invalidate := func(change string) {
+		a.auth.InvalidateCaches()
+		a.log.Debug("caches invalidated", "change", change) // tests wait for this line
+	}
+	if err := postgres.WatchInvalidations(ctx, a.cfg.DatabaseURL, a.cfg.postgresOptions(), a.log, invalidate); err != nil {
 		a.log.Error("postgres: cannot watch for revocations; caches expire by GATEHOUSE_CACHE_TTL only", "error", err)
 	}
 }
@@ -99,6 +103,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		Audience:  cfg.PublicURL,
 		Algorithm: cfg.SigningAlg,
 		TTL:       cfg.AccessTokenTTL,
+		Log:       log,
 	}, a.keys)
 	if err := a.startupLocked(ctx, a.ensureSigningKey); err != nil {
 		store.Close()

@@ -20,6 +20,7 @@ type dbProxy struct {
 
 	mu    sync.Mutex
 	ln    net.Listener
+	held  io.Closer // the port, bound but not listening, while the database is away
 	conns map[net.Conn]struct{}
 }
 
@@ -31,8 +32,21 @@ func newDBProxy(t *testing.T, target string) *dbProxy {
 	}
 	p := &dbProxy{target: target, addr: ln.Addr().String(), conns: map[net.Conn]struct{}{}}
 	p.serve(ln)
-	t.Cleanup(p.cut)
+	t.Cleanup(func() {
+		p.cut()
+		p.release()
+	})
 	return p
+}
+
+// release lets go of a port held by hold.
+func (p *dbProxy) release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.held != nil {
+		p.held.Close()
+		p.held = nil
+	}
 }
 
 func (p *dbProxy) serve(ln net.Listener) {
@@ -90,19 +104,28 @@ func (p *dbProxy) cut() {
 	clear(p.conns)
 }
 
+// stop takes the database away: the port refuses connections and every open one is cut.
+func (p *dbProxy) stop(t *testing.T) {
+	t.Helper()
+	p.cut()
+	held, err := holdPort(p.addr)
+	if err != nil {
+		t.Fatalf("hold %s: %v", p.addr, err)
+	}
+	p.mu.Lock()
+	p.held = held
+	p.mu.Unlock()
+}
+
 // restore listens again on the same port, as a restarted database server would.
 func (p *dbProxy) restore(t *testing.T) {
 	t.Helper()
-	var ln net.Listener
-	var err error
-	for range 50 {
-		if ln, err = net.Listen("tcp", p.addr); err == nil {
-			p.serve(ln)
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		t.Fatalf("restore proxy on %s: %v", p.addr, err)
 	}
-	t.Fatalf("restore proxy on %s: %v", p.addr, err)
+	p.release()
+	p.serve(ln)
 }
 
 // proxiedDatabase returns a fresh PostgreSQL database reached through a proxy the test controls.
@@ -146,7 +169,7 @@ func TestDatabaseOutage(t *testing.T) {
 	acct := s.register(t)
 	expectStatus(t, s.do(t, "GET", "/readyz", nil), http.StatusOK)
 
-	proxy.cut()
+	proxy.stop(t)
 	// Twice: the first round meets the pool's dead connections, the second new connection attempts.
 	for range 2 {
 		s.expectUnavailable(t, "GET", "/readyz", nil)
@@ -164,12 +187,15 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 
 	proxy.restore(t)
-	deadline := time.Now().Add(15 * time.Second)
-	for s.do(t, "GET", "/readyz", nil).Status != http.StatusOK {
-		if time.Now().After(deadline) {
-			t.Fatalf("server not ready 15s after the database came back")
+	// The invalidation listener retries with a capped backoff (5 s) and says when it is back.
+	if !s.logs.waitFor("invalidation listener reconnected", 15*time.Second) {
+		t.Fatalf("the server did not reconnect within 15s of the database coming back:\n%s", s.logs.String())
+	}
+	// Each failed ping drops a connection that died in the outage; the pool holds at most 16.
+	for attempt := 0; s.do(t, "GET", "/readyz", nil).Status != http.StatusOK; attempt++ {
+		if attempt == 16 {
+			t.Fatal("/readyz still failing once the database is back")
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 	// Recovered by itself: every path works again, and the state from before the outage is intact.
 	expectStatus(t, s.do(t, "GET", "/api/v1/users/me", nil, bearer(acct.Access)), http.StatusOK)
@@ -184,7 +210,7 @@ func TestDatabaseOutage(t *testing.T) {
 // it says so promptly instead of hanging.
 func TestServeNeedsTheDatabase(t *testing.T) {
 	dbURL, proxy := proxiedDatabase(t)
-	proxy.cut()
+	proxy.stop(t)
 	env := testEnv(t)
 	env["GATEHOUSE_DATABASE_URL"] = dbURL
 	start := time.Now()
