@@ -57,6 +57,17 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // accessLog logs one line per request and feeds the metrics. It logs the path only: query
 // strings can carry tokens.
 func accessLog(log *slog.Logger, metrics RequestObserver, next http.Handler) http.Handler {
+	return AccessLog(log, metrics, "", next)
+}
+
+// AccessLog logs one line per request (at debug level; warn for a 5xx) and feeds the metrics,
+// for the API and for the other handlers of the server, which name themselves with edge ("web").
+// It logs the path only: query strings can carry tokens.
+func AccessLog(log *slog.Logger, metrics RequestObserver, edge string, next http.Handler) http.Handler {
+	msg, prefix := "request", ""
+	if edge != "" {
+		msg, prefix = edge+" request", edge+" "
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
@@ -65,13 +76,13 @@ func accessLog(log *slog.Logger, metrics RequestObserver, next http.Handler) htt
 			sw.status = http.StatusOK
 		}
 		if metrics != nil {
-			metrics.ObserveRequest(r.Pattern, r.Method, sw.status, time.Since(start))
+			metrics.ObserveRequest(prefix+r.Pattern, r.Method, sw.status, time.Since(start))
 		}
 		level := slog.LevelDebug
 		if sw.status >= 500 {
 			level = slog.LevelWarn
 		}
-		log.LogAttrs(r.Context(), level, "request",
+		log.LogAttrs(r.Context(), level, msg,
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status),

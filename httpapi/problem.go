@@ -34,6 +34,15 @@ var statusOfKind = map[gatehouse.ErrorKind]int{
 	gatehouse.KindPaymentRequired: http.StatusPaymentRequired,
 }
 
+// StatusOf is the HTTP status of an error kind, for every edge that answers HTTP (the dashboard
+// answers with pages, but with the API's statuses).
+func StatusOf(k gatehouse.ErrorKind) int { return statusOfKind[k] }
+
+// SetRetryAfter tells the client to wait d, in whole seconds rounded up.
+func SetRetryAfter(h http.Header, d time.Duration) {
+	h.Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
+}
+
 // httpError is an error that only exists at the HTTP edge (bad framing, wrong media type).
 type httpError struct {
 	status int
@@ -70,7 +79,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		log.WarnContext(r.Context(), "dependency unavailable", "path", r.URL.Path, "error", ge.Err)
 	}
 	if ge.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((ge.RetryAfter+time.Second-1)/time.Second)))
+		SetRetryAfter(w.Header(), ge.RetryAfter)
 	}
 	writeProblem(w, status, ge.Code, ge.Message, ge.Fields)
 }

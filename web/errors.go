@@ -4,26 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/httpapi"
 )
-
-// statusOfKind mirrors the API's mapping, so a page fails with the status the API would answer.
-var statusOfKind = map[gatehouse.ErrorKind]int{
-	gatehouse.KindInternal:        http.StatusInternalServerError,
-	gatehouse.KindBadRequest:      http.StatusBadRequest,
-	gatehouse.KindInvalid:         http.StatusUnprocessableEntity,
-	gatehouse.KindUnauthorized:    http.StatusUnauthorized,
-	gatehouse.KindForbidden:       http.StatusForbidden,
-	gatehouse.KindNotFound:        http.StatusNotFound,
-	gatehouse.KindConflict:        http.StatusConflict,
-	gatehouse.KindRateLimited:     http.StatusTooManyRequests,
-	gatehouse.KindUnavailable:     http.StatusServiceUnavailable,
-	gatehouse.KindBadGateway:      http.StatusBadGateway,
-	gatehouse.KindPaymentRequired: http.StatusPaymentRequired,
-}
 
 // explain turns a domain error into the status and the words a person should see. Internal
 // errors are logged with their cause and shown only as "something went wrong".
@@ -38,8 +23,7 @@ func (s *server) explain(r *http.Request, w http.ResponseWriter, err error) (int
 	}
 	msg := ge.Message
 	if ge.RetryAfter > 0 {
-		secs := int((ge.RetryAfter + time.Second - 1) / time.Second)
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		httpapi.SetRetryAfter(w.Header(), ge.RetryAfter)
 		if ge.Kind == gatehouse.KindRateLimited {
 			if msg == gatehouse.ErrRateLimited(0).Message {
 				msg = "Too many attempts."
@@ -47,7 +31,7 @@ func (s *server) explain(r *http.Request, w http.ResponseWriter, err error) (int
 			msg += " Try again " + inAbout(ge.RetryAfter) + "."
 		}
 	}
-	return statusOfKind[ge.Kind], msg, ge
+	return httpapi.StatusOf(ge.Kind), msg, ge
 }
 
 // fail shows an error on a page of its own.

@@ -1,11 +1,9 @@
 package web
 
 import (
-	"log/slog"
 	"net/http"
 	"net/netip"
 	"runtime/debug"
-	"time"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/httpapi"
@@ -52,53 +50,6 @@ func withClient(trusted []netip.Prefix, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := httpapi.ClientOf(r, trusted)
 		next.ServeHTTP(w, r.WithContext(gatehouse.WithClient(r.Context(), c)))
-	})
-}
-
-// statusRecorder remembers the status a handler wrote, for logs and metrics.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusRecorder) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusRecorder) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// observe logs one line per request at debug level and feeds the metrics. Only the path is
-// logged: the reset and verification links carry their token in the query.
-func observe(log *slog.Logger, metrics httpapi.RequestObserver, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		if sw.status == 0 {
-			sw.status = http.StatusOK
-		}
-		if metrics != nil {
-			metrics.ObserveRequest("web "+r.Pattern, r.Method, sw.status, time.Since(start))
-		}
-		level := slog.LevelDebug
-		if sw.status >= 500 {
-			level = slog.LevelWarn
-		}
-		log.LogAttrs(r.Context(), level, "web request",
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.Int("status", sw.status),
-			slog.Duration("duration", time.Since(start)))
 	})
 }
 

@@ -76,7 +76,7 @@ func New(d Deps) (http.Handler, error) {
 	var h http.Handler = mux
 	h = limitForm(h)
 	h = securityHeaders(secure, h)
-	h = observe(d.Log, d.Metrics, h)
+	h = httpapi.AccessLog(d.Log, d.Metrics, "web", h)
 	h = withClient(d.Config.TrustedProxies, h)
 	h = s.recoverPanics(h)
 	return h, nil

@@ -320,20 +320,9 @@ func sessionIDOf(t *testing.T, access string) string {
 
 // refreshAcross sends n concurrent refreshes of one token, alternating between the instances.
 func refreshAcross(servers []*testServer, token string, n int) []*response {
-	results := make([]*response, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			results[i] = servers[i%len(servers)].post("/api/v1/auth/refresh", map[string]string{"refresh_token": token})
-		}()
-	}
-	close(start)
-	wg.Wait()
-	return results
+	return concurrently(n, func(i int) *response {
+		return servers[i%len(servers)].post("/api/v1/auth/refresh", map[string]string{"refresh_token": token})
+	})
 }
 
 // TestClusterRefreshReuseDetected: a refresh token spent on A and presented again on B is theft;
