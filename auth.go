@@ -98,8 +98,26 @@ func (p *Principal) Allows(scope string) bool {
 	return slices.Contains(p.Scopes, scope)
 }
 
-// InvalidateCaches forgets every cached session and user; other instances call it on a change signal.
-func (s *AuthService) InvalidateCaches() { s.cache.invalidateAll() }
+// Change names a row that another process changed, for this process's caches to forget. The zero
+// Change stands for a change that cannot be named: everything is forgotten.
+type Change struct {
+	SessionID, UserID, APIKeyID string
+}
+
+// Forget drops what the caches hold of c; instances call it on another's change signal, so that
+// one user's change leaves everyone else's cached principals warm.
+func (s *AuthService) Forget(c Change) {
+	switch {
+	case c.SessionID != "":
+		s.cache.invalidateSessions(c.SessionID)
+	case c.UserID != "":
+		s.cache.invalidateUser(c.UserID)
+	case c.APIKeyID != "":
+		s.cache.invalidateKeys() // cached by hash, not by ID; revocations are rare
+	default:
+		s.cache.invalidateAll()
+	}
+}
 
 // tx runs fn in a transaction and turns store outages into ErrStoreUnavailable.
 func (s *AuthService) tx(ctx context.Context, fn func(StoreTx) error) error {

@@ -3,14 +3,34 @@ package postgres
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse"
 	"github.com/jackc/pgx/v5"
 )
 
 // InvalidateChannel is the NOTIFY channel on which the schema's triggers announce, at commit, a
 // revoked session or a changed user (see migrations/0001_core.sql).
 const InvalidateChannel = "gatehouse_invalidate"
+
+// ParseChange reads a notification's payload, "table:id" as the schema's triggers send it. A payload
+// it does not know is the zero Change, which forgets everything.
+func ParseChange(payload string) gatehouse.Change {
+	table, id, _ := strings.Cut(payload, ":")
+	if id == "" {
+		return gatehouse.Change{}
+	}
+	switch table {
+	case "sessions":
+		return gatehouse.Change{SessionID: id}
+	case "users":
+		return gatehouse.Change{UserID: id}
+	case "api_keys":
+		return gatehouse.Change{APIKeyID: id}
+	}
+	return gatehouse.Change{}
+}
 
 // WatchInvalidations listens on InvalidateChannel and calls invalidate with every notification's
 // payload ("table:id"), until ctx is done. It holds one connection of its own, outside the pool.

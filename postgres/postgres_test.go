@@ -252,3 +252,20 @@ func TestCommitRotationWaitsForAnUncommittedRevoke(t *testing.T) {
 		t.Fatalf("a successor was stored for a revoked session: %v", err)
 	}
 }
+
+func TestParseChange(t *testing.T) {
+	for payload, want := range map[string]gatehouse.Change{
+		"sessions:01J0": {SessionID: "01J0"},
+		"users:01J1":    {UserID: "01J1"},
+		"api_keys:01J2": {APIKeyID: "01J2"},
+		"credits:01J3":  {},
+		"sessions:":     {},
+		"":              {},
+		"no separator":  {},
+		"users:a:b":     {UserID: "a:b"},
+	} {
+		if got := postgres.ParseChange(payload); got != want {
+			t.Errorf("ParseChange(%q) = %+v, want %+v", payload, got, want)
+		}
+	}
+}

@@ -69,15 +69,15 @@ func (a *app) startupLocked(ctx context.Context, fn func(context.Context) error)
 	return fn(ctx)
 }
 
-// watchInvalidations drops this instance's session and user caches whenever another instance
-// (or the CLI) commits a revocation, so that it is honoured here within milliseconds rather than
+// watchInvalidations drops what this instance's caches hold of a session, user or key whenever
+// another instance (or the CLI) commits a revocation or a user change, so that it is honoured here within milliseconds rather than
 // within GATEHOUSE_CACHE_TTL. SQLite has a single server process: nothing to watch.
 func (a *app) watchInvalidations(ctx context.Context) {
 	if !a.cfg.isPostgres() {
 		return
 	}
 	invalidate := func(change string) {
-		a.auth.InvalidateCaches()
+		a.auth.Forget(postgres.ParseChange(change))
 		a.log.Debug("caches invalidated", "change", change) // tests wait for this line
 	}
 	if err := postgres.WatchInvalidations(ctx, a.cfg.DatabaseURL, a.cfg.postgresOptions(), a.log, invalidate); err != nil {
