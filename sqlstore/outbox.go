@@ -106,22 +106,9 @@ func (t *tx) MarkOutboxFailed(ctx context.Context, id string, attempts int, at t
 
 func (t *tx) ExpireOutbox(ctx context.Context, createdBefore, now time.Time) ([]string, error) {
 	const stale = outboxPending + ` AND (created_at < ? OR expires_at <= ?)`
-	rows, err := t.query(ctx, `SELECT id FROM email_outbox WHERE `+stale+t.s.dialect.ForUpdate, micros(createdBefore), micros(now))
+	ids, err := t.queryIDs(ctx, `SELECT id FROM email_outbox WHERE `+stale+t.s.dialect.ForUpdate, micros(createdBefore), micros(now))
 	if err != nil {
 		return nil, err
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, t.s.mapErr(err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, t.s.mapErr(err)
 	}
 	for _, id := range ids {
 		if _, err := t.exec(ctx, `UPDATE email_outbox SET failed_at = ?, secret = NULL, last_error = ? WHERE id = ? AND `+outboxPending,

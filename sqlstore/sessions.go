@@ -107,22 +107,9 @@ func (t *tx) RevokeSession(ctx context.Context, id string, at time.Time) error {
 }
 
 func (t *tx) RevokeUserSessions(ctx context.Context, userID, exceptID string, at time.Time) ([]string, error) {
-	rows, err := t.query(ctx, `SELECT id FROM sessions WHERE user_id = ? AND id <> ? AND revoked_at IS NULL`+t.s.dialect.ForUpdate, userID, exceptID)
+	ids, err := t.queryIDs(ctx, `SELECT id FROM sessions WHERE user_id = ? AND id <> ? AND revoked_at IS NULL`+t.s.dialect.ForUpdate, userID, exceptID)
 	if err != nil {
 		return nil, err
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, t.s.mapErr(err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, t.s.mapErr(err)
 	}
 	if _, err := t.exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id <> ? AND revoked_at IS NULL`,
 		micros(at), userID, exceptID); err != nil {

@@ -268,6 +268,24 @@ func (r reader) query(ctx context.Context, q string, args ...any) (*sql.Rows, er
 	return rows, r.s.mapErr(err)
 }
 
+// queryIDs runs a query of one text column and returns its values.
+func (r reader) queryIDs(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := r.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, r.s.mapErr(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, r.s.mapErr(rows.Err())
+}
+
 // tx implements gatehouse.StoreTx.
 type tx struct {
 	reader
