@@ -297,14 +297,26 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
     return noStore(res);
   }
 
-  async function credentialsFlow(request: NextRequest, kind: 'login' | 'register'): Promise<Response> {
-    if (crossSite(request)) return problem({ status: 403, error_code: 'cross_site_request', detail: 'Cross-site requests are not accepted.' });
-    let e: Engine;
-    try {
-      e = getEngine();
-    } catch (err) {
-      return configFailure(err);
-    }
+  /**
+   * A route handler that runs with the engine, after refusing cross-site requests when the route
+   * changes state; a configuration error is answered as configFailure explains it.
+   */
+  function withEngine(handler: (request: NextRequest, e: Engine) => Promise<Response>, sameSiteOnly = false): RouteHandler {
+    return async (request) => {
+      if (sameSiteOnly && crossSite(request)) {
+        return problem({ status: 403, error_code: 'cross_site_request', detail: 'Cross-site requests are not accepted.' });
+      }
+      let e: Engine;
+      try {
+        e = getEngine();
+      } catch (err) {
+        return configFailure(err);
+      }
+      return handler(request, e);
+    };
+  }
+
+  async function credentialsFlow(request: NextRequest, e: Engine, kind: 'login' | 'register'): Promise<Response> {
     const { form, data } = await readInput(request);
     const email = data.email ?? data.username ?? '';
     const password = data.password ?? '';
@@ -322,17 +334,10 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
     }
   }
 
-  const login: RouteHandler = (request) => credentialsFlow(request, 'login');
-  const register: RouteHandler = (request) => credentialsFlow(request, 'register');
+  const login = withEngine((request, e) => credentialsFlow(request, e, 'login'), true);
+  const register = withEngine((request, e) => credentialsFlow(request, e, 'register'), true);
 
-  const logout: RouteHandler = async (request) => {
-    if (crossSite(request)) return problem({ status: 403, error_code: 'cross_site_request', detail: 'Cross-site requests are not accepted.' });
-    let e: Engine;
-    try {
-      e = getEngine();
-    } catch (err) {
-      return configFailure(err);
-    }
+  const logout = withEngine(async (request, e) => {
     const { form, data } = await readInput(request);
     const secure = e.secure(request.headers, request.nextUrl);
     const creds = e.credentials(request.headers, secure);
@@ -359,16 +364,9 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
       : NextResponse.json({ signed_out: true, revoked });
     clearSessionCookies(res.cookies, e.cfg, secure);
     return noStore(res);
-  };
+  }, true);
 
-  const refresh: RouteHandler = async (request) => {
-    if (crossSite(request)) return problem({ status: 403, error_code: 'cross_site_request', detail: 'Cross-site requests are not accepted.' });
-    let e: Engine;
-    try {
-      e = getEngine();
-    } catch (err) {
-      return configFailure(err);
-    }
+  const refresh = withEngine(async (request, e) => {
     const secure = e.secure(request.headers, request.nextUrl);
     const creds = e.credentials(request.headers, secure);
     if (!creds.refresh) return problem(unauthorizedProblem(false, 'No session to renew.'));
@@ -378,7 +376,7 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
     const res = NextResponse.json({ user: r.renewed.user, expires_in: r.renewed.expires_in });
     setSessionCookies(res.cookies, e.cfg, secure, r.renewed);
     return noStore(res);
-  };
+  }, true);
 
   const session: RouteHandler = async (request) => {
     let r: AuthResult;
@@ -401,13 +399,7 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
     return { base: parts.slice(0, -2).join('/'), provider };
   }
 
-  const oauthStart: RouteHandler = async (request) => {
-    let e: Engine;
-    try {
-      e = getEngine();
-    } catch (err) {
-      return configFailure(err);
-    }
+  const oauthStart = withEngine(async (request, e) => {
     const p = oauthPath(request, 'oauth');
     if (!p) return problem({ status: 404, error_code: 'not_found', detail: 'Unknown sign-in provider.' });
     const callbackUrl = safeRedirect(request.nextUrl.searchParams.get('callbackUrl'), '');
@@ -425,15 +417,9 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
     const value = btoaUrl(JSON.stringify({ s: start.state, p: p.provider, c: callbackUrl }));
     res.cookies.set(e.names(secure).oauth, value, cookieAttributes(e.cfg, secure, 600));
     return noStore(res);
-  };
+  });
 
-  const oauthCallback: RouteHandler = async (request) => {
-    let e: Engine;
-    try {
-      e = getEngine();
-    } catch (err) {
-      return configFailure(err);
-    }
+  const oauthCallback = withEngine(async (request, e) => {
     const p = oauthPath(request, 'callback');
     if (!p) return problem({ status: 404, error_code: 'not_found', detail: 'Unknown sign-in provider.' });
     const secure = e.secure(request.headers, request.nextUrl);
@@ -472,7 +458,7 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
     setSessionCookies(res.cookies, e.cfg, secure, tokens);
     res.cookies.set(names.oauth, '', cookieAttributes(e.cfg, secure, 0));
     return noStore(res);
-  };
+  });
 
   /** Dispatches on the last path segments, wherever the catch-all route is mounted. */
   const GET: RouteHandler = async (request, context) => {
