@@ -33,7 +33,7 @@ func (s *AuthService) Refresh(ctx context.Context, token string, client Client) 
 	}
 	now := s.now()
 	if rt.SpentAt == nil && now.Before(rt.ExpiresAt) && sessionUsable(sess, user, now) {
-		r, successor := s.rotation(ctx, token, sess, user, client, now)
+		r, successor := s.rotation(ctx, token, hash, sess, user, client, now)
 		err := s.store.CommitRotation(ctx, r)
 		if err == nil {
 			s.observe(EventRefreshed, OutcomeSuccess)
@@ -89,7 +89,7 @@ func (s *AuthService) refreshLocked(ctx context.Context, token string, hash []by
 			return ErrInvalidRefreshToken
 		}
 		var r Rotation
-		r, successor = s.rotation(ctx, token, sess, user, client, now)
+		r, successor = s.rotation(ctx, token, hash, sess, user, client, now)
 		if err := tx.RotateRefreshToken(ctx, r); isNotFound(err) {
 			// Token and session are locked: the user changed since it was read.
 			return errRefreshRaced
@@ -110,14 +110,15 @@ func (s *AuthService) refreshLocked(ctx context.Context, token string, hash []by
 	return s.issue(ctx, user, sessionID, successor)
 }
 
-// rotation is what spending token at now writes, and the successor token it hands out.
-func (s *AuthService) rotation(ctx context.Context, token string, sess *Session, u *User, client Client, now time.Time) (Rotation, string) {
+// rotation is what spending token (whose hash is hash) at now writes, and the successor token it
+// hands out.
+func (s *AuthService) rotation(ctx context.Context, token string, hash []byte, sess *Session, u *User, client Client, now time.Time) (Rotation, string) {
 	salt := RandomBytes(32)
 	successor := deriveSuccessor(token, salt)
 	client = client.normalized()
 	r := Rotation{
 		UserUpdatedAt: u.UpdatedAt,
-		SpentHash:     HashToken(token),
+		SpentHash:     hash,
 		SpentAt:       now,
 		SuccessorSalt: salt,
 		Successor: &RefreshToken{
