@@ -93,7 +93,6 @@ type AccountWriter interface {
 	LockRefreshToken(ctx context.Context, hash []byte) (*RefreshToken, *Session, *User, error)
 	// LockSession reads a session and locks it until the transaction ends.
 	LockSession(ctx context.Context, id string) (*Session, error)
-	TouchSession(ctx context.Context, id string, at time.Time, ip, userAgent string) error
 	RevokeSession(ctx context.Context, id string, at time.Time) error
 	// RevokeUserSessions revokes every active session of the user except exceptID and returns the revoked IDs.
 	RevokeUserSessions(ctx context.Context, userID, exceptID string, at time.Time) ([]string, error)

@@ -97,7 +97,8 @@ func (t *tx) LockSession(ctx context.Context, id string) (*gatehouse.Session, er
 	return s, t.s.mapErr(err)
 }
 
-func (t *tx) TouchSession(ctx context.Context, id string, at time.Time, ip, userAgent string) error {
+// touchSession records a session's last use (the rotation's, on SQLite).
+func (t *tx) touchSession(ctx context.Context, id string, at time.Time, ip, userAgent string) error {
 	return t.execOne(ctx, `UPDATE sessions SET last_used_at = ?, ip = ?, user_agent = ? WHERE id = ?`, micros(at), ip, userAgent, id)
 }
 

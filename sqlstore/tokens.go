@@ -78,7 +78,7 @@ func (t *tx) RotateRefreshToken(ctx context.Context, r gatehouse.Rotation) error
 		return err
 	}
 	if u := r.Use; u != nil {
-		return t.TouchSession(ctx, r.Successor.SessionID, u.At, u.IP, u.UserAgent)
+		return t.touchSession(ctx, r.Successor.SessionID, u.At, u.IP, u.UserAgent)
 	}
 	return nil
 }
