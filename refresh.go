@@ -49,7 +49,8 @@ func (s *AuthService) Refresh(ctx context.Context, token string, client Client) 
 // refreshLocked decides a refresh with the token's session locked for the whole exchange, so
 // concurrent refreshes of one token are serialised and can never fork the session. A token
 // presented again within the reuse interval gets the successor it got the first time (clients
-// that retry, parallel tabs); later, the reuse is treated as theft and the whole session is revoked.
+// that retry, parallel tabs) as long as that successor is unspent; later, or once the successor has
+// been spent, the reuse is treated as theft and the whole session is revoked.
 func (s *AuthService) refreshLocked(ctx context.Context, token string, hash []byte, client Client) (*TokenSet, error) {
 	var (
 		user      *User
@@ -77,7 +78,12 @@ func (s *AuthService) refreshLocked(ctx context.Context, token string, hash []by
 				if err != nil || subtle.ConstantTimeCompare(next.Hash, HashToken(successor)) != 1 {
 					return ErrInvalidRefreshToken
 				}
-				return nil
+				// A retry is answered only while the successor is unspent: once it has been used,
+				// whoever presents its predecessor is not the client that used it, and keeping
+				// pace with the owner is exactly what a thief wants. That is reuse.
+				if next.SpentAt == nil {
+					return nil
+				}
 			}
 			reused = true
 			if err := tx.RevokeSession(ctx, sess.ID, now); err != nil {

@@ -93,3 +93,22 @@ func TestRefreshGarbage(t *testing.T) {
 		expectProblem(t, s.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": tok}), http.StatusUnauthorized, "invalid_refresh_token")
 	}
 }
+
+// A thief who replays a spent token inside the retry window must not keep pace with the owner:
+// once the owner has spent the successor too, the replay is reuse, and the session dies.
+func TestRefreshReplayAfterTheSuccessorIsSpentIsReuse(t *testing.T) {
+	s := startServer(t) // default window: 10s, far longer than this test
+	a := s.register(t)
+	first := s.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": a.Refresh})
+	expectStatus(t, first, http.StatusOK)
+	second := s.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": first.str(t, "refresh_token")})
+	expectStatus(t, second, http.StatusOK)
+
+	// The original token's successor is spent: no answer for the replay, and the session is revoked.
+	expectProblem(t, s.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": a.Refresh}), http.StatusUnauthorized, "invalid_refresh_token")
+	expectProblem(t, s.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": second.str(t, "refresh_token")}), http.StatusUnauthorized, "invalid_refresh_token")
+	expectProblem(t, s.do(t, "GET", "/api/v1/users/me", nil, bearer(second.str(t, "access_token"))), http.StatusUnauthorized, "")
+	if !strings.Contains(s.logs.String(), "refresh token reuse detected") {
+		t.Fatal("reuse was not logged")
+	}
+}
