@@ -43,7 +43,8 @@ type AdminUserUpdate struct {
 	IsActive *bool
 }
 
-// UpdateUser changes a user's role or active flag. Disabling revokes every session at once.
+// UpdateUser changes a user's role or active flag. Disabling revokes every session and API key at
+// once; enabling again revives neither.
 func (s *AuthService) UpdateUser(ctx context.Context, userID string, up AdminUserUpdate) (*User, error) {
 	if up.Role != nil && !ValidRole(*up.Role) {
 		return nil, Invalid(FieldError{Field: "role", Message: "Role must be user or admin."})
@@ -63,26 +64,36 @@ func (s *AuthService) UpdateUser(ctx context.Context, userID string, up AdminUse
 			u.Role = *up.Role
 		}
 		if up.IsActive != nil && *up.IsActive != u.IsActive {
+			u.IsActive = *up.IsActive
+			detail := ""
+			if !u.IsActive {
+				// Disabling ends every session and kills the keys, rather than suspending them:
+				// enabling the account again must not revive credentials nobody re-issued.
+				if revoked, err = tx.RevokeUserSessions(ctx, u.ID, "", now); err != nil {
+					return err
+				}
+				keys, err := tx.RevokeUserAPIKeys(ctx, u.ID, now)
+				if err != nil {
+					return err
+				}
+				detail = countNoun(len(revoked), "session") + " and " + countNoun(keys, "API key") + " revoked"
+			}
 			typ := EventAccountDisabled
-			if *up.IsActive {
+			if u.IsActive {
 				typ = EventAccountEnabled
 			}
-			if err := s.auditTx(ctx, tx, typ, u.ID, OutcomeSuccess, ""); err != nil {
+			if err := s.auditTx(ctx, tx, typ, u.ID, OutcomeSuccess, detail); err != nil {
 				return err
 			}
-			u.IsActive = *up.IsActive
 		}
 		u.UpdatedAt = now
-		if err := tx.UpdateUser(ctx, u); err != nil {
-			return err
-		}
-		if up.IsActive != nil && !*up.IsActive {
-			revoked, err = tx.RevokeUserSessions(ctx, u.ID, "", now)
-		}
-		return err
+		return tx.UpdateUser(ctx, u)
 	})
 	if err != nil {
 		return nil, err
+	}
+	if up.IsActive != nil && !*up.IsActive {
+		s.cache.invalidateKeys()
 	}
 	s.cache.invalidateSessions(revoked...)
 	s.cache.invalidateUser(userID)

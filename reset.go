@@ -2,7 +2,6 @@ package gatehouse
 
 import (
 	"context"
-	"fmt"
 	"time"
 )
 
@@ -146,7 +145,7 @@ func (s *AuthService) ResetPassword(ctx context.Context, token, newPassword stri
 			return err
 		}
 		if err := s.auditTx(ctx, tx, EventPasswordReset, u.ID, OutcomeSuccess,
-			fmt.Sprintf("%d sessions and %d API keys revoked", len(revoked), keys)); err != nil {
+			countNoun(len(revoked), "session")+" and "+countNoun(keys, "API key")+" revoked"); err != nil {
 			return err
 		}
 		return s.queueEmail(ctx, tx, EmailPasswordChanged, u.Email, "", "", 0, now)

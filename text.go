@@ -1,6 +1,7 @@
 package gatehouse
 
 import (
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -23,4 +24,12 @@ func cleanText(s string, max int) string {
 		cut--
 	}
 	return s[:cut]
+}
+
+// countNoun writes n and a noun, plural unless n is one: "1 session", "2 API keys".
+func countNoun(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

@@ -202,6 +202,7 @@ func TestDisabledAccount(t *testing.T) {
 	s := startServer(t)
 	admin := s.admin(t)
 	a := s.register(t)
+	key := s.createKey(t, a.Access, "profile:read")["api_key"].(string)
 	r := s.do(t, "PATCH", "/api/v1/admin/users/"+a.ID, map[string]any{"is_active": false}, bearer(admin.Access))
 	expectStatus(t, r, http.StatusOK)
 	if r.json(t)["is_active"] != false {
@@ -213,9 +214,18 @@ func TestDisabledAccount(t *testing.T) {
 	// Right password: 403. Wrong password: the usual 401, so a disabled account is not revealed.
 	expectProblem(t, s.do(t, "POST", "/api/v1/auth/login", map[string]string{"email": a.Email, "password": a.Password}), http.StatusForbidden, "account_disabled")
 	expectProblem(t, s.do(t, "POST", "/api/v1/auth/login", map[string]string{"email": a.Email, "password": "wrong password!"}), http.StatusUnauthorized, "invalid_credentials")
-	// Enabled again: login works.
+	// Enabled again: login works, but the API keys stay dead: disabling revoked them, it did not
+	// suspend them, and they are no longer listed.
 	expectStatus(t, s.do(t, "PATCH", "/api/v1/admin/users/"+a.ID, map[string]any{"is_active": true}, bearer(admin.Access)), http.StatusOK)
-	s.login(t, a.Email, a.Password)
+	access, _ := s.login(t, a.Email, a.Password)
+	expectProblem(t, s.do(t, "GET", "/api/v1/users/me", nil, "X-API-Key: "+key), http.StatusUnauthorized, "")
+	if list := s.do(t, "GET", "/api/v1/api-keys", nil, bearer(access)); strings.TrimSpace(string(list.Body)) != "[]" {
+		t.Fatalf("keys listed after disable and enable: %s", list.Body)
+	}
+	audit := s.do(t, "GET", "/api/v1/admin/audit?type=user.disabled&user_id="+a.ID, nil, bearer(admin.Access))
+	if !strings.Contains(string(audit.Body), "1 API key revoked") {
+		t.Fatalf("the audit trail does not say the key was revoked: %s", audit.Body)
+	}
 }
 
 func TestRequireEmailVerification(t *testing.T) {

@@ -29,7 +29,7 @@ func TestResetTakesTheAccountBack(t *testing.T) {
 
 	r := s.do(t, "GET", "/api/v1/users/me/audit", nil, bearer(access))
 	expectStatus(t, r, http.StatusOK)
-	if !strings.Contains(string(r.Body), `"type":"password.reset"`) || !strings.Contains(string(r.Body), "1 API keys revoked") {
+	if !strings.Contains(string(r.Body), `"type":"password.reset"`) || !strings.Contains(string(r.Body), "1 session and 1 API key revoked") {
 		t.Fatalf("audit after reset: %s", r.Body)
 	}
 }
