@@ -123,6 +123,7 @@ func (s *AuthService) SetObserver(o EventObserver) { s.observer = o }
 type DomainRateRules struct {
 	LoginAccount RateRule // failed logins (and wrong current passwords) per account
 	ForgotEmail  RateRule // reset emails per address
+	ResendEmail  RateRule // verification resends per address
 }
 
 // SetRateLimiter installs the limiter and the account rules. Call before serving.

@@ -87,13 +87,19 @@ func (s *AuthService) VerifyEmail(ctx context.Context, token string) (*VerifyRes
 	return &res, nil
 }
 
-// ResendVerification sends the caller a new verification email, at most once per ResendInterval.
-// The email sent at registration does not count, so the first resend always goes through.
+// ResendVerification sends the caller a new verification email, at most once per ResendInterval
+// and at most ResendEmail's limit per address (an account registered with someone else's address
+// must not become a way to mail them without end). The email sent at registration does not
+// count, so the first resend always goes through.
 func (s *AuthService) ResendVerification(ctx context.Context, p *Principal) error {
 	if s.email == nil {
 		return errEmailDisabled
 	}
-	err := s.tx(ctx, func(tx StoreTx) error {
+	ticket, err := s.limiter.Take(ctx, s.rules.ResendEmail, hashedSubject(p.User.Email))
+	if err != nil {
+		return err
+	}
+	err = s.tx(ctx, func(tx StoreTx) error {
 		u, err := tx.LockUserForEmail(ctx, p.User.ID)
 		if err != nil {
 			return notFoundAsUnauthenticated(err)
@@ -115,6 +121,7 @@ func (s *AuthService) ResendVerification(ctx context.Context, p *Principal) erro
 		return s.queueVerification(ctx, tx, u, true, now)
 	})
 	if err != nil {
+		s.limiter.Refund(ctx, ticket) // nothing was sent
 		return err
 	}
 	s.email.wake()

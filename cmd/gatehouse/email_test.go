@@ -294,3 +294,20 @@ func TestChangePasswordSendsNotice(t *testing.T) {
 		t.Fatalf("notice:\n%s", notice.Text)
 	}
 }
+
+// An account registered with someone else's address must not let its owner mail that person
+// without end: resends are capped per address per day, whatever the per-minute spacing.
+func TestResendVerificationDailyCap(t *testing.T) {
+	s, mail := startMailServer(t, "GATEHOUSE_RATE_LIMITS=on", "GATEHOUSE_EMAIL_RESEND_INTERVAL=0")
+	a := s.register(t)
+	verifyLink(t, mail, a.Email)
+	for i := 0; i < 5; i++ {
+		expectStatus(t, s.do(t, "POST", "/api/v1/auth/verify-email/resend", nil, bearer(a.Access)), http.StatusAccepted)
+		verifyLink(t, mail, a.Email)
+	}
+	r := s.do(t, "POST", "/api/v1/auth/verify-email/resend", nil, bearer(a.Access))
+	expectProblem(t, r, http.StatusTooManyRequests, "rate_limited")
+	if n, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || n < 3600 {
+		t.Fatalf("Retry-After %q: the cap is per day", r.Header.Get("Retry-After"))
+	}
+}

@@ -27,6 +27,7 @@ func defaultRateRules() rateRules {
 		"forgot_email":   rule("forgot_email", 5, time.Hour),
 		"reset_ip":       rule("reset_ip", 20, time.Hour),
 		"resend_ip":      rule("resend_ip", 20, time.Hour),
+		"resend_email":   rule("resend_email", 5, 24*time.Hour),
 		"oauth_ip":       rule("oauth_ip", 60, 15*time.Minute),
 		"key_failure_ip": rule("key_failure_ip", 50, 15*time.Minute),
 	}
