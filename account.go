@@ -121,7 +121,7 @@ func (s *AuthService) ChangePassword(ctx context.Context, p *Principal, current,
 			return err
 		}
 		// Tell the mailbox owner, so a change they did not make does not go unnoticed.
-		return s.queueEmail(ctx, tx, EmailPasswordChanged, u.Email, "", "", 0, now)
+		return s.queueEmail(ctx, tx, EmailPasswordChanged, EmailData{Email: u.Email}, "", now)
 	})
 	if err != nil {
 		return err

@@ -114,10 +114,14 @@ const (
 	EmailVerify          EmailKind = "verify_email"
 	EmailReset           EmailKind = "reset_password"
 	EmailPasswordChanged EmailKind = "password_changed"
+	EmailIdentityLinked  EmailKind = "identity_linked"
 )
 
 // EmailKinds lists every kind, for template loading and checks.
-var EmailKinds = []EmailKind{EmailVerify, EmailReset, EmailPasswordChanged}
+var EmailKinds = []EmailKind{EmailVerify, EmailReset, EmailPasswordChanged, EmailIdentityLinked}
+
+// HasLink reports whether emails of the kind carry an action link; the others are notices.
+func (k EmailKind) HasLink() bool { return k == EmailVerify || k == EmailReset }
 
 // EmailData is what templates may show. It deliberately leaves out the account's display name:
 // anyone can register someone else's address with a name such as "Claim your prize at ...", and
@@ -127,6 +131,11 @@ type EmailData struct {
 	AppURL    string        // GATEHOUSE_APP_URL
 	Link      string        // the action link, on AppURL; empty for notices
 	ExpiresIn time.Duration // how long Link works; 0 for notices
+	// Provider is the sign-in provider a notice is about, by its label ("GitHub"), and
+	// CredentialsRevoked says that linking it removed the password and revoked the account's
+	// sessions and API keys (identity_linked only).
+	Provider           string
+	CredentialsRevoked bool
 }
 
 // EmailContent is a rendered email.

@@ -17,17 +17,18 @@ import (
 // markerBytes makes the marker unguessable, so that nothing a user typed can contain it.
 const markerBytes = 16
 
-// queueEmail renders an email of kind for to and writes it to the outbox in tx. token, when not
-// empty, is the secret the email's link carries; link is the link with "{token}" where it goes.
-func (s *AuthService) queueEmail(ctx context.Context, tx StoreTx, kind EmailKind, to, link, token string,
-	linkTTL time.Duration, now time.Time) error {
+// queueEmail renders an email of kind for data.Email and writes it to the outbox in tx. token,
+// when not empty, is the secret the email's link carries; data.Link is the link with "{token}"
+// where it goes, and data.ExpiresIn how long it works. AppURL is filled in here.
+func (s *AuthService) queueEmail(ctx context.Context, tx StoreTx, kind EmailKind, data EmailData, token string, now time.Time) error {
 	e := s.email
 	id := NewID(now)
-	data := EmailData{Email: to, AppURL: e.cfg.AppURL, ExpiresIn: linkTTL}
+	to, linkTTL := data.Email, data.ExpiresIn
+	data.AppURL = e.cfg.AppURL
 	var marker string
 	if token != "" {
 		marker = "gh" + hex.EncodeToString(RandomBytes(markerBytes))
-		data.Link = strings.Replace(link, "{token}", marker, 1)
+		data.Link = strings.Replace(data.Link, "{token}", marker, 1)
 	}
 	content, err := e.renderer.Render(kind, data)
 	if err != nil {

@@ -98,6 +98,7 @@ func (o *OAuthService) spendState(ctx context.Context, providerName string, in O
 func (o *OAuthService) signIn(ctx context.Context, providerName string, pid *ProviderIdentity, client Client) (*TokenSet, error) {
 	var (
 		u       *User
+		taken   *takeover
 		sess    *Session
 		refresh string
 		err     error
@@ -106,7 +107,7 @@ func (o *OAuthService) signIn(ctx context.Context, providerName string, pid *Pro
 		now := o.auth.now()
 		err = o.auth.tx(ctx, func(tx StoreTx) error {
 			var err error
-			if u, err = o.linkAccount(ctx, tx, providerName, pid, now); err != nil {
+			if u, taken, err = o.linkAccount(ctx, tx, providerName, pid, now); err != nil {
 				return err
 			}
 			if !u.IsActive {
@@ -127,47 +128,68 @@ func (o *OAuthService) signIn(ctx context.Context, providerName string, pid *Pro
 	if err != nil {
 		return nil, err
 	}
+	if taken != nil {
+		o.auth.cache.invalidateSessions(taken.sessions...)
+		o.auth.cache.invalidateKeys()
+		o.auth.cache.invalidateUser(u.ID)
+	}
+	if o.auth.email != nil {
+		o.auth.email.wake() // a link to an existing account queued a notice
+	}
 	return o.auth.issue(ctx, u, sess.ID, refresh)
 }
 
 // linkAccount finds or makes the local account of a provider account, inside tx:
 //   - an identity already linked signs its user in, whatever the provider now says of the email;
-//   - otherwise the provider must vouch for the email (ErrProviderEmailUnverified);
+//   - otherwise the provider must vouch for the email (ErrProviderEmailUnverified), and the local
+//     account must have exactly that address: addresses are compared byte for byte after ASCII
+//     lower-casing, never by Unicode case folding (a KELVIN SIGN is not a K);
 //   - a local account with that email is linked only if its own address is verified
-//     (ErrAccountEmailUnverified otherwise, and nothing is linked);
+//     (ErrAccountEmailUnverified otherwise, and nothing is linked), and the link takes the account
+//     over: see linkExisting. The owner is emailed about every link to an existing account;
 //   - no local account: a new one is created, verified, without a password.
-func (o *OAuthService) linkAccount(ctx context.Context, tx StoreTx, providerName string, pid *ProviderIdentity, now time.Time) (*User, error) {
+//
+// It returns what a takeover revoked, nil when none was needed.
+func (o *OAuthService) linkAccount(ctx context.Context, tx StoreTx, providerName string, pid *ProviderIdentity, now time.Time) (*User, *takeover, error) {
 	reported := providerEmail(pid.Email)
 	id, err := tx.IdentityByProviderUserID(ctx, providerName, pid.Subject)
 	if err == nil {
 		if err := tx.TouchIdentity(ctx, providerName, pid.Subject, reported, now); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return tx.UserByID(ctx, id.UserID)
+		u, err := tx.UserByID(ctx, id.UserID)
+		return u, nil, err
 	} else if !isNotFound(err) {
-		return nil, err
+		return nil, nil, err
 	}
 
 	email := NormalizeEmail(pid.Email)
 	if !pid.EmailVerified || ValidateEmail(email) != nil {
-		return nil, ErrProviderEmailUnverified
+		return nil, nil, ErrProviderEmailUnverified
 	}
+	var taken *takeover
 	u, err := tx.UserByEmail(ctx, email)
 	switch {
 	case err == nil:
 		if !u.EmailVerified {
-			return nil, ErrAccountEmailUnverified
+			return nil, nil, ErrAccountEmailUnverified
+		}
+		if taken, err = o.linkExisting(ctx, tx, u, providerName, now); err != nil {
+			return nil, nil, err
 		}
 	case isNotFound(err):
 		u = newProviderUser(email, pid, now)
 		if err := tx.CreateUser(ctx, u); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := o.auth.auditTx(ctx, tx, EventRegistered, u.ID, OutcomeSuccess, "via "+providerName); err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if err := o.auth.auditTx(ctx, tx, EventOAuthLinked, u.ID, OutcomeSuccess, providerName); err != nil {
+			return nil, nil, err
 		}
 	default:
-		return nil, err
+		return nil, nil, err
 	}
 	err = tx.CreateIdentity(ctx, &Identity{
 		Provider:       providerName,
@@ -178,13 +200,55 @@ func (o *OAuthService) linkAccount(ctx context.Context, tx StoreTx, providerName
 		LastUsedAt:     now,
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := o.auth.auditTx(ctx, tx, EventOAuthLinked, u.ID, OutcomeSuccess, providerName); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	o.auth.log.InfoContext(ctx, "identity linked", "user_id", u.ID, "provider", providerName)
-	return u, nil
+	return u, taken, nil
+}
+
+// takeover is what linking a provider to an existing account with a password revoked.
+type takeover struct {
+	sessions []string // ids of the revoked sessions
+}
+
+// linkExisting prepares an existing account u for a link to providerName, inside tx, and tells its
+// owner. A provider sign-in must never share an account with credentials the provider did not
+// vouch for: anyone can register someone else's address with a password, and a mail scanner that
+// opens the verification link makes the address "verified". So when the account has a password,
+// the link removes it and revokes every session and API key of the account; the owner can set a
+// new password through the mailbox. An account without a password got every credential it has
+// from provider sign-ins (or was already taken over by one), so it keeps them. It returns what
+// was revoked, nil when nothing was.
+func (o *OAuthService) linkExisting(ctx context.Context, tx StoreTx, u *User, providerName string, now time.Time) (*takeover, error) {
+	detail := providerName
+	var taken *takeover
+	if u.HasPassword() {
+		revoked, err := tx.RevokeUserSessions(ctx, u.ID, "", now)
+		if err != nil {
+			return nil, err
+		}
+		keys, err := tx.RevokeUserAPIKeys(ctx, u.ID, now)
+		if err != nil {
+			return nil, err
+		}
+		u.PasswordHash = ""
+		u.UpdatedAt = now
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return nil, err
+		}
+		detail += "; password removed, " + countNoun(len(revoked), "session") + " and " + countNoun(keys, "API key") + " revoked"
+		taken = &takeover{sessions: revoked}
+	}
+	if err := o.auth.auditTx(ctx, tx, EventOAuthLinked, u.ID, OutcomeSuccess, detail); err != nil {
+		return nil, err
+	}
+	if o.auth.email != nil {
+		data := EmailData{Email: u.Email, Provider: ProviderLabel(providerName), CredentialsRevoked: taken != nil}
+		if err := o.auth.queueEmail(ctx, tx, EmailIdentityLinked, data, "", now); err != nil {
+			return nil, err
+		}
+	}
+	return taken, nil
 }
 
 // newProviderUser is an account created by a provider sign-in: its email is verified (the provider

@@ -1,6 +1,9 @@
 package gatehouse
 
-import "context"
+import (
+	"context"
+	"strings"
+)
 
 // Provider is an external sign-in service (GitHub, LinkedIn, an OpenID Connect provider). The oauth
 // package implements it; the rules here never see a provider's protocol.
@@ -28,6 +31,20 @@ type CodeExchange struct {
 	CodeVerifier string // PKCE verifier; empty when the request had no challenge
 	Nonce        string // the ID token must carry it; empty skips the check
 	RedirectURI  string
+}
+
+// ProviderLabel is how people see a provider's configured name: "GitHub", "LinkedIn", or the
+// name of an OpenID Connect provider with a capital letter.
+func ProviderLabel(name string) string {
+	switch name {
+	case "github":
+		return "GitHub"
+	case "linkedin":
+		return "LinkedIn"
+	case "":
+		return ""
+	}
+	return strings.ToUpper(name[:1]) + name[1:]
 }
 
 // ProviderIdentity is the account that signed in at a provider.

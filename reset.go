@@ -68,7 +68,7 @@ func (s *AuthService) forgotPassword(ctx context.Context, email string) error {
 		if err != nil {
 			return err
 		}
-		return s.queueEmail(ctx, tx, EmailReset, u.Email, s.email.cfg.AppURL+"/reset-password?token={token}", token, ttl, now)
+		return s.queueEmail(ctx, tx, EmailReset, EmailData{Email: u.Email, Link: s.email.cfg.AppURL + "/reset-password?token={token}", ExpiresIn: ttl}, token, now)
 	})
 	if err != nil {
 		s.log.ErrorContext(ctx, "password reset email not queued", "user_id", u.ID, "error", err)
@@ -148,7 +148,7 @@ func (s *AuthService) ResetPassword(ctx context.Context, token, newPassword stri
 			countNoun(len(revoked), "session")+" and "+countNoun(keys, "API key")+" revoked"); err != nil {
 			return err
 		}
-		return s.queueEmail(ctx, tx, EmailPasswordChanged, u.Email, "", "", 0, now)
+		return s.queueEmail(ctx, tx, EmailPasswordChanged, EmailData{Email: u.Email}, "", now)
 	})
 	if err != nil {
 		return err

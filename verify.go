@@ -13,7 +13,7 @@ func (s *AuthService) queueVerification(ctx context.Context, tx StoreTx, u *User
 	if err != nil {
 		return err
 	}
-	return s.queueEmail(ctx, tx, EmailVerify, u.Email, s.email.cfg.AppURL+"/verify-email?token={token}", token, ttl, now)
+	return s.queueEmail(ctx, tx, EmailVerify, EmailData{Email: u.Email, Link: s.email.cfg.AppURL + "/verify-email?token={token}", ExpiresIn: ttl}, token, now)
 }
 
 // VerifyResult tells a first verification from a repeated one.

@@ -31,6 +31,10 @@ type View struct {
 	AppURL      string
 	Link        string // the action link; empty in notices
 	ExpiresIn   string // how long Link works, in words ("24 hours")
+	// Provider and CredentialsRevoked are set in identity_linked notices: the provider's label
+	// ("GitHub"), and whether linking it removed the password and revoked sessions and API keys.
+	Provider           string
+	CredentialsRevoked bool
 }
 
 // Set is the loaded templates; it implements gatehouse.EmailRenderer.
@@ -132,8 +136,8 @@ const sampleLink = "https://app.example/check?token=SAMPLE"
 // check renders kind with sample data: it must render, its subject must be one line, and a kind
 // that carries a link must show it in both bodies.
 func (s *Set) check(kind gatehouse.EmailKind) error {
-	data := gatehouse.EmailData{Email: "user@example.com", AppURL: "https://app.example"}
-	if kind != gatehouse.EmailPasswordChanged {
+	data := gatehouse.EmailData{Email: "user@example.com", AppURL: "https://app.example", Provider: "GitHub", CredentialsRevoked: true}
+	if kind.HasLink() {
 		data.Link, data.ExpiresIn = sampleLink, time.Hour
 	}
 	c, err := s.Render(kind, data)
@@ -152,7 +156,8 @@ func (s *Set) Render(kind gatehouse.EmailKind, data gatehouse.EmailData) (*gateh
 	if !ok {
 		return nil, fmt.Errorf("mailtmpl: no templates for %q", kind)
 	}
-	v := View{ProductName: s.product, Email: data.Email, AppURL: data.AppURL, Link: data.Link, ExpiresIn: inWords(data.ExpiresIn)}
+	v := View{ProductName: s.product, Email: data.Email, AppURL: data.AppURL, Link: data.Link, ExpiresIn: inWords(data.ExpiresIn),
+		Provider: data.Provider, CredentialsRevoked: data.CredentialsRevoked}
 	var subject, text, html bytes.Buffer
 	if err := kt.subject.Execute(&subject, v); err != nil {
 		return nil, err

@@ -32,7 +32,7 @@ func (s *server) providerButtons(next string) []providerButton {
 		if n := safeNext(next); n != "" {
 			u += "?next=" + url.QueryEscape(n)
 		}
-		out = append(out, providerButton{Name: name, Label: providerLabel(name), URL: u})
+		out = append(out, providerButton{Name: name, Label: gatehouse.ProviderLabel(name), URL: u})
 	}
 	return out
 }

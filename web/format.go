@@ -8,19 +8,6 @@ import (
 	"github.com/gatehouse/gatehouse"
 )
 
-// providerLabel is how a sign-in provider is named on buttons and lists.
-func providerLabel(name string) string {
-	switch name {
-	case "github":
-		return "GitHub"
-	case "linkedin":
-		return "LinkedIn"
-	case "":
-		return ""
-	}
-	return strings.ToUpper(name[:1]) + name[1:]
-}
-
 // initials stands in for a picture: an avatar URL points elsewhere, and the dashboard's
 // Content-Security-Policy loads images from this origin only.
 func initials(u *gatehouse.User) string {

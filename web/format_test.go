@@ -37,7 +37,4 @@ func TestFormatNumberAndInitials(t *testing.T) {
 			t.Errorf("initials(%q, %q) = %q, want %q", c.name, c.email, got, c.want)
 		}
 	}
-	if providerLabel("github") != "GitHub" || providerLabel("linkedin") != "LinkedIn" || providerLabel("corp") != "Corp" {
-		t.Error("provider labels")
-	}
 }

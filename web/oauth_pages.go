@@ -78,7 +78,7 @@ func (s *server) oauthCallback(w http.ResponseWriter, r *http.Request, v *visit)
 	}
 	vw := s.authView("Sign in", next)
 	if q.Get("error") != "" {
-		vw.Error = "Sign-in with " + providerLabel(provider) + " was cancelled or refused. You can try again, or sign in with your password."
+		vw.Error = "Sign-in with " + gatehouse.ProviderLabel(provider) + " was cancelled or refused. You can try again, or sign in with your password."
 		s.render(w, r, v, http.StatusBadRequest, "login", vw)
 		return
 	}

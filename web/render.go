@@ -28,7 +28,7 @@ var templateFuncs = template.FuncMap{
 	"when":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
 	"day":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
 	"join":     strings.Join,
-	"provider": providerLabel,
+	"provider": gatehouse.ProviderLabel,
 	"number":   formatNumber,
 	"percent":  func(f float64) string { return fmt.Sprintf("%.0f", f) },
 	"event":    eventLabel,

@@ -188,15 +188,7 @@ func TestOAuthIdentitiesAndUnlink(t *testing.T) {
 	if ids := r.identities(t, access); len(ids) != 1 {
 		t.Fatalf("identities after racing unlinks: %v", ids)
 	}
-
-	// An account with a password may drop all its identities.
-	r.cli(t, "users", "create", "--email", "pw@example.com", "--password", "local password 123")
-	expectStatus(t, r.signIn(t, "github", persona{subject: "pw", email: "pw@example.com", verified: true}), http.StatusOK)
-	pwAccess, _ := r.login(t, "pw@example.com", "local password 123")
-	expectStatus(t, r.do(t, "DELETE", "/api/v1/users/me/identities/github", nil, bearer(pwAccess)), http.StatusNoContent)
-	if ids := r.identities(t, pwAccess); len(ids) != 0 {
-		t.Fatalf("identities: %v", ids)
-	}
+	// An account with a password may drop all its identities: TestOAuthPreRegistrationTakeover.
 }
 
 // TestOAuthDisabledAccount: a disabled account cannot come back through a provider.
