@@ -31,6 +31,8 @@ func (s *AuthService) CreateAPIKey(ctx context.Context, p *Principal, in NewAPIK
 	var fields []FieldError
 	if name == "" || utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) {
 		fields = append(fields, FieldError{Field: "name", Message: "Name is required and must be at most 100 characters."})
+	} else if hasInvisible(name) {
+		fields = append(fields, FieldError{Field: "name", Message: "Name must not contain control, format or other invisible characters."})
 	}
 	scopes := in.Scopes
 	if scopes == nil {

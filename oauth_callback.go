@@ -276,7 +276,7 @@ func newProviderUser(email string, pid *ProviderIdentity, now time.Time) *User {
 func cleanName(name string) string {
 	name = strings.ToValidUTF8(name, "")
 	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
+		if invisible(r) {
 			return -1
 		}
 		return r
