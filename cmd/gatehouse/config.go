@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// config is every setting of CONTRACT §5, read from the environment.
+// config is every setting of docs/configuration.md, read from the environment.
 type config struct {
 	Addr                     string
 	DataDir                  string
