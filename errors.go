@@ -50,6 +50,13 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Is makes errors.Is match by code: a copy of a sentinel with its own message or cause (a store
+// outage that says the database timed out) still is that error.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code != "" && t.Code == e.Code
+}
+
 // Errorf builds an Error of the given kind and code.
 func Errorf(kind ErrorKind, code, format string, args ...any) *Error {
 	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
