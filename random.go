@@ -1,7 +1,6 @@
 package gatehouse
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -57,13 +56,3 @@ func HashToken(token string) []byte {
 
 // refreshTokenBytes is the randomness of a refresh token: 256 bits.
 const refreshTokenBytes = 32
-
-// deriveSuccessor computes the refresh token that replaces token, from a random salt stored with
-// the spent token. Only the holder of the plain token can recompute it, so the server can hand the
-// same successor to a retrying client while storing nothing but hashes.
-func deriveSuccessor(token string, salt []byte) string {
-	mac := hmac.New(sha256.New, []byte(token))
-	mac.Write([]byte("gatehouse refresh successor v1"))
-	mac.Write(salt)
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
-}

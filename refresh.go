@@ -2,7 +2,10 @@ package gatehouse
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"time"
 )
 
@@ -146,4 +149,14 @@ func (s *AuthService) rotation(ctx context.Context, token string, hash []byte, s
 // sessionUsable is the check every access token passes on every request.
 func sessionUsable(sess *Session, u *User, now time.Time) bool {
 	return sess.Active(now) && u.IsActive && sess.UserID == u.ID
+}
+
+// deriveSuccessor computes the refresh token that replaces token, from a random salt stored with
+// the spent token. Only the holder of the plain token can recompute it, so the server can hand the
+// same successor to a retrying client while storing nothing but hashes.
+func deriveSuccessor(token string, salt []byte) string {
+	mac := hmac.New(sha256.New, []byte(token))
+	mac.Write([]byte("gatehouse refresh successor v1"))
+	mac.Write(salt)
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }

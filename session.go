@@ -1,6 +1,9 @@
 package gatehouse
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Session is one sign-in on one device: the unit that refresh tokens belong to and that
 // logout revokes. Its access tokens carry its ID in the "sid" claim.
@@ -51,4 +54,73 @@ type SigningKey struct {
 	Algorithm string // ES256, RS256 or EdDSA
 	Private   []byte
 	CreatedAt time.Time
+}
+
+// Logout revokes the caller's session, or every session of the user when all is true.
+func (s *AuthService) Logout(ctx context.Context, p *Principal, all bool) error {
+	if p.SessionID == "" && !all {
+		return Errorf(KindBadRequest, "no_session", "This credential has no session to log out of.")
+	}
+	var revoked []string
+	err := s.tx(ctx, func(tx StoreTx) error {
+		now := s.now()
+		if all {
+			var err error
+			if revoked, err = tx.RevokeUserSessions(ctx, p.User.ID, "", now); err != nil {
+				return err
+			}
+			return s.auditTx(ctx, tx, EventLoggedOut, p.User.ID, OutcomeSuccess, "all sessions")
+		}
+		revoked = []string{p.SessionID}
+		if err := tx.RevokeSession(ctx, p.SessionID, now); err != nil {
+			return err
+		}
+		return s.auditTx(ctx, tx, EventLoggedOut, p.User.ID, OutcomeSuccess, "")
+	})
+	if err != nil {
+		return err
+	}
+	s.cache.invalidateSessions(revoked...)
+	return nil
+}
+
+// SessionView is a session as its owner sees it.
+type SessionView struct {
+	Session
+	Current bool
+}
+
+// ListSessions returns the caller's active sessions.
+func (s *AuthService) ListSessions(ctx context.Context, p *Principal) ([]SessionView, error) {
+	list, err := s.store.ListActiveSessions(ctx, p.User.ID, s.now())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SessionView, 0, len(list))
+	for _, sess := range list {
+		out = append(out, SessionView{Session: *sess, Current: sess.ID == p.SessionID})
+	}
+	return out, nil
+}
+
+// RevokeSession revokes one of the caller's sessions. Another user's session is reported as not found.
+func (s *AuthService) RevokeSession(ctx context.Context, p *Principal, sessionID string) error {
+	err := s.tx(ctx, func(tx StoreTx) error {
+		sess, err := tx.LockSession(ctx, sessionID)
+		if err != nil {
+			return err
+		}
+		if sess.UserID != p.User.ID || sess.RevokedAt != nil {
+			return ErrNotFound
+		}
+		if err := tx.RevokeSession(ctx, sessionID, s.now()); err != nil {
+			return err
+		}
+		return s.auditTx(ctx, tx, EventSessionRevoked, p.User.ID, OutcomeSuccess, "session "+sessionID)
+	})
+	if err != nil {
+		return err
+	}
+	s.cache.invalidateSessions(sessionID)
+	return nil
 }

@@ -1,0 +1,30 @@
+// Package gatehouse is the domain of the Gatehouse authentication server: what an account, a
+// session, an API key and a linked sign-in are, and the rules that create, use and end them. It
+// knows no HTTP, SQL, SMTP or crypto library: its services take their dependencies as interfaces
+// (Store, PasswordHasher, AccessTokens, Provider, Mailer, SecretSealer), and every edge package
+// (httpapi, web, sqlstore, token, oauth, smtp, ...) maps its errors (Error, ErrorKind) to its own
+// vocabulary. cmd/gatehouse wires them.
+//
+// A map of the files, by area:
+//
+//   - The shared core: auth.go (AuthService, its config, token issuance and session start that the
+//     other services use), errors.go (Error, kinds, sentinels), store.go (Store, StoreTx and the
+//     per-area reader and writer interfaces), random.go (ids, tokens, hashing), text.go (client
+//     text made safe to store), audit.go (audit events, the rate rules the domain enforces).
+//   - Accounts: user.go (User, address and name rules), register.go, login.go, account.go
+//     (profile and password change), admin.go (listing, role, disable), credits.go.
+//   - Sessions and tokens: session.go (Session, RefreshToken, listing and revoking sessions),
+//     refresh.go (rotation, retry window, reuse detection), authenticate.go (bearer tokens and API
+//     keys to a Principal), principalcache.go (the hot path's cache), introspect.go (RFC 7662).
+//   - API keys: apikey.go (APIKey, format, scopes, create, list, revoke), keyusage.go (last-use
+//     batching).
+//   - Email: email.go (email tokens, kinds, config), emailqueue.go (the transactional outbox
+//     write), verify.go, reset.go, outbox.go and outboxworker.go (delivery with retries and leases).
+//   - Sign-in with providers: provider.go (the Provider interface), identity.go (linked identities,
+//     OAuth states, listing and unlinking), oauth.go (OAuthService), oauth_authorize.go,
+//     oauth_callback.go (state, code exchange, linking rules).
+//   - Abuse resistance: ratelimit.go (sliding-window limits over the store).
+//
+// New capabilities arrive as their own file group and service (like OAuthService), sharing the
+// core of auth.go rather than adding methods to AuthService.
+package gatehouse
