@@ -6,205 +6,181 @@ import (
 	"time"
 )
 
-// principalCache keeps recently checked sessions and users in memory, so that authenticating an
-// access token costs no database round trip. Entries live at most ttl, which bounds how long a
-// revocation made by another process (a CLI command, another instance) can go unnoticed; revocations
-// made through this process invalidate their entries at once.
+// principalCache keeps recently checked sessions, users, API keys and credit balances in memory, so
+// that authenticating a request costs no database round trip. Entries live at most ttl, which
+// bounds how long a revocation made by another process (a CLI command, another instance) can go
+// unnoticed; revocations made through this process invalidate their entries at once.
 type principalCache struct {
 	ttl      time.Duration
-	mu       sync.RWMutex
-	sessions map[string]cachedSession
-	users    map[string]cachedUser
-	keys     map[[32]byte]cachedKey
-	balances map[string]cachedBalance
+	mu       sync.RWMutex // guards the four maps
+	sessions ttlMap[string, Session]
+	users    ttlMap[string, User]
+	keys     ttlMap[[32]byte, APIKey]
+	balances ttlMap[string, CreditAccount]
 	// generation is bumped by every invalidation; a load that started before an invalidation does
 	// not store its (possibly stale) result.
 	generation atomic.Uint64
 	maxEntries int
 }
 
-type cachedSession struct {
-	session  Session
+// ttlMap is a map whose entries expire ttl after they were stored. It does no locking of its own:
+// principalCache's mutex guards all its maps together.
+type ttlMap[K comparable, V any] map[K]ttlEntry[V]
+
+type ttlEntry[V any] struct {
+	value    V
 	storedAt time.Time
 }
 
-type cachedUser struct {
-	user     User
-	storedAt time.Time
+func (m ttlMap[K, V]) get(k K, ttl time.Duration, now time.Time) (V, bool) {
+	e, ok := m[k]
+	if !ok || ttl <= 0 || now.Sub(e.storedAt) >= ttl {
+		var zero V
+		return zero, false
+	}
+	return e.value, true
 }
 
-type cachedKey struct {
-	key      APIKey
-	storedAt time.Time
-}
+func (m ttlMap[K, V]) put(k K, v V, now time.Time) { m[k] = ttlEntry[V]{value: v, storedAt: now} }
 
-type cachedBalance struct {
-	balance  CreditAccount
-	storedAt time.Time
+// sweep deletes the expired entries.
+func (m ttlMap[K, V]) sweep(ttl time.Duration, now time.Time) {
+	for k, e := range m {
+		if now.Sub(e.storedAt) >= ttl {
+			delete(m, k)
+		}
+	}
 }
 
 func newPrincipalCache(ttl time.Duration) *principalCache {
 	return &principalCache{
 		ttl:        ttl,
-		sessions:   make(map[string]cachedSession),
-		users:      make(map[string]cachedUser),
-		keys:       make(map[[32]byte]cachedKey),
-		balances:   make(map[string]cachedBalance),
+		sessions:   ttlMap[string, Session]{},
+		users:      ttlMap[string, User]{},
+		keys:       ttlMap[[32]byte, APIKey]{},
+		balances:   ttlMap[string, CreditAccount]{},
 		maxEntries: 100_000,
 	}
 }
 
 func (c *principalCache) session(id string, now time.Time) (Session, bool) {
 	c.mu.RLock()
-	e, ok := c.sessions[id]
-	c.mu.RUnlock()
-	if !ok || c.ttl <= 0 || now.Sub(e.storedAt) >= c.ttl {
-		return Session{}, false
-	}
-	return e.session, true
+	defer c.mu.RUnlock()
+	return c.sessions.get(id, c.ttl, now)
 }
 
 func (c *principalCache) user(id string, now time.Time) (User, bool) {
 	c.mu.RLock()
-	e, ok := c.users[id]
-	c.mu.RUnlock()
-	if !ok || c.ttl <= 0 || now.Sub(e.storedAt) >= c.ttl {
-		return User{}, false
-	}
-	return e.user, true
-}
-
-// store saves a loaded session and user unless an invalidation happened since generation was read.
-func (c *principalCache) store(generation uint64, s *Session, u *User, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.generation.Load() != generation || c.ttl <= 0 {
-		return
-	}
-	if len(c.sessions) >= c.maxEntries || len(c.users) >= c.maxEntries {
-		c.sweepLocked(now)
-	}
-	c.sessions[s.ID] = cachedSession{session: *s, storedAt: now}
-	c.users[u.ID] = cachedUser{user: *u, storedAt: now}
-}
-
-func (c *principalCache) sweepLocked(now time.Time) {
-	for k, e := range c.sessions {
-		if now.Sub(e.storedAt) >= c.ttl {
-			delete(c.sessions, k)
-		}
-	}
-	for k, e := range c.users {
-		if now.Sub(e.storedAt) >= c.ttl {
-			delete(c.users, k)
-		}
-	}
-	for k, e := range c.keys {
-		if now.Sub(e.storedAt) >= c.ttl {
-			delete(c.keys, k)
-		}
-	}
-	for k, e := range c.balances {
-		if now.Sub(e.storedAt) >= c.ttl {
-			delete(c.balances, k)
-		}
-	}
-	// Still full of live entries: drop everything rather than grow without bound.
-	if len(c.sessions) >= c.maxEntries || len(c.users) >= c.maxEntries || len(c.keys) >= c.maxEntries || len(c.balances) >= c.maxEntries {
-		clear(c.sessions)
-		clear(c.users)
-		clear(c.keys)
-		clear(c.balances)
-	}
-}
-
-func (c *principalCache) currentGeneration() uint64 { return c.generation.Load() }
-
-// InvalidateSessions forgets the given sessions.
-func (c *principalCache) invalidateSessions(ids ...string) {
-	c.mu.Lock()
-	c.generation.Add(1)
-	for _, id := range ids {
-		delete(c.sessions, id)
-	}
-	c.mu.Unlock()
-}
-
-// InvalidateUser forgets a user, so a role change, a disabled account or a new name shows at once.
-func (c *principalCache) invalidateUser(id string) {
-	c.mu.Lock()
-	c.generation.Add(1)
-	delete(c.users, id)
-	c.mu.Unlock()
-}
-
-// InvalidateAll forgets everything; used when another instance signals a change it cannot name.
-func (c *principalCache) invalidateAll() {
-	c.mu.Lock()
-	c.generation.Add(1)
-	clear(c.sessions)
-	clear(c.users)
-	clear(c.keys)
-	clear(c.balances)
-	c.mu.Unlock()
+	defer c.mu.RUnlock()
+	return c.users.get(id, c.ttl, now)
 }
 
 func (c *principalCache) key(hash [32]byte, now time.Time) (APIKey, bool) {
 	c.mu.RLock()
-	e, ok := c.keys[hash]
-	c.mu.RUnlock()
-	if !ok || c.ttl <= 0 || now.Sub(e.storedAt) >= c.ttl {
-		return APIKey{}, false
-	}
-	return e.key, true
-}
-
-func (c *principalCache) storeKey(generation uint64, hash [32]byte, k *APIKey, u *User, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.generation.Load() != generation || c.ttl <= 0 {
-		return
-	}
-	if len(c.keys) >= c.maxEntries || len(c.users) >= c.maxEntries {
-		c.sweepLocked(now)
-	}
-	c.keys[hash] = cachedKey{key: *k, storedAt: now}
-	c.users[u.ID] = cachedUser{user: *u, storedAt: now}
-}
-
-// invalidateKeys forgets every cached key: revocations are rare, and keys are cached by hash.
-func (c *principalCache) invalidateKeys() {
-	c.mu.Lock()
-	c.generation.Add(1)
-	clear(c.keys)
-	c.mu.Unlock()
+	defer c.mu.RUnlock()
+	return c.keys.get(hash, c.ttl, now)
 }
 
 func (c *principalCache) balance(userID string, now time.Time) (CreditAccount, bool) {
 	c.mu.RLock()
-	e, ok := c.balances[userID]
-	c.mu.RUnlock()
-	if !ok || c.ttl <= 0 || now.Sub(e.storedAt) >= c.ttl {
-		return CreditAccount{}, false
+	defer c.mu.RUnlock()
+	return c.balances.get(userID, c.ttl, now)
+}
+
+// storing takes the lock for a store, and reports false (having released it) when an
+// invalidation happened since generation was read or the cache is off. When any map is full it
+// sweeps first.
+func (c *principalCache) storing(generation uint64, now time.Time) bool {
+	c.mu.Lock()
+	if c.generation.Load() != generation || c.ttl <= 0 {
+		c.mu.Unlock()
+		return false
 	}
-	return e.balance, true
+	if c.full() {
+		c.sweepLocked(now)
+	}
+	return true
+}
+
+func (c *principalCache) full() bool {
+	return len(c.sessions) >= c.maxEntries || len(c.users) >= c.maxEntries ||
+		len(c.keys) >= c.maxEntries || len(c.balances) >= c.maxEntries
+}
+
+// store saves a loaded session and user unless an invalidation happened since generation was read.
+func (c *principalCache) store(generation uint64, s *Session, u *User, now time.Time) {
+	if !c.storing(generation, now) {
+		return
+	}
+	defer c.mu.Unlock()
+	c.sessions.put(s.ID, *s, now)
+	c.users.put(u.ID, *u, now)
+}
+
+func (c *principalCache) storeKey(generation uint64, hash [32]byte, k *APIKey, u *User, now time.Time) {
+	if !c.storing(generation, now) {
+		return
+	}
+	defer c.mu.Unlock()
+	c.keys.put(hash, *k, now)
+	c.users.put(u.ID, *u, now)
 }
 
 func (c *principalCache) storeBalance(generation uint64, b *CreditAccount, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.generation.Load() != generation || c.ttl <= 0 {
+	if !c.storing(generation, now) {
 		return
 	}
-	if len(c.balances) >= c.maxEntries {
-		c.sweepLocked(now)
-	}
-	c.balances[b.UserID] = cachedBalance{balance: *b, storedAt: now}
+	defer c.mu.Unlock()
+	c.balances.put(b.UserID, *b, now)
 }
 
-func (c *principalCache) invalidateBalance(userID string) {
+func (c *principalCache) sweepLocked(now time.Time) {
+	c.sessions.sweep(c.ttl, now)
+	c.users.sweep(c.ttl, now)
+	c.keys.sweep(c.ttl, now)
+	c.balances.sweep(c.ttl, now)
+	// Still full of live entries: drop everything rather than grow without bound.
+	if c.full() {
+		c.clearLocked()
+	}
+}
+
+func (c *principalCache) clearLocked() {
+	clear(c.sessions)
+	clear(c.users)
+	clear(c.keys)
+	clear(c.balances)
+}
+
+func (c *principalCache) currentGeneration() uint64 { return c.generation.Load() }
+
+// invalidate runs forget under the lock and bumps the generation, so that loads already under
+// way do not store what they read before the change.
+func (c *principalCache) invalidate(forget func()) {
 	c.mu.Lock()
 	c.generation.Add(1)
-	delete(c.balances, userID)
+	forget()
 	c.mu.Unlock()
+}
+
+// invalidateSessions forgets the given sessions.
+func (c *principalCache) invalidateSessions(ids ...string) {
+	c.invalidate(func() {
+		for _, id := range ids {
+			delete(c.sessions, id)
+		}
+	})
+}
+
+// invalidateUser forgets a user, so a role change, a disabled account or a new name shows at once.
+func (c *principalCache) invalidateUser(id string) { c.invalidate(func() { delete(c.users, id) }) }
+
+// invalidateAll forgets everything; used when another instance signals a change it cannot name.
+func (c *principalCache) invalidateAll() { c.invalidate(c.clearLocked) }
+
+// invalidateKeys forgets every cached key: revocations are rare, and keys are cached by hash.
+func (c *principalCache) invalidateKeys() { c.invalidate(func() { clear(c.keys) }) }
+
+func (c *principalCache) invalidateBalance(userID string) {
+	c.invalidate(func() { delete(c.balances, userID) })
 }

@@ -38,6 +38,9 @@ func Run(t *testing.T, open Opener) {
 		"EmailTokenUsedOnce":           testEmailTokenUsedOnce,
 		"Outbox":                       testOutbox,
 		"OutboxConcurrentClaims":       testOutboxConcurrentClaims,
+		"RateEvents":                   testRateEvents,
+		"RateEventsConcurrent":         testRateEventsConcurrent,
+		"AuditLog":                     testAuditLog,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
