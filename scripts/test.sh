@@ -7,7 +7,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n== %s\n' "$*"; }
+# Each stage prints its name and, when it ends, how long it took; the total comes last.
+t_start=$(date +%s)
+t_stage=$t_start
+stage_name=""
+stage_done() {
+  [ -n "$stage_name" ] && printf -- '-- %s: %ss\n' "$stage_name" "$(( $(date +%s) - t_stage ))"
+  t_stage=$(date +%s)
+}
+step() { stage_done; stage_name="$*"; printf '\n== %s\n' "$*"; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
 step "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './sdks/*'))
@@ -60,8 +70,8 @@ if [ -z "${QUICK:-}" ]; then
   # A count, not a duration: Go 1.26's fuzz coordinator can report a spurious "context deadline
   # exceeded" when a duration runs out under load (go.dev/issue/75804, fixed in Go 1.27).
   fuzz() { # package target
-    go test "$1" -run '^$' -fuzz "^$2\$" -fuzztime "${FUZZTIME:-20000x}" >/tmp/gatehouse-fuzz.log 2>&1 ||
-      { cat /tmp/gatehouse-fuzz.log; echo "fuzz target $2 failed"; exit 1; }
+    go test "$1" -run '^$' -fuzz "^$2\$" -fuzztime "${FUZZTIME:-20000x}" >"$work/fuzz.log" 2>&1 ||
+      { cat "$work/fuzz.log"; echo "fuzz target $2 failed"; exit 1; }
     echo "ok   $1 $2"
   }
   for pkg in $(go list ./...); do
@@ -72,4 +82,5 @@ if [ -z "${QUICK:-}" ]; then
   done
 fi
 
-step "all tests passed"
+stage_done
+printf '\n== all tests passed in %ss\n' "$(( $(date +%s) - t_start ))"

@@ -44,8 +44,20 @@ trap 'rm -rf "$bin_dir"' EXIT
 (cd "$repo_root" && go build -o "$bin_dir/gatehouse" ./cmd/gatehouse)
 export GATEHOUSE_BIN="$bin_dir/gatehouse"
 
+# vitest is quiet unless something fails: its output goes to a file, and only its summary is
+# shown when every test passed.
+vitest_quiet() {
+  local log="$bin_dir/vitest.log"
+  if NO_COLOR=1 npx vitest run --silent "$@" >"$log" 2>&1; then
+    grep -E '^ *(Test Files|Tests|Duration) ' "$log" || tail -n 5 "$log"
+  else
+    cat "$log"
+    fail "vitest $* failed"
+  fi
+}
+
 step "unit tests (vitest, real gatehouse on loopback)"
-npx vitest run
+vitest_quiet
 
 if [ "${E2E:-1}" = "0" ]; then
   step "E2E=0: end-to-end tests skipped"
@@ -53,7 +65,7 @@ else
   [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] ||
     fail "${CHROMIUM_PATH:-/usr/bin/chromium} is missing: install Debian's chromium (apt-get install -y chromium); scripts/test.sh does it as root"
   step "end-to-end tests (next build + next start, Chromium via playwright-core)"
-  npx vitest run -c vitest.e2e.config.ts
+  vitest_quiet -c vitest.e2e.config.ts
 fi
 
 step "all Next.js SDK tests passed"
