@@ -25,7 +25,7 @@ func TestForgeriesRejected(t *testing.T) {
 
 	attacker := mustKey(t, ES256, clk.Now())
 	attackerPriv := mustPrivate(t, attacker)
-	attackerJWK, err := publicJWK(attackerPriv.Public())
+	attackerJWK, err := publicJWK(attackerPriv.Public(), attacker.ID, "ES256")
 	if err != nil {
 		t.Fatal(err)
 	}

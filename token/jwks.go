@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	jose "github.com/go-jose/go-jose/v4"
 	"slices"
 	"time"
 )
@@ -44,18 +45,15 @@ func (i *Issuer) JWKS(ctx context.Context) ([]byte, error) {
 		keys = ks.keys
 	}
 
-	set := struct {
-		Keys []jwk `json:"keys"`
-	}{Keys: make([]jwk, 0, len(keys))}
+	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, 0, len(keys))}
 	for _, k := range keys {
 		if !k.publishedAt(now) {
 			continue
 		}
-		j, err := publicJWK(k.public)
+		j, err := publicJWK(k.public, k.id, i.cfg.Algorithm)
 		if err != nil {
 			return nil, err
 		}
-		j.Kid, j.Alg, j.Use = k.id, i.cfg.Algorithm, "sig"
 		set.Keys = append(set.Keys, j)
 	}
 	body, err := json.Marshal(set)

@@ -138,12 +138,20 @@ func TestJWKSPaddsECCoordinates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		j, err := publicJWK(&priv.PublicKey)
+		j, err := publicJWK(&priv.PublicKey, "kid", "ES256")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(j.X) != 43 || len(j.Y) != 43 {
-			t.Fatalf("coordinates not 32 bytes: x=%q y=%q", j.X, j.Y)
+		b, err := json.Marshal(j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct{ X, Y string }
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		if len(m.X) != 43 || len(m.Y) != 43 {
+			t.Fatalf("coordinates not 32 bytes: x=%q y=%q", m.X, m.Y)
 		}
 	}
 }
