@@ -38,6 +38,7 @@ func TestEveryPageRenders(t *testing.T) {
 		CreatedAt: now, ExpiresAt: &later, LastUsedAt: &now, UseCount: 1200}, {ID: "k2", Name: "old", Prefix: "ak_abcdefgh",
 		Scopes: []string{}, CreatedAt: now, ExpiresAt: &now}}, true, gatehouse.DefaultKeyScopes, 90, later)
 	keys.Created = &newKey{Name: "ci", Secret: "ak_secret"}
+	keys.Missed = true
 	pagesData := map[string]*view{
 		"signup":     {Title: "Create your account", Form: map[string]string{"next": "/account/keys", "email": "a@b.c"}, Fields: map[string]string{"email": "taken"}, Data: authData{Providers: []providerButton{{Name: "github", Label: "GitHub", URL: "/login/github"}, {Name: "linkedin", Label: "LinkedIn", URL: "/login/linkedin"}}}},
 		"login":      {Title: "Sign in", Form: map[string]string{}, Error: "Incorrect email or password", Data: authData{}},

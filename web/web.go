@@ -49,6 +49,7 @@ type server struct {
 	cookies cookieNames
 	secure  bool
 	origin  *http.CrossOriginProtection
+	reveals *reveals
 }
 
 // New returns the dashboard as one handler, with its own security headers.
@@ -70,7 +71,8 @@ func New(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	secure := strings.HasPrefix(d.Config.PublicURL, "https://")
-	s := &server{Deps: d, pages: p, cookies: newCookieNames(secure), secure: secure, origin: http.NewCrossOriginProtection()}
+	s := &server{Deps: d, pages: p, cookies: newCookieNames(secure), secure: secure, origin: http.NewCrossOriginProtection(),
+		reveals: newReveals()}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	var h http.Handler = mux
