@@ -24,9 +24,8 @@ type pages struct {
 
 var templateFuncs = template.FuncMap{
 	"asset":    assetURL,
-	"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"when":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
-	"day":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
+	"date":     func(t time.Time) template.HTML { return timeElement(t, false) },
+	"dateTime": func(t time.Time) template.HTML { return timeElement(t, true) },
 	"join":     strings.Join,
 	"provider": gatehouse.ProviderLabel,
 	"number":   formatNumber,

@@ -2,9 +2,12 @@ package main
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -48,4 +51,62 @@ func TestBrowserKeyReloadCreatesNothing(t *testing.T) {
 	}
 	b.expectText("table.list", "reload test")
 	expectStatus(t, s.do(t, "GET", "/api/v1/users/me", nil, "X-API-Key: "+key), http.StatusOK)
+}
+
+// timezone emulates the visitor's time zone.
+func (b *tab) timezone(id string) {
+	b.t.Helper()
+	if _, err := chromedp.Call(b.ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: id}); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+type pageTime struct {
+	Datetime, Text, Title string
+	Local                 bool
+}
+
+var localDateFormat = regexp.MustCompile(`^(\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}, \d{2}:\d{2}) (\S+)$`)
+
+// TestBrowserDatesInOneFormat: every date on the account pages reads "14 May 2026" or, with the
+// time of day, "14 May 2026, 15:00 GMT+5:30" in the visitor's time zone, with the UTC text as the
+// tooltip.
+func TestBrowserDatesInOneFormat(t *testing.T) {
+	s := startServer(t)
+	a := s.register(t)
+	key := s.createKey(t, a.Access)["api_key"].(string)
+	expectStatus(t, s.do(t, "GET", "/api/v1/users/me", nil, "X-API-Key: "+key), http.StatusOK)
+	b := startBrowser(t, s.URL)
+	b.timezone("Asia/Kolkata") // +05:30 all year round
+	b.signIn(a)
+	kolkata := time.FixedZone("IST", 5*3600+1800)
+	seen := 0
+	for _, path := range []string{"/account", "/account/sessions", "/account/keys", "/account/credits"} {
+		b.visit(path)
+		times := browserRun(b, chromedp.Evaluate[[]pageTime](`Array.from(document.querySelectorAll("time")).map(t => ({
+			Datetime: t.getAttribute("datetime"), Text: t.textContent, Title: t.title, Local: t.hasAttribute("data-local")}))`))
+		for _, pt := range times {
+			seen++
+			at, err := time.Parse(time.RFC3339, pt.Datetime)
+			if err != nil {
+				t.Fatalf("%s: datetime %q", path, pt.Datetime)
+			}
+			if !pt.Local {
+				if want := at.UTC().Format("2 Jan 2006"); pt.Text != want {
+					t.Errorf("%s: date %q, want %q", path, pt.Text, want)
+				}
+				continue
+			}
+			m := localDateFormat.FindStringSubmatch(pt.Text)
+			if m == nil || m[1] != at.In(kolkata).Format("2 Jan 2006, 15:04") || m[2] != "GMT+5:30" {
+				t.Errorf("%s: local time %q for %s, want %s GMT+5:30", path, pt.Text, pt.Datetime, at.In(kolkata).Format("2 Jan 2006, 15:04"))
+			}
+			if want := at.UTC().Format("2 Jan 2006, 15:04 UTC"); pt.Title != want {
+				t.Errorf("%s: tooltip %q, want %q", path, pt.Title, want)
+			}
+		}
+	}
+	if seen < 6 {
+		t.Fatalf("only %d dates on the account pages", seen)
+	}
 }
