@@ -32,6 +32,15 @@ var templateFuncs = template.FuncMap{
 	"percent":  func(f float64) string { return fmt.Sprintf("%.0f", f) },
 	"event":    eventLabel,
 	"initials": initials,
+	"fieldTable": func(caption string, fields []apiField) fieldTable {
+		return fieldTable{Caption: caption, Fields: fields}
+	},
+}
+
+// fieldTable is what the API reference's table of fields receives.
+type fieldTable struct {
+	Caption string
+	Fields  []apiField
 }
 
 func loadPages() (*pages, error) {

@@ -39,7 +39,12 @@ func TestEveryPageRenders(t *testing.T) {
 		Scopes: []string{}, CreatedAt: now, ExpiresAt: &now}}, true, gatehouse.DefaultKeyScopes, 90, later)
 	keys.Created = &newKey{Name: "ci", Secret: "ak_secret"}
 	keys.Missed = true
+	ref, err := parseAPIReference(apiDocument(t))
+	if err != nil {
+		t.Fatal(err)
+	}
 	pagesData := map[string]*view{
+		"apiref":     {Title: "API reference", Nav: "api", Wide: true, Data: ref},
 		"signup":     {Title: "Create your account", Form: map[string]string{"next": "/account/keys", "email": "a@b.c"}, Fields: map[string]string{"email": "taken"}, Data: authData{Providers: []providerButton{{Name: "github", Label: "GitHub", URL: "/login/github"}, {Name: "linkedin", Label: "LinkedIn", URL: "/login/linkedin"}}}},
 		"login":      {Title: "Sign in", Form: map[string]string{}, Error: "Incorrect email or password", Data: authData{}},
 		"logout":     {Title: "Sign out"},

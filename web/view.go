@@ -12,6 +12,7 @@ import (
 type view struct {
 	Title   string
 	Nav     string // the navigation entry to mark as current
+	Wide    bool   // a reading page: signed out, it gets the wide column rather than the form's
 	Notice  string // a confirmation, shown as a status message
 	Error   string // a problem with the whole form
 	Fields  map[string]string

@@ -2,6 +2,8 @@ package main
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -108,5 +110,54 @@ func TestBrowserDatesInOneFormat(t *testing.T) {
 	}
 	if seen < 6 {
 		t.Fatalf("only %d dates on the account pages", seen)
+	}
+}
+
+// TestBrowserAPIReference: the footer's link opens the API reference, which loads under the
+// dashboard's CSP without a console error (a blocked inline script would be one) and reads on a
+// phone.
+func TestBrowserAPIReference(t *testing.T) {
+	s := startServer(t)
+	b := startBrowser(t, s.URL)
+	b.visit("/login")
+	if status := b.press(`.footer a[href="/api-reference"]`); status != http.StatusOK {
+		t.Fatalf("the API reference answers %d", status)
+	}
+	b.expectPath("/api-reference")
+	b.expectText("main h1", "API reference")
+	b.expectText("#op-login", "/api/v1/auth/login")
+	b.expectText("#op-login", "Sign in with email and password")
+	b.expectText("#op-login table", "password")
+	if inline := browserRun(b, chromedp.Evaluate[int](`Array.from(document.scripts).filter(s => !s.src || s.textContent.trim()).length`)); inline != 0 {
+		t.Fatalf("%d inline scripts", inline)
+	}
+	if links := browserRun(b, chromedp.Evaluate[int](`document.querySelectorAll(".api-toc a[href^='#op-']").length`)); links < 70 {
+		t.Fatalf("the contents link %d operations", links)
+	}
+	// An alias links to the operation it repeats.
+	b.expectText("#op-loginV1 .same-as", "POST /api/v1/auth/login")
+	// The page is long: pictures of its first screen.
+	b.shotScreen("50-api-reference")
+	b.do(chromedp.Navigate(s.URL+"/api-reference#op-createAPIKey"), chromedp.WaitVisible(chromedp.CSS("#op-createAPIKey")))
+	b.shotScreen("51-api-reference-operation")
+	b.phone(true)
+	b.visit("/api-reference")
+	b.shotScreen("52-api-reference-phone")
+	b.phone(false)
+}
+
+// shotScreen saves a picture of what the window shows, for pages too long to picture whole.
+func (b *tab) shotScreen(name string) {
+	b.t.Helper()
+	png := browserRun(b, chromedp.CaptureScreenshot())
+	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	path := filepath.Join(screenshotDir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		b.t.Fatal(err)
 	}
 }
