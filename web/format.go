@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"html"
 	"html/template"
 	"strconv"
@@ -56,6 +57,37 @@ func initials(u *gatehouse.User) string {
 		out = append(out, unicode.ToUpper([]rune(u.Email)[0]))
 	}
 	return string(out)
+}
+
+// countNoun writes a count of things as people read it: "1 session", "2 sessions", "2,000
+// accounts"; "0 sessions". The plural is the noun and "s" unless given.
+func countNoun(n int64, noun string, plural ...string) string {
+	if n == 1 || n == -1 {
+		return formatNumber(n) + " " + noun
+	}
+	if len(plural) > 0 {
+		return formatNumber(n) + " " + plural[0]
+	}
+	return formatNumber(n) + " " + noun + "s"
+}
+
+// countArg is a template's count, of whichever integer type the data holds.
+func countArg(n any) int64 {
+	switch x := n.(type) {
+	case int:
+		return int64(x)
+	case int64:
+		return x
+	case int32:
+		return int64(x)
+	case uint:
+		return int64(x)
+	case uint32:
+		return int64(x)
+	case uint64:
+		return int64(x)
+	}
+	panic(fmt.Sprintf("web: count of %T", n))
 }
 
 // formatNumber writes an integer with thousands separators.

@@ -29,6 +29,7 @@ var templateFuncs = template.FuncMap{
 	"join":     strings.Join,
 	"provider": gatehouse.ProviderLabel,
 	"number":   formatNumber,
+	"count":    func(n any, noun string, plural ...string) string { return countNoun(countArg(n), noun, plural...) },
 	"percent":  func(f float64) string { return fmt.Sprintf("%.0f", f) },
 	"event":    eventLabel,
 	"initials": initials,

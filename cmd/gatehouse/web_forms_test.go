@@ -165,8 +165,9 @@ func TestWebPasswordAndSessionsPages(t *testing.T) {
 		}
 	}
 	page := b.get("/account/sessions")
-	expectPage(t, page, http.StatusOK, "Sign out all other sessions (2)", id1)
+	expectPage(t, page, http.StatusOK, "Sign out all 2 other sessions", id1)
 	expectRedirect(t, b.submit("/account/sessions", url.Values{"action": {"revoke"}, "id": {id1}}), "/account/sessions?notice=session_revoked")
+	expectPage(t, b.get("/account/sessions"), http.StatusOK, "Sign out the other session<", "Sign out the other session?")
 	expectProblem(t, s.do(t, "GET", "/api/v1/users/me", nil, bearer(a1)), http.StatusUnauthorized, "")
 	expectStatus(t, s.do(t, "GET", "/api/v1/users/me", nil, bearer(a2)), http.StatusOK)
 	expectPage(t, b.submit("/account/sessions", url.Values{"action": {"revoke"}, "id": {id1}}), http.StatusNotFound, "already ended")
