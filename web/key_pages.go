@@ -93,12 +93,13 @@ func keysPageData(keys []*gatehouse.APIKey, admin bool, checked []string, days i
 
 // keysPage lists the keys; right after "Create key" it also shows the new one, once.
 func (s *server) keysPage(w http.ResponseWriter, r *http.Request, v *visit) {
-	created, missed := s.takeNewKey(w, r, v)
 	vw, err := s.keysView(r, v, gatehouse.DefaultKeyScopes, gatehouse.DefaultAPIKeyLifetimeDays)
 	if err != nil {
+		// The new key, if one waits, stays in its slot for the page that works.
 		s.fail(w, r, v, err)
 		return
 	}
+	created, missed := s.takeNewKey(w, r, v)
 	d := vw.Data.(keysData)
 	d.Created, d.Missed = created, missed
 	vw.Data = d
