@@ -142,6 +142,7 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request, v *visit) {
 		}
 	}
 	s.clearSession(w)
+	s.discardNewKey(w, r)
 	s.newCSRFSecret(w)
 	redirect(w, r, "/login?notice=signed_out")
 }

@@ -13,6 +13,8 @@ import (
 // overwrite them.
 type cookieNames struct {
 	session, csrf, oauth string
+	// newKey names the one-time slot of a key just created (see reveals); never the key itself.
+	newKey string
 }
 
 func newCookieNames(secure bool) cookieNames {
@@ -20,7 +22,8 @@ func newCookieNames(secure bool) cookieNames {
 	if secure {
 		prefix = "__Host-"
 	}
-	return cookieNames{session: prefix + "gatehouse_session", csrf: prefix + "gatehouse_csrf", oauth: prefix + "gatehouse_oauth"}
+	return cookieNames{session: prefix + "gatehouse_session", csrf: prefix + "gatehouse_csrf", oauth: prefix + "gatehouse_oauth",
+		newKey: prefix + "gatehouse_new_key"}
 }
 
 // sessionCookieVersion starts every session cookie, so the format can change without misreading

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -72,9 +71,9 @@ func inAbout(d time.Duration) string {
 	case d <= time.Minute:
 		return "in a minute"
 	case d < time.Hour:
-		return fmt.Sprintf("in about %d minutes", int((d+time.Minute-1)/time.Minute))
+		return "in about " + countNoun(int64((d+time.Minute-1)/time.Minute), "minute")
 	default:
-		return fmt.Sprintf("in about %d hours", int((d+time.Hour-1)/time.Hour))
+		return "in about " + countNoun(int64((d+time.Hour-1)/time.Hour), "hour")
 	}
 }
 

@@ -1,12 +1,43 @@
 package web
 
 import (
+	"fmt"
+	"html"
+	"html/template"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/gatehouse/gatehouse"
 )
+
+// The dashboard writes every date one way, through timeElement: "14 May 2026", and where the time
+// of day matters "14 May 2026, 09:30 UTC". app.js rewrites the latter in the visitor's own time
+// zone in the same shape ("14 May 2026, 11:30 CEST"); the UTC text stays as its tooltip.
+const (
+	dateLayout     = "2 Jan 2006"
+	dateTimeLayout = "2 Jan 2006, 15:04 UTC"
+)
+
+// formatTime writes t in the dashboard's one date format, with the time of day or without.
+func formatTime(t time.Time, clock bool) string {
+	if clock {
+		return t.UTC().Format(dateTimeLayout)
+	}
+	return t.UTC().Format(dateLayout)
+}
+
+// timeElement is a <time> element for t in the dashboard's date format: the templates' date and
+// dateTime. A date with a time of day is marked data-local for app.js.
+func timeElement(t time.Time, clock bool) template.HTML {
+	local := ""
+	if clock {
+		local = " data-local"
+	}
+	return template.HTML(`<time datetime="` + html.EscapeString(t.UTC().Format(time.RFC3339)) + `"` + local + `>` +
+		html.EscapeString(formatTime(t, clock)) + `</time>`)
+}
 
 // initials stands in for a picture: an avatar URL points elsewhere, and the dashboard's
 // Content-Security-Policy loads images from this origin only.
@@ -26,6 +57,37 @@ func initials(u *gatehouse.User) string {
 		out = append(out, unicode.ToUpper([]rune(u.Email)[0]))
 	}
 	return string(out)
+}
+
+// countNoun writes a count of things as people read it: "1 session", "2 sessions", "2,000
+// accounts"; "0 sessions". The plural is the noun and "s" unless given.
+func countNoun(n int64, noun string, plural ...string) string {
+	if n == 1 || n == -1 {
+		return formatNumber(n) + " " + noun
+	}
+	if len(plural) > 0 {
+		return formatNumber(n) + " " + plural[0]
+	}
+	return formatNumber(n) + " " + noun + "s"
+}
+
+// countArg is a template's count, of whichever integer type the data holds.
+func countArg(n any) int64 {
+	switch x := n.(type) {
+	case int:
+		return int64(x)
+	case int64:
+		return x
+	case int32:
+		return int64(x)
+	case uint:
+		return int64(x)
+	case uint32:
+		return int64(x)
+	case uint64:
+		return int64(x)
+	}
+	panic(fmt.Sprintf("web: count of %T", n))
 }
 
 // formatNumber writes an integer with thousands separators.

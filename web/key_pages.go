@@ -51,6 +51,9 @@ type keysData struct {
 	Scopes  []scopeOption
 	Expiry  []expiryOption
 	Created *newKey
+	// Missed: the browser came for a new key that can no longer be shown (shown already, expired,
+	// or kept by another instance or before a restart).
+	Missed bool
 }
 
 // keysView lists the caller's keys and builds the form, checked as the visitor left it (or with
@@ -88,13 +91,43 @@ func keysPageData(keys []*gatehouse.APIKey, admin bool, checked []string, days i
 	return d
 }
 
+// keysPage lists the keys; right after "Create key" it also shows the new one, once.
 func (s *server) keysPage(w http.ResponseWriter, r *http.Request, v *visit) {
 	vw, err := s.keysView(r, v, gatehouse.DefaultKeyScopes, gatehouse.DefaultAPIKeyLifetimeDays)
 	if err != nil {
+		// The new key, if one waits, stays in its slot for the page that works.
 		s.fail(w, r, v, err)
 		return
 	}
+	created, missed := s.takeNewKey(w, r, v)
+	d := vw.Data.(keysData)
+	d.Created, d.Missed = created, missed
+	vw.Data = d
 	s.render(w, r, v, http.StatusOK, "keys", vw)
+}
+
+// takeNewKey takes the key waiting in this browser's one-time slot, if any, and clears the
+// slot's cookie: whatever happens, the key is not shown again. missed reports a slot that was
+// named but could not be opened.
+func (s *server) takeNewKey(w http.ResponseWriter, r *http.Request, v *visit) (created *newKey, missed bool) {
+	c, err := r.Cookie(s.cookies.newKey)
+	if err != nil || c.Value == "" {
+		return nil, false
+	}
+	http.SetCookie(w, s.cookie(s.cookies.newKey, "", -1))
+	name, secret, ok := s.reveals.take(c.Value, v.p.User.ID, v.p.SessionID)
+	if !ok {
+		return nil, true
+	}
+	return &newKey{Name: name, Secret: secret}, false
+}
+
+// discardNewKey forgets a key still waiting to be shown in this browser: it is signing out.
+func (s *server) discardNewKey(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(s.cookies.newKey); err == nil && c.Value != "" {
+		s.reveals.forget(c.Value)
+		http.SetCookie(w, s.cookie(s.cookies.newKey, "", -1))
+	}
 }
 
 func (s *server) keysAction(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -116,8 +149,9 @@ func (s *server) keysAction(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 }
 
-// createKey is POST /api-keys. The new key is shown in the answer to this post, not after a
-// redirect: it must not be stored anywhere to be shown later.
+// createKey is POST /api-keys. It answers with a redirect to the keys page (post/redirect/get),
+// so reloading that page creates nothing; the new key waits for it in a one-time slot that only
+// this browser's session can open, once (see reveals).
 func (s *server) createKey(w http.ResponseWriter, r *http.Request, v *visit) {
 	if err := r.ParseForm(); err != nil {
 		s.fail(w, r, v, gatehouse.Errorf(gatehouse.KindBadRequest, "malformed_form", "The form could not be read."))
@@ -144,15 +178,9 @@ func (s *server) createKey(w http.ResponseWriter, r *http.Request, v *visit) {
 		s.keysFailed(w, r, v, scopes, days, map[string]string{"name": name}, err)
 		return
 	}
-	vw, err := s.keysView(r, v, gatehouse.DefaultKeyScopes, gatehouse.DefaultAPIKeyLifetimeDays)
-	if err != nil {
-		s.fail(w, r, v, err)
-		return
-	}
-	d := vw.Data.(keysData)
-	d.Created = &newKey{Name: k.Name, Secret: secret}
-	vw.Data = d
-	s.render(w, r, v, http.StatusCreated, "keys", vw)
+	id := s.reveals.put(v.p.User.ID, v.p.SessionID, k.Name, secret)
+	http.SetCookie(w, s.cookie(s.cookies.newKey, id, revealTTL))
+	redirect(w, r, "/account/keys")
 }
 
 func (s *server) keysFailed(w http.ResponseWriter, r *http.Request, v *visit, scopes []string, days int, form map[string]string, err error) {

@@ -24,15 +24,24 @@ type pages struct {
 
 var templateFuncs = template.FuncMap{
 	"asset":    assetURL,
-	"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"when":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
-	"day":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
+	"date":     func(t time.Time) template.HTML { return timeElement(t, false) },
+	"dateTime": func(t time.Time) template.HTML { return timeElement(t, true) },
 	"join":     strings.Join,
 	"provider": gatehouse.ProviderLabel,
 	"number":   formatNumber,
+	"count":    func(n any, noun string, plural ...string) string { return countNoun(countArg(n), noun, plural...) },
 	"percent":  func(f float64) string { return fmt.Sprintf("%.0f", f) },
 	"event":    eventLabel,
 	"initials": initials,
+	"fieldTable": func(caption string, fields []apiField) fieldTable {
+		return fieldTable{Caption: caption, Fields: fields}
+	},
+}
+
+// fieldTable is what the API reference's table of fields receives.
+type fieldTable struct {
+	Caption string
+	Fields  []apiField
 }
 
 func loadPages() (*pages, error) {

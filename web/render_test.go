@@ -38,7 +38,13 @@ func TestEveryPageRenders(t *testing.T) {
 		CreatedAt: now, ExpiresAt: &later, LastUsedAt: &now, UseCount: 1200}, {ID: "k2", Name: "old", Prefix: "ak_abcdefgh",
 		Scopes: []string{}, CreatedAt: now, ExpiresAt: &now}}, true, gatehouse.DefaultKeyScopes, 90, later)
 	keys.Created = &newKey{Name: "ci", Secret: "ak_secret"}
+	keys.Missed = true
+	ref, err := parseAPIReference(apiDocument(t))
+	if err != nil {
+		t.Fatal(err)
+	}
 	pagesData := map[string]*view{
+		"apiref":     {Title: "API reference", Nav: "api", Wide: true, Data: ref},
 		"signup":     {Title: "Create your account", Form: map[string]string{"next": "/account/keys", "email": "a@b.c"}, Fields: map[string]string{"email": "taken"}, Data: authData{Providers: []providerButton{{Name: "github", Label: "GitHub", URL: "/login/github"}, {Name: "linkedin", Label: "LinkedIn", URL: "/login/linkedin"}}}},
 		"login":      {Title: "Sign in", Form: map[string]string{}, Error: "Incorrect email or password", Data: authData{}},
 		"logout":     {Title: "Sign out"},
@@ -58,6 +64,7 @@ func TestEveryPageRenders(t *testing.T) {
 	if len(pagesData) != len(s.pages.byName) {
 		t.Fatalf("%d pages have sample data, %d templates exist", len(pagesData), len(s.pages.byName))
 	}
+	times := 0
 	for name, vw := range pagesData {
 		rec := httptest.NewRecorder()
 		s.render(rec, httptest.NewRequest("GET", "/x", nil), v, http.StatusOK, name, vw)
@@ -80,6 +87,56 @@ func TestEveryPageRenders(t *testing.T) {
 				t.Errorf("%s: the error of %s has no field to stand next to", name, field)
 			}
 		}
+		for _, m := range timeTag.FindAllStringSubmatch(body, -1) {
+			times++
+			at, err := time.Parse(time.RFC3339, m[1])
+			if err != nil || m[3] != formatTime(at, m[2] != "") || !dateFormat.MatchString(m[3]) {
+				t.Errorf("%s: %s is not in the dashboard's date format", name, m[0])
+			}
+		}
+		if n := strings.Count(body, "<time"); n != len(timeTag.FindAllString(body, -1)) {
+			t.Errorf("%s: a <time> element not written by timeElement", name)
+		}
+	}
+	if times < 10 {
+		t.Errorf("only %d dates on the sample pages", times)
+	}
+}
+
+var (
+	timeTag    = regexp.MustCompile(`<time datetime="([^"]+)"( data-local)?>([^<]*)</time>`)
+	dateFormat = regexp.MustCompile(`^\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}(, \d{2}:\d{2} UTC)?$`)
+)
+
+// TestOneDateFormat: dates are written one way, by one helper, and the templates call it rather
+// than formatting a date themselves.
+func TestOneDateFormat(t *testing.T) {
+	at := time.Date(2026, 9, 3, 7, 5, 0, 0, time.FixedZone("CEST", 2*3600))
+	if got := formatTime(at, false); got != "3 Sep 2026" {
+		t.Errorf("date: %q", got)
+	}
+	if got := formatTime(at, true); got != "3 Sep 2026, 05:05 UTC" {
+		t.Errorf("date and time: %q", got)
+	}
+	if got := string(timeElement(at, true)); got != `<time datetime="2026-09-03T05:05:00Z" data-local>3 Sep 2026, 05:05 UTC</time>` {
+		t.Errorf("element: %s", got)
+	}
+	raw := regexp.MustCompile(`<time|\.Format\b|datetime=`)
+	err := fs.WalkDir(templateFS, "templates", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := templateFS.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if m := raw.Find(data); m != nil {
+			t.Errorf("%s: %q formats a date by hand; use date or dateTime", path, m)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -12,6 +11,7 @@ import (
 type view struct {
 	Title   string
 	Nav     string // the navigation entry to mark as current
+	Wide    bool   // a reading page: signed out, it gets the wide column rather than the form's
 	Notice  string // a confirmation, shown as a status message
 	Error   string // a problem with the whole form
 	Fields  map[string]string
@@ -70,7 +70,7 @@ func (v *view) Input(name, label, typ, autocomplete string) field {
 func (v *view) NewPassword(name, label string) field {
 	f := v.Input(name, label, "password", "new-password")
 	f.MinLength = v.MinPassword
-	f.Hint = fmt.Sprintf("At least %d characters. A long phrase is easier to remember and harder to guess.", v.MinPassword)
+	f.Hint = "At least " + countNoun(int64(v.MinPassword), "character") + ". A long phrase is easier to remember and harder to guess."
 	return f
 }
 

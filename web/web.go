@@ -39,6 +39,9 @@ type Deps struct {
 	Limits  httpapi.RateLimits
 	Log     *slog.Logger
 	Metrics httpapi.RequestObserver // optional
+	// OpenAPI is the API's OpenAPI document, the one served at /openapi.json; the dashboard renders
+	// it as the API reference page. Optional: without it that page is a 404.
+	OpenAPI []byte
 	Config  Config
 }
 
@@ -49,6 +52,8 @@ type server struct {
 	cookies cookieNames
 	secure  bool
 	origin  *http.CrossOriginProtection
+	reveals *reveals
+	apiRef  *apiReference
 }
 
 // New returns the dashboard as one handler, with its own security headers.
@@ -69,8 +74,15 @@ func New(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	var apiRef *apiReference
+	if len(d.OpenAPI) > 0 {
+		if apiRef, err = parseAPIReference(d.OpenAPI); err != nil {
+			return nil, err
+		}
+	}
 	secure := strings.HasPrefix(d.Config.PublicURL, "https://")
-	s := &server{Deps: d, pages: p, cookies: newCookieNames(secure), secure: secure, origin: http.NewCrossOriginProtection()}
+	s := &server{Deps: d, pages: p, cookies: newCookieNames(secure), secure: secure, origin: http.NewCrossOriginProtection(),
+		reveals: newReveals(), apiRef: apiRef}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	var h http.Handler = mux
@@ -90,6 +102,7 @@ func CallbackURL(publicURL, provider string) string {
 func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /{$}", s.page(s.home))
 	mux.Handle("GET /static/{file}", staticHandler())
+	mux.Handle("GET /api-reference", s.page(s.apiReferencePage))
 
 	mux.Handle("GET /signup", s.page(s.signupForm))
 	mux.Handle("POST /signup", s.page(s.signup))

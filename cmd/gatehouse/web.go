@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/httpapi"
 	"github.com/gatehouse/gatehouse/web"
 )
 
@@ -35,6 +36,8 @@ func (a *app) dashboard(cfg *config, log *slog.Logger) (http.Handler, error) {
 		Limits:  a.httpLimits(),
 		Log:     log,
 		Metrics: a.metrics,
+		// The API reference page renders the document the API serves at /openapi.json.
+		OpenAPI: httpapi.OpenAPIDocument(),
 		Config: web.Config{
 			PublicURL:         cfg.PublicURL,
 			TrustedProxies:    cfg.TrustedProxies,

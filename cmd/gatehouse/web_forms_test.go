@@ -46,8 +46,8 @@ func TestWebCSRFRefusesForeignForms(t *testing.T) {
 	}
 	expectPage(t, victim.get("/account"), http.StatusOK, email)
 	// The same form with the victim's own token goes through.
-	ok := victim.submit("/account/keys", create())
-	expectPage(t, ok, http.StatusCreated, "ak_")
+	expectRedirect(t, victim.submit("/account/keys", create()), "/account/keys")
+	expectPage(t, victim.get("/account/keys"), http.StatusOK, "ak_")
 }
 
 // TestWebReturnPathStaysOnThisSite: ?next= is followed only to a relative path of this site.
@@ -165,8 +165,9 @@ func TestWebPasswordAndSessionsPages(t *testing.T) {
 		}
 	}
 	page := b.get("/account/sessions")
-	expectPage(t, page, http.StatusOK, "Sign out all other sessions (2)", id1)
+	expectPage(t, page, http.StatusOK, "Sign out all 2 other sessions", id1)
 	expectRedirect(t, b.submit("/account/sessions", url.Values{"action": {"revoke"}, "id": {id1}}), "/account/sessions?notice=session_revoked")
+	expectPage(t, b.get("/account/sessions"), http.StatusOK, "Sign out the other session<", "Sign out the other session?")
 	expectProblem(t, s.do(t, "GET", "/api/v1/users/me", nil, bearer(a1)), http.StatusUnauthorized, "")
 	expectStatus(t, s.do(t, "GET", "/api/v1/users/me", nil, bearer(a2)), http.StatusOK)
 	expectPage(t, b.submit("/account/sessions", url.Values{"action": {"revoke"}, "id": {id1}}), http.StatusNotFound, "already ended")

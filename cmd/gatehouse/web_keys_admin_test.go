@@ -13,8 +13,9 @@ var newKeyInput = regexp.MustCompile(`id="new-key" class="mono" type="text" valu
 // createWebKey creates a key through the keys page and returns it and its id.
 func (b *webClient) createWebKey(name string, days string, scopes ...string) string {
 	b.t.Helper()
-	r := b.submit("/account/keys", url.Values{"action": {"create"}, "name": {name}, "scopes": scopes, "expires_in_days": {days}})
-	expectPage(b.t, r, http.StatusCreated, "this is the only time it is shown", `data-copy="new-key"`)
+	expectRedirect(b.t, b.submit("/account/keys", url.Values{"action": {"create"}, "name": {name}, "scopes": scopes, "expires_in_days": {days}}), "/account/keys")
+	r := b.get("/account/keys")
+	expectPage(b.t, r, http.StatusOK, "this is the only time it is shown", `data-copy="new-key"`)
 	if r.Header.Get("Cache-Control") != "no-store" {
 		b.t.Fatal("the page with a new key may be cached")
 	}

@@ -53,15 +53,37 @@
     var key = document.getElementById("new-key");
     if (key) key.addEventListener("focus", function () { key.select(); });
 
-    // Times are rendered in UTC; show them in the visitor's own time zone.
-    if (window.Intl && Intl.DateTimeFormat) {
-      var fmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-      document.querySelectorAll("time[datetime]").forEach(function (t) {
-        var d = new Date(t.getAttribute("datetime"));
-        if (isNaN(d)) return;
-        t.title = t.textContent;
-        if (/\d{1,2}:\d{2}/.test(t.textContent)) t.textContent = fmt.format(d);
-      });
-    }
+    // Times of day are rendered in UTC ("14 May 2026, 09:30 UTC"); show them in the visitor's own
+    // time zone in the same shape ("14 May 2026, 11:30 CEST"), the UTC text as the tooltip.
+    document.querySelectorAll("time[datetime][data-local]").forEach(function (t) {
+      var d = new Date(t.getAttribute("datetime"));
+      if (isNaN(d)) return;
+      t.title = t.textContent;
+      t.textContent = localDateTime(d);
+    });
   });
+
+  var months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  // localDateTime writes the dashboard's one date format (see web/format.go) in local time.
+  function localDateTime(d) {
+    return d.getDate() + " " + months[d.getMonth()] + " " + d.getFullYear() + ", " +
+      pad(d.getHours()) + ":" + pad(d.getMinutes()) + " " + zoneName(d);
+  }
+
+  // zoneName is the local time zone's short name ("CEST"), else its offset ("UTC+05:30").
+  function zoneName(d) {
+    try {
+      var parts = new Intl.DateTimeFormat("en-GB", { timeZoneName: "short" }).formatToParts(d);
+      for (var i = 0; i < parts.length; i++) {
+        if (parts[i].type === "timeZoneName" && !/\s/.test(parts[i].value)) return parts[i].value;
+      }
+    } catch (e) { /* fall through to the offset */ }
+    var off = -d.getTimezoneOffset();
+    var sign = off < 0 ? "-" : "+";
+    off = Math.abs(off);
+    return off === 0 ? "UTC" : "UTC" + sign + pad(Math.floor(off / 60)) + ":" + pad(off % 60);
+  }
 })();
