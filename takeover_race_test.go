@@ -9,6 +9,8 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/password"
+	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/postgres/pgtest"
 	"github.com/gatehouse/gatehouse/sqlite"
 	"github.com/gatehouse/gatehouse/token"
 )
@@ -84,12 +86,19 @@ type raceRig struct {
 // with the same verified address.
 func newRaceRig(t *testing.T) *raceRig {
 	t.Helper()
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "g.db"))
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "g.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
+	return newRaceRigOn(t, store, store)
+}
+
+// newRaceRigOn builds the rig over store; the provider sign-ins go through oauthStore, which may
+// wrap store to put hooks in their transactions.
+func newRaceRigOn(t *testing.T, store, oauthStore gatehouse.Store) *raceRig {
+	t.Helper()
+	ctx := context.Background()
 	key, err := token.GenerateKey("ES256", time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +113,11 @@ func newRaceRig(t *testing.T) *raceRig {
 	cheap := password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 	h := &hookedHasher{PasswordHasher: password.NewHasher(cheap, 2, time.Second)}
 	auth := gatehouse.NewAuthService(store, h, password.Policy{}, tokens, gatehouse.DefaultAuthConfig, nil, nil)
-	oauth := gatehouse.NewOAuthService(auth, map[string]gatehouse.Provider{
+	oauthAuth := auth
+	if oauthStore != store {
+		oauthAuth = gatehouse.NewAuthService(oauthStore, h, password.Policy{}, tokens, gatehouse.DefaultAuthConfig, nil, nil)
+	}
+	oauth := gatehouse.NewOAuthService(oauthAuth, map[string]gatehouse.Provider{
 		"github": staticProvider{gatehouse.ProviderIdentity{Subject: "victim-gh", Email: raceVictim, EmailVerified: true, Name: "Victim"}},
 	}, gatehouse.OAuthConfig{RedirectURIs: []string{raceCallback}, RequireState: false})
 	u, err := auth.CreateUser(ctx, gatehouse.RegisterInput{Email: raceVictim, Password: raceAttackPW, Name: "Victim"}, gatehouse.RoleUser, true)
@@ -254,4 +267,75 @@ func TestAPIKeyCreatedAcrossRevocationSurvives(t *testing.T) {
 			t.Error("a key created across the disable works once the account is enabled again")
 		}
 	})
+}
+
+// lookupHookStore runs a hook once, inside the next transaction, right after it looks a user up
+// by email: where linkAccount has read the account it is about to take over.
+type lookupHookStore struct {
+	gatehouse.Store
+	hook *hookOnce
+}
+
+type hookOnce struct {
+	mu sync.Mutex
+	f  func()
+}
+
+func (h *hookOnce) run() {
+	h.mu.Lock()
+	f := h.f
+	h.f = nil
+	h.mu.Unlock()
+	if f != nil {
+		f()
+	}
+}
+
+func (s lookupHookStore) Tx(ctx context.Context, fn func(gatehouse.StoreTx) error) error {
+	return s.Store.Tx(ctx, func(tx gatehouse.StoreTx) error { return fn(lookupHookTx{tx, s.hook}) })
+}
+
+type lookupHookTx struct {
+	gatehouse.StoreTx
+	hook *hookOnce
+}
+
+func (t lookupHookTx) UserByEmail(ctx context.Context, email string) (*gatehouse.User, error) {
+	u, err := t.StoreTx.UserByEmail(ctx, email)
+	t.hook.run()
+	return u, err
+}
+
+// On PostgreSQL (READ COMMITTED), linkExisting reads the account without a lock and then writes
+// the whole row back (UpdateUser sets every column). An admin's disable that commits in between is
+// lost: the takeover writes is_active = true again, checks the stale copy, and signs in. SQLite is
+// immune (BEGIN IMMEDIATE serialises the transactions), hence PostgreSQL only.
+func TestTakeoverRacingDisableKeepsAccountDisabledPostgres(t *testing.T) {
+	ctx := context.Background()
+	store, err := postgres.Open(ctx, pgtest.NewDatabase(t), postgres.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	hook := &hookOnce{}
+	r := newRaceRigOn(t, store, lookupHookStore{store, hook})
+	off := false
+	hook.f = func() {
+		if _, err := r.auth.UpdateUser(ctx, r.user.ID, gatehouse.AdminUserUpdate{IsActive: &off}); err != nil {
+			t.Errorf("disable: %v", err)
+		}
+	}
+	ts, signInErr := r.oauth.Callback(ctx, "github", gatehouse.OAuthCallback{Code: "c", RedirectURI: raceCallback}, gatehouse.Client{})
+	u, err := r.auth.User(ctx, r.user.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.IsActive {
+		t.Errorf("the admin disabled the account during the link, and the link enabled it again (sign-in: %v)", signInErr)
+	}
+	if signInErr == nil {
+		if _, err := r.auth.Authenticate(ctx, ts.AccessToken); err == nil {
+			t.Error("a sign-in into an account disabled while it linked holds a working session")
+		}
+	}
 }
