@@ -79,6 +79,9 @@ type raceRig struct {
 	oauth  *gatehouse.OAuthService
 	hasher *hookedHasher
 	user   *gatehouse.User
+	// newAuth builds another AuthService with the same keys and hasher over another store (a
+	// wrapper of the rig's), as a second view of the same server.
+	newAuth func(gatehouse.Store) *gatehouse.AuthService
 }
 
 // newRaceRig is the pre-registration set-up: the victim's address registered by the attacker with
@@ -112,10 +115,13 @@ func newRaceRigOn(t *testing.T, store, oauthStore gatehouse.Store) *raceRig {
 	}
 	cheap := password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 	h := &hookedHasher{PasswordHasher: password.NewHasher(cheap, 2, time.Second)}
-	auth := gatehouse.NewAuthService(store, h, password.Policy{}, tokens, gatehouse.DefaultAuthConfig, nil, nil)
+	newAuth := func(s gatehouse.Store) *gatehouse.AuthService {
+		return gatehouse.NewAuthService(s, h, password.Policy{}, tokens, gatehouse.DefaultAuthConfig, nil, nil)
+	}
+	auth := newAuth(store)
 	oauthAuth := auth
 	if oauthStore != store {
-		oauthAuth = gatehouse.NewAuthService(oauthStore, h, password.Policy{}, tokens, gatehouse.DefaultAuthConfig, nil, nil)
+		oauthAuth = newAuth(oauthStore)
 	}
 	oauth := gatehouse.NewOAuthService(oauthAuth, map[string]gatehouse.Provider{
 		"github": staticProvider{gatehouse.ProviderIdentity{Subject: "victim-gh", Email: raceVictim, EmailVerified: true, Name: "Victim"}},
@@ -124,7 +130,7 @@ func newRaceRigOn(t *testing.T, store, oauthStore gatehouse.Store) *raceRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &raceRig{auth: auth, oauth: oauth, hasher: h, user: u}
+	return &raceRig{auth: auth, oauth: oauth, hasher: h, user: u, newAuth: newAuth}
 }
 
 // takeover is the victim's first sign-in with GitHub: it links to the account and must leave the
@@ -337,5 +343,57 @@ func TestTakeoverRacingDisableKeepsAccountDisabledPostgres(t *testing.T) {
 		if _, err := r.auth.Authenticate(ctx, ts.AccessToken); err == nil {
 			t.Error("a sign-in into an account disabled while it linked holds a working session")
 		}
+	}
+}
+
+// byIDHookStore runs a hook once, inside the next transaction, right after it reads a user by id:
+// where UpdateProfile has read the row it will write back whole.
+type byIDHookStore struct {
+	gatehouse.Store
+	hook *hookOnce
+}
+
+func (s byIDHookStore) Tx(ctx context.Context, fn func(gatehouse.StoreTx) error) error {
+	return s.Store.Tx(ctx, func(tx gatehouse.StoreTx) error { return fn(byIDHookTx{tx, s.hook}) })
+}
+
+type byIDHookTx struct {
+	gatehouse.StoreTx
+	hook *hookOnce
+}
+
+func (t byIDHookTx) UserByID(ctx context.Context, id string) (*gatehouse.User, error) {
+	u, err := t.StoreTx.UserByID(ctx, id)
+	t.hook.run()
+	return u, err
+}
+
+// The same lost update from the other side, and worse: UpdateProfile (PATCH /users/me, cheap and
+// not rate-limited) reads the user without a lock and writes every column back, password_hash
+// included. A rename by the attacker whose read came before the takeover committed and whose
+// write comes after puts the attacker's password back on the account the takeover cleared. On
+// PostgreSQL the window is wide: the rename's UPDATE waits on the takeover's row lock and then
+// overwrites its result. (Admin role changes, UpdateUser, have the same shape.)
+func TestProfileUpdateRacingTakeoverRestoresNoPasswordPostgres(t *testing.T) {
+	ctx := context.Background()
+	store, err := postgres.Open(ctx, pgtest.NewDatabase(t), postgres.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	r := newRaceRigOn(t, store, store)
+	attacker, err := r.auth.Login(ctx, raceVictim, raceAttackPW, gatehouse.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := r.auth.Authenticate(ctx, attacker.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := &hookOnce{f: func() { r.takeover(t) }}
+	name := "Renamed"
+	_, renameErr := r.newAuth(byIDHookStore{store, hook}).UpdateProfile(ctx, p.User.ID, gatehouse.ProfileUpdate{Name: &name})
+	if _, err := r.auth.Login(ctx, raceVictim, raceAttackPW, gatehouse.Client{}); err == nil {
+		t.Errorf("the attacker's password works again after a rename that raced the takeover (rename: %v)", renameErr)
 	}
 }
