@@ -2,7 +2,6 @@ package gatehouse
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strings"
 )
@@ -14,7 +13,7 @@ type ProfileUpdate struct {
 }
 
 // UpdateProfile changes the caller's name or avatar.
-func (s *AuthService) UpdateProfile(ctx context.Context, userID string, up ProfileUpdate) (*User, error) {
+func (s *AuthService) UpdateProfile(ctx context.Context, p *Principal, up ProfileUpdate) (*User, error) {
 	var fields []FieldError
 	if up.Name != nil {
 		n := strings.TrimSpace(*up.Name)
@@ -34,7 +33,7 @@ func (s *AuthService) UpdateProfile(ctx context.Context, userID string, up Profi
 	var u *User
 	err := s.tx(ctx, func(tx StoreTx) error {
 		var err error
-		if u, err = tx.UserByID(ctx, userID); err != nil {
+		if u, err = s.lockCaller(ctx, tx, p); err != nil {
 			return err
 		}
 		if up.Name != nil {
@@ -52,7 +51,7 @@ func (s *AuthService) UpdateProfile(ctx context.Context, userID string, up Profi
 	if err != nil {
 		return nil, err
 	}
-	s.cache.invalidateUser(userID)
+	s.cache.invalidateUser(p.User.ID)
 	return u, nil
 }
 
@@ -102,11 +101,18 @@ func (s *AuthService) ChangePassword(ctx context.Context, p *Principal, current,
 	if err != nil {
 		return err
 	}
+	checked := u.PasswordHash
 	var revoked []string
 	err = s.tx(ctx, func(tx StoreTx) error {
-		u, err := tx.UserByID(ctx, p.User.ID)
+		u, err := s.lockCaller(ctx, tx, p)
 		if err != nil {
 			return err
+		}
+		// The current password was checked before this transaction; if the account's password
+		// changed since (another change, a reset, a provider sign-in that removed it), the check
+		// proved nothing about the password there is now.
+		if u.PasswordHash != checked {
+			return Invalid(FieldError{Field: "current_password", Message: "The current password is incorrect."})
 		}
 		now := s.now()
 		u.PasswordHash = hash
@@ -117,7 +123,7 @@ func (s *AuthService) ChangePassword(ctx context.Context, p *Principal, current,
 		if revoked, err = tx.RevokeUserSessions(ctx, u.ID, p.SessionID, now); err != nil {
 			return err
 		}
-		if err := s.auditTx(ctx, tx, EventPasswordChanged, u.ID, OutcomeSuccess, fmt.Sprintf("%d other sessions revoked", len(revoked))); err != nil || s.email == nil {
+		if err := s.auditTx(ctx, tx, EventPasswordChanged, u.ID, OutcomeSuccess, countNoun(len(revoked), "other session")+" revoked"); err != nil || s.email == nil {
 			return err
 		}
 		// Tell the mailbox owner, so a change they did not make does not go unnoticed.

@@ -53,7 +53,7 @@ func (s *AuthService) UpdateUser(ctx context.Context, userID string, up AdminUse
 	var revoked []string
 	err := s.tx(ctx, func(tx StoreTx) error {
 		var err error
-		if u, err = tx.UserByID(ctx, userID); err != nil {
+		if u, err = tx.LockUser(ctx, userID); err != nil {
 			return err
 		}
 		now := s.now()

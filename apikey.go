@@ -236,6 +236,9 @@ func (s *AuthService) CreateAPIKey(ctx context.Context, p *Principal, in NewAPIK
 		k.ExpiresAt = &exp
 	}
 	if err := s.tx(ctx, func(tx StoreTx) error {
+		if _, err := s.lockCaller(ctx, tx, p); err != nil {
+			return err
+		}
 		if err := tx.CreateAPIKey(ctx, k); err != nil {
 			return err
 		}

@@ -124,6 +124,7 @@ type DomainRateRules struct {
 	LoginAccount RateRule // failed logins (and wrong current passwords) per account
 	ForgotEmail  RateRule // reset emails per address
 	ResendEmail  RateRule // verification resends per address
+	NoticeEmail  RateRule // security notices (password changed, sign-in linked) per address
 }
 
 // SetRateLimiter installs the limiter and the account rules. Call before serving.

@@ -52,3 +52,41 @@ func notFoundAsUnauthenticated(err error) error {
 	}
 	return err
 }
+
+// lockCaller locks the caller's account row until tx ends and checks, under that lock, that the
+// credential the request was authenticated with still stands: the account is active, and its
+// session (or API key) is neither revoked nor expired. The middleware authenticated the request
+// before the handler's transaction began; a takeover, a disable or a revocation that committed in
+// between must not be followed by a write made in the caller's name (a password, a key, a profile).
+// Every change that takes the account from its current holders (takeover, disable, reset) locks
+// the same row first, so one of the two waits for the other. A principal with neither a session nor
+// a key is the operator's command line, which answers to nobody.
+func (s *AuthService) lockCaller(ctx context.Context, tx StoreTx, p *Principal) (*User, error) {
+	u, err := tx.LockUser(ctx, p.User.ID)
+	if err != nil {
+		return nil, notFoundAsUnauthenticated(err)
+	}
+	if !u.IsActive {
+		return nil, ErrUnauthenticated
+	}
+	now := s.now()
+	switch {
+	case p.APIKey != nil:
+		k, err := tx.APIKeyByID(ctx, p.APIKey.ID)
+		if err != nil {
+			return nil, notFoundAsUnauthenticated(err)
+		}
+		if !k.Usable(now) || k.UserID != u.ID {
+			return nil, ErrUnauthenticated
+		}
+	case p.SessionID != "":
+		sess, err := tx.SessionByID(ctx, p.SessionID)
+		if err != nil {
+			return nil, notFoundAsUnauthenticated(err)
+		}
+		if !sessionUsable(sess, u, now) {
+			return nil, ErrUnauthenticated
+		}
+	}
+	return u, nil
+}

@@ -85,10 +85,6 @@ type EmailWriter interface {
 	DeleteEmailTokens(ctx context.Context, userID string, purpose EmailPurpose, keepHash []byte) error
 	// SetEmailVerified marks the user verified if its address is still email; ErrNotFound otherwise.
 	SetEmailVerified(ctx context.Context, userID, email string, at time.Time) error
-	// LockUserForEmail reads a user and locks its row until the transaction ends, so that the
-	// email rules of one user (resend limit, reset) are serialised across instances.
-	LockUserForEmail(ctx context.Context, id string) (*User, error)
-
 	EnqueueEmail(ctx context.Context, m *OutboxMessage) error
 	// ClaimOutbox takes up to limit messages due at now that a worker holding keyID can send, and
 	// leases them until leaseUntil: no other worker takes them meanwhile, and a worker that dies

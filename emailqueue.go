@@ -22,6 +22,18 @@ const markerBytes = 16
 // where it goes, and data.ExpiresIn how long it works. AppURL is filled in here.
 func (s *AuthService) queueEmail(ctx context.Context, tx StoreTx, kind EmailKind, data EmailData, token string, now time.Time) error {
 	e := s.email
+	if !kind.HasLink() {
+		// Notices follow changes that whoever holds the account can repeat at will (a password
+		// changed back and forth); an address must not be flooded with them. Past the per-address
+		// limit the change still happens, without its notice.
+		ok, err := s.limiter.TakeInTx(ctx, tx, s.rules.NoticeEmail, hashedSubject(data.Email))
+		if err != nil || !ok {
+			if err == nil {
+				s.log.InfoContext(ctx, "security notice not sent: the per-address limit is reached", "kind", kind)
+			}
+			return err
+		}
+	}
 	id := NewID(now)
 	to, linkTTL := data.Email, data.ExpiresIn
 	data.AppURL = e.cfg.AppURL

@@ -68,6 +68,10 @@ func (o *OAuthService) Identities(ctx context.Context, p *Principal) ([]*Identit
 // in: an account without a password keeps at least one identity of a configured provider.
 func (o *OAuthService) Unlink(ctx context.Context, p *Principal, providerName string) error {
 	return o.auth.tx(ctx, func(tx StoreTx) error {
+		u, err := o.auth.lockCaller(ctx, tx, p)
+		if err != nil {
+			return err
+		}
 		ids, err := tx.LockIdentities(ctx, p.User.ID)
 		if err != nil {
 			return err
@@ -84,10 +88,6 @@ func (o *OAuthService) Unlink(ctx context.Context, p *Principal, providerName st
 		}
 		if !found {
 			return ErrIdentityNotFound
-		}
-		u, err := tx.UserByID(ctx, p.User.ID)
-		if err != nil {
-			return err
 		}
 		if !u.HasPassword() && others == 0 {
 			return ErrLastSignInMethod

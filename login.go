@@ -28,7 +28,7 @@ func (s *AuthService) Login(ctx context.Context, email, password string, client 
 		}
 		return nil, err
 	}
-	u, err := s.checkPassword(ctx, email, password)
+	u, upgraded, err := s.checkPassword(ctx, email, password)
 	if err != nil {
 		if ErrorKindOf(err) != KindUnavailable {
 			userID := ""
@@ -47,64 +47,90 @@ func (s *AuthService) Login(ctx context.Context, email, password string, client 
 	var sess *Session
 	var refresh string
 	err = s.tx(ctx, func(tx StoreTx) error {
-		var err error
+		// The password was checked before this transaction. Under the account's lock it must
+		// still be the account's password, and the account still open to it: a provider sign-in
+		// that removed the password, a reset or a disable that committed meanwhile wins.
+		cur, err := tx.LockUser(ctx, u.ID)
+		if err != nil {
+			return notFoundAsInvalidCredentials(err)
+		}
+		if cur.PasswordHash != u.PasswordHash || !cur.IsActive || (s.cfg.RequireEmailVerification && !cur.EmailVerified) {
+			return ErrInvalidCredentials
+		}
+		u = cur
+		if upgraded != "" {
+			// Stored parameters weaker than the current ones: the hash is upgraded with the login.
+			u.PasswordHash, u.UpdatedAt = upgraded, now
+			if err := tx.UpdateUser(ctx, u); err != nil {
+				return err
+			}
+		}
 		if sess, refresh, err = s.startSession(ctx, tx, u, client, now); err != nil {
 			return err
 		}
 		return s.auditTx(ctx, tx, EventLoginSucceeded, u.ID, OutcomeSuccess, "")
 	})
 	if err != nil {
+		if errors.Is(err, ErrInvalidCredentials) {
+			s.audit(ctx, EventLoginFailed, u.ID, OutcomeFailure, "account changed during the login: "+shown)
+		}
 		return nil, err
 	}
 	return s.issue(ctx, u, sess.ID, refresh)
 }
 
+func notFoundAsInvalidCredentials(err error) error {
+	if isNotFound(err) {
+		return ErrInvalidCredentials
+	}
+	return err
+}
+
 // checkPassword returns the account whose password this is, or ErrInvalidCredentials after the
 // same work whatever went wrong. A disabled or unverified account is reported only when the
-// password was right. The user is returned with those errors, for the audit log.
-func (s *AuthService) checkPassword(ctx context.Context, email, password string) (*User, error) {
+// password was right. The user is returned with those errors, for the audit log. upgraded, when
+// not empty, is a hash of the password with the current parameters, for the login to store in
+// place of a weaker one (best effort: a failure to compute it is no failure of the login).
+func (s *AuthService) checkPassword(ctx context.Context, email, password string) (u *User, upgraded string, err error) {
 	if email == "" || password == "" || len(password) > 4*1024 {
 		if err := s.hasher.VerifyDummy(ctx, password); err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		return nil, ErrInvalidCredentials
+		return nil, "", ErrInvalidCredentials
 	}
-	u, err := s.store.UserByEmail(ctx, email)
+	u, err = s.store.UserByEmail(ctx, email)
 	if err != nil && !isNotFound(err) {
-		return nil, err
+		return nil, "", err
 	}
 	if u == nil || !u.HasPassword() {
 		if err := s.hasher.VerifyDummy(ctx, password); err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		return nil, ErrInvalidCredentials
+		return nil, "", ErrInvalidCredentials
 	}
 	ok, needsRehash, err := s.hasher.Verify(ctx, password, u.PasswordHash)
 	if errors.Is(err, ErrBusy) {
-		return nil, err
+		return nil, "", err
 	}
 	if err != nil {
 		s.log.ErrorContext(ctx, "stored password hash is unreadable", "user_id", u.ID, "error", err)
-		return u, ErrInvalidCredentials
+		return u, "", ErrInvalidCredentials
 	}
 	if !ok {
-		return u, ErrInvalidCredentials
+		return u, "", ErrInvalidCredentials
 	}
 	if !u.IsActive {
-		return u, ErrAccountDisabled
+		return u, "", ErrAccountDisabled
 	}
 	if s.cfg.RequireEmailVerification && !u.EmailVerified {
-		return u, ErrEmailNotVerified
+		return u, "", ErrEmailNotVerified
 	}
 	if needsRehash {
-		// Upgrading the hash is best effort: the login succeeds even if it fails.
 		if hash, err := s.hasher.Hash(ctx, password); err == nil {
-			u.PasswordHash = hash
-			u.UpdatedAt = s.now()
-			if err := s.tx(ctx, func(tx StoreTx) error { return tx.UpdateUser(ctx, u) }); err != nil {
-				s.log.WarnContext(ctx, "password hash upgrade failed", "user_id", u.ID, "error", err)
-			}
+			upgraded = hash
+		} else {
+			s.log.WarnContext(ctx, "password hash upgrade failed", "user_id", u.ID, "error", err)
 		}
 	}
-	return u, nil
+	return u, upgraded, nil
 }

@@ -157,7 +157,8 @@ func (o *OAuthService) linkAccount(ctx context.Context, tx StoreTx, providerName
 		if err := tx.TouchIdentity(ctx, providerName, pid.Subject, reported, now); err != nil {
 			return nil, nil, err
 		}
-		u, err := tx.UserByID(ctx, id.UserID)
+		// Locked: a disable that commits now must not be followed by a session.
+		u, err := tx.LockUser(ctx, id.UserID)
 		return u, nil, err
 	} else if !isNotFound(err) {
 		return nil, nil, err
@@ -171,6 +172,11 @@ func (o *OAuthService) linkAccount(ctx context.Context, tx StoreTx, providerName
 	u, err := tx.UserByEmail(ctx, email)
 	switch {
 	case err == nil:
+		// Read again under the row's lock: the link writes the row back, and must neither undo
+		// nor miss a change committed since the lookup (a disable, a new password).
+		if u, err = tx.LockUser(ctx, u.ID); err != nil {
+			return nil, nil, err
+		}
 		if !u.EmailVerified {
 			return nil, nil, ErrAccountEmailUnverified
 		}

@@ -87,6 +87,21 @@ func (l *RateLimiter) Take(ctx context.Context, rule RateRule, subject string) (
 	return &Ticket{key: key, id: id}, nil
 }
 
+// TakeInTx counts one event for subject under rule inside tx, so that the event is kept exactly
+// when the change it limits commits; ok is false past the limit. Use it where the limited thing
+// is decided inside a transaction (a notice queued with a change), since Take opens its own.
+func (l *RateLimiter) TakeInTx(ctx context.Context, tx StoreTx, rule RateRule, subject string) (ok bool, err error) {
+	if l == nil || !l.enabled || rule.Limit <= 0 {
+		return true, nil
+	}
+	now := l.now()
+	ok, _, err = tx.TakeRateEvent(ctx, rule.Name+":"+subject, NewID(now), now, now.Add(-rule.Window), rule.Limit)
+	if err == nil && !ok && l.onLimit != nil {
+		l.onLimit(rule.Name)
+	}
+	return ok, err
+}
+
 // Refund forgets a counted event, for attempts that turned out legitimate (a login that
 // succeeded does not count against the account's failure limit).
 func (l *RateLimiter) Refund(ctx context.Context, t *Ticket) {

@@ -78,6 +78,9 @@ func (s *AuthService) refreshLocked(ctx context.Context, token string, hash []by
 			if s.cfg.RefreshReuseInterval > 0 && now.Sub(*rt.SpentAt) <= s.cfg.RefreshReuseInterval {
 				successor = deriveSuccessor(token, rt.SuccessorSalt)
 				next, err := tx.RefreshTokenByHash(ctx, HashToken(successor))
+				if err != nil && !isNotFound(err) {
+					return err
+				}
 				if err != nil || subtle.ConstantTimeCompare(next.Hash, HashToken(successor)) != 1 {
 					return ErrInvalidRefreshToken
 				}

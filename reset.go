@@ -58,7 +58,7 @@ func (s *AuthService) forgotPassword(ctx context.Context, email string) error {
 		return nil
 	}
 	err = s.tx(ctx, func(tx StoreTx) error {
-		u, err := tx.LockUserForEmail(ctx, u.ID)
+		u, err := tx.LockUser(ctx, u.ID)
 		if err != nil {
 			return err
 		}
@@ -118,7 +118,7 @@ func (s *AuthService) ResetPassword(ctx context.Context, token, newPassword stri
 		} else if err != nil {
 			return err
 		}
-		u, err := tx.LockUserForEmail(ctx, t.UserID)
+		u, err := tx.LockUser(ctx, t.UserID)
 		if isNotFound(err) {
 			return ErrInvalidEmailToken
 		} else if err != nil {

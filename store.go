@@ -85,6 +85,10 @@ type AccountReader interface {
 type AccountWriter interface {
 	// CreateUser inserts u; ErrEmailTaken when its email is already registered.
 	CreateUser(ctx context.Context, u *User) error
+	// LockUser reads a user and locks its row until the transaction ends. Every transaction that
+	// writes a user row reads it with LockUser first: UpdateUser writes the whole row back, so a
+	// row read without the lock could undo a change committed meanwhile (a takeover, a disable).
+	LockUser(ctx context.Context, id string) (*User, error)
 	// UpdateUser overwrites the mutable fields of u (name, password hash, verified, role, active, avatar).
 	UpdateUser(ctx context.Context, u *User) error
 	CreateSession(ctx context.Context, s *Session) error

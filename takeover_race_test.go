@@ -346,8 +346,8 @@ func TestTakeoverRacingDisableKeepsAccountDisabledPostgres(t *testing.T) {
 	}
 }
 
-// byIDHookStore runs a hook once, inside the next transaction, right after it reads a user by id:
-// where UpdateProfile has read the row it will write back whole.
+// byIDHookStore runs a hook once, inside the next transaction, right after it reads (and locks) a
+// user by id: where UpdateProfile has read the row it will write back whole.
 type byIDHookStore struct {
 	gatehouse.Store
 	hook *hookOnce
@@ -362,9 +362,17 @@ type byIDHookTx struct {
 	hook *hookOnce
 }
 
+// An unlocked read runs the hook at once; a locking read runs it in the background (it would wait
+// for this very transaction's lock).
 func (t byIDHookTx) UserByID(ctx context.Context, id string) (*gatehouse.User, error) {
 	u, err := t.StoreTx.UserByID(ctx, id)
 	t.hook.run()
+	return u, err
+}
+
+func (t byIDHookTx) LockUser(ctx context.Context, id string) (*gatehouse.User, error) {
+	u, err := t.StoreTx.LockUser(ctx, id)
+	go t.hook.run()
 	return u, err
 }
 
@@ -390,9 +398,24 @@ func TestProfileUpdateRacingTakeoverRestoresNoPasswordPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hook := &hookOnce{f: func() { r.takeover(t) }}
+	// The takeover runs once the rename has read the row. Read without a lock, it commits in
+	// between and the rename's write overwrites it; read with the lock, it waits for the rename to
+	// commit and then applies. Either way it has finished before the checks below.
+	takeover := make(chan error, 1)
+	hook := &hookOnce{f: func() {
+		_, err := r.oauth.Callback(ctx, "github", gatehouse.OAuthCallback{Code: "c", RedirectURI: raceCallback}, gatehouse.Client{})
+		takeover <- err
+	}}
 	name := "Renamed"
-	_, renameErr := r.newAuth(byIDHookStore{store, hook}).UpdateProfile(ctx, p.User.ID, gatehouse.ProfileUpdate{Name: &name})
+	_, renameErr := r.newAuth(byIDHookStore{store, hook}).UpdateProfile(ctx, p, gatehouse.ProfileUpdate{Name: &name})
+	select {
+	case err := <-takeover:
+		if err != nil {
+			t.Fatalf("the victim's GitHub sign-in: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the hook never ran, or the takeover never finished")
+	}
 	if _, err := r.auth.Login(ctx, raceVictim, raceAttackPW, gatehouse.Client{}); err == nil {
 		t.Errorf("the attacker's password works again after a rename that raced the takeover (rename: %v)", renameErr)
 	}

@@ -100,9 +100,9 @@ func (s *AuthService) ResendVerification(ctx context.Context, p *Principal) erro
 		return err
 	}
 	err = s.tx(ctx, func(tx StoreTx) error {
-		u, err := tx.LockUserForEmail(ctx, p.User.ID)
+		u, err := s.lockCaller(ctx, tx, p)
 		if err != nil {
-			return notFoundAsUnauthenticated(err)
+			return err
 		}
 		if u.EmailVerified {
 			return ErrEmailAlreadyVerified

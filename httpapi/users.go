@@ -47,7 +47,7 @@ func (a *api) handleUpdateMe() http.Handler {
 		if in.AvatarURL.set {
 			up.AvatarURL = &in.AvatarURL.value
 		}
-		u, err := a.Auth.UpdateProfile(r.Context(), principalFrom(r.Context()).User.ID, up)
+		u, err := a.Auth.UpdateProfile(r.Context(), principalFrom(r.Context()), up)
 		if err != nil {
 			writeError(w, r, a.Log, err)
 			return

@@ -64,8 +64,3 @@ func (t *tx) SetEmailVerified(ctx context.Context, userID, email string, at time
 	return t.execOne(ctx, `UPDATE users SET email_verified = ?, updated_at = ? WHERE id = ? AND email = ?`,
 		true, micros(at), userID, email)
 }
-
-func (t *tx) LockUserForEmail(ctx context.Context, id string) (*gatehouse.User, error) {
-	u, err := scanUser(t.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`+t.s.dialect.ForUpdate, id))
-	return u, t.s.mapErr(err)
-}

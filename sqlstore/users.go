@@ -96,3 +96,8 @@ func fromNullMicros(v sql.NullInt64) *time.Time {
 	t := fromMicros(v.Int64)
 	return &t
 }
+
+func (t *tx) LockUser(ctx context.Context, id string) (*gatehouse.User, error) {
+	u, err := scanUser(t.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`+t.s.dialect.ForUpdate, id))
+	return u, t.s.mapErr(err)
+}

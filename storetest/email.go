@@ -81,7 +81,7 @@ func testEmailTokenUsedOnce(t *testing.T, s gatehouse.Store) {
 	for range 8 {
 		wg.Go(func() {
 			err := s.Tx(ctx, func(tx gatehouse.StoreTx) error {
-				if _, err := tx.LockUserForEmail(ctx, u.ID); err != nil {
+				if _, err := tx.LockUser(ctx, u.ID); err != nil {
 					return err
 				}
 				return tx.UseEmailToken(ctx, et.Hash, t0.Add(time.Second))

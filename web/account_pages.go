@@ -36,7 +36,7 @@ func (s *server) updateProfile(w http.ResponseWriter, r *http.Request, v *visit)
 	if avatar != "" {
 		avatarPtr = &avatar
 	}
-	_, err := s.Auth.UpdateProfile(r.Context(), v.p.User.ID, gatehouse.ProfileUpdate{Name: &name, AvatarURL: &avatarPtr})
+	_, err := s.Auth.UpdateProfile(r.Context(), v.p, gatehouse.ProfileUpdate{Name: &name, AvatarURL: &avatarPtr})
 	if err != nil {
 		vw := s.profileView(v.p.User)
 		vw.Form["name"], vw.Form["avatar_url"] = name, avatar

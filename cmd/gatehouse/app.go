@@ -123,7 +123,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	a.auth.SetObserver(a.metrics)
 	a.limiter = gatehouse.NewRateLimiter(store, cfg.RateLimitsEnabled, a.metrics.RateLimited)
 	a.auth.SetRateLimiter(a.limiter, gatehouse.DomainRateRules{LoginAccount: cfg.RateRules["login_account"], ForgotEmail: cfg.RateRules["forgot_email"],
-		ResendEmail: cfg.RateRules["resend_email"]})
+		ResendEmail: cfg.RateRules["resend_email"], NoticeEmail: cfg.RateRules["notice_email"]})
 	a.metrics.Gauge("gatehouse_password_hash_waiting", "Requests waiting for a password-hash slot.", func() float64 { return float64(a.hasher.Waiting()) })
 	a.metrics.Gauge("gatehouse_password_hash_running", "Password hashes being computed.", func() float64 { return float64(a.hasher.Running()) })
 	return a, nil
