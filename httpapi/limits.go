@@ -46,10 +46,15 @@ func (a *api) countKeyFailure(r *http.Request, err error) error {
 	if gatehouse.ErrorKindOf(err) != gatehouse.KindUnauthorized {
 		return err
 	}
-	if lerr := a.Limits.TakeIP(r.Context(), a.Limits.KeyFailureIP, clientIP(r, a.Config.TrustedProxies)); lerr != nil {
+	if lerr := a.chargeKeyFailure(r); lerr != nil {
 		return lerr
 	}
 	return err
+}
+
+// chargeKeyFailure counts one failed API key against the client's IP: a 429 error past the limit.
+func (a *api) chargeKeyFailure(r *http.Request) error {
+	return a.Limits.TakeIP(r.Context(), a.Limits.KeyFailureIP, clientIP(r, a.Config.TrustedProxies))
 }
 
 // rateSubject is the address a per-IP rule counts: an IPv4 address as it is, an IPv6 address by
