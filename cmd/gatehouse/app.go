@@ -87,6 +87,9 @@ func (a *app) watchInvalidations(ctx context.Context) {
 
 // openApp opens the store and builds the services. publicURL must be resolved before.
 func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
+	if err := prepareFiles(cfg, log); err != nil {
+		return nil, err
+	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -189,7 +192,6 @@ func cliApp(ctx context.Context, getenv func(string) string, stderr io.Writer) (
 		return nil, err
 	}
 	cfg.resolvePublicURL(cfg.Addr)
-	restrictFileModes()
 	return openApp(ctx, cfg, newLogger(cfg, stderr))
 }
 
@@ -206,6 +208,3 @@ func cliAppForUser(ctx context.Context, getenv func(string) string, stderr io.Wr
 	}
 	return a, u, nil
 }
-
-// restrictFileModes makes every file this process creates (database, WAL, keys) owner-only.
-func restrictFileModes() { umask(0o077) }
