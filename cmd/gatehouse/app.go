@@ -28,6 +28,7 @@ type app struct {
 	hasher  *password.Hasher
 	auth    *gatehouse.AuthService
 	metrics *metrics.Metrics
+	seal    *masterKey
 	keys    *signingKeySource
 	limiter *gatehouse.RateLimiter
 }
@@ -95,12 +96,13 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	a := &app{cfg: cfg, log: log, store: store}
-	box, err := encryptionBox(cfg.Email.EncryptionKey)
+	if a.seal, err = loadMasterKey(cfg, log); err == nil {
+		a.keys, err = newSigningKeySource(store, a.seal)
+	}
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	a.keys = &signingKeySource{store: store, box: box}
 	a.tokens = token.NewIssuer(token.Config{
 		Issuer:    cfg.PublicURL,
 		Audience:  cfg.PublicURL,
@@ -157,10 +159,12 @@ func (a *app) pruneRateEvents(ctx context.Context) {
 }
 
 // ensureSigningKey loads the signing keys, creating the first one on a new database (and sealing
-// keys stored before GATEHOUSE_ENCRYPTION_KEY was set).
+// keys stored in plain text by an earlier version).
 func (a *app) ensureSigningKey(ctx context.Context) error {
-	if err := a.keys.sealExisting(ctx); err != nil {
+	if n, err := a.keys.sealExisting(ctx); err != nil {
 		return err
+	} else if n > 0 {
+		a.log.Warn("signing keys: sealed the keys stored in plain text; copies made before (backups, unused database pages) still hold them: run `gatehouse signing-keys rotate`", "keys", n)
 	}
 	err := a.tokens.Reload(ctx)
 	if !errors.Is(err, token.ErrNoSigningKey) {
