@@ -28,7 +28,7 @@ type app struct {
 	hasher  *password.Hasher
 	auth    *gatehouse.AuthService
 	metrics *metrics.Metrics
-	seal    *masterKey
+	master  *masterKey
 	keys    *signingKeySource
 	limiter *gatehouse.RateLimiter
 }
@@ -96,8 +96,8 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	a := &app{cfg: cfg, log: log, store: store}
-	if a.seal, err = loadMasterKey(cfg, log); err == nil {
-		a.keys, err = newSigningKeySource(store, a.seal)
+	if a.master, err = loadMasterKey(cfg, log); err == nil {
+		a.keys, err = newSigningKeySource(store, a.master)
 	}
 	if err != nil {
 		store.Close()

@@ -18,7 +18,7 @@ func (a *app) enableEmail(logOut io.Writer) (run func(context.Context), err erro
 	if err != nil {
 		return nil, &configError{"GATEHOUSE_TEMPLATES_DIR", ec.TemplatesDir, err.Error()}
 	}
-	box, err := a.seal.box("email outbox")
+	box, err := a.master.box("email outbox")
 	if err != nil {
 		return nil, err
 	}
