@@ -54,6 +54,14 @@ func (a *api) handleIntrospect() http.Handler {
 			return
 		}
 		in := a.Auth.Introspect(r.Context(), token)
+		// A key that does not work counts as a failed key of the caller's IP, as it would had the
+		// caller presented it: otherwise introspection would be a way to guess keys without limit.
+		if !in.Active && gatehouse.LooksLikeAPIKey(token) {
+			if err := a.chargeKeyFailure(r); err != nil {
+				writeError(w, r, a.Log, err)
+				return
+			}
+		}
 		out := response{Active: in.Active}
 		if in.Active {
 			out.TokenType, out.Sub, out.Sid, out.KeyID, out.Scope = in.TokenType, in.Subject, in.SessionID, in.KeyID, in.Scope

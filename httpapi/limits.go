@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"net/netip"
 
@@ -20,10 +21,18 @@ type RateLimits struct {
 	KeyFailureIP gatehouse.RateRule
 }
 
+// TakeIP counts one event of the client at ip (as ClientOf reports it) against rule, or refuses
+// with a KindRateLimited error. Every per-IP rule of every edge is counted here, so that a client
+// is one subject on the API and on the dashboard alike.
+func (l RateLimits) TakeIP(ctx context.Context, rule gatehouse.RateRule, ip string) error {
+	_, err := l.Limiter.Take(ctx, rule, rateSubject(ip))
+	return err
+}
+
 // limitIP counts the request against rule for the client's IP and refuses it with 429 beyond.
 func (a *api) limitIP(rule gatehouse.RateRule, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := a.Limits.Limiter.Take(r.Context(), rule, rateSubject(clientIP(r, a.Config.TrustedProxies))); err != nil {
+		if err := a.Limits.TakeIP(r.Context(), rule, clientIP(r, a.Config.TrustedProxies)); err != nil {
 			writeError(w, r, a.Log, err)
 			return
 		}
@@ -37,10 +46,15 @@ func (a *api) countKeyFailure(r *http.Request, err error) error {
 	if gatehouse.ErrorKindOf(err) != gatehouse.KindUnauthorized {
 		return err
 	}
-	if _, lerr := a.Limits.Limiter.Take(r.Context(), a.Limits.KeyFailureIP, rateSubject(clientIP(r, a.Config.TrustedProxies))); lerr != nil {
+	if lerr := a.chargeKeyFailure(r); lerr != nil {
 		return lerr
 	}
 	return err
+}
+
+// chargeKeyFailure counts one failed API key against the client's IP: a 429 error past the limit.
+func (a *api) chargeKeyFailure(r *http.Request) error {
+	return a.Limits.TakeIP(r.Context(), a.Limits.KeyFailureIP, clientIP(r, a.Config.TrustedProxies))
 }
 
 // rateSubject is the address a per-IP rule counts: an IPv4 address as it is, an IPv6 address by

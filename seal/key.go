@@ -11,7 +11,8 @@ import (
 	"strings"
 )
 
-// KeyFileName is the key file in the data directory.
+// KeyFileName is the key file in the data directory. It is named for its first use, the outbox;
+// the signing keys are sealed under a key derived from it too.
 const KeyFileName = "outbox.key"
 
 // LoadKey returns the sealing key: envValue (base64 of KeySize bytes) when it is set, so that

@@ -125,6 +125,14 @@ func TestForgeriesRejected(t *testing.T) {
 		c["iat"] = clk.Now().Add(time.Hour).Unix()
 		c["exp"] = clk.Now().Add(2 * time.Hour).Unix()
 	})
+	// A stolen or leaked signing key must not mint tokens that outlive the configured TTL.
+	cases["lifetime longer than the TTL"] = signedReal(func(_ map[string]any, c jwt.MapClaims) {
+		c["exp"] = clk.Now().Add(testTTL + 2*time.Second).Unix()
+	})
+	cases["lifetime of a year"] = signedReal(func(_ map[string]any, c jwt.MapClaims) {
+		c["iat"] = clk.Now().Add(-time.Minute).Unix()
+		c["exp"] = clk.Now().Add(365 * 24 * time.Hour).Unix()
+	})
 	cases["not yet valid"] = signedReal(func(_ map[string]any, c jwt.MapClaims) { c["nbf"] = clk.Now().Add(time.Hour).Unix() })
 	cases["exp as a string"] = signedReal(func(_ map[string]any, c jwt.MapClaims) { c["exp"] = "9999999999" })
 	cases["wrong issuer"] = signedReal(func(_ map[string]any, c jwt.MapClaims) { c["iss"] = "https://evil.example" })

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/gatehouse/gatehouse"
 )
 
@@ -56,7 +58,7 @@ func TestSignHonoursGivenClaims(t *testing.T) {
 	in := sampleClaims()
 	in.ID = "fixed-jti"
 	in.IssuedAt = clk.Now().Add(-time.Minute)
-	in.ExpiresAt = clk.Now().Add(time.Hour)
+	in.ExpiresAt = clk.Now().Add(10 * time.Minute)
 	out := wantValid(t, iss, mustSign(t, iss, in))
 	if out.ID != in.ID || !out.IssuedAt.Equal(in.IssuedAt) || !out.ExpiresAt.Equal(in.ExpiresAt) {
 		t.Fatalf("Verify = %+v, want the given jti, iat and exp", *out)
@@ -104,6 +106,34 @@ func TestVerifyLeeway(t *testing.T) {
 	c.IssuedAt = clk.Now().Add(time.Minute)
 	c.ExpiresAt = c.IssuedAt.Add(testTTL)
 	wantUnauthenticated(t, iss, mustSign(t, iss, c))
+}
+
+// TestVerifyHoldsTokensToTheTTL: a token lives at most the configured TTL (exp - iat), with one
+// second for the rounding of both to whole seconds; a longer one is refused even when signed
+// with the real key, so a leaked key cannot mint long-lived tokens.
+func TestVerifyHoldsTokensToTheTTL(t *testing.T) {
+	iss, _, clk, key := setup(t, ES256)
+	signed := func(lifetime time.Duration) string {
+		c := validClaims(clk)
+		c["exp"] = clk.Now().Add(lifetime).Unix()
+		return signRaw(t, jwt.SigningMethodES256, validHeader(jwt.SigningMethodES256, key.ID), c, mustPrivate(t, key))
+	}
+	wantValid(t, iss, signed(testTTL))
+	wantValid(t, iss, signed(testTTL+time.Second))
+	wantUnauthenticated(t, iss, signed(testTTL+2*time.Second))
+	wantUnauthenticated(t, iss, signed(24*time.Hour))
+
+	// A lower TTL (a changed configuration) holds tokens issued under the higher one to it.
+	shorter := testConfig(ES256, clk)
+	shorter.TTL = 5 * time.Minute
+	src := &memSource{}
+	src.add(key)
+	short := NewIssuer(shorter, src)
+	if err := short.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wantUnauthenticated(t, short, mustSign(t, iss, sampleClaims()))
+	wantValid(t, iss, mustSign(t, short, sampleClaims()))
 }
 
 func TestReloadWithoutKey(t *testing.T) {

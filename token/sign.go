@@ -18,7 +18,8 @@ const tokenType = "at+jwt"
 const jtiBytes = 16
 
 // Sign issues an access token for c with the current signing key. A zero IssuedAt means now, a
-// zero ExpiresAt means IssuedAt plus the TTL, and an empty ID gets a random one.
+// zero ExpiresAt means IssuedAt plus the TTL, and an empty ID gets a random one. Verify refuses
+// tokens that live longer than the TTL.
 func (i *Issuer) Sign(ctx context.Context, c gatehouse.AccessClaims) (string, error) {
 	if i.cfgErr != nil {
 		return "", i.cfgErr

@@ -26,6 +26,7 @@ var (
 	errMissingKID      = errors.New(`token: header "kid" is missing`)
 	errUnknownKID      = errors.New("token: unknown kid")
 	errRetiredKey      = errors.New("token: signing key is retired")
+	errTooLongLived    = errors.New("token: lives longer than the access-token TTL")
 )
 
 // forbiddenHeaders would let the token choose its own verification key (jku, jwk, x5u, x5c) or
@@ -52,12 +53,25 @@ func (i *Issuer) Verify(ctx context.Context, token string) (*gatehouse.AccessCla
 	if errors.Is(err, errUnknownKID) && i.refreshFor(ctx, ks) {
 		c, kid, err = i.parse(token, i.keys.Load())
 	}
+	if err == nil && !i.withinTTL(c.IssuedAt.Time, c.ExpiresAt.Time) {
+		err = errTooLongLived
+	}
 	if err != nil {
 		return nil, unauthenticated(err)
 	}
 	claims := c.access()
 	i.verified.put(token, &verifiedClaims{AccessClaims: *claims, KeyID: kid}, now)
 	return claims, nil
+}
+
+// lifetimeRounding is what rounding iat and exp to whole seconds may add to a lifetime.
+const lifetimeRounding = time.Second
+
+// withinTTL reports whether a token issued at iat and expiring at exp lives no longer than the
+// configured TTL: this issuer never signs a longer one, so a longer one was minted with a leaked
+// key, or under an older, longer TTL that no longer applies.
+func (i *Issuer) withinTTL(iat, exp time.Time) bool {
+	return exp.Sub(iat) <= i.cfg.TTL+lifetimeRounding
 }
 
 func unauthenticated(cause error) error {

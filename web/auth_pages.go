@@ -7,10 +7,11 @@ import (
 	"github.com/gatehouse/gatehouse"
 )
 
-// limitIP counts the request against rule for the client's address, as the API's limitIP does
-// for the matching endpoint; it reports false once the answer (the form with a 429) is written.
+// limitIP counts the request against rule for the client's address through the API's own
+// counting (one subject per client on both edges: an IPv6 client by its /64); it reports false
+// once the answer (the form with a 429) is written.
 func (s *server) limitIP(w http.ResponseWriter, r *http.Request, v *visit, rule gatehouse.RateRule, name string, vw *view) bool {
-	if _, err := s.Limits.Limiter.Take(r.Context(), rule, v.client.IP); err != nil {
+	if err := s.Limits.TakeIP(r.Context(), rule, v.client.IP); err != nil {
 		s.failForm(w, r, v, name, vw, err)
 		return false
 	}

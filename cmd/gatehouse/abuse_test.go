@@ -109,6 +109,33 @@ func TestRegisterAndKeyFailuresAreLimited(t *testing.T) {
 	expectProblem(t, s.do(t, "GET", "/api/v1/users/me", nil, "X-API-Key: "+bad), http.StatusTooManyRequests, "rate_limited")
 }
 
+// TestIntrospectedKeyFailuresAreLimited: guessing API keys through introspection counts against
+// the same per-IP failure limit as presenting them; past it the guesser gets 429, while a live
+// key still introspects (as a right key still authenticates).
+func TestIntrospectedKeyFailuresAreLimited(t *testing.T) {
+	s := withLimitsOn(t, "GATEHOUSE_RATE_LIMITS=key_failure_ip=3/15m")
+	a := s.register(t)
+	introspector := s.createKey(t, a.Access, "tokens:introspect")["api_key"].(string)
+	introspect := func(token string) *response {
+		return s.do(t, "POST", "/api/v1/auth/introspect", map[string]string{"token": token}, "X-API-Key: "+introspector)
+	}
+	for i := range 3 {
+		r := introspect(fmt.Sprintf("ak_%032d%s", i, "AAAAAA"))
+		expectStatus(t, r, http.StatusOK)
+		if r.json(t)["active"] != false {
+			t.Fatalf("a bogus key is active: %s", r.Body)
+		}
+	}
+	expectProblem(t, introspect("ak_"+strings.Repeat("B", 38)), http.StatusTooManyRequests, "rate_limited")
+	// The same counter as keys presented as credentials.
+	expectProblem(t, s.do(t, "GET", "/api/v1/users/me", nil, "X-API-Key: ak_"+strings.Repeat("C", 38)), http.StatusTooManyRequests, "rate_limited")
+	live := introspect(introspector)
+	expectStatus(t, live, http.StatusOK)
+	if live.json(t)["active"] != true {
+		t.Fatalf("a live key is inactive: %s", live.Body)
+	}
+}
+
 func TestRateLimitsOff(t *testing.T) {
 	s := startServer(t) // the harness turns limits off
 	a := s.register(t)

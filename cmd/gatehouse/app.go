@@ -28,6 +28,7 @@ type app struct {
 	hasher  *password.Hasher
 	auth    *gatehouse.AuthService
 	metrics *metrics.Metrics
+	master  *masterKey
 	keys    *signingKeySource
 	limiter *gatehouse.RateLimiter
 }
@@ -87,17 +88,21 @@ func (a *app) watchInvalidations(ctx context.Context) {
 
 // openApp opens the store and builds the services. publicURL must be resolved before.
 func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
+	if err := prepareFiles(cfg, log); err != nil {
+		return nil, err
+	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	a := &app{cfg: cfg, log: log, store: store}
-	box, err := encryptionBox(cfg.Email.EncryptionKey)
+	if a.master, err = loadMasterKey(cfg, log); err == nil {
+		a.keys, err = newSigningKeySource(store, a.master)
+	}
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	a.keys = &signingKeySource{store: store, box: box}
 	a.tokens = token.NewIssuer(token.Config{
 		Issuer:    cfg.PublicURL,
 		Audience:  cfg.PublicURL,
@@ -155,10 +160,12 @@ func (a *app) pruneRateEvents(ctx context.Context) {
 }
 
 // ensureSigningKey loads the signing keys, creating the first one on a new database (and sealing
-// keys stored before GATEHOUSE_ENCRYPTION_KEY was set).
+// keys stored in plain text by an earlier version).
 func (a *app) ensureSigningKey(ctx context.Context) error {
-	if err := a.keys.sealExisting(ctx); err != nil {
+	if n, err := a.keys.sealExisting(ctx); err != nil {
 		return err
+	} else if n > 0 {
+		a.log.Warn("signing keys: sealed the keys stored in plain text; copies made before (backups, unused database pages) still hold them: run `gatehouse signing-keys rotate`", "keys", n)
 	}
 	err := a.tokens.Reload(ctx)
 	if !errors.Is(err, token.ErrNoSigningKey) {
@@ -190,7 +197,6 @@ func cliApp(ctx context.Context, getenv func(string) string, stderr io.Writer) (
 		return nil, err
 	}
 	cfg.resolvePublicURL(cfg.Addr)
-	restrictFileModes()
 	return openApp(ctx, cfg, newLogger(cfg, stderr))
 }
 
@@ -207,6 +213,3 @@ func cliAppForUser(ctx context.Context, getenv func(string) string, stderr io.Wr
 	}
 	return a, u, nil
 }
-
-// restrictFileModes makes every file this process creates (database, WAL, keys) owner-only.
-func restrictFileModes() { umask(0o077) }

@@ -10,12 +10,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gatehouse/gatehouse/seal"
 )
 
 // config is every setting of docs/configuration.md, read from the environment.
 type config struct {
 	Addr                     string
 	DataDir                  string
+	EncryptionKey            string // GATEHOUSE_ENCRYPTION_KEY, base64; empty: the key file in the data dir
 	DatabaseURL              string
 	PublicURL                string
 	AppURL                   string
@@ -63,18 +66,19 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		return def
 	}
 	c := &config{
-		Addr:        env("GATEHOUSE_ADDR", "127.0.0.1:8080"),
-		DataDir:     env("GATEHOUSE_DATA_DIR", "./data"),
-		DatabaseURL: env("GATEHOUSE_DATABASE_URL", ""),
-		PublicURL:   env("GATEHOUSE_PUBLIC_URL", ""),
-		AppURL:      env("GATEHOUSE_APP_URL", ""),
-		SMTPURL:     env("GATEHOUSE_SMTP_URL", ""),
-		MailFrom:    env("GATEHOUSE_MAIL_FROM", "Gatehouse <no-reply@localhost>"),
-		SigningAlg:  env("GATEHOUSE_SIGNING_ALG", "ES256"),
-		RateLimits:  env("GATEHOUSE_RATE_LIMITS", "on"),
-		MetricsAddr: env("GATEHOUSE_METRICS_ADDR", ""),
-		LogLevel:    env("GATEHOUSE_LOG_LEVEL", "info"),
-		LogFormat:   env("GATEHOUSE_LOG_FORMAT", "text"),
+		Addr:          env("GATEHOUSE_ADDR", "127.0.0.1:8080"),
+		DataDir:       env("GATEHOUSE_DATA_DIR", "./data"),
+		EncryptionKey: env("GATEHOUSE_ENCRYPTION_KEY", ""),
+		DatabaseURL:   env("GATEHOUSE_DATABASE_URL", ""),
+		PublicURL:     env("GATEHOUSE_PUBLIC_URL", ""),
+		AppURL:        env("GATEHOUSE_APP_URL", ""),
+		SMTPURL:       env("GATEHOUSE_SMTP_URL", ""),
+		MailFrom:      env("GATEHOUSE_MAIL_FROM", "Gatehouse <no-reply@localhost>"),
+		SigningAlg:    env("GATEHOUSE_SIGNING_ALG", "ES256"),
+		RateLimits:    env("GATEHOUSE_RATE_LIMITS", "on"),
+		MetricsAddr:   env("GATEHOUSE_METRICS_ADDR", ""),
+		LogLevel:      env("GATEHOUSE_LOG_LEVEL", "info"),
+		LogFormat:     env("GATEHOUSE_LOG_FORMAT", "text"),
 	}
 	var err error
 	duration := func(name, def string, min time.Duration) time.Duration {
@@ -193,6 +197,12 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	if c.OAuth, err = loadOAuthConfig(getenv); err != nil {
 		return nil, err
+	}
+	if c.EncryptionKey != "" {
+		if _, perr := seal.ParseKey(c.EncryptionKey); perr != nil {
+			// The value is a secret: never echo it.
+			return nil, &configError{"GATEHOUSE_ENCRYPTION_KEY", "(hidden)", perr.Error()}
+		}
 	}
 	if c.Email, err = loadEmailConfig(getenv, c.SMTPURL, c.MailFrom); err != nil {
 		return nil, err

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gatehouse/gatehouse/seal"
 	"github.com/gatehouse/gatehouse/smtp"
 )
 
@@ -16,7 +15,6 @@ type emailConfig struct {
 	SMTP           *smtp.Config // nil: the development mailer writes emails to the log
 	TemplatesDir   string
 	ProductName    string
-	EncryptionKey  string // base64; empty: the key file in the data dir
 	VerifyTokenTTL time.Duration
 	ResetTokenTTL  time.Duration
 	ResendInterval time.Duration
@@ -33,9 +31,8 @@ func loadEmailConfig(getenv func(string) string, smtpURL, mailFrom string) (emai
 		return def
 	}
 	c := emailConfig{
-		TemplatesDir:  env("GATEHOUSE_TEMPLATES_DIR", ""),
-		ProductName:   env("GATEHOUSE_PRODUCT_NAME", "Gatehouse"),
-		EncryptionKey: env("GATEHOUSE_ENCRYPTION_KEY", ""),
+		TemplatesDir: env("GATEHOUSE_TEMPLATES_DIR", ""),
+		ProductName:  env("GATEHOUSE_PRODUCT_NAME", "Gatehouse"),
 	}
 	var err error
 	duration := func(name, def string, min time.Duration) time.Duration {
@@ -71,12 +68,6 @@ func loadEmailConfig(getenv func(string) string, smtpURL, mailFrom string) (emai
 	}
 	if strings.ContainsAny(c.ProductName, "\r\n") {
 		return c, &configError{"GATEHOUSE_PRODUCT_NAME", c.ProductName, "must be one line"}
-	}
-	if c.EncryptionKey != "" {
-		if _, err := seal.ParseKey(c.EncryptionKey); err != nil {
-			// The value is a secret: never echo it.
-			return c, &configError{"GATEHOUSE_ENCRYPTION_KEY", "(hidden)", err.Error()}
-		}
 	}
 	return c, nil
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -420,4 +422,34 @@ func TestClusterRateLimitsShared(t *testing.T) {
 	if count[http.StatusUnauthorized] != 10 || count[http.StatusTooManyRequests] != n-10 {
 		t.Fatalf("statuses %v over two instances: want exactly 10 evaluated (401) and %d refused (429)", count, n-10)
 	}
+}
+
+// TestClusterInstancesNeedOneEncryptionKey: signing keys are sealed by default, with the data
+// directory's key file when GATEHOUSE_ENCRYPTION_KEY is unset (the first instance says so). A
+// second instance with a directory of its own cannot open them and refuses to start with one
+// line naming GATEHOUSE_ENCRYPTION_KEY; given the first one's key in that variable, instances
+// with data directories of their own all serve and accept each other's tokens.
+func TestClusterInstancesNeedOneEncryptionKey(t *testing.T) {
+	env := clusterEnv(t)
+	first := startServerEnv(t, env)
+	acct := first.register(t)
+	if !strings.Contains(first.logs.String(), "GATEHOUSE_ENCRYPTION_KEY is unset") {
+		t.Errorf("no warning that the instances need one key:\n%s", first.logs.String())
+	}
+	err := refusedStart(t, with(env, "GATEHOUSE_DATA_DIR="+t.TempDir()))
+	if msg := err.Error(); strings.Contains(msg, "\n") || !strings.Contains(msg, "set GATEHOUSE_ENCRYPTION_KEY") {
+		t.Fatalf("want one line naming GATEHOUSE_ENCRYPTION_KEY, got: %v", err)
+	}
+	first.stop()
+
+	file, err := os.ReadFile(filepath.Join(env["GATEHOUSE_DATA_DIR"], "outbox.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := with(env, "GATEHOUSE_ENCRYPTION_KEY="+strings.TrimSpace(string(file)))
+	servers := startCluster(t, with(shared, "GATEHOUSE_DATA_DIR="+t.TempDir()), with(shared, "GATEHOUSE_DATA_DIR="+t.TempDir()))
+	a, b := servers[0], servers[1]
+	access, _ := b.login(t, acct.Email, acct.Password)
+	expectStatus(t, a.do(t, "GET", "/api/v1/users/me", nil, bearer(access)), http.StatusOK)
+	expectStatus(t, b.do(t, "GET", "/api/v1/users/me", nil, bearer(acct.Access)), http.StatusOK)
 }

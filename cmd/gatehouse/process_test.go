@@ -121,3 +121,138 @@ func TestDataFilesAreOwnerOnly(t *testing.T) {
 		}
 	}
 }
+
+// expectOwnerOnly fails unless dir is 0700 and every file in it is owner-only.
+func expectOwnerOnly(t *testing.T, dir string) {
+	t.Helper()
+	info, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o700 {
+		t.Errorf("the data directory has mode %v; want 0700", info.Mode().Perm())
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v; want owner-only", e.Name(), info.Mode().Perm())
+		}
+	}
+}
+
+// loosen gives dir and the files in it the modes a permissive umask or a restore with cp would.
+func loosen(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if err := os.Chmod(filepath.Join(dir, e.Name()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestExistingDataDirIsMadeOwnerOnly: a data directory that exists before the first start (made
+// with mkdir under a 022 umask) or that was restored readable by everyone is taken back to 0700
+// at start, with the files in it, so no other local user can read the database or the key that
+// seals the signing keys.
+func TestExistingDataDirIsMadeOwnerOnly(t *testing.T) {
+	env := testEnv(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	loosen(t, dir) // the test process's umask may be 077 already
+	env["GATEHOUSE_DATA_DIR"] = dir
+	s := startServerEnv(t, env)
+	a := s.register(t)
+	s.stop()
+	expectOwnerOnly(t, dir)
+
+	loosen(t, dir)
+	again := startServerEnv(t, env)
+	again.login(t, a.Email, a.Password)
+	again.stop()
+	expectOwnerOnly(t, dir)
+}
+
+// TestDataDirThatCannotBeMadeOwnerOnly: a data directory open to others that this process may not
+// tighten (another user's) stops the start with one line naming the fix, and is left alone.
+// It needs root, to run the server as another user.
+func TestDataDirThatCannotBeMadeOwnerOnly(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run the server as another user")
+	}
+	// A copy of the binary that the other user may run.
+	open := t.TempDir()
+	for _, d := range []string{filepath.Dir(open), open} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin := filepath.Join(open, "gatehouse")
+	data, err := os.ReadFile(gatehouseBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(open, "data")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil { // writable by the other user, but root's
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "GATEHOUSE_ADDR=127.0.0.1:0", "GATEHOUSE_DATA_DIR=" + dir}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	// A server that starts prints its address; one that refuses closes stdout and exits.
+	if line, _ := bufio.NewReader(stdout).ReadString('\n'); line != "" {
+		t.Fatalf("the server started in a directory open to everyone: %s", line)
+	}
+	if err := cmd.Wait(); err == nil {
+		t.Fatal("the server exited 0")
+	}
+	msg := strings.TrimSpace(stderr.String())
+	if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "GATEHOUSE_DATA_DIR") || !strings.Contains(msg, "chmod 700") {
+		t.Fatalf("want one line naming the directory and the fix, got:\n%s", msg)
+	}
+	info, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o777 {
+		t.Fatalf("mode changed to %v", info.Mode().Perm())
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 0 {
+		t.Fatalf("files were created in it: %v", entries)
+	}
+}

@@ -36,7 +36,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		cfg.Addr = *addr
 	}
 	log := newLogger(cfg, stderr)
-	restrictFileModes()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

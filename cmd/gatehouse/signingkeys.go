@@ -3,23 +3,74 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
+	"log/slog"
+	"path/filepath"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/seal"
 )
 
-// sealedPrefix marks a private key stored sealed with GATEHOUSE_ENCRYPTION_KEY.
-var sealedPrefix = []byte("gatehouse-sealed-v1:")
-
-// signingKeySource reads signing keys from the store, opening the sealed ones. With
-// GATEHOUSE_ENCRYPTION_KEY set, a stolen database or backup holds no usable private key.
-type signingKeySource struct {
-	store gatehouse.Store
-	box   *seal.Box // nil when GATEHOUSE_ENCRYPTION_KEY is unset
+// masterKey is the key, kept outside the database, that seals the secrets the database keeps
+// (signing keys, the tokens of queued emails): GATEHOUSE_ENCRYPTION_KEY, or else the key file in
+// the data directory, created on first use. Each use gets a key of its own derived from it.
+type masterKey struct {
+	key []byte
+	// source says where the key comes from, for the message that says it is the wrong one.
+	source string
 }
 
+// loadMasterKey reads (or creates) the master key. Instances sharing a PostgreSQL database need
+// the same one, so on PostgreSQL an instance that uses its own key file says so.
+func loadMasterKey(cfg *config, log *slog.Logger) (*masterKey, error) {
+	key, fromFile, err := seal.LoadKey(cfg.EncryptionKey, cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("encryption key: %w", err)
+	}
+	if !fromFile {
+		return &masterKey{key: key, source: "GATEHOUSE_ENCRYPTION_KEY"}, nil
+	}
+	path := filepath.Join(cfg.DataDir, seal.KeyFileName)
+	if cfg.isPostgres() {
+		log.Warn("GATEHOUSE_ENCRYPTION_KEY is unset: signing keys and queued emails are sealed with this instance's key file " + path +
+			"; every instance sharing the database needs the same key: set GATEHOUSE_ENCRYPTION_KEY to that file's content on all of them")
+	}
+	return &masterKey{key: key, source: "the key file " + path + " (GATEHOUSE_ENCRYPTION_KEY is unset)"}, nil
+}
+
+// box returns a Box under a key derived from the master key for purpose alone, so that no two
+// uses ever share a key.
+func (m *masterKey) box(purpose string) (*seal.Box, error) {
+	derived, err := seal.Derive(m.key, purpose)
+	if err != nil {
+		return nil, err
+	}
+	return seal.New(derived)
+}
+
+// sealedPrefix marks a private key stored sealed.
+var sealedPrefix = []byte("gatehouse-sealed-v1:")
+
+// signingKeySource reads signing keys from the store, opening the sealed ones, so that a stolen
+// database or backup holds no usable private key.
+type signingKeySource struct {
+	store  gatehouse.Store
+	box    *seal.Box
+	source string // where box's key comes from (masterKey.source)
+}
+
+func newSigningKeySource(store gatehouse.Store, mk *masterKey) (*signingKeySource, error) {
+	box, err := mk.box("signing keys")
+	if err != nil {
+		return nil, err
+	}
+	return &signingKeySource{store: store, box: box, source: mk.source}, nil
+}
+
+// SigningKeys returns every stored key, opened. A key sealed with another master key stops
+// everything (the start, or a reload, which keeps the keys it had) rather than let this instance
+// mint a key of its own that its peers could not open. A key in plain text (written by an
+// earlier version) is returned as it is; the next start seals it.
 func (s *signingKeySource) SigningKeys(ctx context.Context) ([]gatehouse.SigningKey, error) {
 	keys, err := s.store.SigningKeys(ctx)
 	if err != nil {
@@ -29,13 +80,9 @@ func (s *signingKeySource) SigningKeys(ctx context.Context) ([]gatehouse.Signing
 		if !bytes.HasPrefix(k.Private, sealedPrefix) {
 			continue
 		}
-		if s.box == nil {
-			// Refuse loudly rather than let a server mint a new key and strand every session.
-			return nil, fmt.Errorf("signing key %s is sealed: set GATEHOUSE_ENCRYPTION_KEY", k.ID)
-		}
 		plain, err := s.box.Open(k.Private[len(sealedPrefix):], []byte(k.ID))
 		if err != nil {
-			return nil, fmt.Errorf("signing key %s: cannot open it with GATEHOUSE_ENCRYPTION_KEY (wrong key?)", k.ID)
+			return nil, fmt.Errorf("signing key %s is sealed with another key than %s: set GATEHOUSE_ENCRYPTION_KEY to the key that sealed it, the same on every instance and command sharing this database", k.ID, s.source)
 		}
 		keys[i].Private = plain
 	}
@@ -44,9 +91,6 @@ func (s *signingKeySource) SigningKeys(ctx context.Context) ([]gatehouse.Signing
 
 // sealed returns the form of a private key the store keeps.
 func (s *signingKeySource) sealed(k gatehouse.SigningKey) ([]byte, error) {
-	if s.box == nil {
-		return k.Private, nil
-	}
 	out, err := s.box.Seal(k.Private, []byte(k.ID))
 	if err != nil {
 		return nil, err
@@ -54,12 +98,10 @@ func (s *signingKeySource) sealed(k gatehouse.SigningKey) ([]byte, error) {
 	return append(append([]byte{}, sealedPrefix...), out...), nil
 }
 
-// sealExisting seals keys stored before GATEHOUSE_ENCRYPTION_KEY was set.
-func (s *signingKeySource) sealExisting(ctx context.Context) error {
-	if s.box == nil {
-		return nil
-	}
-	return s.store.Tx(ctx, func(tx gatehouse.StoreTx) error {
+// sealExisting seals the keys stored in plain text (by an earlier version) and reports how many.
+func (s *signingKeySource) sealExisting(ctx context.Context) (n int, err error) {
+	err = s.store.Tx(ctx, func(tx gatehouse.StoreTx) error {
+		n = 0
 		keys, err := tx.SigningKeys(ctx)
 		if err != nil {
 			return err
@@ -75,29 +117,9 @@ func (s *signingKeySource) sealExisting(ctx context.Context) error {
 			if err := tx.ReplaceSigningKeyPrivate(ctx, k.ID, private); err != nil {
 				return err
 			}
+			n++
 		}
 		return nil
 	})
-}
-
-// encryptionBox parses GATEHOUSE_ENCRYPTION_KEY; nil when unset.
-func encryptionBox(value string) (*seal.Box, error) {
-	if value == "" {
-		return nil, nil
-	}
-	key, err := seal.ParseKey(value)
-	if err != nil {
-		return nil, &configError{"GATEHOUSE_ENCRYPTION_KEY", "(hidden)", err.Error()}
-	}
-	// A key of its own, derived from the master key, so that the outbox's use of the same
-	// variable and this one never share a key.
-	derived, err := seal.Derive(key, "signing keys")
-	if err != nil {
-		return nil, errors.New("GATEHOUSE_ENCRYPTION_KEY: " + err.Error())
-	}
-	box, err := seal.New(derived)
-	if err != nil {
-		return nil, errors.New("GATEHOUSE_ENCRYPTION_KEY: " + err.Error())
-	}
-	return box, nil
+	return n, err
 }

@@ -129,6 +129,29 @@ func TestWebRateLimitsAreTheAPIs(t *testing.T) {
 	expectPage(t, s.webClient(t).submit("/forgot-password", url.Values{"email": {"someone@example.com"}}), http.StatusTooManyRequests)
 }
 
+// TestWebRateLimitsCountIPv6By64: the dashboard keys its per-IP rules on the subject the API uses,
+// so a client rotating addresses inside its IPv6 /64 (here through a trusted proxy) stays one
+// client, on the forms and on the API alike; another /64 is another client.
+func TestWebRateLimitsCountIPv6By64(t *testing.T) {
+	s := startServer(t, "GATEHOUSE_RATE_LIMITS=login_ip=3/15m,register_ip=1/1h", "GATEHOUSE_TRUSTED_PROXIES=127.0.0.0/8")
+	b := s.webClient(t)
+	from := func(ip string) string { return "X-Forwarded-For: " + ip }
+	wrong := func() url.Values { return url.Values{"email": {"nobody@example.com"}, "password": {"not it at all"}} }
+	for _, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff:ffff:ffff:ffff"} {
+		expectPage(t, b.submit("/login", wrong(), from(ip)), http.StatusUnauthorized)
+	}
+	expectPage(t, b.submit("/login", wrong(), from("2001:db8:1:2:abcd::9")), http.StatusTooManyRequests, "Too many attempts")
+	expectProblem(t, s.do(t, "POST", "/api/v1/auth/login", map[string]string{"email": "nobody@example.com", "password": "not it at all"},
+		from("2001:db8:1:2::77")), http.StatusTooManyRequests, "rate_limited")
+	expectPage(t, b.submit("/login", wrong(), from("2001:db8:1:3::1")), http.StatusUnauthorized)
+
+	s.webClient(t).signUp(newWebEmail("v6"), "correct horse battery staple") // from 127.0.0.1: its own bucket
+	first := s.webClient(t).submit("/signup", url.Values{"email": {newWebEmail("v6")}, "password": {"correct horse battery staple"}}, from("2001:db8:9:9::1"))
+	expectRedirect(t, first, "/account?notice=welcome")
+	again := s.webClient(t).submit("/signup", url.Values{"email": {newWebEmail("v6")}, "password": {"correct horse battery staple"}}, from("2001:db8:9:9::2"))
+	expectPage(t, again, http.StatusTooManyRequests, "Too many attempts")
+}
+
 // TestWebPasswordAndSessionsPages: changing the password signs out the other sessions; the
 // sessions page signs out one session or all others.
 func TestWebPasswordAndSessionsPages(t *testing.T) {
