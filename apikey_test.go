@@ -58,7 +58,7 @@ func TestMistypedKeyCostsNoLookup(t *testing.T) {
 	}
 	defer real.Close()
 	store := &countingStore{Store: real}
-	tokens := token.NewIssuer(token.Config{Issuer: "https://x", Audience: "https://x", Algorithm: "ES256", TTL: 60e9}, store)
+	tokens := token.NewIssuer(token.Config{Issuer: "https://x", Audience: "https://x", Algorithm: "ES256", TTL: gatehouse.DefaultAuthConfig.AccessTokenTTL}, store)
 	auth := gatehouse.NewAuthService(store, password.NewHasher(password.DefaultParams, 1, 0), password.Policy{}, tokens, gatehouse.DefaultAuthConfig, nil, nil)
 	bad := "ak_" + strings.Repeat("A", 32) + "AAAAAA"
 	if _, err := auth.AuthenticateAPIKey(ctx, bad, true); err == nil {

@@ -54,7 +54,7 @@ func TestRefreshRacingAUserChangeIsRetryable(t *testing.T) {
 		t.Fatal(err)
 	}
 	service := func(s gatehouse.Store) *gatehouse.AuthService {
-		tokens := token.NewIssuer(token.Config{Issuer: "https://x", Audience: "https://x", Algorithm: "ES256", TTL: time.Minute}, s)
+		tokens := token.NewIssuer(token.Config{Issuer: "https://x", Audience: "https://x", Algorithm: "ES256", TTL: gatehouse.DefaultAuthConfig.AccessTokenTTL}, s)
 		if err := tokens.Reload(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -109,7 +109,7 @@ func newRaceRigOn(t *testing.T, store, oauthStore gatehouse.Store) *raceRig {
 	if err := store.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.CreateSigningKey(ctx, key) }); err != nil {
 		t.Fatal(err)
 	}
-	tokens := token.NewIssuer(token.Config{Issuer: "https://x", Audience: "https://x", Algorithm: "ES256", TTL: time.Minute}, store)
+	tokens := token.NewIssuer(token.Config{Issuer: "https://x", Audience: "https://x", Algorithm: "ES256", TTL: gatehouse.DefaultAuthConfig.AccessTokenTTL}, store)
 	if err := tokens.Reload(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/httpkit"
 )
 
 type principalKey struct{}
@@ -204,7 +205,7 @@ func (a *api) handleRegister() http.Handler {
 			writeError(w, r, a.Log, err)
 			return
 		}
-		ts, err := a.Auth.Register(r.Context(), gatehouse.RegisterInput(in), clientOf(r, a.Config.TrustedProxies))
+		ts, err := a.Auth.Register(r.Context(), gatehouse.RegisterInput(in), httpkit.ClientOf(r, a.Config.TrustedProxies))
 		if err != nil {
 			writeError(w, r, a.Log, err)
 			return
@@ -222,7 +223,7 @@ func (a *api) handleLogin() http.Handler {
 			writeError(w, r, a.Log, err)
 			return
 		}
-		ts, err := a.Auth.Login(r.Context(), in.email, in.password, clientOf(r, a.Config.TrustedProxies))
+		ts, err := a.Auth.Login(r.Context(), in.email, in.password, httpkit.ClientOf(r, a.Config.TrustedProxies))
 		if err != nil {
 			writeError(w, r, a.Log, err)
 			return
@@ -287,7 +288,7 @@ func (a *api) handleRefresh() http.Handler {
 			writeError(w, r, a.Log, gatehouse.Invalid(gatehouse.FieldError{Field: "refresh_token", Message: "refresh_token is required."}))
 			return
 		}
-		ts, err := a.Auth.Refresh(r.Context(), in.RefreshToken, clientOf(r, a.Config.TrustedProxies))
+		ts, err := a.Auth.Refresh(r.Context(), in.RefreshToken, httpkit.ClientOf(r, a.Config.TrustedProxies))
 		if err != nil {
 			writeError(w, r, a.Log, err)
 			return

@@ -1,38 +1,19 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
-	"net/netip"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/httpkit"
 )
 
-// RateLimits are the per-IP rules the HTTP edge enforces before a handler runs. The per-account
-// rules live in the domain, which knows the account.
-type RateLimits struct {
-	Limiter      *gatehouse.RateLimiter
-	LoginIP      gatehouse.RateRule
-	Register     gatehouse.RateRule
-	ForgotIP     gatehouse.RateRule
-	ResetIP      gatehouse.RateRule
-	ResendIP     gatehouse.RateRule
-	OAuthIP      gatehouse.RateRule
-	KeyFailureIP gatehouse.RateRule
-}
-
-// TakeIP counts one event of the client at ip (as ClientOf reports it) against rule, or refuses
-// with a KindRateLimited error. Every per-IP rule of every edge is counted here, so that a client
-// is one subject on the API and on the dashboard alike.
-func (l RateLimits) TakeIP(ctx context.Context, rule gatehouse.RateRule, ip string) error {
-	_, err := l.Limiter.Take(ctx, rule, rateSubject(ip))
-	return err
-}
+// RateLimits are the per-IP rules; httpkit holds them for both HTTP edges.
+type RateLimits = httpkit.RateLimits
 
 // limitIP counts the request against rule for the client's IP and refuses it with 429 beyond.
 func (a *api) limitIP(rule gatehouse.RateRule, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := a.Limits.TakeIP(r.Context(), rule, clientIP(r, a.Config.TrustedProxies)); err != nil {
+		if err := a.Limits.TakeIP(r.Context(), rule, httpkit.ClientIP(r, a.Config.TrustedProxies)); err != nil {
 			writeError(w, r, a.Log, err)
 			return
 		}
@@ -54,19 +35,5 @@ func (a *api) countKeyFailure(r *http.Request, err error) error {
 
 // chargeKeyFailure counts one failed API key against the client's IP: a 429 error past the limit.
 func (a *api) chargeKeyFailure(r *http.Request) error {
-	return a.Limits.TakeIP(r.Context(), a.Limits.KeyFailureIP, clientIP(r, a.Config.TrustedProxies))
-}
-
-// rateSubject is the address a per-IP rule counts: an IPv4 address as it is, an IPv6 address by
-// its /64, since one subscriber usually holds a whole /64 and could otherwise rotate through it.
-func rateSubject(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil || a.Is4() || a.Is4In6() {
-		return ip
-	}
-	p, err := a.Prefix(64)
-	if err != nil {
-		return ip
-	}
-	return p.String()
+	return a.Limits.TakeIP(r.Context(), a.Limits.KeyFailureIP, httpkit.ClientIP(r, a.Config.TrustedProxies))
 }

@@ -1,120 +1,17 @@
 package httpapi
 
 import (
-	"log/slog"
 	"net/http"
-	"net/netip"
-	"runtime/debug"
 	"strings"
-	"time"
 	"unicode/utf8"
-
-	"github.com/gatehouse/gatehouse"
 )
 
-// recoverPanics turns a panic into a bare 500; the log gets the value and stack, never the request.
-func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				log.ErrorContext(r.Context(), "panic serving request", "method", r.Method, "path", r.URL.Path,
-					"panic", v, "stack", string(debug.Stack()))
-				writeProblem(w, http.StatusInternalServerError, "internal_error", "Something went wrong on our side.", nil)
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
-}
-
-// statusWriter remembers the status a handler wrote.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	bytes  int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.bytes += n
-	return n, err
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// accessLog logs one line per request and feeds the metrics. It logs the path only: query
-// strings can carry tokens.
-func accessLog(log *slog.Logger, metrics RequestObserver, next http.Handler) http.Handler {
-	return AccessLog(log, metrics, "", next)
-}
-
-// AccessLog logs one line per request (at debug level; warn for a 5xx) and feeds the metrics,
-// for the API and for the other handlers of the server, which name themselves with edge ("web").
-// It logs the path only: query strings can carry tokens.
-func AccessLog(log *slog.Logger, metrics RequestObserver, edge string, next http.Handler) http.Handler {
-	msg, prefix := "request", ""
-	if edge != "" {
-		msg, prefix = edge+" request", edge+" "
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		if sw.status == 0 {
-			sw.status = http.StatusOK
-		}
-		if metrics != nil {
-			metrics.ObserveRequest(prefix+r.Pattern, r.Method, sw.status, time.Since(start))
-		}
-		level := slog.LevelDebug
-		if sw.status >= 500 {
-			level = slog.LevelWarn
-		}
-		log.LogAttrs(r.Context(), level, msg,
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.Int("status", sw.status),
-			slog.Int("bytes", sw.bytes),
-			slog.Duration("duration", time.Since(start)),
-			slog.String("remote", r.RemoteAddr),
-		)
-	})
-}
-
-// withClient attaches the caller's address and user agent to the request context, for the
-// audit log.
-func withClient(trusted []netip.Prefix, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(gatehouse.WithClient(r.Context(), clientOf(r, trusted))))
-	})
-}
-
-// securityHeaders sets the headers every response carries. HSTS goes out when the request came
-// over TLS or the public URL is HTTPS (TLS ending at a proxy in front).
-func securityHeaders(https bool, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		h.Set("Referrer-Policy", "no-referrer")
-		if r.TLS != nil || https {
-			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-		}
-		next.ServeHTTP(w, r)
-	})
+// securityHeaders are the headers every API response carries: no content of any kind may load.
+var securityHeaders = map[string]string{
+	"X-Content-Type-Options":  "nosniff",
+	"X-Frame-Options":         "DENY",
+	"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+	"Referrer-Policy":         "no-referrer",
 }
 
 // cleanRequestText refuses a path or query that decodes to NUL or invalid UTF-8: no identifier

@@ -4,10 +4,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/httpkit"
 )
 
 // problem is an RFC 9457 problem document.
@@ -18,29 +17,6 @@ type problem struct {
 	Detail    string                 `json:"detail"`
 	ErrorCode string                 `json:"error_code"`
 	Errors    []gatehouse.FieldError `json:"errors,omitempty"`
-}
-
-var statusOfKind = map[gatehouse.ErrorKind]int{
-	gatehouse.KindInternal:        http.StatusInternalServerError,
-	gatehouse.KindBadRequest:      http.StatusBadRequest,
-	gatehouse.KindInvalid:         http.StatusUnprocessableEntity,
-	gatehouse.KindUnauthorized:    http.StatusUnauthorized,
-	gatehouse.KindForbidden:       http.StatusForbidden,
-	gatehouse.KindNotFound:        http.StatusNotFound,
-	gatehouse.KindConflict:        http.StatusConflict,
-	gatehouse.KindRateLimited:     http.StatusTooManyRequests,
-	gatehouse.KindUnavailable:     http.StatusServiceUnavailable,
-	gatehouse.KindBadGateway:      http.StatusBadGateway,
-	gatehouse.KindPaymentRequired: http.StatusPaymentRequired,
-}
-
-// StatusOf is the HTTP status of an error kind, for every edge that answers HTTP (the dashboard
-// answers with pages, but with the API's statuses).
-func StatusOf(k gatehouse.ErrorKind) int { return statusOfKind[k] }
-
-// SetRetryAfter tells the client to wait d, in whole seconds rounded up.
-func SetRetryAfter(h http.Header, d time.Duration) {
-	h.Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
 }
 
 // httpError is an error that only exists at the HTTP edge (bad framing, wrong media type).
@@ -69,7 +45,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		writeProblem(w, http.StatusInternalServerError, "internal_error", "Something went wrong on our side.", nil)
 		return
 	}
-	status := statusOfKind[ge.Kind]
+	status := httpkit.StatusOf(ge.Kind)
 	if ge.Kind == gatehouse.KindInternal {
 		log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "error", err)
 		writeProblem(w, status, "internal_error", "Something went wrong on our side.", nil)
@@ -79,7 +55,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		log.WarnContext(r.Context(), "dependency unavailable", "path", r.URL.Path, "error", ge.Err)
 	}
 	if ge.RetryAfter > 0 {
-		SetRetryAfter(w.Header(), ge.RetryAfter)
+		httpkit.SetRetryAfter(w.Header(), ge.RetryAfter)
 	}
 	writeProblem(w, status, ge.Code, ge.Message, ge.Fields)
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gatehouse/gatehouse"
 )
@@ -80,6 +81,25 @@ func routes(d Deps) []Route {
 
 // Routes returns the method and path of every endpoint, for documentation tests.
 func Routes() []Route { return routes(Deps{}) }
+
+// apiRoots are the first path segments of the API's routes, /metrics included (it is the API's
+// when metrics are served on the main listener, and nobody else's when they are not).
+var apiRoots = func() map[string]bool {
+	roots := map[string]bool{}
+	for _, rt := range routes(Deps{MetricsHandler: http.NotFoundHandler()}) {
+		root, _, _ := strings.Cut(strings.TrimPrefix(rt.Path, "/"), "/")
+		roots[root] = true
+	}
+	return roots
+}()
+
+// OwnsPath reports whether path is the API's: it lies under the first segment of one of the
+// API's routes (/api, /v1, /.well-known, /healthz, ...). A path the API owns but does not serve
+// gets the API's 404 problem document, never a dashboard page.
+func OwnsPath(path string) bool {
+	root, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	return apiRoots[root]
+}
 
 // api carries the dependencies that handler makers close over.
 type api struct {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/httpkit"
 )
 
 // Pinger reports whether the database answers.
@@ -47,9 +48,7 @@ type Deps struct {
 }
 
 // RequestObserver records finished requests, for metrics.
-type RequestObserver interface {
-	ObserveRequest(route, method string, status int, d time.Duration)
-}
+type RequestObserver = httpkit.RequestObserver
 
 // NewServer returns the whole API as one handler.
 func NewServer(d Deps) http.Handler {
@@ -64,81 +63,15 @@ func NewServer(d Deps) http.Handler {
 	h = limitBody(h)
 	h = cleanRequestText(h)
 	h = cors(d.Config.CORSOrigins, h)
-	h = securityHeaders(strings.HasPrefix(d.Config.PublicURL, "https://"), h)
+	h = httpkit.SecurityHeaders(securityHeaders, strings.HasPrefix(d.Config.PublicURL, "https://"), h)
 	// accessLog reads the pattern the router sets on the request it is handed, so nothing
 	// between them may replace the request.
-	h = accessLog(d.Log, d.Metrics, h)
-	h = withClient(d.Config.TrustedProxies, h)
-	h = recoverPanics(d.Log, h)
+	h = httpkit.AccessLog(d.Log, d.Metrics, "", h)
+	h = httpkit.WithClient(d.Config.TrustedProxies, h)
+	h = httpkit.Recover(d.Log, func(w http.ResponseWriter, _ *http.Request) {
+		writeProblem(w, http.StatusInternalServerError, "internal_error", "Something went wrong on our side.", nil)
+	}, h)
 	return h
-}
-
-// clientOf describes the caller for sessions and logs.
-func clientOf(r *http.Request, trusted []netip.Prefix) gatehouse.Client {
-	return gatehouse.Client{IP: clientIP(r, trusted), UserAgent: r.UserAgent()}
-}
-
-// clientIP is the peer address, or, when the peer is a trusted proxy, the right-most address of
-// X-Forwarded-For that is not itself a trusted proxy: the left part of that header is whatever
-// the client chose to write.
-func clientIP(r *http.Request, trusted []netip.Prefix) string {
-	peer, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	addr := peer.Addr().Unmap()
-	if !isTrusted(addr, trusted) {
-		return addr.String()
-	}
-	hops := r.Header.Values("X-Forwarded-For")
-	var list []string
-	for _, h := range hops {
-		for _, part := range splitComma(h) {
-			list = append(list, part)
-		}
-	}
-	for i := len(list) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(list[i])
-		if err != nil {
-			break
-		}
-		a = a.Unmap()
-		if !isTrusted(a, trusted) {
-			return a.String()
-		}
-		addr = a
-	}
-	return addr.String()
-}
-
-func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
-	for _, p := range trusted {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
-func splitComma(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == ',' {
-			part := s[start:i]
-			for len(part) > 0 && (part[0] == ' ' || part[0] == '\t') {
-				part = part[1:]
-			}
-			for len(part) > 0 && (part[len(part)-1] == ' ' || part[len(part)-1] == '\t') {
-				part = part[:len(part)-1]
-			}
-			if part != "" {
-				out = append(out, part)
-			}
-			start = i + 1
-		}
-	}
-	return out
 }
 
 // shortContext bounds calls such as readiness probes.

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/httpapi"
+	"github.com/gatehouse/gatehouse/httpkit"
 )
 
 // explain turns a domain error into the status and the words a person should see. Internal
@@ -22,7 +22,7 @@ func (s *server) explain(r *http.Request, w http.ResponseWriter, err error) (int
 	}
 	msg := ge.Message
 	if ge.RetryAfter > 0 {
-		httpapi.SetRetryAfter(w.Header(), ge.RetryAfter)
+		httpkit.SetRetryAfter(w.Header(), ge.RetryAfter)
 		if ge.Kind == gatehouse.KindRateLimited {
 			if msg == gatehouse.ErrRateLimited(0).Message {
 				msg = "Too many attempts."
@@ -30,7 +30,7 @@ func (s *server) explain(r *http.Request, w http.ResponseWriter, err error) (int
 			msg += " Try again " + inAbout(ge.RetryAfter) + "."
 		}
 	}
-	return httpapi.StatusOf(ge.Kind), msg, ge
+	return httpkit.StatusOf(ge.Kind), msg, ge
 }
 
 // fail shows an error on a page of its own.

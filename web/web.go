@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/httpapi"
+	"github.com/gatehouse/gatehouse/httpkit"
 )
 
 // Config is what the dashboard needs to know about its deployment.
@@ -36,9 +36,9 @@ type Deps struct {
 	// OAuth signs in through providers; its allow-list must hold CallbackURL of each provider.
 	// nil hides the provider buttons.
 	OAuth   *gatehouse.OAuthService
-	Limits  httpapi.RateLimits
+	Limits  httpkit.RateLimits
 	Log     *slog.Logger
-	Metrics httpapi.RequestObserver // optional
+	Metrics httpkit.RequestObserver // optional
 	// OpenAPI is the API's OpenAPI document, the one served at /openapi.json; the dashboard renders
 	// it as the API reference page. Optional: without it that page is a 404.
 	OpenAPI []byte
@@ -87,10 +87,12 @@ func New(d Deps) (http.Handler, error) {
 	s.routes(mux)
 	var h http.Handler = mux
 	h = limitForm(h)
-	h = securityHeaders(secure, h)
-	h = httpapi.AccessLog(d.Log, d.Metrics, "web", h)
-	h = withClient(d.Config.TrustedProxies, h)
-	h = s.recoverPanics(h)
+	h = httpkit.SecurityHeaders(securityHeaders, secure, h)
+	h = httpkit.AccessLog(d.Log, d.Metrics, "web", h)
+	h = httpkit.WithClient(d.Config.TrustedProxies, h)
+	h = httpkit.Recover(d.Log, func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, r, &visit{}, http.StatusInternalServerError, "Something went wrong", "Something went wrong on our side. Try again in a moment.")
+	}, h)
 	return h, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
-	"strings"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/httpapi"
@@ -52,23 +51,10 @@ func (a *app) dashboard(cfg *config, log *slog.Logger) (http.Handler, error) {
 // each answers with its own headers: the API keeps Content-Security-Policy default-src 'none'.
 func withDashboard(api, dashboard http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isAPIPath(r.URL.Path) {
+		if httpapi.OwnsPath(r.URL.Path) {
 			api.ServeHTTP(w, r)
 			return
 		}
 		dashboard.ServeHTTP(w, r)
 	})
-}
-
-func isAPIPath(p string) bool {
-	for _, prefix := range []string{"/api/", "/v1/", "/.well-known/"} {
-		if strings.HasPrefix(p, prefix) {
-			return true
-		}
-	}
-	switch p {
-	case "/api", "/v1", "/.well-known", "/healthz", "/readyz", "/metrics", "/openapi.json":
-		return true
-	}
-	return false
 }
