@@ -55,6 +55,8 @@ type APIKeyReader interface {
 	APIKeyByID(ctx context.Context, id string) (*APIKey, error)
 	// ListAPIKeys returns the user's keys that are not revoked, newest first.
 	ListAPIKeys(ctx context.Context, userID string) ([]*APIKey, error)
+	// APIKeysByPrefix returns every key, revoked ones included, whose displayed prefix is prefix.
+	APIKeysByPrefix(ctx context.Context, prefix string) ([]*APIKey, error)
 }
 
 // APIKeyWriter writes API keys.
