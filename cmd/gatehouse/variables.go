@@ -23,7 +23,19 @@ type variable struct {
 }
 
 func durationValue(get func(*config) time.Duration) func(*config) string {
-	return func(c *config) string { return get(c).String() }
+	return func(c *config) string { return shortDuration(get(c)) }
+}
+
+// shortDuration writes 15m rather than 15m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func intValue(get func(*config) int) func(*config) string {
@@ -103,7 +115,7 @@ var variables = []variable{
 	{name: "GATEHOUSE_OUTBOX_RETRY_MAX", value: durationValue(func(c *config) time.Duration { return c.Email.OutboxRetryMax })},
 	{name: "GATEHOUSE_OUTBOX_MAX_AGE", value: durationValue(func(c *config) time.Duration { return c.Email.OutboxMaxAge })},
 
-	{name: "GATEHOUSE_OAUTH_REDIRECT_URIS", value: func(c *config) string { return strings.Join(c.OAuth.RedirectURIs, ",") }, unset: "none: every provider sign-in is refused"},
+	{name: "GATEHOUSE_OAUTH_REDIRECT_URIS", value: func(c *config) string { return strings.Join(c.OAuth.RedirectURIs, ",") }, unset: "every provider sign-in is refused"},
 	{name: "GATEHOUSE_OAUTH_REQUIRE_STATE", value: boolValue(func(c *config) bool { return c.OAuth.RequireState })},
 	{name: "GATEHOUSE_OAUTH_STATE_TTL", value: durationValue(func(c *config) time.Duration { return c.OAuth.StateTTL })},
 	{name: "GATEHOUSE_OAUTH_TIMEOUT", value: durationValue(func(c *config) time.Duration { return c.OAuth.Timeout })},
