@@ -534,3 +534,19 @@ func TestNoCommandGiven(t *testing.T) {
 		t.Fatalf("%v\nstdout: %s\nstderr: %s", err, stdout, stderr)
 	}
 }
+
+func TestRedactURL(t *testing.T) {
+	for raw, want := range map[string]string{
+		"postgres://gatehouse:hunter2@db:5432/gh":             "postgres://gatehouse:xxxxx@db:5432/gh",
+		"postgres://db:5432/gh?user=gh&password=hunter2":      "postgres://db:5432/gh?password=xxxxx&user=gh",
+		"smtp://mailer:hunter2@mail.example.com:notaport":     "smtp://mailer:xxxxx@mail.example.com:notaport",
+		"smtp://mailer:hun/ter2@mail.example.com:notaport":    "smtp://mailer:xxxxx@mail.example.com:notaport",
+		"host=db user=gh password=hunter2":                    "(hidden: it holds a password)",
+		"sqlite:/var/lib/gatehouse/gatehouse.db":              "sqlite:/var/lib/gatehouse/gatehouse.db",
+		"postgres://gatehouse@db:5432/gh?sslmode=verify-full": "postgres://gatehouse@db:5432/gh?sslmode=verify-full",
+	} {
+		if got := redactURL(raw); got != want {
+			t.Errorf("redactURL(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}

@@ -261,15 +261,25 @@ func (c *config) resolvePublicURL(listenAddr string) {
 // redactURL hides the password of a connection URL, even of one that does not parse.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
-	if err == nil {
-		if u.User == nil {
+	if err == nil && u.Scheme != "" {
+		hidden := false
+		if u.User != nil {
+			_, hidden = u.User.Password()
+		}
+		// libpq and pgx also take the password as a query parameter.
+		if q := u.Query(); q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+			hidden = true
+		}
+		if !hidden {
 			return raw
 		}
 		return u.Redacted()
 	}
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
-		// Not a URL: a key=value DSN may hold password=...; show only its keys' names.
+		// Not a URL: a key=value DSN may hold password=...; hide it whole.
 		if strings.Contains(raw, "password") {
 			return "(hidden: it holds a password)"
 		}
