@@ -199,6 +199,7 @@ func TestCLIErrorWording(t *testing.T) {
 		{[]string{"keys", "create", "--email", "ghost@example.com"}, "no user ghost@example.com in database SQLite "},
 		{[]string{"keys", "create"}, "keys create: --email is required"},
 		{[]string{"keys", "create", "--emial", dev.Email}, "keys create: unknown flag: --emial; did you mean --email?"},
+		{[]string{"keys", "create", "-email", dev.Email}, "long flags take two dashes: --email"},
 		{[]string{"keys", "revoke"}, "keys revoke: want one key ID or prefix"},
 		{[]string{"keys", "revoke", "ak_00000000"}, `no key "ak_00000000" in database`},
 		{[]string{"keys", "frobnicate"}, `keys: unknown subcommand "frobnicate"`},

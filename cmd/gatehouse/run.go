@@ -152,7 +152,10 @@ func noArgs(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
-var unknownFlag = regexp.MustCompile(`^unknown flag: --(\S+)$`)
+var (
+	unknownFlag      = regexp.MustCompile(`^unknown flag: --(\S+)$`)
+	unknownShorthand = regexp.MustCompile(`^unknown shorthand flag: '.' in -([^-=\s][^=\s]+)`)
+)
 
 // flagError names the command and, for a mistyped flag, the closest one it has.
 func flagError(cmd *cobra.Command, err error) error {
@@ -167,6 +170,10 @@ func flagError(cmd *cobra.Command, err error) error {
 		if best != "" {
 			hint = fmt.Sprintf("; did you mean --%s?", best)
 		}
+	}
+	// -email, as Go's flag package took it: long flags now take two dashes.
+	if m := unknownShorthand.FindStringSubmatch(err.Error()); m != nil && cmd.Flags().Lookup(m[1]) != nil {
+		hint = fmt.Sprintf("; long flags take two dashes: --%s", m[1])
 	}
 	return fmt.Errorf("%s: %v%s (see %s --help)", commandName(cmd), err, hint, cmd.CommandPath())
 }
