@@ -345,6 +345,11 @@ func TestCLILogsOnlyWarnings(t *testing.T) {
 		strings.Contains(stderr, "new key") {
 		t.Fatalf("--verbose: %v\n%s", err, stderr)
 	}
+	// The server, too, announces a new key only when there is one.
+	s := startServerEnv(t, env)
+	if logs := s.logs.String(); strings.Contains(logs, "signing with a new key") || !strings.Contains(logs, "signing key loaded") {
+		t.Fatalf("server start on an existing key:\n%s", logs)
+	}
 }
 
 // TestConfigErrorsAreOneLine: a bad value stops the process with one line that names the
