@@ -114,7 +114,7 @@ func required(cmd *cobra.Command, names ...string) error {
 	return nil
 }
 
-// completeEmail offers no completion for --email (rather than file names).
+// completeNothing offers no completion (rather than file names), for --email and the like.
 func completeNothing(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	return nil, cobra.ShellCompDirectiveNoFileComp
 }
