@@ -196,7 +196,7 @@ func TestCLIErrorWording(t *testing.T) {
 		{[]string{"keys", "create", "--email", dev.Email, "--scope", "admin"}, "keys create: --scope admin: " + dev.Email + " is not an admin"},
 		{[]string{"keys", "create", "--email", dev.Email, "--scope", "profile:read,nope"}, `--scope nope: unknown scope (scopes: profile:read`},
 		{[]string{"keys", "create", "--email", dev.Email, "--expires-in-days", "0"}, "--expires-in-days 0: " + dev.Email + " is not an admin"},
-		{[]string{"keys", "create", "--email", "ghost@example.com"}, "no user ghost@example.com in database SQLite "},
+		{[]string{"keys", "create", "--email", "ghost@example.com"}, "no user ghost@example.com in database "},
 		{[]string{"keys", "create"}, "keys create: --email is required"},
 		{[]string{"keys", "create", "--emial", dev.Email}, "keys create: unknown flag: --emial; did you mean --email?"},
 		{[]string{"keys", "create", "-email", dev.Email}, "long flags take two dashes: --email"},
@@ -340,8 +340,12 @@ func TestCLILogsOnlyWarnings(t *testing.T) {
 	if err != nil || stderr != "" || !strings.HasPrefix(stdout, "ID") {
 		t.Fatalf("users list: %v\nstdout: %s\nstderr: %s", err, stdout, stderr)
 	}
+	cfg, err := loadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, stderr, err = runCLI(env, "--verbose", "users", "list")
-	if err != nil || !strings.Contains(stderr, "gatehouse: database SQLite "+filepath.Join(env["GATEHOUSE_DATA_DIR"], "gatehouse.db")) ||
+	if err != nil || !strings.Contains(stderr, "gatehouse: database "+describeDatabase(cfg)+"\n") ||
 		strings.Contains(stderr, "new key") {
 		t.Fatalf("--verbose: %v\n%s", err, stderr)
 	}
