@@ -57,6 +57,8 @@ type APIKeyReader interface {
 	APIKeyByID(ctx context.Context, id string) (*APIKey, error)
 	// ListAPIKeys returns the user's keys that are not revoked, newest first.
 	ListAPIKeys(ctx context.Context, userID string) ([]*APIKey, error)
+	// APIKeysByPrefix returns every key, revoked ones included, whose displayed prefix is prefix.
+	APIKeysByPrefix(ctx context.Context, prefix string) ([]*APIKey, error)
 }
 
 // APIKeyWriter writes API keys.
@@ -314,6 +316,36 @@ func (s *AuthService) RevokeAPIKeyByID(ctx context.Context, id string) (*APIKey,
 	}
 	s.cache.invalidateKeys()
 	return k, nil
+}
+
+// APIKeysByPrefix returns the keys, revoked ones included, whose displayed prefix (what key
+// listings show: "ak_" and 8 characters) is prefix (operators, the CLI).
+func (s *AuthService) APIKeysByPrefix(ctx context.Context, prefix string) ([]*APIKey, error) {
+	if !IsAPIKeyPrefix(prefix) {
+		return nil, nil
+	}
+	return s.store.APIKeysByPrefix(ctx, prefix)
+}
+
+// APIKeyBySecret finds a key, revoked or not, from the whole key (an operator revoking a leaked key).
+func (s *AuthService) APIKeyBySecret(ctx context.Context, secret string) (*APIKey, error) {
+	if !WellFormedAPIKey(secret) {
+		return nil, ErrNotFound
+	}
+	return s.store.APIKeyByHash(ctx, HashToken(secret))
+}
+
+// IsAPIKeyPrefix reports whether v looks like the prefix key listings show.
+func IsAPIKeyPrefix(v string) bool {
+	if len(v) != apiKeyDisplayLen || !strings.HasPrefix(v, apiKeyPrefix) {
+		return false
+	}
+	for _, c := range v[len(apiKeyPrefix):] {
+		if !strings.ContainsRune(base62, c) {
+			return false
+		}
+	}
+	return true
 }
 
 // ListAPIKeysOf returns a user's live keys (operators, the CLI).

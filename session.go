@@ -124,3 +124,42 @@ func (s *AuthService) RevokeSession(ctx context.Context, p *Principal, sessionID
 	s.cache.invalidateSessions(sessionID)
 	return nil
 }
+
+// ListSessionsOf returns a user's active sessions, newest first (operators, the CLI).
+func (s *AuthService) ListSessionsOf(ctx context.Context, userID string) ([]*Session, error) {
+	return s.store.ListActiveSessions(ctx, userID, s.now())
+}
+
+// RevokeSessionsOf revokes, for an operator, every active session of a user, or only sessionID
+// when it is not empty, and returns the IDs revoked. A sessionID that is not an active session of
+// the user is ErrNotFound.
+func (s *AuthService) RevokeSessionsOf(ctx context.Context, userID, sessionID string) ([]string, error) {
+	var revoked []string
+	err := s.tx(ctx, func(tx StoreTx) error {
+		now := s.now()
+		if sessionID == "" {
+			var err error
+			if revoked, err = tx.RevokeUserSessions(ctx, userID, "", now); err != nil {
+				return err
+			}
+			return s.auditTx(ctx, tx, EventSessionRevoked, userID, OutcomeSuccess, "all sessions ("+countNoun(len(revoked), "session")+") by an operator")
+		}
+		sess, err := tx.LockSession(ctx, sessionID)
+		if err != nil {
+			return err
+		}
+		if sess.UserID != userID || !sess.Active(now) {
+			return ErrNotFound
+		}
+		if err := tx.RevokeSession(ctx, sessionID, now); err != nil {
+			return err
+		}
+		revoked = []string{sessionID}
+		return s.auditTx(ctx, tx, EventSessionRevoked, userID, OutcomeSuccess, "session "+sessionID+" by an operator")
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.cache.invalidateSessions(revoked...)
+	return revoked, nil
+}

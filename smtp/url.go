@@ -31,7 +31,7 @@ type Config struct {
 func ParseURL(raw string) (Config, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Config{}, errors.New("not a URL")
+		return Config{}, parseError(raw, err)
 	}
 	var c Config
 	switch u.Scheme {
@@ -46,13 +46,13 @@ func ParseURL(raw string) (Config, error) {
 		return Config{}, errors.New("want smtp://[user:password@]host[:port]")
 	}
 	if u.Path != "" && u.Path != "/" {
-		return Config{}, errors.New("an SMTP URL has no path")
+		return Config{}, errors.New("an SMTP URL has no path (a / or @ in the user or password must be percent-encoded: %2F, %40)")
 	}
 	c.Host = u.Hostname()
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
-			return Config{}, errors.New("the port must be a number from 1 to 65535")
+			return Config{}, fmt.Errorf("the port %q is not a number from 1 to 65535; want smtp://host:587 or smtps://host:465", p)
 		}
 		c.Port = n
 	}
@@ -79,6 +79,32 @@ func ParseURL(raw string) (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// parseError says what is wrong with a URL that does not parse, without quoting it: the part at
+// fault may be the password.
+func parseError(raw string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "invalid port"):
+		// Quote the port only when it stands after the last @, where no password can be.
+		hostPort := raw[strings.Index(raw, "://")+3:]
+		hostPort = hostPort[strings.LastIndex(hostPort, "@")+1:]
+		if i := strings.IndexAny(hostPort, "/?#"); i >= 0 {
+			hostPort = hostPort[:i]
+		}
+		if i := strings.LastIndex(hostPort, ":"); i >= 0 && !strings.HasSuffix(hostPort, "]") {
+			return fmt.Errorf("the port %q is not a number from 1 to 65535; want smtp://host:587 or smtps://host:465", hostPort[i+1:])
+		}
+		return errors.New("not a URL; a / ? # or @ in the user or password must be percent-encoded (%2F %3F %23 %40)")
+	case strings.Contains(msg, "escape"):
+		return errors.New("a %-escape is invalid; percent-encode the user and password (% as %25, @ as %40, : as %3A)")
+	}
+	return errors.New("not a URL; want smtp://user:password@host:port, the user and password percent-encoded")
 }
 
 // Addr is host:port.

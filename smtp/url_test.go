@@ -38,6 +38,23 @@ func TestParseURL(t *testing.T) {
 	}
 }
 
+// TestParseURLErrorsSayWhy: each refusal names what is wrong and never quotes the password.
+func TestParseURLErrorsSayWhy(t *testing.T) {
+	for raw, want := range map[string]string{
+		"smtp://user:hunter2@host:notaport": `the port "notaport" is not a number`,
+		"smtp://user:hunter2@host:99999":    `the port "99999" is not a number`,
+		"smtp://user:hun%zzter2@host":       "percent-encode",
+		"smtp://user:hunter2@[::1":          "not a URL",
+		"smtp://user:hun/ter2@host":         "must be percent-encoded",
+		"smtp://user:hun:ter2@host/x":       "must be percent-encoded",
+	} {
+		_, err := ParseURL(raw)
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "zz") {
+			t.Errorf("%s: %v; want %q", raw, err, want)
+		}
+	}
+}
+
 func TestConfigStringHidesPassword(t *testing.T) {
 	c, err := ParseURL("smtps://user:hunter2@mail.example.com")
 	if err != nil {

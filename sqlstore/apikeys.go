@@ -55,6 +55,23 @@ func (r reader) ListAPIKeys(ctx context.Context, userID string) ([]*gatehouse.AP
 	return out, r.s.mapErr(rows.Err())
 }
 
+func (r reader) APIKeysByPrefix(ctx context.Context, prefix string) ([]*gatehouse.APIKey, error) {
+	rows, err := r.query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE prefix = ? ORDER BY created_at DESC, id DESC`, prefix)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*gatehouse.APIKey
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, r.s.mapErr(err)
+		}
+		out = append(out, k)
+	}
+	return out, r.s.mapErr(rows.Err())
+}
+
 func (t *tx) CreateAPIKey(ctx context.Context, k *gatehouse.APIKey) error {
 	_, err := t.exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.UserID, k.Name, k.Prefix, k.Hash, strings.Join(k.Scopes, " "), micros(k.CreatedAt),

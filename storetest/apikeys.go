@@ -39,6 +39,13 @@ func testAPIKeys(t *testing.T, s gatehouse.Store) {
 	if !errors.Is(err, gatehouse.ErrNotFound) {
 		t.Fatalf("second revoke: %v", err)
 	}
+	// By prefix, revoked keys included (the CLI says a key is already revoked).
+	if byPrefix, err := s.APIKeysByPrefix(ctx, "ak_12345678"); err != nil || len(byPrefix) != 1 || byPrefix[0].ID != k.ID || byPrefix[0].RevokedAt == nil {
+		t.Fatalf("by prefix: %v %v", byPrefix, err)
+	}
+	if byPrefix, err := s.APIKeysByPrefix(ctx, "ak_00000000"); err != nil || len(byPrefix) != 0 {
+		t.Fatalf("by unknown prefix: %v %v", byPrefix, err)
+	}
 	if _, err := s.APIKeyByHash(ctx, []byte("nope")); !errors.Is(err, gatehouse.ErrNotFound) {
 		t.Fatalf("missing key: %v", err)
 	}

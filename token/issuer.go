@@ -131,7 +131,10 @@ func (i *Issuer) Reload(ctx context.Context) error {
 		return err
 	}
 	next := newKeyset(keys)
-	if prev := i.keys.Swap(next); prev == nil || prev.signer.id != next.signer.id {
+	switch prev := i.keys.Swap(next); {
+	case prev == nil:
+		i.cfg.Log.Info("token: signing key loaded", "kid", next.signer.id)
+	case prev.signer.id != next.signer.id:
 		i.cfg.Log.Info("token: signing with a new key", "kid", next.signer.id)
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -93,7 +92,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, databaseError(cfg, err)
 	}
 	a := &app{cfg: cfg, log: log, store: store}
 	if a.master, err = loadMasterKey(cfg, log); err == nil {
@@ -190,26 +189,3 @@ func (a *app) addSigningKey(ctx context.Context) error {
 
 func (a *app) Close() error { return a.store.Close() }
 
-// cliApp opens the app for a one-shot command.
-func cliApp(ctx context.Context, getenv func(string) string, stderr io.Writer) (*app, error) {
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return nil, err
-	}
-	cfg.resolvePublicURL(cfg.Addr)
-	return openApp(ctx, cfg, newLogger(cfg, stderr))
-}
-
-// cliAppForUser opens the app for a command about one account, found by email.
-func cliAppForUser(ctx context.Context, getenv func(string) string, stderr io.Writer, email string) (*app, *gatehouse.User, error) {
-	a, err := cliApp(ctx, getenv, stderr)
-	if err != nil {
-		return nil, nil, err
-	}
-	u, err := a.auth.UserByEmail(ctx, email)
-	if err != nil {
-		a.Close()
-		return nil, nil, cliError(err)
-	}
-	return a, u, nil
-}

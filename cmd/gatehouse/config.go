@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/seal"
 )
 
@@ -146,8 +147,13 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	if c.RateLimitsEnabled, c.RateRules, err = parseRateLimits(c.RateLimits); err != nil {
 		return nil, &configError{"GATEHOUSE_RATE_LIMITS", c.RateLimits, err.Error()}
 	}
-	if _, _, serr := net.SplitHostPort(c.Addr); serr != nil {
-		return nil, &configError{"GATEHOUSE_ADDR", c.Addr, "want host:port"}
+	if err := checkListenAddr("GATEHOUSE_ADDR", c.Addr); err != nil {
+		return nil, err
+	}
+	if c.MetricsAddr != "" && c.MetricsAddr != "off" {
+		if err := checkListenAddr("GATEHOUSE_METRICS_ADDR", c.MetricsAddr); err != nil {
+			return nil, err
+		}
 	}
 	for _, o := range strings.Split(getenv("GATEHOUSE_CORS_ORIGINS"), ",") {
 		o = strings.TrimRight(strings.TrimSpace(o), "/")
@@ -188,12 +194,24 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") &&
 		!strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "file:") {
-		return nil, &configError{"GATEHOUSE_DATABASE_URL", redactURL(c.DatabaseURL), "want postgres://... or sqlite:PATH"}
+		return nil, &configError{"GATEHOUSE_DATABASE_URL", redactURL(c.DatabaseURL), "want postgres://user:password@host:5432/database, or sqlite:PATH"}
+	}
+	if c.isPostgres() {
+		if _, perr := postgres.ConnConfig(c.DatabaseURL, c.postgresOptions()); perr != nil {
+			return nil, &configError{"GATEHOUSE_DATABASE_URL", redactURL(c.DatabaseURL), "not a valid PostgreSQL URL; want postgres://user:password@host:5432/database, the user and password percent-encoded"}
+		}
 	}
 	switch c.LogFormat {
 	case "text", "json":
 	default:
 		return nil, &configError{"GATEHOUSE_LOG_FORMAT", c.LogFormat, "want text or json"}
+	}
+	switch c.LogLevel = strings.ToLower(c.LogLevel); c.LogLevel {
+	case "debug", "info", "warn", "error":
+	case "warning":
+		c.LogLevel = "warn"
+	default:
+		return nil, &configError{"GATEHOUSE_LOG_LEVEL", c.LogLevel, "want debug, info, warn or error"}
 	}
 	if c.OAuth, err = loadOAuthConfig(getenv); err != nil {
 		return nil, err
@@ -208,6 +226,22 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// checkListenAddr checks a listen address: host:port, where host may be empty (every interface)
+// and port a number (0 picks a free one).
+func checkListenAddr(name, value string) error {
+	host, port, err := net.SplitHostPort(value)
+	if err != nil {
+		if n, aerr := strconv.Atoi(value); aerr == nil && n >= 0 && n <= 65535 {
+			return &configError{name, value, fmt.Sprintf("want host:port, such as 127.0.0.1:%d (this machine only) or :%d (every interface)", n, n)}
+		}
+		return &configError{name, value, "want host:port, such as 127.0.0.1:8080 (this machine only) or :8080 (every interface)"}
+	}
+	if n, perr := strconv.Atoi(port); perr != nil || n < 0 || n > 65535 {
+		return &configError{name, value, fmt.Sprintf("the port %q is not a number from 0 to 65535; want host:port, such as %s", port, net.JoinHostPort(host, "8080"))}
+	}
+	return nil
 }
 
 // sqlitePath is where the embedded database lives.
@@ -233,11 +267,40 @@ func (c *config) resolvePublicURL(listenAddr string) {
 	c.AppURL = strings.TrimRight(c.AppURL, "/")
 }
 
-// redactURL hides the password of a connection URL.
+// redactURL hides the password of a connection URL, even of one that does not parse.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
+	if err == nil && u.Scheme != "" {
+		hidden := false
+		if u.User != nil {
+			_, hidden = u.User.Password()
+		}
+		// libpq and pgx also take the password as a query parameter.
+		if q := u.Query(); q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+			hidden = true
+		}
+		if !hidden {
+			return raw
+		}
+		return u.Redacted()
+	}
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		// Not a URL: a key=value DSN may hold password=...; hide it whole.
+		if strings.Contains(raw, "password") {
+			return "(hidden: it holds a password)"
+		}
 		return raw
 	}
-	return u.Redacted()
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return raw
+	}
+	user, _, hasPassword := strings.Cut(rest[:at], ":")
+	if !hasPassword {
+		return raw
+	}
+	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }

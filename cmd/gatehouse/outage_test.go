@@ -221,7 +221,8 @@ func TestServeNeedsTheDatabase(t *testing.T) {
 	if took := time.Since(start); took > 10*time.Second {
 		t.Fatalf("startup failure took %s", took)
 	}
-	if !strings.Contains(err.Error(), "open database") || strings.Contains(err.Error(), "gatehouse:gatehouse@") {
+	if !strings.Contains(err.Error(), `GATEHOUSE_DATABASE_URL="postgres://gatehouse:xxxxx@`) || !strings.Contains(err.Error(), "cannot connect to PostgreSQL") ||
+		strings.Contains(err.Error(), "gatehouse:gatehouse@") {
 		t.Fatalf("startup error does not say what failed, or leaks the password: %v", err)
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -21,20 +20,8 @@ const keyReloadInterval = 5 * time.Second
 // keyUsageFlushInterval is how often API key use counts and last-use times reach the database.
 const keyUsageFlushInterval = 5 * time.Second
 
-func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "", "listen address (overrides GATEHOUSE_ADDR)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return err
-	}
-	if *addr != "" {
-		cfg.Addr = *addr
-	}
+// serve runs the server with a loaded configuration (serveCommand, in cli.go, loads it).
+func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	log := newLogger(cfg, stderr)
 
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -45,7 +45,11 @@ export async function startGatehouse(bin: string, extraEnv: Record<string, strin
     ...extraEnv,
   };
   const cli = async (args: string[]) => (await run(bin, args, { env, maxBuffer: 16 << 20 })).stdout;
-  if (setup) await setup(cli);
+  // Only serve, migrate and init create a database; the set-up's users and keys need one first.
+  if (setup) {
+    await cli(['migrate']);
+    await setup(cli);
+  }
   const proc = spawn(bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
