@@ -188,4 +188,3 @@ func (a *app) addSigningKey(ctx context.Context) error {
 }
 
 func (a *app) Close() error { return a.store.Close() }
-
