@@ -218,7 +218,7 @@ func (s *AuthService) CreateAPIKey(ctx context.Context, p *Principal, in NewAPIK
 	now := s.now()
 	secret := NewAPIKeySecret()
 	k := &APIKey{
-		ID:        NewID(now),
+		ID:        NewID(),
 		UserID:    p.User.ID,
 		Name:      name,
 		Prefix:    secret[:apiKeyDisplayLen],

@@ -87,7 +87,7 @@ func (s *AuthService) newAuditEvent(ctx context.Context, typ, userID, outcome, d
 	c.UserAgent = cleanText(c.UserAgent, auditUserAgentMaxSize)
 	detail = cleanText(detail, auditDetailMaxLength)
 	now := s.now()
-	return &AuditEvent{ID: NewID(now), At: now, Type: typ, UserID: userID, IP: c.IP, UserAgent: c.UserAgent, Outcome: outcome, Detail: detail}
+	return &AuditEvent{ID: NewID(), At: now, Type: typ, UserID: userID, IP: c.IP, UserAgent: c.UserAgent, Outcome: outcome, Detail: detail}
 }
 
 // auditTx records an event inside the transaction whose change it describes.

@@ -146,7 +146,7 @@ func (s *AuthService) issue(ctx context.Context, u *User, sessionID, refresh str
 func (s *AuthService) startSession(ctx context.Context, tx StoreTx, u *User, client Client, now time.Time) (*Session, string, error) {
 	client = client.normalized()
 	sess := &Session{
-		ID:         NewID(now),
+		ID:         NewID(),
 		UserID:     u.ID,
 		CreatedAt:  now,
 		LastUsedAt: now,

@@ -123,7 +123,7 @@ func (s *AuthService) GrantCredits(ctx context.Context, userID string, in GrantC
 		if err := tx.GrantCredits(ctx, userID, in.Amount, in.Plan, nil, nil, now); err != nil {
 			return err
 		}
-		if err := tx.AddCreditEntry(ctx, &CreditEntry{ID: NewID(now), UserID: userID, Amount: in.Amount, Kind: "grant", Description: in.Description, CreatedAt: now}); err != nil {
+		if err := tx.AddCreditEntry(ctx, &CreditEntry{ID: NewID(), UserID: userID, Amount: in.Amount, Kind: "grant", Description: in.Description, CreatedAt: now}); err != nil {
 			return err
 		}
 		if err := s.auditTx(ctx, tx, EventCreditsGranted, userID, OutcomeSuccess, fmt.Sprintf("%d credits", in.Amount)); err != nil {
@@ -163,7 +163,7 @@ func (s *AuthService) UseCredits(ctx context.Context, userID string, amount int6
 		if !ok {
 			return ErrInsufficientCredits
 		}
-		if err := tx.AddCreditEntry(ctx, &CreditEntry{ID: NewID(now), UserID: userID, Amount: -amount, Kind: "usage", Description: description, CreatedAt: now}); err != nil {
+		if err := tx.AddCreditEntry(ctx, &CreditEntry{ID: NewID(), UserID: userID, Amount: -amount, Kind: "usage", Description: description, CreatedAt: now}); err != nil {
 			return err
 		}
 		out, err = tx.CreditAccountOf(ctx, userID)

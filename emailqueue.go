@@ -34,7 +34,7 @@ func (s *AuthService) queueEmail(ctx context.Context, tx StoreTx, kind EmailKind
 			return err
 		}
 	}
-	id := NewID(now)
+	id := NewID()
 	to, linkTTL := data.Email, data.ExpiresIn
 	data.AppURL = e.cfg.AppURL
 	var marker string

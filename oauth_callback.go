@@ -261,7 +261,7 @@ func (o *OAuthService) linkExisting(ctx context.Context, tx StoreTx, u *User, pr
 // vouched for it) and it has no password until the user sets one through a password reset.
 func newProviderUser(email string, pid *ProviderIdentity, now time.Time) *User {
 	u := &User{
-		ID:            NewID(now),
+		ID:            NewID(),
 		Email:         email,
 		Name:          cleanName(pid.Name),
 		EmailVerified: true,

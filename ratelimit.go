@@ -67,7 +67,7 @@ func (l *RateLimiter) Take(ctx context.Context, rule RateRule, subject string) (
 	}
 	now := l.now()
 	key := rule.Name + ":" + subject
-	id := NewID(now)
+	id := NewID()
 	var ok bool
 	var oldest time.Time
 	err := l.store.Tx(ctx, func(tx StoreTx) error {
@@ -95,7 +95,7 @@ func (l *RateLimiter) TakeInTx(ctx context.Context, tx StoreTx, rule RateRule, s
 		return true, nil
 	}
 	now := l.now()
-	ok, _, err = tx.TakeRateEvent(ctx, rule.Name+":"+subject, NewID(now), now, now.Add(-rule.Window), rule.Limit)
+	ok, _, err = tx.TakeRateEvent(ctx, rule.Name+":"+subject, NewID(), now, now.Add(-rule.Window), rule.Limit)
 	if err == nil && !ok && l.onLimit != nil {
 		l.onLimit(rule.Name)
 	}

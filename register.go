@@ -41,7 +41,7 @@ func (s *AuthService) Register(ctx context.Context, in RegisterInput, client Cli
 	}
 	now := s.now()
 	u := &User{
-		ID:           NewID(now),
+		ID:           NewID(),
 		Email:        email,
 		Name:         name,
 		PasswordHash: hash,
@@ -101,7 +101,7 @@ func (s *AuthService) CreateUser(ctx context.Context, in RegisterInput, role str
 		return nil, err
 	}
 	now := s.now()
-	u := &User{ID: NewID(now), Email: email, Name: strings.TrimSpace(in.Name), PasswordHash: hash,
+	u := &User{ID: NewID(), Email: email, Name: strings.TrimSpace(in.Name), PasswordHash: hash,
 		Role: role, IsActive: true, EmailVerified: verified, CreatedAt: now, UpdatedAt: now}
 	if err := s.tx(ctx, func(tx StoreTx) error { return tx.CreateUser(ctx, u) }); err != nil {
 		return nil, err

@@ -168,9 +168,9 @@ func TestStatementTimeout(t *testing.T) {
 	}
 	defer s.Close()
 	ctx := context.Background()
-	u := &gatehouse.User{ID: gatehouse.NewID(time.Now()), Email: "lock@example.com", Role: "user", IsActive: true,
+	u := &gatehouse.User{ID: gatehouse.NewID(), Email: "lock@example.com", Role: "user", IsActive: true,
 		CreatedAt: time.Now(), UpdatedAt: time.Now()}
-	sess := &gatehouse.Session{ID: gatehouse.NewID(time.Now()), UserID: u.ID, CreatedAt: time.Now(), LastUsedAt: time.Now(),
+	sess := &gatehouse.Session{ID: gatehouse.NewID(), UserID: u.ID, CreatedAt: time.Now(), LastUsedAt: time.Now(),
 		ExpiresAt: time.Now().Add(time.Hour)}
 	if err := s.Tx(ctx, func(tx gatehouse.StoreTx) error {
 		if err := tx.CreateUser(ctx, u); err != nil {
@@ -212,8 +212,8 @@ func TestCommitRotationWaitsForAnUncommittedRevoke(t *testing.T) {
 	ctx := context.Background()
 	s := open(t, pgtest.NewDatabase(t)).(*sqlstore.Store)
 	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	u := &gatehouse.User{ID: gatehouse.NewID(t0), Email: "race@example.com", Name: "R", Role: "user", IsActive: true, CreatedAt: t0, UpdatedAt: t0}
-	sess := &gatehouse.Session{ID: gatehouse.NewID(t0), UserID: u.ID, CreatedAt: t0, LastUsedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	u := &gatehouse.User{ID: gatehouse.NewID(), Email: "race@example.com", Name: "R", Role: "user", IsActive: true, CreatedAt: t0, UpdatedAt: t0}
+	sess := &gatehouse.Session{ID: gatehouse.NewID(), UserID: u.ID, CreatedAt: t0, LastUsedAt: t0, ExpiresAt: t0.Add(time.Hour)}
 	token := gatehouse.HashToken("token")
 	err := s.Tx(ctx, func(tx gatehouse.StoreTx) error {
 		return errors.Join(tx.CreateUser(ctx, u), tx.CreateSession(ctx, sess),
@@ -234,7 +234,7 @@ func TestCommitRotationWaitsForAnUncommittedRevoke(t *testing.T) {
 	r := gatehouse.Rotation{UserUpdatedAt: u.UpdatedAt, SpentHash: token, SpentAt: at, SuccessorSalt: []byte("salt"),
 		Successor: &gatehouse.RefreshToken{Hash: gatehouse.HashToken("next"), SessionID: sess.ID, CreatedAt: at, ExpiresAt: t0.Add(time.Hour)},
 		// No last use to record: that write would wait for the logout by itself.
-		Event: &gatehouse.AuditEvent{ID: gatehouse.NewID(at), At: at, Type: gatehouse.EventRefreshed, UserID: u.ID, Outcome: gatehouse.OutcomeSuccess}}
+		Event: &gatehouse.AuditEvent{ID: gatehouse.NewID(), At: at, Type: gatehouse.EventRefreshed, UserID: u.ID, Outcome: gatehouse.OutcomeSuccess}}
 	// The bound only ends the wait: a rotation that does not wait succeeds at once.
 	bounded, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	err = s.CommitRotation(bounded, r)

@@ -14,7 +14,7 @@ func testAPIKeys(t *testing.T, s gatehouse.Store) {
 	ctx := context.Background()
 	u := createUser(t, s, "keys@example.com")
 	exp := t0.Add(24 * time.Hour)
-	k := &gatehouse.APIKey{ID: gatehouse.NewID(t0), UserID: u.ID, Name: "ci", Prefix: "ak_12345678",
+	k := &gatehouse.APIKey{ID: gatehouse.NewID(), UserID: u.ID, Name: "ci", Prefix: "ak_12345678",
 		Hash: gatehouse.HashToken("secret"), Scopes: []string{"profile:read", "credits:read"}, CreatedAt: t0, ExpiresAt: &exp}
 	mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.CreateAPIKey(ctx, k) })
 	got, err := s.APIKeyByHash(ctx, gatehouse.HashToken("secret"))
@@ -89,6 +89,6 @@ func testCredits(t *testing.T, s gatehouse.Store) {
 		t.Fatalf("after 12 concurrent uses of 5 credits: ok=%d %+v %v", ok, a, err)
 	}
 	mustTx(t, s, func(tx gatehouse.StoreTx) error {
-		return tx.AddCreditEntry(ctx, &gatehouse.CreditEntry{ID: gatehouse.NewID(t0), UserID: u.ID, Amount: -1, Kind: "usage", CreatedAt: t0})
+		return tx.AddCreditEntry(ctx, &gatehouse.CreditEntry{ID: gatehouse.NewID(), UserID: u.ID, Amount: -1, Kind: "usage", CreatedAt: t0})
 	})
 }

@@ -105,7 +105,7 @@ func testAuditLog(t *testing.T, s gatehouse.Store) {
 	var ids []string
 	for i, typ := range []string{gatehouse.EventRegistered, gatehouse.EventLoginFailed, gatehouse.EventLoginSucceeded, gatehouse.EventLoginFailed} {
 		at := t0.Add(time.Duration(i) * time.Millisecond)
-		e := &gatehouse.AuditEvent{ID: gatehouse.NewID(at), At: at, Type: typ, UserID: fmt.Sprint("user-", i%2),
+		e := &gatehouse.AuditEvent{ID: gatehouse.NewID(), At: at, Type: typ, UserID: fmt.Sprint("user-", i%2),
 			IP: "192.0.2.1", UserAgent: "test/1", Outcome: gatehouse.OutcomeSuccess, Detail: fmt.Sprint("detail ", i)}
 		mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.AppendAuditEvent(ctx, e) })
 		ids = append(ids, e.ID)

@@ -51,7 +51,7 @@ var t0 = time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)
 
 func newUser(email string) *gatehouse.User {
 	avatar := "https://example.com/a.png"
-	return &gatehouse.User{ID: gatehouse.NewID(t0), Email: email, Name: "Alice", PasswordHash: "$argon2id$x",
+	return &gatehouse.User{ID: gatehouse.NewID(), Email: email, Name: "Alice", PasswordHash: "$argon2id$x",
 		Role: gatehouse.RoleUser, IsActive: true, AvatarURL: &avatar, CreatedAt: t0, UpdatedAt: t0}
 }
 
@@ -71,7 +71,7 @@ func createUser(t *testing.T, s gatehouse.Store, email string) *gatehouse.User {
 
 func createSession(t *testing.T, s gatehouse.Store, u *gatehouse.User, at time.Time) *gatehouse.Session {
 	t.Helper()
-	sess := &gatehouse.Session{ID: gatehouse.NewID(at), UserID: u.ID, CreatedAt: at, LastUsedAt: at,
+	sess := &gatehouse.Session{ID: gatehouse.NewID(), UserID: u.ID, CreatedAt: at, LastUsedAt: at,
 		ExpiresAt: at.Add(time.Hour), UserAgent: "test", IP: "127.0.0.1"}
 	mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.CreateSession(context.Background(), sess) })
 	return sess
@@ -134,7 +134,7 @@ func testListUsersPages(t *testing.T, s gatehouse.Store) {
 	var ids []string
 	for i := range 5 {
 		u := newUser(fmt.Sprintf("u%d@example.com", i))
-		u.ID = gatehouse.NewID(t0.Add(time.Duration(i) * time.Millisecond))
+		u.ID = gatehouse.NewID()
 		mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.CreateUser(ctx, u) })
 		ids = append(ids, u.ID)
 	}
@@ -222,17 +222,17 @@ func testRefreshTokenRotatesOnce(t *testing.T, s gatehouse.Store) {
 	} {
 		t.Run(form.name, func(t *testing.T) {
 			ctx := context.Background()
-			u := createUser(t, s, gatehouse.NewID(t0)+"@example.com")
+			u := createUser(t, s, gatehouse.NewID()+"@example.com")
 			sess := createSession(t, s, u, t0)
 			token := "token-1 " + form.name
 			createRefreshToken(t, s, sess, token, t0.Add(time.Hour))
 			salt := []byte("salt-salt-salt-salt")
-			first := rotationOf(u, sess, token, "token-2 "+form.name, gatehouse.NewID(t0), t0.Add(time.Second), salt)
+			first := rotationOf(u, sess, token, "token-2 "+form.name, gatehouse.NewID(), t0.Add(time.Second), salt)
 			first.Use = &gatehouse.SessionUse{At: t0.Add(time.Second), IP: "192.0.2.9", UserAgent: "agent 2"}
 			if err := form.rotate(first); err != nil {
 				t.Fatalf("rotation: %v", err)
 			}
-			again := rotationOf(u, sess, token, "token-3 "+form.name, gatehouse.NewID(t0), t0.Add(2*time.Second), []byte("x"))
+			again := rotationOf(u, sess, token, "token-3 "+form.name, gatehouse.NewID(), t0.Add(2*time.Second), []byte("x"))
 			if err := form.rotate(again); !errors.Is(err, gatehouse.ErrNotFound) {
 				t.Fatalf("second rotation: %v, want ErrNotFound", err)
 			}
@@ -303,10 +303,10 @@ func testRefreshTokenRotationRechecks(t *testing.T, s gatehouse.Store) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			u := createUser(t, s, gatehouse.NewID(t0)+"@example.com")
+			u := createUser(t, s, gatehouse.NewID()+"@example.com")
 			sess := createSession(t, s, u, t0)
 			createRefreshToken(t, s, sess, "token "+c.name, t0.Add(c.expires))
-			r := rotationOf(u, sess, "token "+c.name, "next "+c.name, gatehouse.NewID(t0), c.at, []byte("salt"))
+			r := rotationOf(u, sess, "token "+c.name, "next "+c.name, gatehouse.NewID(), c.at, []byte("salt"))
 			c.change(t, u, sess)
 			r.Use = &gatehouse.SessionUse{At: c.at, IP: "192.0.2.7", UserAgent: "changed"}
 			if err := s.CommitRotation(ctx, r); !errors.Is(err, gatehouse.ErrNotFound) {
@@ -407,7 +407,7 @@ func testConcurrentDistinctWrites(t *testing.T, s gatehouse.Store) {
 		go func() {
 			defer wg.Done()
 			u := newUser(fmt.Sprintf("c%d@example.com", i))
-			u.ID = gatehouse.NewID(time.Now())
+			u.ID = gatehouse.NewID()
 			if err := s.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.CreateUser(ctx, u) }); err != nil {
 				t.Errorf("concurrent create %d: %v", i, err)
 			}

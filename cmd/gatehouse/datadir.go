@@ -25,7 +25,7 @@ func restrictFileModes() { umask(0o077) }
 // directory is another user's), the start stops rather than run with data others can read.
 func ownerOnlyDir(dir string, log *slog.Logger) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return &configError{"GATEHOUSE_DATA_DIR", dir, err.Error()}
+		return &configError{"GATEHOUSE_DATA_DIR", dir, "cannot create or open the database directory: " + err.Error() + "; choose a directory this user can write"}
 	}
 	if runtime.GOOS == "windows" { // no Unix modes: access is the ACLs' business
 		return nil
