@@ -46,7 +46,7 @@ func (s *AuthService) UpdateProfile(ctx context.Context, p *Principal, up Profil
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		return s.auditTx(ctx, tx, EventProfileUpdated, u.ID, OutcomeSuccess, "")
+		return s.auditTx(ctx, tx, p.Client, EventProfileUpdated, u.ID, OutcomeSuccess, "")
 	})
 	if err != nil {
 		return nil, err
@@ -123,7 +123,7 @@ func (s *AuthService) ChangePassword(ctx context.Context, p *Principal, current,
 		if revoked, err = tx.RevokeUserSessions(ctx, u.ID, p.SessionID, now); err != nil {
 			return err
 		}
-		if err := s.auditTx(ctx, tx, EventPasswordChanged, u.ID, OutcomeSuccess, countNoun(len(revoked), "other session")+" revoked"); err != nil || s.email == nil {
+		if err := s.auditTx(ctx, tx, p.Client, EventPasswordChanged, u.ID, OutcomeSuccess, countNoun(len(revoked), "other session")+" revoked"); err != nil || s.email == nil {
 			return err
 		}
 		// Tell the mailbox owner, so a change they did not make does not go unnoticed.

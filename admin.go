@@ -43,9 +43,9 @@ type AdminUserUpdate struct {
 	IsActive *bool
 }
 
-// UpdateUser changes a user's role or active flag. Disabling revokes every session and API key at
+// UpdateUser changes a user's role or active flag, for the admin by (or Operator). Disabling revokes every session and API key at
 // once; enabling again revives neither.
-func (s *AuthService) UpdateUser(ctx context.Context, userID string, up AdminUserUpdate) (*User, error) {
+func (s *AuthService) UpdateUser(ctx context.Context, by *Principal, userID string, up AdminUserUpdate) (*User, error) {
 	if up.Role != nil && !ValidRole(*up.Role) {
 		return nil, Invalid(FieldError{Field: "role", Message: "Role must be user or admin."})
 	}
@@ -58,7 +58,7 @@ func (s *AuthService) UpdateUser(ctx context.Context, userID string, up AdminUse
 		}
 		now := s.now()
 		if up.Role != nil && *up.Role != u.Role {
-			if err := s.auditTx(ctx, tx, EventRoleChanged, u.ID, OutcomeSuccess, u.Role+" -> "+*up.Role); err != nil {
+			if err := s.auditTx(ctx, tx, by.Client, EventRoleChanged, u.ID, OutcomeSuccess, u.Role+" -> "+*up.Role+by.actor()); err != nil {
 				return err
 			}
 			u.Role = *up.Role
@@ -82,7 +82,7 @@ func (s *AuthService) UpdateUser(ctx context.Context, userID string, up AdminUse
 			if u.IsActive {
 				typ = EventAccountEnabled
 			}
-			if err := s.auditTx(ctx, tx, typ, u.ID, OutcomeSuccess, detail); err != nil {
+			if err := s.auditTx(ctx, tx, by.Client, typ, u.ID, OutcomeSuccess, strings.TrimPrefix(detail+by.actor(), " ")); err != nil {
 				return err
 			}
 		}

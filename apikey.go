@@ -244,7 +244,7 @@ func (s *AuthService) CreateAPIKey(ctx context.Context, p *Principal, in NewAPIK
 		if err := tx.CreateAPIKey(ctx, k); err != nil {
 			return err
 		}
-		return s.auditTx(ctx, tx, EventAPIKeyCreated, k.UserID, OutcomeSuccess, "key "+k.ID+" ("+k.Prefix+") scopes: "+strings.Join(k.Scopes, " "))
+		return s.auditTx(ctx, tx, p.Client, EventAPIKeyCreated, k.UserID, OutcomeSuccess, "key "+k.ID+" ("+k.Prefix+") scopes: "+strings.Join(k.Scopes, " "))
 	}); err != nil {
 		return nil, "", err
 	}
@@ -285,7 +285,7 @@ func (s *AuthService) RevokeAPIKey(ctx context.Context, p *Principal, id string)
 		if err := tx.RevokeAPIKey(ctx, id, s.now()); err != nil {
 			return err
 		}
-		return s.auditTx(ctx, tx, EventAPIKeyRevoked, k.UserID, OutcomeSuccess, "key "+k.ID+" ("+k.Prefix+")")
+		return s.auditTx(ctx, tx, p.Client, EventAPIKeyRevoked, k.UserID, OutcomeSuccess, "key "+k.ID+" ("+k.Prefix+")")
 	})
 	if err != nil {
 		return err
@@ -309,7 +309,7 @@ func (s *AuthService) RevokeAPIKeyByID(ctx context.Context, id string) (*APIKey,
 		if err := tx.RevokeAPIKey(ctx, id, s.now()); err != nil {
 			return err
 		}
-		return s.auditTx(ctx, tx, EventAPIKeyRevoked, k.UserID, OutcomeSuccess, "key "+k.ID+" ("+k.Prefix+") by an operator")
+		return s.auditTx(ctx, tx, Operator.Client, EventAPIKeyRevoked, k.UserID, OutcomeSuccess, "key "+k.ID+" ("+k.Prefix+") by an operator")
 	})
 	if err != nil {
 		return nil, err

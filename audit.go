@@ -68,31 +68,18 @@ type EventObserver interface {
 	SecurityEvent(eventType, outcome string)
 }
 
-type clientKey struct{}
-
-// WithClient attaches the caller's address and user agent to ctx, so that every rule can record
-// them without each signature carrying them.
-func WithClient(ctx context.Context, c Client) context.Context {
-	return context.WithValue(ctx, clientKey{}, c)
-}
-
-// ClientFrom returns the client attached by WithClient.
-func ClientFrom(ctx context.Context) Client {
-	c, _ := ctx.Value(clientKey{}).(Client)
-	return c
-}
-
-func (s *AuthService) newAuditEvent(ctx context.Context, typ, userID, outcome, detail string) *AuditEvent {
-	c := ClientFrom(ctx).normalized()
+// newAuditEvent is one event of the caller c (its address and user agent are recorded).
+func (s *AuthService) newAuditEvent(c Client, typ, userID, outcome, detail string) *AuditEvent {
+	c = c.normalized()
 	c.UserAgent = cleanText(c.UserAgent, auditUserAgentMaxSize)
 	detail = cleanText(detail, auditDetailMaxLength)
 	now := s.now()
 	return &AuditEvent{ID: NewID(), At: now, Type: typ, UserID: userID, IP: c.IP, UserAgent: c.UserAgent, Outcome: outcome, Detail: detail}
 }
 
-// auditTx records an event inside the transaction whose change it describes.
-func (s *AuthService) auditTx(ctx context.Context, tx StoreTx, typ, userID, outcome, detail string) error {
-	if err := tx.AppendAuditEvent(ctx, s.newAuditEvent(ctx, typ, userID, outcome, detail)); err != nil {
+// auditTx records an event of the caller c inside the transaction whose change it describes.
+func (s *AuthService) auditTx(ctx context.Context, tx StoreTx, c Client, typ, userID, outcome, detail string) error {
+	if err := tx.AppendAuditEvent(ctx, s.newAuditEvent(c, typ, userID, outcome, detail)); err != nil {
 		return err
 	}
 	s.observe(typ, outcome)
@@ -101,8 +88,8 @@ func (s *AuthService) auditTx(ctx context.Context, tx StoreTx, typ, userID, outc
 
 // audit records an event on its own, for events with no transaction of their own (a failed
 // login). A failure to record is logged, never shown to the client.
-func (s *AuthService) audit(ctx context.Context, typ, userID, outcome, detail string) {
-	e := s.newAuditEvent(ctx, typ, userID, outcome, detail)
+func (s *AuthService) audit(ctx context.Context, c Client, typ, userID, outcome, detail string) {
+	e := s.newAuditEvent(c, typ, userID, outcome, detail)
 	if err := s.store.Tx(ctx, func(tx StoreTx) error { return tx.AppendAuditEvent(ctx, e) }); err != nil {
 		s.log.WarnContext(ctx, "could not write audit event", "type", typ, "error", err)
 	}

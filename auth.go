@@ -87,7 +87,23 @@ type Principal struct {
 	Claims    *AccessClaims
 	APIKey    *APIKey  // nil for sessions
 	Scopes    []string // an API key's effective scopes
+	// Client is where the request comes from, as the edge that authenticated it saw it; the audit
+	// log records it with every change made in the principal's name.
+	Client Client
 }
+
+// actor names who acted, for the detail of an audit event about someone else: " by <user id>",
+// or "" for the command line.
+func (p *Principal) actor() string {
+	if p == nil || p.User == nil {
+		return ""
+	}
+	return " by " + p.User.ID
+}
+
+// Operator is the principal of the command line: an operator at the server, acting on accounts
+// through the same rules as the admin API. It has no user, session or key of its own.
+var Operator = &Principal{Client: Client{UserAgent: "gatehouse command line"}}
 
 // Allows reports whether the caller may act under scope. A session has every scope of its
 // user's role; a key only those it was given and its owner still has.

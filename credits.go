@@ -95,7 +95,7 @@ type GrantCreditsInput struct {
 }
 
 // GrantCredits adds credits to a user's balance, in one transaction with its ledger entry.
-func (s *AuthService) GrantCredits(ctx context.Context, userID string, in GrantCreditsInput) (*CreditAccount, error) {
+func (s *AuthService) GrantCredits(ctx context.Context, by *Principal, userID string, in GrantCreditsInput) (*CreditAccount, error) {
 	in.Plan = strings.TrimSpace(in.Plan)
 	var fields []FieldError
 	if in.Amount <= 0 || in.Amount > 1_000_000_000_000 {
@@ -126,7 +126,7 @@ func (s *AuthService) GrantCredits(ctx context.Context, userID string, in GrantC
 		if err := tx.AddCreditEntry(ctx, &CreditEntry{ID: NewID(), UserID: userID, Amount: in.Amount, Kind: "grant", Description: in.Description, CreatedAt: now}); err != nil {
 			return err
 		}
-		if err := s.auditTx(ctx, tx, EventCreditsGranted, userID, OutcomeSuccess, fmt.Sprintf("%d credits", in.Amount)); err != nil {
+		if err := s.auditTx(ctx, tx, by.Client, EventCreditsGranted, userID, OutcomeSuccess, fmt.Sprintf("%d credits", in.Amount)+by.actor()); err != nil {
 			return err
 		}
 		var err error

@@ -19,7 +19,7 @@ func TestVerifyEmailRules(t *testing.T) {
 	if len(tok) < 22 { // 128 bits in base64url
 		t.Fatalf("token %q is too short", tok)
 	}
-	res, err := r.auth.VerifyEmail(ctx, tok)
+	res, err := r.auth.VerifyEmail(ctx, tok, gatehouse.Client{})
 	if err != nil || res.AlreadyVerified {
 		t.Fatalf("first use: %v %+v", err, res)
 	}
@@ -28,15 +28,15 @@ func TestVerifyEmailRules(t *testing.T) {
 		t.Fatal("not verified")
 	}
 	// Following the same link again is answered kindly, but only while the token lives.
-	if res, err = r.auth.VerifyEmail(ctx, tok); err != nil || !res.AlreadyVerified {
+	if res, err = r.auth.VerifyEmail(ctx, tok, gatehouse.Client{}); err != nil || !res.AlreadyVerified {
 		t.Fatalf("second use: %v %+v", err, res)
 	}
 	r.clock.Advance(25 * time.Hour)
-	if _, err := r.auth.VerifyEmail(ctx, tok); !isErr(err, gatehouse.ErrInvalidEmailToken) {
+	if _, err := r.auth.VerifyEmail(ctx, tok, gatehouse.Client{}); !isErr(err, gatehouse.ErrInvalidEmailToken) {
 		t.Fatalf("used and expired token: %v", err)
 	}
 	for _, bad := range []string{"", "nope", strings.Repeat("a", 300)} {
-		if _, err := r.auth.VerifyEmail(ctx, bad); !isErr(err, gatehouse.ErrInvalidEmailToken) {
+		if _, err := r.auth.VerifyEmail(ctx, bad, gatehouse.Client{}); !isErr(err, gatehouse.ErrInvalidEmailToken) {
 			t.Fatalf("%q: %v", bad, err)
 		}
 	}
@@ -47,7 +47,7 @@ func TestVerifyTokenExpires(t *testing.T) {
 	r.register(t, "bob@example.com")
 	tok := r.lastToken(t, "bob@example.com", "verify-email")
 	r.clock.Advance(24 * time.Hour)
-	if _, err := r.auth.VerifyEmail(context.Background(), tok); !isErr(err, gatehouse.ErrInvalidEmailToken) {
+	if _, err := r.auth.VerifyEmail(context.Background(), tok, gatehouse.Client{}); !isErr(err, gatehouse.ErrInvalidEmailToken) {
 		t.Fatalf("expired token: %v", err)
 	}
 }
@@ -62,7 +62,7 @@ func TestVerifyTokenIsBoundToTheAddress(t *testing.T) {
 	if _, err := r.store.DB().ExecContext(ctx, `UPDATE users SET email = 'carol.new@example.com' WHERE id = ?`, ts.User.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.auth.VerifyEmail(ctx, tok); !isErr(err, gatehouse.ErrInvalidEmailToken) {
+	if _, err := r.auth.VerifyEmail(ctx, tok, gatehouse.Client{}); !isErr(err, gatehouse.ErrInvalidEmailToken) {
 		t.Fatalf("token for the old address: %v", err)
 	}
 	if u, _ := r.auth.User(ctx, ts.User.ID); u.EmailVerified {
@@ -95,10 +95,10 @@ func TestResendVerification(t *testing.T) {
 	// Every link sent works until one is used; then the others are gone.
 	first := tokenInLink.FindStringSubmatch(r.mailer.messages()[0].Text)[2]
 	tok := r.lastToken(t, "dan@example.com", "verify-email")
-	if _, err := r.auth.VerifyEmail(ctx, tok); err != nil {
+	if _, err := r.auth.VerifyEmail(ctx, tok, gatehouse.Client{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.auth.VerifyEmail(ctx, first); !isErr(err, gatehouse.ErrInvalidEmailToken) {
+	if _, err := r.auth.VerifyEmail(ctx, first, gatehouse.Client{}); !isErr(err, gatehouse.ErrInvalidEmailToken) {
 		t.Fatalf("obsolete token after verification: %v", err)
 	}
 	if err := r.auth.ResendVerification(ctx, p); !isErr(err, gatehouse.ErrEmailAlreadyVerified) {
@@ -120,25 +120,25 @@ func TestResetPasswordRules(t *testing.T) {
 	second := r.lastToken(t, "erin@example.com", "reset-password")
 	// The verification token is not a reset token, nor the other way round.
 	verify := r.lastToken(t, "erin@example.com", "verify-email")
-	if err := r.auth.ResetPassword(ctx, verify, "a brand new passphrase"); !isErr(err, gatehouse.ErrInvalidEmailToken) {
+	if err := r.auth.ResetPassword(ctx, verify, "a brand new passphrase", gatehouse.Client{}); !isErr(err, gatehouse.ErrInvalidEmailToken) {
 		t.Fatalf("verify token used to reset: %v", err)
 	}
-	if _, err := r.auth.VerifyEmail(ctx, second); !isErr(err, gatehouse.ErrInvalidEmailToken) {
+	if _, err := r.auth.VerifyEmail(ctx, second, gatehouse.Client{}); !isErr(err, gatehouse.ErrInvalidEmailToken) {
 		t.Fatalf("reset token used to verify: %v", err)
 	}
 	// A password the policy refuses leaves the token usable.
 	var ge *gatehouse.Error
-	if err := r.auth.ResetPassword(ctx, second, "short"); !errors.As(err, &ge) || ge.Kind != gatehouse.KindInvalid {
+	if err := r.auth.ResetPassword(ctx, second, "short", gatehouse.Client{}); !errors.As(err, &ge) || ge.Kind != gatehouse.KindInvalid {
 		t.Fatalf("weak password: %v", err)
 	}
-	if err := r.auth.ResetPassword(ctx, second, "a brand new passphrase"); err != nil {
+	if err := r.auth.ResetPassword(ctx, second, "a brand new passphrase", gatehouse.Client{}); err != nil {
 		t.Fatal(err)
 	}
 	// Single use, and the user's other reset token went with it.
-	if err := r.auth.ResetPassword(ctx, second, "another new passphrase"); !isErr(err, gatehouse.ErrInvalidEmailToken) {
+	if err := r.auth.ResetPassword(ctx, second, "another new passphrase", gatehouse.Client{}); !isErr(err, gatehouse.ErrInvalidEmailToken) {
 		t.Fatalf("reuse: %v", err)
 	}
-	if err := r.auth.ResetPassword(ctx, first, "another new passphrase"); !isErr(err, gatehouse.ErrInvalidEmailToken) {
+	if err := r.auth.ResetPassword(ctx, first, "another new passphrase", gatehouse.Client{}); !isErr(err, gatehouse.ErrInvalidEmailToken) {
 		t.Fatalf("the other reset token: %v", err)
 	}
 	// Sessions revoked, address verified, notice sent.
@@ -164,7 +164,7 @@ func TestResetTokenExpires(t *testing.T) {
 	_ = r.auth.ForgotPassword(context.Background(), "fay@example.com")
 	tok := r.lastToken(t, "fay@example.com", "reset-password")
 	r.clock.Advance(time.Hour)
-	if err := r.auth.ResetPassword(context.Background(), tok, "a brand new passphrase"); !isErr(err, gatehouse.ErrInvalidEmailToken) {
+	if err := r.auth.ResetPassword(context.Background(), tok, "a brand new passphrase", gatehouse.Client{}); !isErr(err, gatehouse.ErrInvalidEmailToken) {
 		t.Fatalf("expired: %v", err)
 	}
 }
@@ -178,7 +178,7 @@ func TestConcurrentResetsWithOneToken(t *testing.T) {
 	errs := make([]error, 5)
 	for i := range errs {
 		wg.Go(func() {
-			errs[i] = r.auth.ResetPassword(context.Background(), tok, "concurrent passphrase "+string(rune('a'+i)))
+			errs[i] = r.auth.ResetPassword(context.Background(), tok, "concurrent passphrase "+string(rune('a'+i)), gatehouse.Client{})
 		})
 	}
 	wg.Wait()
@@ -205,7 +205,7 @@ func TestForgotPasswordUnknownAndDisabled(t *testing.T) {
 	ts := r.register(t, "hal@example.com")
 	r.process(t)
 	before := len(r.mailer.messages())
-	if _, err := r.auth.UpdateUser(ctx, ts.User.ID, gatehouse.AdminUserUpdate{IsActive: new(false)}); err != nil {
+	if _, err := r.auth.UpdateUser(ctx, gatehouse.Operator, ts.User.ID, gatehouse.AdminUserUpdate{IsActive: new(false)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.auth.ForgotPassword(ctx, "hal@example.com"); err != nil {

@@ -96,6 +96,6 @@ func (o *OAuthService) Unlink(ctx context.Context, p *Principal, providerName st
 			return err
 		}
 		o.auth.log.InfoContext(ctx, "identity unlinked", "user_id", p.User.ID, "provider", providerName)
-		return o.auth.auditTx(ctx, tx, EventOAuthUnlinked, p.User.ID, OutcomeSuccess, providerName)
+		return o.auth.auditTx(ctx, tx, p.Client, EventOAuthUnlinked, p.User.ID, OutcomeSuccess, providerName)
 	})
 }

@@ -14,7 +14,6 @@ import (
 // that account is refused until the window passes, the right password included.
 func (s *AuthService) Login(ctx context.Context, email, password string, client Client) (*TokenSet, error) {
 	email = NormalizeEmail(email)
-	ctx = WithClient(ctx, client)
 	// Something that is not an address (a password typed in the wrong field, say) is neither
 	// looked up, nor used as a rate-limit key, nor written to the audit log.
 	shown := email
@@ -24,7 +23,7 @@ func (s *AuthService) Login(ctx context.Context, email, password string, client 
 	ticket, err := s.limiter.Take(ctx, s.rules.LoginAccount, hashedSubject(email))
 	if err != nil {
 		if ErrorKindOf(err) == KindRateLimited {
-			s.audit(ctx, EventLoginFailed, "", OutcomeFailure, "account locked by the failure limit: "+shown)
+			s.audit(ctx, client, EventLoginFailed, "", OutcomeFailure, "account locked by the failure limit: "+shown)
 		}
 		return nil, err
 	}
@@ -35,7 +34,7 @@ func (s *AuthService) Login(ctx context.Context, email, password string, client 
 			if u != nil {
 				userID = u.ID
 			}
-			s.audit(ctx, EventLoginFailed, userID, OutcomeFailure, ErrorCodeOf(err)+": "+shown)
+			s.audit(ctx, client, EventLoginFailed, userID, OutcomeFailure, ErrorCodeOf(err)+": "+shown)
 		} else {
 			// The attempt was never judged: it must not count against the account.
 			s.limiter.Refund(ctx, ticket)
@@ -68,11 +67,11 @@ func (s *AuthService) Login(ctx context.Context, email, password string, client 
 		if sess, refresh, err = s.startSession(ctx, tx, u, client, now); err != nil {
 			return err
 		}
-		return s.auditTx(ctx, tx, EventLoginSucceeded, u.ID, OutcomeSuccess, "")
+		return s.auditTx(ctx, tx, client, EventLoginSucceeded, u.ID, OutcomeSuccess, "")
 	})
 	if err != nil {
 		if errors.Is(err, ErrInvalidCredentials) {
-			s.audit(ctx, EventLoginFailed, u.ID, OutcomeFailure, "account changed during the login: "+shown)
+			s.audit(ctx, client, EventLoginFailed, u.ID, OutcomeFailure, "account changed during the login: "+shown)
 		}
 		return nil, err
 	}

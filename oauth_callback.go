@@ -107,7 +107,7 @@ func (o *OAuthService) signIn(ctx context.Context, providerName string, pid *Pro
 		now := o.auth.now()
 		err = o.auth.tx(ctx, func(tx StoreTx) error {
 			var err error
-			if u, taken, err = o.linkAccount(ctx, tx, providerName, pid, now); err != nil {
+			if u, taken, err = o.linkAccount(ctx, tx, client, providerName, pid, now); err != nil {
 				return err
 			}
 			if !u.IsActive {
@@ -119,7 +119,7 @@ func (o *OAuthService) signIn(ctx context.Context, providerName string, pid *Pro
 			if sess, refresh, err = o.auth.startSession(ctx, tx, u, client, now); err != nil {
 				return err
 			}
-			return o.auth.auditTx(WithClient(ctx, client), tx, EventLoginSucceeded, u.ID, OutcomeSuccess, "via "+providerName)
+			return o.auth.auditTx(ctx, tx, client, EventLoginSucceeded, u.ID, OutcomeSuccess, "via "+providerName)
 		})
 		if !errors.Is(err, ErrEmailTaken) && !errors.Is(err, ErrIdentityTaken) {
 			break
@@ -150,7 +150,7 @@ func (o *OAuthService) signIn(ctx context.Context, providerName string, pid *Pro
 //   - no local account: a new one is created, verified, without a password.
 //
 // It returns what a takeover revoked, nil when none was needed.
-func (o *OAuthService) linkAccount(ctx context.Context, tx StoreTx, providerName string, pid *ProviderIdentity, now time.Time) (*User, *takeover, error) {
+func (o *OAuthService) linkAccount(ctx context.Context, tx StoreTx, client Client, providerName string, pid *ProviderIdentity, now time.Time) (*User, *takeover, error) {
 	reported := providerEmail(pid.Email)
 	id, err := tx.IdentityByProviderUserID(ctx, providerName, pid.Subject)
 	if err == nil {
@@ -180,7 +180,7 @@ func (o *OAuthService) linkAccount(ctx context.Context, tx StoreTx, providerName
 		if !u.EmailVerified {
 			return nil, nil, ErrAccountEmailUnverified
 		}
-		if taken, err = o.linkExisting(ctx, tx, u, providerName, now); err != nil {
+		if taken, err = o.linkExisting(ctx, tx, client, u, providerName, now); err != nil {
 			return nil, nil, err
 		}
 	case isNotFound(err):
@@ -188,10 +188,10 @@ func (o *OAuthService) linkAccount(ctx context.Context, tx StoreTx, providerName
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return nil, nil, err
 		}
-		if err := o.auth.auditTx(ctx, tx, EventRegistered, u.ID, OutcomeSuccess, "via "+providerName); err != nil {
+		if err := o.auth.auditTx(ctx, tx, client, EventRegistered, u.ID, OutcomeSuccess, "via "+providerName); err != nil {
 			return nil, nil, err
 		}
-		if err := o.auth.auditTx(ctx, tx, EventOAuthLinked, u.ID, OutcomeSuccess, providerName); err != nil {
+		if err := o.auth.auditTx(ctx, tx, client, EventOAuthLinked, u.ID, OutcomeSuccess, providerName); err != nil {
 			return nil, nil, err
 		}
 	default:
@@ -225,7 +225,7 @@ type takeover struct {
 // new password through the mailbox. An account without a password got every credential it has
 // from provider sign-ins (or was already taken over by one), so it keeps them. It returns what
 // was revoked, nil when nothing was.
-func (o *OAuthService) linkExisting(ctx context.Context, tx StoreTx, u *User, providerName string, now time.Time) (*takeover, error) {
+func (o *OAuthService) linkExisting(ctx context.Context, tx StoreTx, client Client, u *User, providerName string, now time.Time) (*takeover, error) {
 	detail := providerName
 	var taken *takeover
 	if u.HasPassword() {
@@ -245,7 +245,7 @@ func (o *OAuthService) linkExisting(ctx context.Context, tx StoreTx, u *User, pr
 		detail += "; password removed, " + countNoun(len(revoked), "session") + " and " + countNoun(keys, "API key") + " revoked"
 		taken = &takeover{sessions: revoked}
 	}
-	if err := o.auth.auditTx(ctx, tx, EventOAuthLinked, u.ID, OutcomeSuccess, detail); err != nil {
+	if err := o.auth.auditTx(ctx, tx, client, EventOAuthLinked, u.ID, OutcomeSuccess, detail); err != nil {
 		return nil, err
 	}
 	if o.auth.email != nil {

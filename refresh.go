@@ -95,7 +95,7 @@ func (s *AuthService) refreshLocked(ctx context.Context, token string, hash []by
 			if err := tx.RevokeSession(ctx, sess.ID, now); err != nil {
 				return err
 			}
-			return s.auditTx(WithClient(ctx, client), tx, EventRefreshReuse, user.ID, OutcomeFailure, "session "+sess.ID+" revoked")
+			return s.auditTx(ctx, tx, client, EventRefreshReuse, user.ID, OutcomeFailure, "session "+sess.ID+" revoked")
 		}
 		if !now.Before(rt.ExpiresAt) {
 			return ErrInvalidRefreshToken
@@ -139,7 +139,7 @@ func (s *AuthService) rotation(ctx context.Context, token string, hash []byte, s
 			CreatedAt: now,
 			ExpiresAt: minTime(now.Add(s.cfg.RefreshTokenTTL), sess.ExpiresAt),
 		},
-		Event: s.newAuditEvent(WithClient(ctx, client), EventRefreshed, u.ID, OutcomeSuccess, ""),
+		Event: s.newAuditEvent(client, EventRefreshed, u.ID, OutcomeSuccess, ""),
 	}
 	// Last use is shown to the user to the minute; writing it on every refresh would only
 	// cost throughput.

@@ -65,7 +65,7 @@ func (s *AuthService) Register(ctx context.Context, in RegisterInput, client Cli
 		if sess, refresh, err = s.startSession(ctx, tx, u, client, now); err != nil {
 			return err
 		}
-		return s.auditTx(WithClient(ctx, client), tx, EventRegistered, u.ID, OutcomeSuccess, "")
+		return s.auditTx(ctx, tx, client, EventRegistered, u.ID, OutcomeSuccess, "")
 	})
 	if err != nil {
 		return nil, err

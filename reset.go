@@ -86,7 +86,7 @@ func (s *AuthService) forgotPassword(ctx context.Context, email string) error {
 // sets the password, deletes the user's other reset tokens, revokes every session and queues the
 // "password changed" notice. Redeeming a reset link proves control of the mailbox, so it also
 // verifies the address.
-func (s *AuthService) ResetPassword(ctx context.Context, token, newPassword string) error {
+func (s *AuthService) ResetPassword(ctx context.Context, token, newPassword string, client Client) error {
 	if s.email == nil {
 		return errEmailDisabled
 	}
@@ -144,7 +144,7 @@ func (s *AuthService) ResetPassword(ctx context.Context, token, newPassword stri
 		if err != nil {
 			return err
 		}
-		if err := s.auditTx(ctx, tx, EventPasswordReset, u.ID, OutcomeSuccess,
+		if err := s.auditTx(ctx, tx, client, EventPasswordReset, u.ID, OutcomeSuccess,
 			countNoun(len(revoked), "session")+" and "+countNoun(keys, "API key")+" revoked"); err != nil {
 			return err
 		}

@@ -69,13 +69,13 @@ func (s *AuthService) Logout(ctx context.Context, p *Principal, all bool) error 
 			if revoked, err = tx.RevokeUserSessions(ctx, p.User.ID, "", now); err != nil {
 				return err
 			}
-			return s.auditTx(ctx, tx, EventLoggedOut, p.User.ID, OutcomeSuccess, "all sessions")
+			return s.auditTx(ctx, tx, p.Client, EventLoggedOut, p.User.ID, OutcomeSuccess, "all sessions")
 		}
 		revoked = []string{p.SessionID}
 		if err := tx.RevokeSession(ctx, p.SessionID, now); err != nil {
 			return err
 		}
-		return s.auditTx(ctx, tx, EventLoggedOut, p.User.ID, OutcomeSuccess, "")
+		return s.auditTx(ctx, tx, p.Client, EventLoggedOut, p.User.ID, OutcomeSuccess, "")
 	})
 	if err != nil {
 		return err
@@ -116,7 +116,7 @@ func (s *AuthService) RevokeSession(ctx context.Context, p *Principal, sessionID
 		if err := tx.RevokeSession(ctx, sessionID, s.now()); err != nil {
 			return err
 		}
-		return s.auditTx(ctx, tx, EventSessionRevoked, p.User.ID, OutcomeSuccess, "session "+sessionID)
+		return s.auditTx(ctx, tx, p.Client, EventSessionRevoked, p.User.ID, OutcomeSuccess, "session "+sessionID)
 	})
 	if err != nil {
 		return err
@@ -142,7 +142,7 @@ func (s *AuthService) RevokeSessionsOf(ctx context.Context, userID, sessionID st
 			if revoked, err = tx.RevokeUserSessions(ctx, userID, "", now); err != nil {
 				return err
 			}
-			return s.auditTx(ctx, tx, EventSessionRevoked, userID, OutcomeSuccess, "all sessions ("+countNoun(len(revoked), "session")+") by an operator")
+			return s.auditTx(ctx, tx, Operator.Client, EventSessionRevoked, userID, OutcomeSuccess, "all sessions ("+countNoun(len(revoked), "session")+") by an operator")
 		}
 		sess, err := tx.LockSession(ctx, sessionID)
 		if err != nil {
@@ -155,7 +155,7 @@ func (s *AuthService) RevokeSessionsOf(ctx context.Context, userID, sessionID st
 			return err
 		}
 		revoked = []string{sessionID}
-		return s.auditTx(ctx, tx, EventSessionRevoked, userID, OutcomeSuccess, "session "+sessionID+" by an operator")
+		return s.auditTx(ctx, tx, Operator.Client, EventSessionRevoked, userID, OutcomeSuccess, "session "+sessionID+" by an operator")
 	})
 	if err != nil {
 		return nil, err

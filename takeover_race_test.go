@@ -178,7 +178,7 @@ func TestDisableRacingLoginLeavesNoSession(t *testing.T) {
 	ctx := context.Background()
 	off, on := false, true
 	r.hasher.afterVerify = func() {
-		if _, err := r.auth.UpdateUser(ctx, r.user.ID, gatehouse.AdminUserUpdate{IsActive: &off}); err != nil {
+		if _, err := r.auth.UpdateUser(ctx, gatehouse.Operator, r.user.ID, gatehouse.AdminUserUpdate{IsActive: &off}); err != nil {
 			t.Errorf("disable: %v", err)
 		}
 	}
@@ -186,7 +186,7 @@ func TestDisableRacingLoginLeavesNoSession(t *testing.T) {
 	if err != nil {
 		return // refused: the fix
 	}
-	if _, err := r.auth.UpdateUser(ctx, r.user.ID, gatehouse.AdminUserUpdate{IsActive: &on}); err != nil {
+	if _, err := r.auth.UpdateUser(ctx, gatehouse.Operator, r.user.ID, gatehouse.AdminUserUpdate{IsActive: &on}); err != nil {
 		t.Fatal(err)
 	}
 	r.expectSessionDead(t, ts, "a login that raced the disable, after enabling again")
@@ -259,14 +259,14 @@ func TestAPIKeyCreatedAcrossRevocationSurvives(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := r.auth.UpdateUser(ctx, r.user.ID, gatehouse.AdminUserUpdate{IsActive: &off}); err != nil {
+		if _, err := r.auth.UpdateUser(ctx, gatehouse.Operator, r.user.ID, gatehouse.AdminUserUpdate{IsActive: &off}); err != nil {
 			t.Fatal(err)
 		}
 		_, secret, err := r.auth.CreateAPIKey(ctx, p, in)
 		if err != nil {
 			return // refused: the fix
 		}
-		if _, err := r.auth.UpdateUser(ctx, r.user.ID, gatehouse.AdminUserUpdate{IsActive: &on}); err != nil {
+		if _, err := r.auth.UpdateUser(ctx, gatehouse.Operator, r.user.ID, gatehouse.AdminUserUpdate{IsActive: &on}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := r.auth.AuthenticateAPIKey(ctx, secret, false); err == nil {
@@ -327,7 +327,7 @@ func TestTakeoverRacingDisableKeepsAccountDisabledPostgres(t *testing.T) {
 	r := newRaceRigOn(t, store, lookupHookStore{store, hook})
 	off := false
 	hook.f = func() {
-		if _, err := r.auth.UpdateUser(ctx, r.user.ID, gatehouse.AdminUserUpdate{IsActive: &off}); err != nil {
+		if _, err := r.auth.UpdateUser(ctx, gatehouse.Operator, r.user.ID, gatehouse.AdminUserUpdate{IsActive: &off}); err != nil {
 			t.Errorf("disable: %v", err)
 		}
 	}

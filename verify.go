@@ -28,7 +28,7 @@ type VerifyResult struct {
 // success again while it has not expired, was redeemed (not merely made obsolete: those are
 // deleted), and the account is still verified for the very address it was sent to. Anything else
 // that is not a fresh token is ErrInvalidEmailToken.
-func (s *AuthService) VerifyEmail(ctx context.Context, token string) (*VerifyResult, error) {
+func (s *AuthService) VerifyEmail(ctx context.Context, token string, client Client) (*VerifyResult, error) {
 	if s.email == nil {
 		return nil, errEmailDisabled
 	}
@@ -75,7 +75,7 @@ func (s *AuthService) VerifyEmail(ctx context.Context, token string) (*VerifyRes
 		if err := tx.DeleteEmailTokens(ctx, t.UserID, PurposeVerify, hash); err != nil {
 			return err
 		}
-		return s.auditTx(ctx, tx, EventEmailVerified, t.UserID, OutcomeSuccess, "")
+		return s.auditTx(ctx, tx, client, EventEmailVerified, t.UserID, OutcomeSuccess, "")
 	})
 	if err != nil {
 		return nil, err

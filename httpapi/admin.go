@@ -50,7 +50,7 @@ func (a *api) handleUpdateUser() http.Handler {
 			writeError(w, r, a.Log, err)
 			return
 		}
-		u, err := a.Auth.UpdateUser(r.Context(), r.PathValue("id"), gatehouse.AdminUserUpdate{Role: in.Role, IsActive: in.IsActive})
+		u, err := a.Auth.UpdateUser(r.Context(), principalFrom(r.Context()), r.PathValue("id"), gatehouse.AdminUserUpdate{Role: in.Role, IsActive: in.IsActive})
 		if err != nil {
 			writeError(w, r, a.Log, err)
 			return

@@ -71,6 +71,11 @@ func (a *api) authenticate(r *http.Request) (*gatehouse.Principal, error) {
 	return a.Auth.Authenticate(r.Context(), token)
 }
 
+// client is where r comes from, as the audit log records it.
+func (a *api) client(r *http.Request) gatehouse.Client {
+	return httpkit.ClientOf(r, a.Config.TrustedProxies)
+}
+
 func (a *api) withPrincipal(next http.Handler, allow func(*gatehouse.Principal) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := a.authenticate(r)
@@ -85,6 +90,7 @@ func (a *api) withPrincipal(next http.Handler, allow func(*gatehouse.Principal) 
 			writeError(w, r, a.Log, err)
 			return
 		}
+		p.Client = a.client(r)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	})
 }
@@ -205,7 +211,7 @@ func (a *api) handleRegister() http.Handler {
 			writeError(w, r, a.Log, err)
 			return
 		}
-		ts, err := a.Auth.Register(r.Context(), gatehouse.RegisterInput(in), httpkit.ClientOf(r, a.Config.TrustedProxies))
+		ts, err := a.Auth.Register(r.Context(), gatehouse.RegisterInput(in), a.client(r))
 		if err != nil {
 			writeError(w, r, a.Log, err)
 			return
@@ -223,7 +229,7 @@ func (a *api) handleLogin() http.Handler {
 			writeError(w, r, a.Log, err)
 			return
 		}
-		ts, err := a.Auth.Login(r.Context(), in.email, in.password, httpkit.ClientOf(r, a.Config.TrustedProxies))
+		ts, err := a.Auth.Login(r.Context(), in.email, in.password, a.client(r))
 		if err != nil {
 			writeError(w, r, a.Log, err)
 			return
@@ -288,7 +294,7 @@ func (a *api) handleRefresh() http.Handler {
 			writeError(w, r, a.Log, gatehouse.Invalid(gatehouse.FieldError{Field: "refresh_token", Message: "refresh_token is required."}))
 			return
 		}
-		ts, err := a.Auth.Refresh(r.Context(), in.RefreshToken, httpkit.ClientOf(r, a.Config.TrustedProxies))
+		ts, err := a.Auth.Refresh(r.Context(), in.RefreshToken, a.client(r))
 		if err != nil {
 			writeError(w, r, a.Log, err)
 			return

@@ -73,7 +73,7 @@ func (a *api) handleGrantCredits() http.Handler {
 			writeError(w, r, a.Log, err)
 			return
 		}
-		b, err := a.Auth.GrantCredits(r.Context(), r.PathValue("id"), gatehouse.GrantCreditsInput(in))
+		b, err := a.Auth.GrantCredits(r.Context(), principalFrom(r.Context()), r.PathValue("id"), gatehouse.GrantCreditsInput(in))
 		if err != nil {
 			writeError(w, r, a.Log, err)
 			return

@@ -39,7 +39,7 @@ func (a *api) handleVerifyEmail() http.Handler {
 			writeError(w, r, a.Log, err)
 			return
 		}
-		res, err := a.Auth.VerifyEmail(r.Context(), token)
+		res, err := a.Auth.VerifyEmail(r.Context(), token, a.client(r))
 		if err != nil {
 			writeError(w, r, a.Log, err)
 			return
@@ -98,7 +98,7 @@ func (a *api) handleResetPassword() http.Handler {
 			writeError(w, r, a.Log, err)
 			return
 		}
-		if err := a.Auth.ResetPassword(r.Context(), in.Token, in.NewPassword); err != nil {
+		if err := a.Auth.ResetPassword(r.Context(), in.Token, in.NewPassword, a.client(r)); err != nil {
 			writeError(w, r, a.Log, err)
 			return
 		}

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/httpkit"
 )
 
 // oauthService is the social sign-in rules, or an error when the server was built without them.
@@ -53,7 +52,7 @@ func (a *api) handleOAuthCallback() http.Handler {
 			writeError(w, r, a.Log, err)
 			return
 		}
-		ts, err := o.Callback(r.Context(), r.PathValue("provider"), gatehouse.OAuthCallback(in), httpkit.ClientOf(r, a.Config.TrustedProxies))
+		ts, err := o.Callback(r.Context(), r.PathValue("provider"), gatehouse.OAuthCallback(in), a.client(r))
 		if err != nil {
 			writeError(w, r, a.Log, err)
 			return

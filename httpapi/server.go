@@ -67,7 +67,6 @@ func NewServer(d Deps) http.Handler {
 	// accessLog reads the pattern the router sets on the request it is handed, so nothing
 	// between them may replace the request.
 	h = httpkit.AccessLog(d.Log, d.Metrics, "", h)
-	h = httpkit.WithClient(d.Config.TrustedProxies, h)
 	h = httpkit.Recover(d.Log, func(w http.ResponseWriter, _ *http.Request) {
 		writeProblem(w, http.StatusInternalServerError, "internal_error", "Something went wrong on our side.", nil)
 	}, h)

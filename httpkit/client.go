@@ -57,14 +57,6 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 	return false
 }
 
-// WithClient attaches the caller (ClientOf) to the request's context, where the domain's audit
-// log reads it.
-func WithClient(trusted []netip.Prefix, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(gatehouse.WithClient(r.Context(), ClientOf(r, trusted))))
-	})
-}
-
 // RateLimits are the per-IP rules the HTTP edges enforce before a handler runs. The per-account
 // rules live in the domain, which knows the account.
 type RateLimits struct {

@@ -108,7 +108,7 @@ func (s *server) usersAction(w http.ResponseWriter, r *http.Request, v *visit) {
 	case id == v.p.User.ID && ((up.IsActive != nil && !*up.IsActive) || (up.Role != nil && *up.Role != gatehouse.RoleAdmin)):
 		err = errSelfAdmin
 	default:
-		_, err = s.Auth.UpdateUser(r.Context(), id, up)
+		_, err = s.Auth.UpdateUser(r.Context(), v.p, id, up)
 	}
 	query := strings.TrimSpace(r.PostFormValue("q"))
 	cursor := r.PostFormValue("cursor")

@@ -66,7 +66,7 @@ func (s *server) reset(w http.ResponseWriter, r *http.Request, v *visit) {
 		s.failForm(w, r, v, "reset", vw, invalid("confirm_password", "The two passwords are not the same."))
 		return
 	}
-	if err := s.Auth.ResetPassword(r.Context(), token, password); err != nil {
+	if err := s.Auth.ResetPassword(r.Context(), token, password, v.client); err != nil {
 		s.failForm(w, r, v, "reset", vw, err)
 		return
 	}
@@ -89,7 +89,7 @@ func (s *server) verifyEmail(w http.ResponseWriter, r *http.Request, v *visit) {
 		s.failForm(w, r, v, "verify", vw, errMissingToken)
 		return
 	}
-	res, err := s.Auth.VerifyEmail(r.Context(), token)
+	res, err := s.Auth.VerifyEmail(r.Context(), token, v.client)
 	if err != nil {
 		s.failForm(w, r, v, "verify", vw, err)
 		return

@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/httpkit"
 )
 
 // visit is what every page handler knows about the request: who is signed in, and the token
@@ -21,7 +22,7 @@ type pageFunc func(w http.ResponseWriter, r *http.Request, v *visit)
 // that fails the CSRF check before the handler sees it.
 func (s *server) page(h pageFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := &visit{client: gatehouse.ClientFrom(r.Context())}
+		v := &visit{client: httpkit.ClientOf(r, s.Config.TrustedProxies)}
 		secret := s.csrfSecret(r)
 		if r.Method == http.MethodPost {
 			if err := s.checkCSRF(r); err != nil {
@@ -89,6 +90,7 @@ func (s *server) resolveSession(w http.ResponseWriter, r *http.Request, client g
 	ctx := r.Context()
 	p, err := s.Auth.Authenticate(ctx, access)
 	if err == nil {
+		p.Client = client
 		return p, nil
 	}
 	if gatehouse.ErrorKindOf(err) != gatehouse.KindUnauthorized {
@@ -111,6 +113,7 @@ func (s *server) resolveSession(w http.ResponseWriter, r *http.Request, client g
 		}
 		return nil, err
 	}
+	p.Client = client
 	return p, nil
 }
 

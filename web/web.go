@@ -89,7 +89,6 @@ func New(d Deps) (http.Handler, error) {
 	h = limitForm(h)
 	h = httpkit.SecurityHeaders(securityHeaders, secure, h)
 	h = httpkit.AccessLog(d.Log, d.Metrics, "web", h)
-	h = httpkit.WithClient(d.Config.TrustedProxies, h)
 	h = httpkit.Recover(d.Log, func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, &visit{}, http.StatusInternalServerError, "Something went wrong", "Something went wrong on our side. Try again in a moment.")
 	}, h)

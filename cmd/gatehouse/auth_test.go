@@ -223,8 +223,8 @@ func TestDisabledAccount(t *testing.T) {
 		t.Fatalf("keys listed after disable and enable: %s", list.Body)
 	}
 	audit := s.do(t, "GET", "/api/v1/admin/audit?type=user.disabled&user_id="+a.ID, nil, bearer(admin.Access))
-	if !strings.Contains(string(audit.Body), "1 API key revoked") {
-		t.Fatalf("the audit trail does not say the key was revoked: %s", audit.Body)
+	if !strings.Contains(string(audit.Body), "1 API key revoked by "+admin.ID) || !strings.Contains(string(audit.Body), `"ip":"127.0.0.1"`) {
+		t.Fatalf("the audit trail does not say the key was revoked, by whom and from where: %s", audit.Body)
 	}
 }
 

@@ -230,7 +230,7 @@ func (c *cli) usersCommand() *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			if u, err = a.auth.UpdateUser(c.ctx, u.ID, gatehouse.AdminUserUpdate{Role: &newRole}); err != nil {
+			if u, err = a.auth.UpdateUser(c.ctx, gatehouse.Operator, u.ID, gatehouse.AdminUserUpdate{Role: &newRole}); err != nil {
 				return fmt.Errorf("users set-role: %w", cliError(err))
 			}
 			fmt.Fprintf(c.stdout, "%s is now %s\n", u.Email, u.Role)
@@ -291,7 +291,7 @@ func (c *cli) usersCommand() *cobra.Command {
 					return fmt.Errorf("users %s: %s is already %s", verb, u.Email, status(enable))
 				}
 				// The admin API's own rule: disabling revokes every session and API key.
-				if u, err = a.auth.UpdateUser(c.ctx, u.ID, gatehouse.AdminUserUpdate{IsActive: &enable}); err != nil {
+				if u, err = a.auth.UpdateUser(c.ctx, gatehouse.Operator, u.ID, gatehouse.AdminUserUpdate{IsActive: &enable}); err != nil {
 					return fmt.Errorf("users %s: %w", verb, cliError(err))
 				}
 				if enable {

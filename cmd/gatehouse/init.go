@@ -72,7 +72,7 @@ exists and creates nothing, unless --new-key asks for another admin API key.`,
 
 func printAdminKey(ctx context.Context, a *app, admin *gatehouse.User, stdout io.Writer) error {
 	never := 0
-	k, secret, err := a.auth.CreateAPIKey(ctx, &gatehouse.Principal{User: admin}, gatehouse.NewAPIKeyInput{
+	k, secret, err := a.auth.CreateAPIKey(ctx, &gatehouse.Principal{User: admin, Client: gatehouse.Operator.Client}, gatehouse.NewAPIKeyInput{
 		Name: "admin (gatehouse init)", Scopes: gatehouse.AllScopes, ExpiresInDays: &never})
 	if err != nil {
 		return fmt.Errorf("init: %w", cliError(err))

@@ -51,7 +51,7 @@ Scopes: ` + strings.Join(gatehouse.AllScopes, ", ") + `.`,
 				return fmt.Errorf("keys create: --expires-in-days 0: %s is not an admin, and only admins' keys may never expire; give a number of days from 1 to %d", u.Email, gatehouse.MaxAPIKeyLifetimeDays)
 			}
 			in := gatehouse.NewAPIKeyInput{Name: name, Scopes: clean, ExpiresInDays: &days}
-			k, secret, err := a.auth.CreateAPIKey(c.ctx, &gatehouse.Principal{User: u}, in)
+			k, secret, err := a.auth.CreateAPIKey(c.ctx, &gatehouse.Principal{User: u, Client: gatehouse.Operator.Client}, in)
 			if err != nil {
 				return fmt.Errorf("keys create: %w", cliError(err))
 			}
@@ -214,7 +214,7 @@ func (c *cli) creditsCommand() *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			b, err := a.auth.GrantCredits(c.ctx, u.ID, gatehouse.GrantCreditsInput{Amount: amount, Plan: plan, Description: "granted from the command line"})
+			b, err := a.auth.GrantCredits(c.ctx, gatehouse.Operator, u.ID, gatehouse.GrantCreditsInput{Amount: amount, Plan: plan, Description: "granted from the command line"})
 			if err != nil {
 				return fmt.Errorf("credits grant: %w", cliError(err))
 			}
