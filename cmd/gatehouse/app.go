@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse/metrics"
 	"github.com/gatehouse/gatehouse/password"
 	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/seal"
 	"github.com/gatehouse/gatehouse/sqlite"
 	"github.com/gatehouse/gatehouse/token"
 )
@@ -28,7 +29,7 @@ type app struct {
 	auth    *gatehouse.AuthService
 	metrics *metrics.Metrics
 	master  *masterKey
-	keys    *signingKeySource
+	keys    *seal.SigningKeys
 	limiter *gatehouse.RateLimiter
 }
 
@@ -96,7 +97,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	}
 	a := &app{cfg: cfg, log: log, store: store}
 	if a.master, err = loadMasterKey(cfg, log); err == nil {
-		a.keys, err = newSigningKeySource(store, a.master)
+		a.keys, err = signingKeys(store, a.master)
 	}
 	if err != nil {
 		store.Close()
@@ -161,7 +162,7 @@ func (a *app) pruneRateEvents(ctx context.Context) {
 // ensureSigningKey loads the signing keys, creating the first one on a new database (and sealing
 // keys stored in plain text by an earlier version).
 func (a *app) ensureSigningKey(ctx context.Context) error {
-	if n, err := a.keys.sealExisting(ctx); err != nil {
+	if n, err := a.keys.SealExisting(ctx); err != nil {
 		return err
 	} else if n > 0 {
 		a.log.Warn("signing keys: sealed the keys stored in plain text; copies made before (backups, unused database pages) still hold them: run `gatehouse signing-keys rotate`", "keys", n)
@@ -181,7 +182,7 @@ func (a *app) addSigningKey(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if key.Private, err = a.keys.sealed(key); err != nil {
+	if key.Private, err = a.keys.Sealed(key); err != nil {
 		return err
 	}
 	return a.store.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.CreateSigningKey(ctx, key) })
