@@ -80,6 +80,10 @@ func TestSignRefusesClaimsVerifyWouldReject(t *testing.T) {
 			c.IssuedAt = clk.Now()
 			c.ExpiresAt = clk.Now().Add(-time.Second)
 		},
+		"longer than the TTL": func(c *gatehouse.AccessClaims) {
+			c.IssuedAt = clk.Now()
+			c.ExpiresAt = clk.Now().Add(testTTL + time.Minute)
+		},
 	} {
 		c := sampleClaims()
 		mutate(&c)

@@ -41,6 +41,10 @@ func (i *Issuer) Sign(ctx context.Context, c gatehouse.AccessClaims) (string, er
 	if !c.ExpiresAt.After(c.IssuedAt) {
 		return "", errors.New("token: access token would expire before it is issued")
 	}
+	// Verify refuses a token that lives longer than the TTL; signing one would be a bug.
+	if !i.withinTTL(c.IssuedAt, c.ExpiresAt) {
+		return "", errTooLongLived
+	}
 	if c.ID == "" {
 		c.ID = gatehouse.RandomToken(jtiBytes)
 	}
