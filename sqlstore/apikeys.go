@@ -39,37 +39,11 @@ func (r reader) APIKeyByID(ctx context.Context, id string) (*gatehouse.APIKey, e
 }
 
 func (r reader) ListAPIKeys(ctx context.Context, userID string) ([]*gatehouse.APIKey, error) {
-	rows, err := r.query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC, id DESC`, userID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*gatehouse.APIKey
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, r.s.mapErr(err)
-		}
-		out = append(out, k)
-	}
-	return out, r.s.mapErr(rows.Err())
+	return queryAll(ctx, r, scanAPIKey, `SELECT `+apiKeyColumns+` FROM api_keys WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC, id DESC`, userID)
 }
 
 func (r reader) APIKeysByPrefix(ctx context.Context, prefix string) ([]*gatehouse.APIKey, error) {
-	rows, err := r.query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE prefix = ? ORDER BY created_at DESC, id DESC`, prefix)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*gatehouse.APIKey
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, r.s.mapErr(err)
-		}
-		out = append(out, k)
-	}
-	return out, r.s.mapErr(rows.Err())
+	return queryAll(ctx, r, scanAPIKey, `SELECT `+apiKeyColumns+` FROM api_keys WHERE prefix = ? ORDER BY created_at DESC, id DESC`, prefix)
 }
 
 func (t *tx) CreateAPIKey(ctx context.Context, k *gatehouse.APIKey) error {

@@ -34,20 +34,11 @@ func (r reader) ListAuditEvents(ctx context.Context, f gatehouse.AuditFilter) ([
 	}
 	q += " ORDER BY id DESC LIMIT ?"
 	args = append(args, f.Limit)
-	rows, err := r.query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*gatehouse.AuditEvent
-	for rows.Next() {
+	return queryAll(ctx, r, func(row rowScanner) (*gatehouse.AuditEvent, error) {
 		var e gatehouse.AuditEvent
 		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.Type, &e.UserID, &e.IP, &e.UserAgent, &e.Outcome, &e.Detail); err != nil {
-			return nil, r.s.mapErr(err)
-		}
+		err := row.Scan(&e.ID, &at, &e.Type, &e.UserID, &e.IP, &e.UserAgent, &e.Outcome, &e.Detail)
 		e.At = fromMicros(at)
-		out = append(out, &e)
-	}
-	return out, r.s.mapErr(rows.Err())
+		return &e, err
+	}, q, args...)
 }

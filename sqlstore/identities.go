@@ -31,20 +31,11 @@ func (r reader) ListIdentities(ctx context.Context, userID string) ([]*gatehouse
 }
 
 func (r reader) identities(ctx context.Context, q string, args ...any) ([]*gatehouse.Identity, error) {
-	rows, err := r.query(ctx, q, args...)
-	if err != nil {
-		return nil, err
+	out, err := queryAll(ctx, r, scanIdentity, q, args...)
+	if out == nil && err == nil {
+		out = []*gatehouse.Identity{} // listed as [] rather than null
 	}
-	defer rows.Close()
-	out := []*gatehouse.Identity{}
-	for rows.Next() {
-		id, err := scanIdentity(rows)
-		if err != nil {
-			return nil, r.s.mapErr(err)
-		}
-		out = append(out, id)
-	}
-	return out, r.s.mapErr(rows.Err())
+	return out, err
 }
 
 func (t *tx) CreateIdentity(ctx context.Context, id *gatehouse.Identity) error {

@@ -58,23 +58,10 @@ func (t *tx) ClaimOutbox(ctx context.Context, keyID string, now, leaseUntil time
 	if t.s.dialect.ForUpdate != "" {
 		lock = t.s.dialect.ForUpdate + " SKIP LOCKED"
 	}
-	rows, err := t.query(ctx, `SELECT `+outboxColumns+` FROM email_outbox WHERE `+outboxClaimable+
+	out, err := queryAll(ctx, t.reader, scanOutbox, `SELECT `+outboxColumns+` FROM email_outbox WHERE `+outboxClaimable+
 		` AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`+lock, keyID, micros(now), limit)
 	if err != nil {
 		return nil, err
-	}
-	var out []*gatehouse.OutboxMessage
-	for rows.Next() {
-		m, err := scanOutbox(rows)
-		if err != nil {
-			rows.Close()
-			return nil, t.s.mapErr(err)
-		}
-		out = append(out, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, t.s.mapErr(err)
 	}
 	for _, m := range out {
 		if err := t.execOne(ctx, `UPDATE email_outbox SET next_attempt_at = ? WHERE id = ?`, micros(leaseUntil), m.ID); err != nil {

@@ -28,21 +28,8 @@ func (r reader) SessionByID(ctx context.Context, id string) (*gatehouse.Session,
 }
 
 func (r reader) ListActiveSessions(ctx context.Context, userID string, now time.Time) ([]*gatehouse.Session, error) {
-	rows, err := r.query(ctx, `SELECT `+sessionColumns+` FROM sessions
+	return queryAll(ctx, r, scanSession, `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC, id DESC`, userID, micros(now))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*gatehouse.Session
-	for rows.Next() {
-		s, err := scanSession(rows)
-		if err != nil {
-			return nil, r.s.mapErr(err)
-		}
-		out = append(out, s)
-	}
-	return out, r.s.mapErr(rows.Err())
 }
 
 func (t *tx) CreateSession(ctx context.Context, s *gatehouse.Session) error {

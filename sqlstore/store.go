@@ -268,22 +268,27 @@ func (r reader) query(ctx context.Context, q string, args ...any) (*sql.Rows, er
 	return rows, r.s.mapErr(err)
 }
 
-// queryIDs runs a query of one text column and returns its values.
-func (r reader) queryIDs(ctx context.Context, q string, args ...any) ([]string, error) {
+// queryAll runs a query and returns every row as scan reads it.
+func queryAll[T any](ctx context.Context, r reader, scan func(rowScanner) (T, error), q string, args ...any) ([]T, error) {
 	rows, err := r.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var ids []string
+	var out []T
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		v, err := scan(rows)
+		if err != nil {
 			return nil, r.s.mapErr(err)
 		}
-		ids = append(ids, id)
+		out = append(out, v)
 	}
-	return ids, r.s.mapErr(rows.Err())
+	return out, r.s.mapErr(rows.Err())
+}
+
+// queryIDs runs a query of one text column and returns its values.
+func (r reader) queryIDs(ctx context.Context, q string, args ...any) ([]string, error) {
+	return queryAll(ctx, r, func(row rowScanner) (id string, err error) { return id, row.Scan(&id) }, q, args...)
 }
 
 // tx implements gatehouse.StoreTx.

@@ -146,22 +146,12 @@ func rotate(ctx context.Context, q reader, r gatehouse.Rotation) error {
 }
 
 func (r reader) SigningKeys(ctx context.Context) ([]gatehouse.SigningKey, error) {
-	rows, err := r.query(ctx, `SELECT id, algorithm, private_key, created_at FROM signing_keys ORDER BY created_at, id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []gatehouse.SigningKey
-	for rows.Next() {
-		var k gatehouse.SigningKey
+	return queryAll(ctx, r, func(row rowScanner) (k gatehouse.SigningKey, err error) {
 		var created int64
-		if err := rows.Scan(&k.ID, &k.Algorithm, &k.Private, &created); err != nil {
-			return nil, r.s.mapErr(err)
-		}
+		err = row.Scan(&k.ID, &k.Algorithm, &k.Private, &created)
 		k.CreatedAt = fromMicros(created)
-		out = append(out, k)
-	}
-	return out, r.s.mapErr(rows.Err())
+		return k, err
+	}, `SELECT id, algorithm, private_key, created_at FROM signing_keys ORDER BY created_at, id`)
 }
 
 func (t *tx) ReplaceSigningKeyPrivate(ctx context.Context, id string, private []byte) error {

@@ -38,20 +38,7 @@ func (r reader) UserByEmail(ctx context.Context, email string) (*gatehouse.User,
 }
 
 func (r reader) ListUsers(ctx context.Context, afterID string, limit int) ([]*gatehouse.User, error) {
-	rows, err := r.query(ctx, `SELECT `+userColumns+` FROM users WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*gatehouse.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, r.s.mapErr(err)
-		}
-		out = append(out, u)
-	}
-	return out, r.s.mapErr(rows.Err())
+	return queryAll(ctx, r, scanUser, `SELECT `+userColumns+` FROM users WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
 }
 
 func (t *tx) CreateUser(ctx context.Context, u *gatehouse.User) error {
