@@ -76,8 +76,12 @@ func (c *cli) open(mode openMode) (*app, error) {
 	return a, nil
 }
 
-// openForUser opens the app for a command about one account, found by email.
-func (c *cli) openForUser(email string) (*app, *gatehouse.User, error) {
+// openForUser opens the app for a command about one account, found by the address its --email
+// flag (required) names.
+func (c *cli) openForUser(cmd *cobra.Command, email string) (*app, *gatehouse.User, error) {
+	if err := required(cmd, "email"); err != nil {
+		return nil, nil, err
+	}
 	a, err := c.open(existingDatabase)
 	if err != nil {
 		return nil, nil, err
@@ -225,7 +229,7 @@ func (c *cli) usersCommand() *cobra.Command {
 			if !gatehouse.ValidRole(newRole) {
 				return fmt.Errorf("users set-role: --role must be admin or user, not %q", newRole)
 			}
-			a, u, err := c.openForUser(setRoleEmail)
+			a, u, err := c.openForUser(cmd, setRoleEmail)
 			if err != nil {
 				return err
 			}
@@ -279,10 +283,7 @@ func (c *cli) usersCommand() *cobra.Command {
 			Use:   use,
 			Short: short,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				if err := required(cmd, "email"); err != nil {
-					return err
-				}
-				a, u, err := c.openForUser(email)
+				a, u, err := c.openForUser(cmd, email)
 				if err != nil {
 					return err
 				}
@@ -314,10 +315,7 @@ func (c *cli) sessionsCommand() *cobra.Command {
 		Use:   "list --email E",
 		Short: "List an account's active sessions, newest first",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := required(cmd, "email"); err != nil {
-				return err
-			}
-			a, u, err := c.openForUser(listEmail)
+			a, u, err := c.openForUser(cmd, listEmail)
 			if err != nil {
 				return err
 			}
@@ -343,10 +341,7 @@ func (c *cli) sessionsCommand() *cobra.Command {
 		Long: `Revoke every active session of an account, or only the one --id names (IDs from
 "gatehouse sessions list"). Their refresh tokens and access tokens stop working at once.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := required(cmd, "email"); err != nil {
-				return err
-			}
-			a, u, err := c.openForUser(revokeEmail)
+			a, u, err := c.openForUser(cmd, revokeEmail)
 			if err != nil {
 				return err
 			}

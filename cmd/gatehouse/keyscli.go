@@ -39,7 +39,7 @@ Scopes: ` + strings.Join(gatehouse.AllScopes, ", ") + `.`,
 					clean = append(clean, s)
 				}
 			}
-			a, u, err := c.openForUser(email)
+			a, u, err := c.openForUser(cmd, email)
 			if err != nil {
 				return err
 			}
@@ -72,10 +72,7 @@ Scopes: ` + strings.Join(gatehouse.AllScopes, ", ") + `.`,
 		Use:   "list --email E",
 		Short: "List an account's live keys (ID and the prefix that identifies each)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := required(cmd, "email"); err != nil {
-				return err
-			}
-			a, u, err := c.openForUser(listEmail)
+			a, u, err := c.openForUser(cmd, listEmail)
 			if err != nil {
 				return err
 			}
@@ -209,7 +206,7 @@ func (c *cli) creditsCommand() *cobra.Command {
 			if !cmd.Flags().Changed("amount") {
 				return fmt.Errorf("credits grant: --amount is required (see %s --help)", cmd.CommandPath())
 			}
-			a, u, err := c.openForUser(email)
+			a, u, err := c.openForUser(cmd, email)
 			if err != nil {
 				return err
 			}
