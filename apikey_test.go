@@ -59,7 +59,7 @@ func TestMistypedKeyCostsNoLookup(t *testing.T) {
 	defer real.Close()
 	store := &countingStore{Store: real}
 	tokens := token.NewIssuer(token.Config{Issuer: "https://x", Audience: "https://x", Algorithm: "ES256", TTL: gatehouse.DefaultAuthConfig.AccessTokenTTL}, store)
-	auth := gatehouse.NewAuthService(store, password.NewHasher(password.DefaultParams, 1, 0), password.Policy{}, tokens, gatehouse.DefaultAuthConfig, nil, nil)
+	auth := gatehouse.NewAuthService(gatehouse.AuthDeps{Store: store, Hasher: password.NewHasher(password.DefaultParams, 1, 0), Policy: password.Policy{}, Tokens: tokens, Config: gatehouse.DefaultAuthConfig})
 	bad := "ak_" + strings.Repeat("A", 32) + "AAAAAA"
 	if _, err := auth.AuthenticateAPIKey(ctx, bad, true); err == nil {
 		t.Fatal("bad checksum accepted")

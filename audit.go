@@ -102,9 +102,6 @@ func (s *AuthService) observe(typ, outcome string) {
 	}
 }
 
-// SetObserver installs the metrics observer. Call before serving.
-func (s *AuthService) SetObserver(o EventObserver) { s.observer = o }
-
 // DomainRateRules are the limits the rules enforce themselves, because they concern an account
 // rather than an address.
 type DomainRateRules struct {
@@ -112,11 +109,6 @@ type DomainRateRules struct {
 	ForgotEmail  RateRule // reset emails per address
 	ResendEmail  RateRule // verification resends per address
 	NoticeEmail  RateRule // security notices (password changed, sign-in linked) per address
-}
-
-// SetRateLimiter installs the limiter and the account rules. Call before serving.
-func (s *AuthService) SetRateLimiter(l *RateLimiter, rules DomainRateRules) {
-	s.limiter, s.rules = l, rules
 }
 
 // AuditLog lists audit events.

@@ -38,7 +38,7 @@ type AuthService struct {
 	cfg    AuthConfig
 	cache  *principalCache
 	usage  *keyUsage
-	email  *emailRules // nil until EnableEmail
+	email  *emailRules // nil: the email rules are off
 	log    *slog.Logger
 	now    func() time.Time
 
@@ -47,17 +47,56 @@ type AuthService struct {
 	rules    DomainRateRules
 }
 
-// NewAuthService wires the rules to their dependencies. now may be nil (time.Now).
-func NewAuthService(store Store, hasher PasswordHasher, policy PasswordPolicy, tokens AccessTokens,
-	cfg AuthConfig, log *slog.Logger, now func() time.Time) *AuthService {
-	if now == nil {
-		now = time.Now
+// AuthDeps is what an AuthService is built from. Store, Hasher, Policy and Tokens are required;
+// the others may be left zero.
+type AuthDeps struct {
+	Store  Store
+	Hasher PasswordHasher
+	Policy PasswordPolicy
+	Tokens AccessTokens
+	Config AuthConfig
+	Log    *slog.Logger     // nil: slog.Default()
+	Now    func() time.Time // nil: time.Now
+	// Observer is told of every security event (metrics); nil: nobody.
+	Observer EventObserver
+	// Limiter and Rules enforce the limits that concern an account rather than an address; a nil
+	// Limiter allows everything.
+	Limiter *RateLimiter
+	Rules   DomainRateRules
+	// Email turns on the rules that send email (verification, reset, notices); nil leaves them off
+	// (the one-shot commands of the CLI), and the email endpoints answer email_unavailable.
+	Email *EmailDeps
+}
+
+// EmailDeps is what the email rules need. Wake, when not nil, is called after a transaction that
+// queued an email commits.
+type EmailDeps struct {
+	Renderer EmailRenderer
+	Sealer   SecretSealer
+	Wake     func()
+	Config   EmailConfig
+}
+
+// NewAuthService builds the rules of accounts and sessions from their dependencies, in one step:
+// nothing is set on it afterwards.
+func NewAuthService(d AuthDeps) *AuthService {
+	if d.Now == nil {
+		d.Now = time.Now
 	}
-	if log == nil {
-		log = slog.Default()
+	if d.Log == nil {
+		d.Log = slog.Default()
 	}
-	return &AuthService{store: store, hasher: hasher, policy: policy, tokens: tokens, cfg: cfg,
-		cache: newPrincipalCache(cfg.PrincipalCacheTTL), usage: newKeyUsage(), log: log, now: now}
+	s := &AuthService{store: d.Store, hasher: d.Hasher, policy: d.Policy, tokens: d.Tokens, cfg: d.Config,
+		cache: newPrincipalCache(d.Config.PrincipalCacheTTL), usage: newKeyUsage(), log: d.Log, now: d.Now,
+		observer: d.Observer, limiter: d.Limiter, rules: d.Rules}
+	if e := d.Email; e != nil {
+		wake := e.Wake
+		if wake == nil {
+			wake = func() {}
+		}
+		s.email = &emailRules{renderer: e.Renderer, sealer: e.Sealer, wake: wake, cfg: e.Config}
+	}
+	return s
 }
 
 // Client describes where a request comes from, for session listings and logs.

@@ -164,16 +164,6 @@ type emailRules struct {
 	cfg      EmailConfig
 }
 
-// EnableEmail turns on the email rules: registration and password changes queue emails, and the
-// verification and reset endpoints work. wake, when not nil, is called after a transaction that
-// queued an email commits. Call it before serving requests.
-func (s *AuthService) EnableEmail(renderer EmailRenderer, sealer SecretSealer, wake func(), cfg EmailConfig) {
-	if wake == nil {
-		wake = func() {}
-	}
-	s.email = &emailRules{renderer: renderer, sealer: sealer, wake: wake, cfg: cfg}
-}
-
 // errEmailDisabled answers the email endpoints of a service that has no email configured (CLI
 // tools, tests); serve always configures it.
 var errEmailDisabled = &Error{Kind: KindUnavailable, Code: "email_unavailable", Message: "Email is not configured on this server."}

@@ -132,8 +132,6 @@ func newEmailRig(t *testing.T) *emailRig {
 	if err := tokens.Reload(ctx); err != nil {
 		t.Fatal(err)
 	}
-	r.auth = gatehouse.NewAuthService(store, password.NewHasher(password.DefaultParams, 4, time.Minute),
-		password.Policy{MinLength: 8, MaxLength: 256}, tokens, gatehouse.DefaultAuthConfig, log, r.clock.Now)
 
 	templates, err := mailtmpl.Load("", "Gatehouse")
 	if err != nil {
@@ -153,13 +151,23 @@ func newEmailRig(t *testing.T) *emailRig {
 	ecfg.AppURL = appURL
 	ecfg.ForgotPasswordFloor = 20 * time.Millisecond
 	r.queued = make(chan struct{}, 1024)
-	r.auth.EnableEmail(templates, r.box, func() {
+	wake := func() {
 		r.outbox.Wake()
 		select {
 		case r.queued <- struct{}{}:
 		default: // full: waiters have plenty of signals already
 		}
-	}, ecfg)
+	}
+	r.auth = gatehouse.NewAuthService(gatehouse.AuthDeps{
+		Store:  store,
+		Hasher: password.NewHasher(password.DefaultParams, 4, time.Minute),
+		Policy: password.Policy{MinLength: 8, MaxLength: 256},
+		Tokens: tokens,
+		Config: gatehouse.DefaultAuthConfig,
+		Log:    log,
+		Now:    r.clock.Now,
+		Email:  &gatehouse.EmailDeps{Renderer: templates, Sealer: r.box, Wake: wake, Config: ecfg},
+	})
 	return r
 }
 

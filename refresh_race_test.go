@@ -58,7 +58,7 @@ func TestRefreshRacingAUserChangeIsRetryable(t *testing.T) {
 		if err := tokens.Reload(ctx); err != nil {
 			t.Fatal(err)
 		}
-		return gatehouse.NewAuthService(s, password.NewHasher(password.DefaultParams, 1, 0), password.Policy{}, tokens, gatehouse.DefaultAuthConfig, nil, nil)
+		return gatehouse.NewAuthService(gatehouse.AuthDeps{Store: s, Hasher: password.NewHasher(password.DefaultParams, 1, 0), Policy: password.Policy{}, Tokens: tokens, Config: gatehouse.DefaultAuthConfig})
 	}
 	plain, racing := service(store), service(racingStore{store})
 	ts, err := plain.Register(ctx, gatehouse.RegisterInput{Email: "race@example.com", Password: "correct horse battery staple", Name: "R"}, gatehouse.Client{})

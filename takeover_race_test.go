@@ -116,7 +116,7 @@ func newRaceRigOn(t *testing.T, store, oauthStore gatehouse.Store) *raceRig {
 	cheap := password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 	h := &hookedHasher{PasswordHasher: password.NewHasher(cheap, 2, time.Second)}
 	newAuth := func(s gatehouse.Store) *gatehouse.AuthService {
-		return gatehouse.NewAuthService(s, h, password.Policy{}, tokens, gatehouse.DefaultAuthConfig, nil, nil)
+		return gatehouse.NewAuthService(gatehouse.AuthDeps{Store: s, Hasher: h, Policy: password.Policy{}, Tokens: tokens, Config: gatehouse.DefaultAuthConfig})
 	}
 	auth := newAuth(store)
 	oauthAuth := auth

@@ -55,7 +55,7 @@ func newRig(dir string) (*endpointRig, error) {
 	}
 	cheap := password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	auth := gatehouse.NewAuthService(store, password.NewHasher(cheap, 4, time.Second), password.Policy{}, tokens, gatehouse.DefaultAuthConfig, log, nil)
+	auth := gatehouse.NewAuthService(gatehouse.AuthDeps{Store: store, Hasher: password.NewHasher(cheap, 4, time.Second), Policy: password.Policy{}, Tokens: tokens, Config: gatehouse.DefaultAuthConfig, Log: log})
 	h := httpapi.NewServer(httpapi.Deps{Auth: auth, DB: store, Keys: tokens, Log: log, Config: httpapi.Config{PublicURL: "http://fuzz", SigningAlg: "ES256"}})
 	r := &endpointRig{handler: h, routes: httpapi.Routes()}
 	ts, err := auth.Register(ctx, gatehouse.RegisterInput{Email: "fuzz@example.com", Password: "fuzzing password", Name: "F"}, gatehouse.Client{})

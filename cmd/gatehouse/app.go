@@ -31,6 +31,8 @@ type app struct {
 	master  *masterKey
 	keys    *seal.SigningKeys
 	limiter *gatehouse.RateLimiter
+	// runOutbox sends the queued emails until its context ends (serve only; nil for the CLI).
+	runOutbox func(context.Context)
 }
 
 func newLogger(cfg *config, w io.Writer) *slog.Logger {
@@ -86,8 +88,10 @@ func (a *app) watchInvalidations(ctx context.Context) {
 	}
 }
 
-// openApp opens the store and builds the services. publicURL must be resolved before.
-func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
+// openApp opens the store and builds the services. publicURL must be resolved before. mailLog is
+// where the development mailer writes when no SMTP server is configured; a nil mailLog leaves the
+// email rules off (the one-shot commands send no email, and so create no outbox).
+func openApp(ctx context.Context, cfg *config, log *slog.Logger, mailLog io.Writer) (*app, error) {
 	if err := prepareFiles(cfg, log); err != nil {
 		return nil, err
 	}
@@ -114,21 +118,40 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		store.Close()
 		return nil, err
 	}
+	var email *gatehouse.EmailDeps
+	if mailLog != nil {
+		if email, a.runOutbox, err = a.email(mailLog); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
 	a.hasher = password.NewHasher(password.DefaultParams, cfg.HashWorkers, cfg.HashMaxWait).WithQueueLimit(cfg.HashQueue)
-	policy := password.Policy{MinLength: cfg.PasswordMinLength, MaxLength: 256}
-	a.auth = gatehouse.NewAuthService(store, a.hasher, policy, a.tokens, gatehouse.AuthConfig{
-		AccessTokenTTL:           cfg.AccessTokenTTL,
-		RefreshTokenTTL:          cfg.RefreshTokenTTL,
-		SessionLifetime:          cfg.SessionLifetime,
-		RefreshReuseInterval:     cfg.RefreshReuseInterval,
-		RequireEmailVerification: cfg.RequireEmailVerification,
-		PrincipalCacheTTL:        cfg.CacheTTL,
-	}, log, nil)
 	a.metrics = metrics.New()
-	a.auth.SetObserver(a.metrics)
 	a.limiter = gatehouse.NewRateLimiter(store, cfg.RateLimitsEnabled, a.metrics.RateLimited)
-	a.auth.SetRateLimiter(a.limiter, gatehouse.DomainRateRules{LoginAccount: cfg.RateRules["login_account"], ForgotEmail: cfg.RateRules["forgot_email"],
-		ResendEmail: cfg.RateRules["resend_email"], NoticeEmail: cfg.RateRules["notice_email"]})
+	a.auth = gatehouse.NewAuthService(gatehouse.AuthDeps{
+		Store:  store,
+		Hasher: a.hasher,
+		Policy: password.Policy{MinLength: cfg.PasswordMinLength, MaxLength: 256},
+		Tokens: a.tokens,
+		Config: gatehouse.AuthConfig{
+			AccessTokenTTL:           cfg.AccessTokenTTL,
+			RefreshTokenTTL:          cfg.RefreshTokenTTL,
+			SessionLifetime:          cfg.SessionLifetime,
+			RefreshReuseInterval:     cfg.RefreshReuseInterval,
+			RequireEmailVerification: cfg.RequireEmailVerification,
+			PrincipalCacheTTL:        cfg.CacheTTL,
+		},
+		Log:      log,
+		Observer: a.metrics,
+		Limiter:  a.limiter,
+		Rules: gatehouse.DomainRateRules{
+			LoginAccount: cfg.RateRules["login_account"],
+			ForgotEmail:  cfg.RateRules["forgot_email"],
+			ResendEmail:  cfg.RateRules["resend_email"],
+			NoticeEmail:  cfg.RateRules["notice_email"],
+		},
+		Email: email,
+	})
 	a.metrics.Gauge("gatehouse_password_hash_waiting", "Requests waiting for a password-hash slot.", func() float64 { return float64(a.hasher.Waiting()) })
 	a.metrics.Gauge("gatehouse_password_hash_running", "Password hashes being computed.", func() float64 { return float64(a.hasher.Running()) })
 	return a, nil

@@ -69,7 +69,7 @@ func (c *cli) open(mode openMode) (*app, error) {
 		fmt.Fprintf(c.stderr, "gatehouse: database %s\n", describeDatabase(cfg))
 	}
 	cfg.resolvePublicURL(cfg.Addr)
-	a, err := openApp(c.ctx, cfg, c.logger(cfg))
+	a, err := openApp(c.ctx, cfg, c.logger(cfg), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -9,18 +9,18 @@ import (
 	"github.com/gatehouse/gatehouse/smtp"
 )
 
-// enableEmail turns on the email rules of a serving app and returns the outbox worker to run in
-// the background. The one-shot CLI commands send no email and leave it off. logOut is where the
-// development mailer writes when no SMTP server is configured.
-func (a *app) enableEmail(logOut io.Writer) (run func(context.Context), err error) {
+// email builds what the email rules need, and the outbox worker that sends what they queue (to
+// run in the background). logOut is where the development mailer writes when no SMTP server is
+// configured.
+func (a *app) email(logOut io.Writer) (*gatehouse.EmailDeps, func(context.Context), error) {
 	ec := a.cfg.Email
 	templates, err := mailtmpl.Load(ec.TemplatesDir, ec.ProductName)
 	if err != nil {
-		return nil, &configError{"GATEHOUSE_TEMPLATES_DIR", ec.TemplatesDir, err.Error()}
+		return nil, nil, &configError{"GATEHOUSE_TEMPLATES_DIR", ec.TemplatesDir, err.Error()}
 	}
 	box, err := a.master.box("email outbox")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	outboxCfg := gatehouse.DefaultOutboxConfig
 	outboxCfg.RetryMin, outboxCfg.RetryMax, outboxCfg.MaxAge = ec.OutboxRetryMin, ec.OutboxRetryMax, ec.OutboxMaxAge
@@ -28,17 +28,17 @@ func (a *app) enableEmail(logOut io.Writer) (run func(context.Context), err erro
 	emailCfg := gatehouse.DefaultEmailConfig
 	emailCfg.AppURL = a.cfg.AppURL
 	emailCfg.VerifyTokenTTL, emailCfg.ResetTokenTTL, emailCfg.ResendInterval = ec.VerifyTokenTTL, ec.ResetTokenTTL, ec.ResendInterval
-	a.auth.EnableEmail(templates, box, outbox.Wake, emailCfg)
 
 	var mailer gatehouse.Mailer
 	if ec.SMTP != nil {
 		if mailer, err = smtp.New(*ec.SMTP, a.cfg.MailFrom); err != nil {
-			return nil, &configError{"GATEHOUSE_MAIL_FROM", a.cfg.MailFrom, err.Error()}
+			return nil, nil, &configError{"GATEHOUSE_MAIL_FROM", a.cfg.MailFrom, err.Error()}
 		}
 		a.log.Info("email: sending through SMTP", "smtp", ec.SMTP.String(), "from", a.cfg.MailFrom, "app_url", a.cfg.AppURL)
 	} else {
 		mailer = smtp.NewDevMailer(logOut)
 		a.log.Warn("email: GATEHOUSE_SMTP_URL is unset; emails are written to this log, links included (development only)")
 	}
-	return func(ctx context.Context) { outbox.Run(ctx, mailer) }, nil
+	deps := &gatehouse.EmailDeps{Renderer: templates, Sealer: box, Wake: outbox.Wake, Config: emailCfg}
+	return deps, func(ctx context.Context) { outbox.Run(ctx, mailer) }, nil
 }

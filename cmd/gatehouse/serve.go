@@ -31,15 +31,11 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	defer ln.Close()
 	cfg.resolvePublicURL(ln.Addr().String())
 
-	a, err := openApp(ctx, cfg, log)
+	a, err := openApp(ctx, cfg, log, stderr)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	runOutbox, err := a.enableEmail(stderr)
-	if err != nil {
-		return err
-	}
 
 	// Background work stops after the HTTP server has drained and before the store closes, so
 	// the last batch of API key usage is written.
@@ -53,7 +49,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	background.Go(func() { a.auth.RunAPIKeyUsageFlusher(bg, keyUsageFlushInterval) })
 	background.Go(func() { a.pruneRateEvents(bg) })
 	background.Go(func() { a.watchInvalidations(bg) })
-	background.Go(func() { runOutbox(bg) })
+	background.Go(func() { a.runOutbox(bg) })
 
 	apiHandler := httpapi.NewServer(httpapi.Deps{
 		Auth:  a.auth,

@@ -131,7 +131,7 @@ func openedSigningKeys(t *testing.T, env map[string]string) []gatehouse.SigningK
 		t.Fatal(err)
 	}
 	cfg.resolvePublicURL(cfg.Addr)
-	a, err := openApp(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	a, err := openApp(context.Background(), cfg, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
