@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/loadtest"
 )
@@ -19,10 +21,19 @@ Without --rate each connection sends requests back to back (closed loop); with -
 start on a fixed schedule (open loop) and latency counts from each scheduled start.
 Only --url is ever contacted.
 
+       gatehouse bench startup [--runs N] [--idle D] [--binary PATH] [--json]
+
+Starts the server (gatehouse serve, with this environment and GATEHOUSE_ADDR set to a free port)
+--runs times and reports how long each took to answer /healthz with 200, and its resident memory
+then and after --idle (VmRSS from /proc, Linux only).
+
 flags:`
 
 // bench load-tests a running server; the logic lives in package loadtest.
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "startup" {
+		return benchStartup(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -52,6 +63,54 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	rep, err := loadtest.Run(ctx, cfg, stderr)
 	if rep != nil {
+		var werr error
+		if *asJSON {
+			werr = rep.WriteJSON(stdout)
+		} else {
+			werr = rep.WriteTable(stdout)
+		}
+		if err == nil {
+			err = werr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	return nil
+}
+
+// benchStartup measures start-up time and idle memory of the server; see loadtest.MeasureStartup.
+func benchStartup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench startup", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, benchUsage)
+		fs.PrintDefaults()
+	}
+	var cfg loadtest.StartupConfig
+	fs.StringVar(&cfg.Binary, "binary", "", "the gatehouse binary to start (default: this one)")
+	fs.IntVar(&cfg.Runs, "runs", 5, "starts to measure, one after the other")
+	fs.DurationVar(&cfg.Idle, "idle", 3*time.Second, "how long to leave the server idle before reading its memory again")
+	asJSON := fs.Bool("json", false, "print the report as one JSON object instead of a table")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench startup: unexpected argument %q", fs.Arg(0))
+	}
+	if cfg.Runs <= 0 || cfg.Idle <= 0 {
+		return fmt.Errorf("bench startup: --runs and --idle must be positive")
+	}
+	if cfg.Binary == "" {
+		self, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("bench startup: %w", err)
+		}
+		cfg.Binary = self
+	}
+	cfg.Env = os.Environ()
+	rep, err := loadtest.MeasureStartup(ctx, cfg, stderr)
+	if rep != nil && len(rep.Runs) > 0 {
 		var werr error
 		if *asJSON {
 			werr = rep.WriteJSON(stdout)
