@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -90,6 +91,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	handler := withDashboard(apiHandler, dashboard)
+	handler = shedWhenHashPoolFull(a.hasher, a.metrics, log, strings.HasPrefix(cfg.PublicURL, "https://"), handler)
 	if err := serveMetricsSeparately(bg, cfg, a, &background); err != nil {
 		return err
 	}
