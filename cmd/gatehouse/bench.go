@@ -18,7 +18,8 @@ const benchUsage = `usage: gatehouse bench [--url URL] [--scenario me|refresh|lo
 Registers fresh users (not measured), then loads each scenario for --duration and prints requests,
 2xx answers, status codes, errors, 2xx per second and p50/p90/p99/max latency of the 2xx answers.
 Without --rate each connection sends requests back to back (closed loop); with --rate, requests
-start on a fixed schedule (open loop) and latency counts from each scheduled start.
+start on a fixed schedule (open loop), each on its own connection, at most --max-in-flight at once,
+and latency counts from each scheduled start. A login flood: --scenario login --connections 64.
 Only --url is ever contacted.
 
        gatehouse bench startup [--runs N] [--idle D] [--binary PATH] [--json]
@@ -49,7 +50,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.Users, "users", 0, "virtual users to register (0 = --connections)")
 	fs.StringVar(&cfg.APIKey, "api-key", "", "API key (ak_...) sent as X-API-Key by the credits scenario")
 	fs.StringVar(&cfg.Password, "password", "", "password of the registered users (default: a random strong one per user)")
-	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", 0, "open loop: most requests in flight, beyond which scheduled requests are dropped (0 = 4 x --connections)")
+	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", 0, "open loop: most requests (and connections) in flight, beyond which scheduled requests are dropped (0 = 4 x --connections)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object instead of a table")
 	if err := fs.Parse(args); err != nil {
 		return err
