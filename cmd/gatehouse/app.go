@@ -132,6 +132,8 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	a.auth.SetRateLimiter(a.limiter, gatehouse.DomainRateRules{LoginAccount: cfg.RateRules["login_account"], ForgotEmail: cfg.RateRules["forgot_email"]})
 	a.metrics.Gauge("gatehouse_password_hash_waiting", "Requests waiting for a password-hash slot.", func() float64 { return float64(a.hasher.Waiting()) })
 	a.metrics.Gauge("gatehouse_password_hash_running", "Password hashes being computed.", func() float64 { return float64(a.hasher.Running()) })
+	a.metrics.Gauge("gatehouse_password_hash_seconds", "Estimated wall-clock time of one password hash.", func() float64 { return a.hasher.HashTime().Seconds() })
+	a.metrics.Gauge("gatehouse_password_hash_queue_limit", "Requests that may wait for a password-hash slot now: as many as get one within GATEHOUSE_HASH_MAX_WAIT.", func() float64 { return float64(a.hasher.QueueLimit()) })
 	return a, nil
 }
 
