@@ -170,3 +170,30 @@ func TestHashRoutesExist(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRefusal is the server's work for one login refused because the hash pool is full,
+// without the network: through the API to the pool (what every refusal cost before the edge
+// refused early, and what a request with an Origin header still costs), and at the edge.
+func BenchmarkRefusal(b *testing.B) {
+	t := &testing.T{}
+	api := busyAPI(t)
+	body := `{"email":"someone@example.com","password":"a password"}`
+	pool := &fakePool{}
+	pool.saturated.Store(true)
+	edge := shedWhenHashPoolFull(pool, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), false, api)
+	for _, bc := range []struct {
+		name string
+		h    http.Handler
+	}{{"pool", api}, {"edge", edge}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				bc.h.ServeHTTP(w, post("/api/v1/auth/login", body))
+				if w.Code != http.StatusServiceUnavailable {
+					b.Fatalf("status %d", w.Code)
+				}
+			}
+		})
+	}
+}
