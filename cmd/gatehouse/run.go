@@ -23,6 +23,7 @@ commands:
   credits grant --email E --amount N [--plan P]
   signing-keys rotate        add a new signing key; servers switch to it within 10 seconds
   bench --url URL            load-test a running server (login, refresh, me)
+  bench startup              start the server a few times: time to a healthy /healthz, idle memory
   version
 
 Configuration comes from GATEHOUSE_* environment variables (see README.md).`
