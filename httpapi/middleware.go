@@ -6,8 +6,9 @@ import (
 	"unicode/utf8"
 )
 
-// securityHeaders are the headers every API response carries: no content of any kind may load.
-var securityHeaders = map[string]string{
+// SecurityHeaders are the headers every API response carries: no content of any kind may load.
+// Read-only; exported for the edge that answers API requests before the API sees them.
+var SecurityHeaders = map[string]string{
 	"X-Content-Type-Options":  "nosniff",
 	"X-Frame-Options":         "DENY",
 	"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",

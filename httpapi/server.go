@@ -63,7 +63,7 @@ func NewServer(d Deps) http.Handler {
 	h = limitBody(h)
 	h = cleanRequestText(h)
 	h = cors(d.Config.CORSOrigins, h)
-	h = httpkit.SecurityHeaders(securityHeaders, strings.HasPrefix(d.Config.PublicURL, "https://"), h)
+	h = httpkit.SecurityHeaders(SecurityHeaders, strings.HasPrefix(d.Config.PublicURL, "https://"), h)
 	// accessLog reads the pattern the router sets on the request it is handed, so nothing
 	// between them may replace the request.
 	h = httpkit.AccessLog(d.Log, d.Metrics, "", h)

@@ -93,13 +93,18 @@ func Recover(log *slog.Logger, fail func(w http.ResponseWriter, r *http.Request)
 // request came over TLS or the public URL is HTTPS (TLS ending at a proxy in front).
 func SecurityHeaders(headers map[string]string, https bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		for k, v := range headers {
-			h.Set(k, v)
-		}
-		if r.TLS != nil || https {
-			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-		}
+		SetSecurityHeaders(w.Header(), r, headers, https)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// SetSecurityHeaders sets headers on h, and HSTS when r came over TLS or the public URL is HTTPS,
+// for an answer written outside the SecurityHeaders middleware.
+func SetSecurityHeaders(h http.Header, r *http.Request, headers map[string]string, https bool) {
+	for k, v := range headers {
+		h.Set(k, v)
+	}
+	if r.TLS != nil || https {
+		h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+	}
 }

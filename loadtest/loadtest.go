@@ -53,14 +53,14 @@ const (
 // Config describes one load run. Zero values mean the defaults.
 type Config struct {
 	URL         string        // base URL of the server; DefaultURL if empty
-	Connections int           // concurrent connections (closed-loop workers); DefaultConnections if 0
+	Connections int           // closed loop: concurrent connections (workers); DefaultConnections if 0
 	Duration    time.Duration // how long each scenario runs; DefaultDuration if 0
 	Scenario    string        // a name from Scenarios, or ScenarioAll (the default)
 	Rate        float64       // open loop: requests/s offered per scenario; 0 = closed loop
 	Users       int           // virtual users to register; Connections if 0
 	APIKey      string        // X-API-Key for the credits scenario
 	Password    string        // password of every registered user; a random one per user if empty
-	MaxInFlight int           // open loop: most requests in flight; 4*Connections if 0
+	MaxInFlight int           // open loop: most requests (and connections) in flight; 4*Connections if 0
 	// SetupConcurrency bounds the parallel registrations of setup; min(Users, 8) if 0.
 	SetupConcurrency int
 
@@ -211,7 +211,14 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	if progress == nil {
 		progress = io.Discard
 	}
-	client := NewClient(cfg.Connections)
+	// In open loop every request in flight gets a connection: with fewer, requests would queue in
+	// this client while the server queues others, and the latency of the client's own queue would
+	// be reported as the server's.
+	conns := cfg.Connections
+	if cfg.Rate > 0 {
+		conns = max(conns, cfg.MaxInFlight)
+	}
+	client := NewClient(conns)
 	defer client.CloseIdleConnections()
 	r := &runner{cfg: cfg, base: base, client: client}
 

@@ -38,8 +38,9 @@ type fake struct {
 	busyLeft atomic.Int64  // registrations still to answer 503 Retry-After: 0
 	// login, when set, decides the fate of login number n: an HTTP status, or -1 to drop the
 	// connection without an answer.
-	login func(n int64) int
-	block chan struct{} // when set, /users/me waits for it to close
+	login   func(n int64) int
+	block   chan struct{} // when set, /users/me waits for it to close
+	arrived chan struct{} // when set, /users/me sends on it before it waits for block
 
 	mu        sync.Mutex
 	passwords map[string]string // email → password
@@ -182,6 +183,9 @@ func (f *fake) handleRefresh(w http.ResponseWriter, r *http.Request) {
 func (f *fake) handleMe(w http.ResponseWriter, r *http.Request) {
 	f.mes.Add(1)
 	f.measured()
+	if f.arrived != nil {
+		f.arrived <- struct{}{}
+	}
 	if f.block != nil {
 		<-f.block
 	}
@@ -401,6 +405,33 @@ func TestOpenLoopDropsBeyondMaxInFlight(t *testing.T) {
 	}
 	if got := f.mes.Load(); got != 3 {
 		t.Errorf("server saw %d requests, want 3", got)
+	}
+}
+
+// TestOpenLoopInFlightNotCappedByConnections: in open loop every request in flight has its own
+// connection, however few --connections says, so the server sees all of them at once. With one
+// connection per --connections, requests queued in the client while the server queued others,
+// and the report blamed the server for the client's queue.
+func TestOpenLoopInFlightNotCappedByConnections(t *testing.T) {
+	f, srv := newFake(t)
+	f.block = make(chan struct{})
+	f.arrived = make(chan struct{}, 3)
+	cfg := Config{URL: srv.URL, Connections: 1, MaxInFlight: 3, Scenario: ScenarioMe, Rate: 1000, Duration: 40 * time.Millisecond,
+		afterSchedule: func() {
+			defer close(f.block)
+			for i := range 3 {
+				select {
+				case <-f.arrived:
+				case <-time.After(time.Minute):
+					t.Errorf("only %d of 3 requests in flight reached the server", i)
+					return
+				}
+			}
+		}}
+	r := only(t, mustRun(t, cfg))
+	checkSums(t, r)
+	if r.Requests != 3 || r.Successes != 3 {
+		t.Errorf("requests %d, successes %d: want 3, 3", r.Requests, r.Successes)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"runtime"
+	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -16,36 +18,56 @@ import (
 
 var _ gatehouse.PasswordHasher = (*Hasher)(nil)
 
-// waitersPerWorker caps the queue: past it a caller would almost surely time out anyway, so
-// refusing at once spares a goroutine and its request body per excess caller during a flood.
-const waitersPerWorker = 8
-
 // Hasher hashes and verifies passwords with argon2id, running at most a fixed number of
 // computations at once. Each one holds Params.Memory KiB, so the bound is what keeps a burst of
-// logins from exhausting memory and CPU; callers that cannot get a slot in time get
-// gatehouse.ErrBusy.
+// logins from exhausting memory and CPU.
+//
+// A call that finds every slot taken waits for one, in arrival order, at most maxWait (or until
+// its context ends, if sooner). It is refused at once with gatehouse.ErrBusy when it could not get
+// a slot in that time anyway: the queue is as long as the slots can serve within the wait, from
+// the measured time of one computation (see queueAdmits). A burst the pool can serve in time is
+// served; only what would miss its deadline is shed, and shed without waiting.
 type Hasher struct {
-	params     Params
-	sem        chan struct{} // one token per running computation
-	maxWait    time.Duration
-	maxWaiters int64
-	waiting    atomic.Int64
+	params   Params
+	workers  int
+	sem      chan struct{} // one token per running computation
+	maxWait  time.Duration
+	queueCap int64 // most calls waiting for a slot; < 0: no cap beyond the deadline rule
+	waiting  atomic.Int64
 
-	// A hash of a random secret with the current params, so VerifyDummy does the same work as a
-	// real Verify.
+	// hashTime is the estimated wall-clock time of one computation with params, in nanoseconds:
+	// calibrated by NewHasher, then a running mean of the computations made (see observe).
+	hashTime atomic.Int64
+	estMu    sync.Mutex
+	samples  int
+
+	// VerifyDummy derives a key with the current params and compares it, in constant time, with
+	// dummyKey, as Verify does with a stored key. The bytes compared cannot change how long the
+	// comparison takes, so random ones do: the work that matters is the derivation, done in full.
 	dummySalt []byte
 	dummyKey  []byte
 
+	// Optional return of the computations' memory to the OS once the pool has been idle.
+	idleRelease time.Duration
+	idleMu      sync.Mutex
+	idleTimer   *time.Timer
+	freeMemory  func() // debug.FreeOSMemory; replaced by tests
+
 	// Unexported seams that let tests observe the pool without sleeping. Set before use only.
-	testHookWaiting  func() // called once a call has joined the queue
-	testHookAcquired func() // called once a call holds a slot, before it computes
+	testHookWaiting  func()       // called once a call has joined the queue
+	testHookAcquired func()       // called once a call holds a slot, before it computes
+	testHookDerive   func(Params) // called with the params of every computation
+	fixedHashTime    time.Duration
 	computed         atomic.Int64
 }
 
 // NewHasher returns a Hasher that runs at most workers computations at once (runtime.NumCPU()
 // when workers <= 0) and lets a call wait at most maxWait for a slot (not at all when
-// maxWait <= 0). It computes one hash before returning, for VerifyDummy. It panics when p is
-// invalid: that is a configuration bug, and Params.Validate lets callers check first.
+// maxWait <= 0). It panics when p is invalid: that is a configuration bug, and Params.Validate
+// lets callers check first.
+//
+// It computes no full hash: it times a few small ones (about 2 ms in all with DefaultParams) for a
+// first estimate of the hash time, which the first real computations replace.
 func NewHasher(p Params, workers int, maxWait time.Duration) *Hasher {
 	if err := p.Validate(); err != nil {
 		panic("password: NewHasher: invalid params: " + err.Error())
@@ -55,16 +77,35 @@ func NewHasher(p Params, workers int, maxWait time.Duration) *Hasher {
 	}
 	h := &Hasher{
 		params:     p,
+		workers:    workers,
 		sem:        make(chan struct{}, workers),
 		maxWait:    maxWait,
-		maxWaiters: int64(workers) * waitersPerWorker,
+		queueCap:   -1,
+		dummySalt:  make([]byte, p.SaltLen),
+		dummyKey:   make([]byte, p.KeyLen),
+		freeMemory: debug.FreeOSMemory,
 	}
-	secret := make([]byte, 32)
-	h.dummySalt = make([]byte, p.SaltLen)
-	mustRandom(secret)
 	mustRandom(h.dummySalt)
-	h.dummyKey = argon2.IDKey(secret, h.dummySalt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	mustRandom(h.dummyKey)
+	h.hashTime.Store(int64(calibrate(p)))
 	return h
+}
+
+// calibrate estimates the time of one computation with p from the fastest of three with 1/32 of
+// the memory, scaled up: argon2's work is proportional to its memory. The estimate errs low (small
+// computations fit in the CPU's caches; here it is about 20 ms for a hash that takes 26–33 ms),
+// which errs towards admitting callers; the first real computation replaces it.
+func calibrate(p Params) time.Duration {
+	small := p
+	small.Memory = max(p.Memory/32, 8*uint32(p.Threads))
+	pw, salt := []byte("calibration"), make([]byte, p.SaltLen)
+	best := time.Duration(1<<63 - 1)
+	for range 3 {
+		start := time.Now()
+		argon2.IDKey(pw, salt, small.Time, small.Memory, small.Threads, small.KeyLen)
+		best = min(best, time.Since(start))
+	}
+	return max(time.Microsecond, best*time.Duration(p.Memory)/time.Duration(small.Memory))
 }
 
 // Params returns the parameters new hashes are made with.
@@ -75,6 +116,34 @@ func (h *Hasher) Waiting() int { return int(h.waiting.Load()) }
 
 // Running returns how many slots are held.
 func (h *Hasher) Running() int { return len(h.sem) }
+
+// HashTime returns the current estimate of one computation's wall-clock time.
+func (h *Hasher) HashTime() time.Duration {
+	if h.fixedHashTime > 0 {
+		return h.fixedHashTime
+	}
+	return time.Duration(h.hashTime.Load())
+}
+
+// QueueLimit returns how many calls may wait for a slot now: as many as the slots can serve
+// within the maximum wait at the current hash time, and at most the cap of WithQueueLimit.
+func (h *Hasher) QueueLimit() int {
+	if h.maxWait <= 0 {
+		return 0
+	}
+	n := queueLength(h.workers, h.HashTime(), h.maxWait)
+	if h.queueCap >= 0 {
+		n = min(n, int(h.queueCap))
+	}
+	return n
+}
+
+// Saturated reports whether a call arriving now would be refused at once: every slot is taken
+// and the queue is as long as the slots can serve within the maximum wait. The HTTP edge asks it
+// before reading a request, so that a flood is refused before it costs anything.
+func (h *Hasher) Saturated() bool {
+	return len(h.sem) == cap(h.sem) && int(h.waiting.Load()) >= h.QueueLimit()
+}
 
 // Hash returns password hashed with the current params, as a PHC string.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
@@ -128,7 +197,50 @@ func (h *Hasher) burnDummy(password string) {
 
 func (h *Hasher) derive(password string, salt []byte, p Params) []byte {
 	h.computed.Add(1)
-	return argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	if h.testHookDerive != nil {
+		h.testHookDerive(p)
+	}
+	start := time.Now()
+	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	if p == h.params {
+		h.observe(time.Since(start))
+	}
+	return key
+}
+
+// observe folds the time of one computation with the current params into the estimate: the
+// mean of the computations so far, then a running mean weighting the last one 1/8, so that the
+// estimate follows the machine's load within a few hashes without jumping at one slow one.
+func (h *Hasher) observe(d time.Duration) {
+	h.estMu.Lock()
+	defer h.estMu.Unlock()
+	h.samples++
+	est := time.Duration(h.hashTime.Load())
+	if h.samples == 1 {
+		est = d // the first real computation replaces the calibration
+	} else {
+		est += (d - est) / time.Duration(min(h.samples, 8))
+	}
+	h.hashTime.Store(int64(max(est, time.Microsecond)))
+}
+
+// queueLength is how many calls can wait for one of workers slots and still get one within
+// budget, when a computation takes hashTime: workers × ⌊budget / hashTime⌋ (see queueAdmits).
+func queueLength(workers int, hashTime, budget time.Duration) int {
+	if budget <= 0 || workers <= 0 {
+		return 0
+	}
+	hashTime = max(hashTime, time.Nanosecond)
+	return workers * int(min(budget/hashTime, 1<<30/time.Duration(workers)))
+}
+
+// queueAdmits reports whether the k-th call in line (k >= 1) for one of workers slots can count
+// on a slot within budget. Slots are handed out in arrival order and each computation frees its
+// slot within hashTime, so the k-th call gets one within ⌈k / workers⌉ × hashTime at the latest.
+// The bound is the worst case, when every computation has just started; on average a slot comes
+// half a hash sooner.
+func queueAdmits(k, workers int, hashTime, budget time.Duration) bool {
+	return k >= 1 && k <= queueLength(workers, hashTime, budget)
 }
 
 // acquire takes a slot or fails with gatehouse.ErrBusy. When ctx ends first the error also
@@ -147,15 +259,19 @@ func (h *Hasher) acquire(ctx context.Context) error {
 	if h.maxWait <= 0 {
 		return gatehouse.ErrBusy
 	}
-	if h.waiting.Add(1) > h.maxWaiters {
-		h.waiting.Add(-1)
+	budget := h.maxWait
+	if deadline, ok := ctx.Deadline(); ok {
+		budget = min(budget, time.Until(deadline))
+	}
+	k := h.waiting.Add(1)
+	defer h.waiting.Add(-1)
+	if (h.queueCap >= 0 && k > h.queueCap) || !queueAdmits(int(k), h.workers, h.HashTime(), budget) {
 		return gatehouse.ErrBusy
 	}
-	defer h.waiting.Add(-1)
 	if h.testHookWaiting != nil {
 		h.testHookWaiting()
 	}
-	timer := time.NewTimer(h.maxWait)
+	timer := time.NewTimer(budget)
 	defer timer.Stop()
 	select {
 	case h.sem <- struct{}{}:
@@ -174,7 +290,41 @@ func (h *Hasher) acquired() {
 	}
 }
 
-func (h *Hasher) release() { <-h.sem }
+func (h *Hasher) release() {
+	<-h.sem
+	if h.idleRelease > 0 && len(h.sem) == 0 && h.waiting.Load() == 0 {
+		h.armIdleRelease()
+	}
+}
+
+// WithIdleRelease makes h return the memory its computations used (Params.Memory KiB each) to the
+// operating system once no computation has run for after, and returns h. The Go runtime would
+// otherwise keep it until a garbage collection that an idle server may not run for minutes. It
+// forces a collection (debug.FreeOSMemory), at most once per idle period. Call it before the
+// Hasher is used.
+func (h *Hasher) WithIdleRelease(after time.Duration) *Hasher {
+	h.idleRelease = after
+	return h
+}
+
+func (h *Hasher) armIdleRelease() {
+	h.idleMu.Lock()
+	defer h.idleMu.Unlock()
+	if h.idleTimer == nil {
+		h.idleTimer = time.AfterFunc(h.idleRelease, h.releaseIfIdle)
+		return
+	}
+	h.idleTimer.Reset(h.idleRelease)
+}
+
+// releaseIfIdle frees memory unless the pool got busy again meanwhile; then the end of that
+// burst re-arms the timer.
+func (h *Hasher) releaseIfIdle() {
+	if len(h.sem) > 0 || h.waiting.Load() > 0 {
+		return
+	}
+	h.freeMemory()
+}
 
 func busyBecause(ctx context.Context) error {
 	return fmt.Errorf("%w: %w", gatehouse.ErrBusy, context.Cause(ctx))
@@ -188,11 +338,10 @@ func mustRandom(b []byte) {
 	}
 }
 
-// WithQueueLimit sets how many calls may wait for a slot (workers × 8 by default) and returns h.
-// Call it before the Hasher is used.
+// WithQueueLimit caps how many calls may wait for a slot, on top of the rule that a call waits
+// only if it can get a slot within the maximum wait, and returns h. n < 0 means no cap (the
+// default); 0 means calls never wait. Call it before the Hasher is used.
 func (h *Hasher) WithQueueLimit(n int) *Hasher {
-	if n >= 0 {
-		h.maxWaiters = int64(n)
-	}
+	h.queueCap = int64(max(n, -1))
 	return h
 }

@@ -198,6 +198,8 @@ func TestAuditTrail(t *testing.T) {
 		`gatehouse_security_events_total{outcome="success",type="login.succeeded"} 2`,
 		`gatehouse_http_requests_total{method="POST",route="POST /api/v1/auth/refresh",status="401"} 1`,
 		`gatehouse_password_hash_waiting`,
+		`gatehouse_password_hash_seconds`,
+		`gatehouse_password_hash_queue_limit`,
 	} {
 		if !strings.Contains(string(m.Body), series) {
 			t.Errorf("metrics lack %s", series)

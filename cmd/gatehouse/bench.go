@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/loadtest"
 )
@@ -16,13 +18,23 @@ const benchUsage = `usage: gatehouse bench [--url URL] [--scenario me|refresh|lo
 Registers fresh users (not measured), then loads each scenario for --duration and prints requests,
 2xx answers, status codes, errors, 2xx per second and p50/p90/p99/max latency of the 2xx answers.
 Without --rate each connection sends requests back to back (closed loop); with --rate, requests
-start on a fixed schedule (open loop) and latency counts from each scheduled start.
+start on a fixed schedule (open loop), each on its own connection, at most --max-in-flight at once,
+and latency counts from each scheduled start. A login flood: --scenario login --connections 64.
 Only --url is ever contacted.
+
+       gatehouse bench startup [--runs N] [--idle D] [--binary PATH] [--json]
+
+Starts the server (gatehouse serve, with this environment and GATEHOUSE_ADDR set to a free port)
+--runs times and reports how long each took to answer /healthz with 200, and its resident memory
+then and after --idle (VmRSS from /proc, Linux only).
 
 flags:`
 
 // bench load-tests a running server; the logic lives in package loadtest.
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "startup" {
+		return benchStartup(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -38,7 +50,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.Users, "users", 0, "virtual users to register (0 = --connections)")
 	fs.StringVar(&cfg.APIKey, "api-key", "", "API key (ak_...) sent as X-API-Key by the credits scenario")
 	fs.StringVar(&cfg.Password, "password", "", "password of the registered users (default: a random strong one per user)")
-	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", 0, "open loop: most requests in flight, beyond which scheduled requests are dropped (0 = 4 x --connections)")
+	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", 0, "open loop: most requests (and connections) in flight, beyond which scheduled requests are dropped (0 = 4 x --connections)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object instead of a table")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -52,6 +64,54 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	rep, err := loadtest.Run(ctx, cfg, stderr)
 	if rep != nil {
+		var werr error
+		if *asJSON {
+			werr = rep.WriteJSON(stdout)
+		} else {
+			werr = rep.WriteTable(stdout)
+		}
+		if err == nil {
+			err = werr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	return nil
+}
+
+// benchStartup measures start-up time and idle memory of the server; see loadtest.MeasureStartup.
+func benchStartup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench startup", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, benchUsage)
+		fs.PrintDefaults()
+	}
+	var cfg loadtest.StartupConfig
+	fs.StringVar(&cfg.Binary, "binary", "", "the gatehouse binary to start (default: this one)")
+	fs.IntVar(&cfg.Runs, "runs", 5, "starts to measure, one after the other")
+	fs.DurationVar(&cfg.Idle, "idle", 3*time.Second, "how long to leave the server idle before reading its memory again")
+	asJSON := fs.Bool("json", false, "print the report as one JSON object instead of a table")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench startup: unexpected argument %q", fs.Arg(0))
+	}
+	if cfg.Runs <= 0 || cfg.Idle <= 0 {
+		return fmt.Errorf("bench startup: --runs and --idle must be positive")
+	}
+	if cfg.Binary == "" {
+		self, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("bench startup: %w", err)
+		}
+		cfg.Binary = self
+	}
+	cfg.Env = os.Environ()
+	rep, err := loadtest.MeasureStartup(ctx, cfg, stderr)
+	if rep != nil && len(rep.Runs) > 0 {
 		var werr error
 		if *asJSON {
 			werr = rep.WriteJSON(stdout)

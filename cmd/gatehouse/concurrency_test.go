@@ -43,6 +43,22 @@ func TestConcurrentDistinctRegistrations(t *testing.T) {
 	}
 }
 
+// TestBurstOfRegistrationsIsServed: 20 sign-ups at once, on the default pool (one worker per CPU,
+// two here), all succeed. Two hash while the rest wait, and the queue is as long as the pool can
+// serve within GATEHOUSE_HASH_MAX_WAIT: a fixed 8 waiters per worker refused two of them with 503.
+// The wait is 5 s rather than the default 500 ms so that the outcome does not hang on how fast
+// this machine hashes while other tests share it (20 hashes need 330 ms on two idle cores here).
+func TestBurstOfRegistrationsIsServed(t *testing.T) {
+	s := startServer(t, "GATEHOUSE_HASH_MAX_WAIT=5s")
+	const n = 20
+	results := concurrently(n, func(i int) *response {
+		return s.do(t, "POST", "/api/v1/auth/register", map[string]string{"email": fmt.Sprintf("burst%d@example.com", i), "password": "burst of sign-ups"})
+	})
+	if count := statusCounts(results); count[http.StatusCreated] != n {
+		t.Fatalf("statuses %v, want %d x 201", count, n)
+	}
+}
+
 // TestHashPoolShedsLoad checks that a login flood beyond the hash pool gets 503 with Retry-After
 // instead of queueing without bound, while token-authenticated endpoints keep answering.
 func TestHashPoolShedsLoad(t *testing.T) {

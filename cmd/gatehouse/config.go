@@ -40,7 +40,7 @@ type config struct {
 	PasswordMinLength        int
 	HashWorkers              int
 	HashMaxWait              time.Duration
-	HashQueue                int
+	HashQueue                int // cap on calls waiting for a hash slot; -1: none but the deadline rule
 	CacheTTL                 time.Duration
 	DBMaxConns               int           // PostgreSQL pool size of this process
 	DBStatementTimeout       time.Duration // PostgreSQL statement_timeout; 0 keeps the server's
@@ -127,7 +127,12 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	c.RequireEmailVerification = boolean("GATEHOUSE_REQUIRE_EMAIL_VERIFICATION", false)
 	c.PasswordMinLength = integer("GATEHOUSE_PASSWORD_MIN_LENGTH", 8, 8, 256)
 	c.HashWorkers = integer("GATEHOUSE_HASH_WORKERS", runtime.NumCPU(), 1, 1024)
-	c.HashQueue = integer("GATEHOUSE_HASH_QUEUE", c.HashWorkers*8, 0, 1_000_000)
+	// Unset, the queue is as long as the pool can serve within GATEHOUSE_HASH_MAX_WAIT at the
+	// measured hash time; a number caps it further.
+	c.HashQueue = -1
+	if env("GATEHOUSE_HASH_QUEUE", "") != "" {
+		c.HashQueue = integer("GATEHOUSE_HASH_QUEUE", 0, 0, 1_000_000)
+	}
 	c.DBMaxConns = integer("GATEHOUSE_DB_MAX_CONNS", 16, 2, 10_000)
 	c.DBStatementTimeout = duration("GATEHOUSE_DB_STATEMENT_TIMEOUT", "5s", 0)
 	if err != nil {

@@ -2,11 +2,14 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -254,5 +257,34 @@ func TestDataDirThatCannotBeMadeOwnerOnly(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 0 {
 		t.Fatalf("files were created in it: %v", entries)
+	}
+}
+
+// TestBenchStartup runs `gatehouse bench startup` on the real binary: it starts the server, which
+// answers /healthz, and reports the time and memory.
+func TestBenchStartup(t *testing.T) {
+	bin := gatehouseBinary(t)
+	t.Setenv("GATEHOUSE_DATA_DIR", t.TempDir())
+	t.Setenv("GATEHOUSE_RATE_LIMITS", "off")
+	t.Setenv("GATEHOUSE_DATABASE_URL", "")
+	var stdout, stderr strings.Builder
+	err := run(context.Background(), []string{"bench", "startup", "--binary", bin, "--runs", "2", "--idle", "1ms", "--json"},
+		os.Getenv, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("bench startup: %v\n%s", err, stderr.String())
+	}
+	var rep struct {
+		Runs []struct {
+			HealthyMS float64 `json:"healthy_ms"`
+			RSSIdle   int64   `json:"rss_idle_bytes"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(stdout.String()), &rep); err != nil || len(rep.Runs) != 2 {
+		t.Fatalf("report %q: %v", stdout.String(), err)
+	}
+	for _, r := range rep.Runs {
+		if r.HealthyMS <= 0 || (runtime.GOOS == "linux" && r.RSSIdle <= 0) {
+			t.Fatalf("run without figures: %+v", r)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,6 +73,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 		return err
 	}
 	handler := withDashboard(apiHandler, dashboard)
+	handler = shedWhenHashPoolFull(a.hasher, a.metrics, log, strings.HasPrefix(cfg.PublicURL, "https://"), handler)
 	if err := serveMetricsSeparately(bg, cfg, a, &background); err != nil {
 		return err
 	}
