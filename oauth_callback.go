@@ -154,12 +154,17 @@ func (o *OAuthService) linkAccount(ctx context.Context, tx StoreTx, client Clien
 	reported := providerEmail(pid.Email)
 	id, err := tx.IdentityByProviderUserID(ctx, providerName, pid.Subject)
 	if err == nil {
+		// Locked: a disable that commits now must not be followed by a session. The user row is
+		// locked before the identity row is written, the order every link takes (the user, then
+		// its identities), so that concurrent sign-ins of one account cannot deadlock.
+		u, err := tx.LockUser(ctx, id.UserID)
+		if err != nil {
+			return nil, nil, err
+		}
 		if err := tx.TouchIdentity(ctx, providerName, pid.Subject, reported, now); err != nil {
 			return nil, nil, err
 		}
-		// Locked: a disable that commits now must not be followed by a session.
-		u, err := tx.LockUser(ctx, id.UserID)
-		return u, nil, err
+		return u, nil, nil
 	} else if !isNotFound(err) {
 		return nil, nil, err
 	}

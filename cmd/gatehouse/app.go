@@ -103,7 +103,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger, mailLog io.Writ
 		return nil, databaseError(cfg, err)
 	}
 	a := &app{cfg: cfg, log: log, store: store}
-	if a.master, err = loadMasterKey(cfg, log); err == nil {
+	if a.master, err = loadMasterKey(cfg, log, mailLog != nil); err == nil {
 		a.keys, err = signingKeys(store, a.master)
 	}
 	if err != nil {

@@ -19,8 +19,9 @@ type masterKey struct {
 }
 
 // loadMasterKey reads (or creates) the master key. Instances sharing a PostgreSQL database need
-// the same one, so on PostgreSQL an instance that uses its own key file says so.
-func loadMasterKey(cfg *config, log *slog.Logger) (*masterKey, error) {
+// the same one, so on PostgreSQL a serving instance that uses its own key file says so (a command
+// that cannot open the keys says what to do in its error).
+func loadMasterKey(cfg *config, log *slog.Logger, serving bool) (*masterKey, error) {
 	key, fromFile, err := seal.LoadKey(cfg.EncryptionKey, cfg.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("encryption key: %w", err)
@@ -29,7 +30,7 @@ func loadMasterKey(cfg *config, log *slog.Logger) (*masterKey, error) {
 		return &masterKey{key: key, source: "GATEHOUSE_ENCRYPTION_KEY"}, nil
 	}
 	path := filepath.Join(cfg.DataDir, seal.KeyFileName)
-	if cfg.isPostgres() {
+	if cfg.isPostgres() && serving {
 		log.Warn("GATEHOUSE_ENCRYPTION_KEY is unset: signing keys and queued emails are sealed with this instance's key file " + path +
 			"; every instance sharing the database needs the same key: set GATEHOUSE_ENCRYPTION_KEY to that file's content on all of them")
 	}
