@@ -15,7 +15,8 @@ import { GatehouseConfigError, type GatehouseOptions } from './config.js';
 import { clearSessionCookies, cookieAttributes, parseCookieHeader, setSessionCookies } from './cookies.js';
 import { Engine, type AuthResult } from './core.js';
 import { IdentityHeaders } from './identity.js';
-import { safeRedirect } from './redirect.js';
+import { originVerdict, requestOrigin } from './origin.js';
+import { safeRedirect, withQuery } from './redirect.js';
 import {
   forbiddenProblem,
   misconfiguredProblem,
@@ -165,7 +166,7 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
     const h = await requestHeaders(o);
     const cb = safeRedirect(o?.callbackUrl ?? h.get(IdentityHeaders.path) ?? '', '');
     const login = getEngine().cfg.loginPath;
-    redirect(cb ? `${login}?callbackUrl=${encodeURIComponent(cb)}` : login);
+    redirect(withQuery(login, { callbackUrl: cb }));
   }
 
   function withAuth(handler: AuthedRouteHandler, o?: Omit<AuthOptions, 'request'>): RouteHandler {
@@ -206,25 +207,10 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
   /** CSRF defence for the POST handlers: browsers send Origin (and Sec-Fetch-Site) on POSTs; a
    * cross-site form must not sign a victim in or out. Clients without either header (curl) pass. */
   function crossSite(request: NextRequest): boolean {
-    const origin = request.headers.get('origin');
-    if (origin !== null) {
-      if (origin === 'null') return true;
-      let o: URL;
-      try {
-        o = new URL(origin);
-      } catch {
-        return true;
-      }
-      const allowed = new Set<string>([request.nextUrl.origin, requestOrigin(request), ...(options.trustedOrigins ?? [])]);
-      const configured = options.appUrl ?? envAppUrl();
-      if (configured) allowed.add(new URL(configured).origin);
-      if (allowed.has(o.origin)) return false;
-      // Behind a proxy the request URL may name an internal host: compare with the Host the browser used.
-      const hosts = [request.headers.get('x-forwarded-host')?.split(',')[0]?.trim(), request.headers.get('host')];
-      return !hosts.some((h) => h && h.toLowerCase() === o.host.toLowerCase());
-    }
-    const site = request.headers.get('sec-fetch-site');
-    return site !== null && site !== 'same-origin' && site !== 'none';
+    const extra = [...(options.trustedOrigins ?? [])];
+    const configured = options.appUrl ?? envAppUrl();
+    if (configured) extra.push(new URL(configured).origin);
+    return originVerdict(request, extra) === 'cross';
   }
 
   async function readInput(request: Request): Promise<{ form: boolean; data: Record<string, string> }> {
@@ -258,10 +244,8 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
   }
 
   function loginErrorRedirect(request: NextRequest, error: string, callbackUrl: string | undefined): NextResponse {
-    const q = new URLSearchParams({ error });
     const cb = safeRedirect(callbackUrl, '');
-    if (cb) q.set('callbackUrl', cb);
-    return redirectTo(request, `${getEngine().cfg.loginPath}?${q}`, 303);
+    return redirectTo(request, withQuery(getEngine().cfg.loginPath, { error, callbackUrl: cb }), 303);
   }
 
   function errorCodeFor(e: unknown): string {
@@ -394,7 +378,12 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
   /** The handlers' mount point and the provider, from `…/oauth/{provider}` or `…/callback/{provider}`. */
   function oauthPath(request: NextRequest, segment: 'oauth' | 'callback'): { base: string; provider: string } | null {
     const parts = request.nextUrl.pathname.split('/');
-    const provider = decodeURIComponent(parts[parts.length - 1] ?? '').toLowerCase();
+    let provider: string;
+    try {
+      provider = decodeURIComponent(parts[parts.length - 1] ?? '').toLowerCase();
+    } catch {
+      return null; // a malformed percent-escape: 404, never a 500
+    }
     if (parts[parts.length - 2] !== segment || !PROVIDER_RE.test(provider)) return null;
     return { base: parts.slice(0, -2).join('/'), provider };
   }
@@ -542,13 +531,6 @@ function configFailure(e: unknown): NextResponse {
  * http://localhost:PORT while the browser came through another name. */
 function redirectTo(request: NextRequest, path: string, status: number): NextResponse {
   return noStore(new NextResponse(null, { status, headers: { Location: (request.nextUrl.basePath || '') + path } }));
-}
-
-function requestOrigin(request: NextRequest): string {
-  const host = request.headers.get('x-forwarded-host')?.split(',')[0]?.trim() || request.headers.get('host');
-  const proto = request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase() || request.nextUrl.protocol.replace(':', '');
-  if (host && /^[a-z0-9.\-\[\]:]+$/i.test(host) && (proto === 'http' || proto === 'https')) return `${proto}://${host}`;
-  return request.nextUrl.origin;
 }
 
 function noStore<T extends Response>(res: T): T {

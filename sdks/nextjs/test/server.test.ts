@@ -261,6 +261,18 @@ describe('auth(), requireUser() and withAuth()', () => {
     expect(s.user.id).toBe(alice.user.id);
   });
 
+  it('requireUser() and the form handlers keep the query of a loginPath', async () => {
+    const g = gh({ loginPath: '/login?x=1' });
+    const digest = await g.requireUser({ request: req(APP + '/dashboard'), callbackUrl: '/reports' }).then(
+      () => 'no redirect',
+      (e: { digest?: string }) => e.digest ?? String(e),
+    );
+    expect(digest).toMatch(/^NEXT_REDIRECT;replace;\/login\?x=1&callbackUrl=%2Freports;307;/);
+    const res = await g.handlers.POST(req(AUTH + '/login', form({ email: 'nobody@example.com', password: 'wrong password!', callbackUrl: '/d' })));
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/login?x=1&error=invalid_credentials&callbackUrl=%2Fd');
+  });
+
   it('withAuth() guards a route handler', async () => {
     const g = gh();
     const handler = g.withAuth(async (_req, session) => Response.json({ id: session.user.id, kind: session.kind }));
@@ -340,6 +352,25 @@ describe('OAuth handlers (fake GitHub behind a real Gatehouse)', () => {
     const loc = new URL(bad.headers.get('location')!, APPTEST);
     expect(loc.searchParams.get('error')).toBe('oauth_failed');
     expect(loc.searchParams.get('callbackUrl')).toBe('/dashboard');
+  });
+
+  it('answers a malformed percent-escape in the path or query with a 4xx, never a 500', async () => {
+    const g = gh();
+    for (const u of [AUTH + '/oauth/%E0%A4%A', AUTH + '/oauth/%zz', AUTH + '/callback/%E0%A4%A?code=x&state=y', AUTH + '/%E0%A4%A']) {
+      const res = await g.handlers.GET(req(u));
+      expect(res.status, u).toBeGreaterThanOrEqual(400);
+      expect(res.status, u).toBeLessThan(500);
+    }
+    for (const u of [AUTH + '/oauth/github?callbackUrl=%E0%A4%A', AUTH + '/callback/github?code=%E0%A4%A&state=%zz']) {
+      const res = await g.handlers.GET(req(u));
+      expect(res.status, u).toBeLessThan(500);
+    }
+    const post = await g.handlers.POST(req(AUTH + '/login', form({ email: 'a@example.com', password: 'x' }, {})));
+    expect(post.status).toBeLessThan(500);
+    const bad = await g.handlers.POST(
+      req(AUTH + '/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=%E0%A4%A&password=%zz&callbackUrl=%' }),
+    );
+    expect(bad.status).toBeLessThan(500);
   });
 
   it('drops an unsafe callbackUrl and rejects unknown providers', async () => {
