@@ -117,6 +117,7 @@ export function createMiddleware(options: MiddlewareOptions): GatehouseMiddlewar
       // Not protected: the request goes on anonymously whatever went wrong (cookies are kept).
       return pass(forward);
     }
+    if (result.kind === 'misconfigured') return problem(misconfiguredProblem(result.error.message)); // logged by the client
     if (result.kind === 'unavailable') {
       console.error(`gatehouse: authentication unavailable: ${(result.error as Error)?.message ?? result.error}`);
       return problem(unavailableProblem());

@@ -15,6 +15,7 @@ import { GatehouseConfigError, type GatehouseOptions } from './config.js';
 import { clearSessionCookies, cookieAttributes, parseCookieHeader, setSessionCookies } from './cookies.js';
 import { Engine, type AuthResult } from './core.js';
 import { IdentityHeaders } from './identity.js';
+import { createMiddleware, type GatehouseMiddleware, type MiddlewareOptions } from './middleware.js';
 import { originVerdict, requestOrigin } from './origin.js';
 import { safeRedirect, withQuery } from './redirect.js';
 import {
@@ -51,8 +52,8 @@ export interface GatehouseSession {
   scopes: string[];
   /** When the access token (or key) expires. */
   expiresAt?: Date;
-  /** The verified access token, for calling Gatehouse or your own APIs from the server (kind `session`). Never send it to the browser. */
-  accessToken?: string;
+  // No access token here: a session object handed to a Client Component is serialised into the
+  // page's HTML. Server code that needs the token calls getToken().
   /** All verified claims of the access token (kind `session`). */
   claims?: AccessClaims;
 }
@@ -69,6 +70,13 @@ export interface ServerOptions extends GatehouseOptions {
   /** Seconds an introspection answer is reused. Default 5. */
   introspectionCacheSeconds?: number;
 }
+
+/**
+ * The one configuration of an app: what createGatehouse() takes. The middleware, the server helpers
+ * and the route handlers it returns all read it, so that they cannot disagree (about loginPath,
+ * cookie names, the app key, ...).
+ */
+export interface GatehouseConfig extends ServerOptions, Partial<Omit<MiddlewareOptions, keyof ServerOptions>> {}
 
 export interface AuthOptions {
   /** Use this request's headers instead of next/headers (Route Handlers may pass their `request`). */
@@ -91,6 +99,10 @@ export type RouteHandler = (request: NextRequest, context?: RouteContext) => Pro
 export type AuthedRouteHandler = (request: NextRequest, session: GatehouseSession, context?: RouteContext) => Response | Promise<Response>;
 
 export interface Gatehouse {
+  /** The middleware for `middleware.ts`: `export const middleware = gatehouse.middleware` (Edge or Node.js runtime). */
+  middleware: GatehouseMiddleware;
+  /** The same function for Next 16's `proxy.ts`: `export default gatehouse.proxy`. */
+  proxy: GatehouseMiddleware;
   /** The verified identity of the current request, or null. Throws GatehouseUnavailableError when Gatehouse (its JWKS) cannot be reached. */
   auth(options?: AuthOptions): Promise<GatehouseSession | null>;
   /** Like auth(), but redirects to the login page (with callbackUrl) when there is no valid session. */
@@ -99,6 +111,8 @@ export interface Gatehouse {
   withAuth(handler: AuthedRouteHandler, options?: Omit<AuthOptions, 'request'>): RouteHandler;
   /** The full user object from Gatehouse (GET /api/v1/users/me) for a user session. */
   getProfile(session: GatehouseSession): Promise<GatehouseUserObject>;
+  /** The verified access token of the current request's user session (server-side only), or null. */
+  getToken(options?: AuthOptions): Promise<string | null>;
   /** `export const { GET, POST } = handlers` in `app/api/auth/[...gatehouse]/route.ts`. */
   handlers: { GET: RouteHandler; POST: RouteHandler };
   /** POST: email + password (form or JSON) → cookies set; forms are redirected to callbackUrl. */
@@ -119,8 +133,15 @@ export interface Gatehouse {
 
 const PROVIDER_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
-/** Creates the server helpers with explicit options (defaults come from GATEHOUSE_* variables). */
-export function createGatehouse(options: ServerOptions = {}): Gatehouse {
+/**
+ * Everything from one configuration (defaults come from GATEHOUSE_* variables): the middleware
+ * (and Next 16 proxy), the server helpers and the route handlers. Create it once, in a module of
+ * your own (`gatehouse.ts`), and import from there in `middleware.ts`/`proxy.ts`, pages, actions
+ * and route handlers.
+ */
+export function createGatehouse(options: GatehouseConfig = {}): Gatehouse {
+  // Checks the path rules now (a typo fails the build); the rest waits for the first request.
+  const middleware = createMiddleware({ ...options, apiKey: options.apiKey as string, protectedPaths: options.protectedPaths ?? [] });
   let engine: Engine | undefined;
   const getEngine = (): Engine => (engine ??= new Engine(options, (options.introspectionCacheSeconds ?? 5) * 1000));
   const afterLogin = options.afterLoginPath ?? '/';
@@ -154,6 +175,7 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
 
   async function auth(o?: AuthOptions): Promise<GatehouseSession | null> {
     const r = await authenticate(await requestHeaders(o), o);
+    if (r.kind === 'misconfigured') throw r.error;
     if (r.kind === 'unavailable') {
       throw r.error instanceof GatehouseUnavailableError ? r.error : new GatehouseUnavailableError('gatehouse: cannot verify the session', { cause: r.error });
     }
@@ -177,6 +199,7 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
       } catch (e) {
         return configFailure(e);
       }
+      if (r.kind === 'misconfigured') return problem(misconfiguredProblem(r.error.message));
       if (r.kind === 'unavailable') return problem(unavailableProblem());
       if (r.kind === 'forbidden') return problem(forbiddenProblem(r.detail));
       const s = toSession(r);
@@ -186,8 +209,14 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
   }
 
   async function getProfile(s: GatehouseSession): Promise<GatehouseUserObject> {
-    if (s.kind !== 'session' || !s.accessToken) throw new TypeError('gatehouse: getProfile needs a user session');
-    return getEngine().client.me(s.accessToken);
+    const token = sessionTokens.get(s);
+    if (s.kind !== 'session' || !token) throw new TypeError('gatehouse: getProfile needs a user session returned by auth()');
+    return getEngine().client.me(token);
+  }
+
+  async function getToken(o?: AuthOptions): Promise<string | null> {
+    const s = await auth({ ...o, allowApiKey: false });
+    return (s && sessionTokens.get(s)) ?? null;
   }
 
   // ---- route handlers ----
@@ -369,6 +398,7 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
     } catch (err) {
       return configFailure(err);
     }
+    if (r.kind === 'misconfigured') return problem(misconfiguredProblem(r.error.message));
     if (r.kind === 'unavailable') return problem(unavailableProblem());
     const s = toSession(r);
     if (!s) return problem(unauthorizedProblem(r.kind === 'none' && r.presented));
@@ -469,10 +499,13 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
   };
 
   return {
+    middleware,
+    proxy: middleware,
     auth,
     requireUser,
     withAuth,
     getProfile,
+    getToken,
     handlers: { GET, POST },
     login,
     register,
@@ -484,10 +517,14 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
   };
 }
 
+/** The access token behind each session object, kept off the object itself so that it can never be
+ * serialised with it (props of a Client Component end up in the page's HTML). */
+const sessionTokens = new WeakMap<GatehouseSession, string>();
+
 function toSession(r: AuthResult): GatehouseSession | null {
   if (r.kind === 'session') {
     const c = r.claims;
-    return {
+    const s: GatehouseSession = {
       kind: 'session',
       user: {
         id: c.sub,
@@ -498,9 +535,10 @@ function toSession(r: AuthResult): GatehouseSession | null {
       sessionId: typeof c.sid === 'string' ? c.sid : undefined,
       scopes: [],
       expiresAt: new Date(c.exp * 1000),
-      accessToken: r.accessToken,
       claims: c,
     };
+    sessionTokens.set(s, r.accessToken);
+    return s;
   }
   if (r.kind === 'api_key') {
     const i = r.introspection;
@@ -522,7 +560,7 @@ function problem(p: ProblemInit): NextResponse {
 function configFailure(e: unknown): NextResponse {
   if (e instanceof GatehouseConfigError) {
     console.error(e.message);
-    return problem(misconfiguredProblem());
+    return problem(misconfiguredProblem(e.message));
   }
   throw e;
 }
@@ -574,6 +612,9 @@ export const requireUser = (options?: RequireUserOptions): Promise<GatehouseSess
 /** Wraps a Route Handler so that it only runs for authenticated requests (else 401/403/503 problem+json). */
 export const withAuth = (handler: AuthedRouteHandler, options?: Omit<AuthOptions, 'request'>): RouteHandler =>
   ((request, context) => instance().withAuth(handler, options)(request, context)) as RouteHandler;
+/** The verified access token of the current request's user session, or null. Server-side only:
+ * for calling Gatehouse or your own APIs from the server; never pass it to a Client Component. */
+export const getToken = (options?: AuthOptions): Promise<string | null> => instance().getToken(options);
 /** GET /api/v1/users/me for a user session. */
 export const getProfile = (session: GatehouseSession): Promise<GatehouseUserObject> => instance().getProfile(session);
 /** Route handlers for `app/api/auth/[...gatehouse]/route.ts`: `export const { GET, POST } = handlers;` */

@@ -1,5 +1,5 @@
 // The middleware against real Gatehouse servers: every row of the behaviour table of issue 8.
-import { describe, expect, it, inject, beforeAll } from 'vitest';
+import { describe, expect, it, inject, beforeAll, vi } from 'vitest';
 import { SignJWT, UnsecuredJWT, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair } from 'jose';
 import { createMiddleware, type MiddlewareOptions } from '../src/middleware.js';
 import type { TokenResponse } from '../src/client.js';
@@ -445,7 +445,7 @@ describe('silent refresh', () => {
   it('never renews on a cross-site POST or Server Action: the refresh token stays unspent', async () => {
     const t = await expiredSession();
     const m = mw({}, short);
-    for (const headers of [{ origin: 'https://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }]) {
+    for (const headers of <Record<string, string>[]>[{ origin: 'https://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }]) {
       const res = await m(req(APP + '/dashboard', { method: 'POST', headers: { ...headers, 'next-action': 'abc123' }, cookies: cookiesOf(t), body: '[]' }));
       expect(passed(res)).toBe(false);
       expect(setCookies(res)).toEqual([]);
@@ -629,14 +629,22 @@ describe('machine callers (X-API-Key)', () => {
     await expectLoginRedirect(await mw()(req(APP + '/dashboard', { headers: { 'X-API-Key': main.machineKey } })), '/dashboard');
   });
 
-  it('answers 503 (not 401) when the app key itself is refused or Gatehouse is down', async () => {
-    for (const m of [
-      mw({ apiKey: main.weakKey }),
-      mw({ apiKey: 'ak_' + 'z'.repeat(38) }),
-      mw({ fetch: countingFetch((u) => u.pathname.endsWith('/introspect')).fetch }),
-    ]) {
-      const res = await m(req(APP + '/api/protected', { headers: { 'X-API-Key': main.machineKey } }));
+  it('answers 500 auth_app_key_invalid (not a retryable 503) when the app key is missing or refused, 503 when Gatehouse is down', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      for (const m of [mw({ apiKey: main.weakKey }), mw({ apiKey: 'ak_' + 'z'.repeat(38) }), mw({ apiKey: '' })]) {
+        const res = await m(req(APP + '/api/protected', { headers: { 'X-API-Key': main.machineKey } }));
+        expect(res.status).toBe(500);
+        expect(res.headers.get('retry-after')).toBeNull();
+        expect(await res.json()).toMatchObject({ status: 500, error_code: 'auth_app_key_invalid' });
+      }
+      // The log says what to fix.
+      expect(errors.mock.calls.flat().join('\n')).toMatch(/apiKey.*tokens:introspect/);
+      const down = mw({ fetch: countingFetch((u) => u.pathname.endsWith('/introspect')).fetch });
+      const res = await down(req(APP + '/api/protected', { headers: { 'X-API-Key': main.machineKey } }));
       expect(res.status).toBe(503);
+    } finally {
+      errors.mockRestore();
     }
   });
 
