@@ -3,7 +3,7 @@
 // Server-only: it imports next/headers and must never be imported from a Client Component.
 import { cookies as nextCookies, headers as nextHeaders } from 'next/headers';
 import { redirect } from 'next/navigation';
-import { NextResponse, type NextRequest } from 'next/server';
+import { connection, NextResponse, type NextRequest } from 'next/server';
 import {
   GatehouseResponseError,
   GatehouseUnavailableError,
@@ -94,9 +94,17 @@ export interface RequireUserOptions extends AuthOptions {
   callbackUrl?: string;
 }
 
-type RouteContext = { params?: Promise<Record<string, string | string[] | undefined>> | Record<string, string | string[] | undefined> };
-export type RouteHandler = (request: NextRequest, context?: RouteContext) => Promise<Response>;
-export type AuthedRouteHandler = (request: NextRequest, session: GatehouseSession, context?: RouteContext) => Response | Promise<Response>;
+/** What Next.js passes a Route Handler as its second argument (the dynamic segments). */
+export type RouteContext = { params: Promise<Record<string, string | string[] | undefined>> };
+/**
+ * A Route Handler. Its second parameter is typed `any` on purpose: Next 15.5's build check wants
+ * exactly the route's own `{ params: Promise<...> }` there (an optional `context?: RouteContext`
+ * fails with "Expected RouteContext, got RouteContext | undefined"), Next 16's wants a type that
+ * accepts it, and the handlers can also be called with the request alone. `any` satisfies both.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type RouteHandler = (request: NextRequest, context?: any) => Promise<Response>;
+export type AuthedRouteHandler = (request: NextRequest, session: GatehouseSession, context: RouteContext) => Response | Promise<Response>;
 
 export interface Gatehouse {
   /** The middleware for `middleware.ts`: `export const middleware = gatehouse.middleware` (Edge or Node.js runtime). */
@@ -149,6 +157,9 @@ export function createGatehouse(options: GatehouseConfig = {}): Gatehouse {
 
   async function requestHeaders(o?: AuthOptions): Promise<Headers> {
     if (o?.request) return o.request.headers;
+    // Cache Components (on by default in new Next 16 apps): mark the render as dynamic before
+    // reading request data or the clock (token expiry), or Next logs prerender errors.
+    await connection();
     return new Headers(await nextHeaders());
   }
 
@@ -204,7 +215,7 @@ export function createGatehouse(options: GatehouseConfig = {}): Gatehouse {
       if (r.kind === 'forbidden') return problem(forbiddenProblem(r.detail));
       const s = toSession(r);
       if (!s) return problem(unauthorizedProblem(r.kind === 'none' && r.presented));
-      return handler(request, s, context);
+      return handler(request, s, context ?? { params: Promise.resolve({}) });
     };
   }
 
