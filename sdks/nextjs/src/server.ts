@@ -3,6 +3,7 @@
 // Server-only: it imports next/headers and must never be imported from a Client Component.
 import { cookies as nextCookies, headers as nextHeaders } from 'next/headers';
 import { redirect } from 'next/navigation';
+import { cache } from 'react';
 import { connection, NextResponse, type NextRequest } from 'next/server';
 import {
   GatehouseResponseError,
@@ -92,6 +93,28 @@ export interface AuthOptions {
 export interface RequireUserOptions extends AuthOptions {
   /** Where to come back after signing in. Default: the path the middleware saw, else none. */
   callbackUrl?: string;
+  /** Role(s) the user must have (any of them). A signed-in user without it is sent to the login
+   * page with `error=forbidden` (to sign in as someone else). */
+  role?: string | string[];
+}
+
+/** What has() checks. */
+export interface HasOptions {
+  /** Any of these roles. */
+  role?: string | string[];
+  /** All of these API-key scopes (kind `api_key`). */
+  scope?: string | string[];
+}
+
+/** Whether a session has a role (any of those given) and scopes (all of those given). */
+export function has(session: GatehouseSession | null | undefined, o: HasOptions): boolean {
+  if (!session) return false;
+  const list = (v: string | string[] | undefined) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
+  const roles = list(o.role);
+  if (roles && !(session.user.role !== undefined && roles.includes(session.user.role))) return false;
+  const scopes = list(o.scope);
+  if (scopes && !scopes.every((x) => session.scopes.includes(x))) return false;
+  return true;
 }
 
 /** What Next.js passes a Route Handler as its second argument (the dynamic segments). */
@@ -113,8 +136,10 @@ export interface Gatehouse {
   proxy: GatehouseMiddleware;
   /** The verified identity of the current request, or null. Throws GatehouseUnavailableError when Gatehouse (its JWKS) cannot be reached. */
   auth(options?: AuthOptions): Promise<GatehouseSession | null>;
-  /** Like auth(), but redirects to the login page (with callbackUrl) when there is no valid session. */
+  /** Like auth(), but redirects to the login page (with callbackUrl) when there is no valid session (or it lacks `role`). */
   requireUser(options?: RequireUserOptions): Promise<GatehouseSession>;
+  /** The signed-in user of the current request (from next/headers), or null; verified once per request. */
+  currentUser(): Promise<GatehouseSession['user'] | null>;
   /** Wraps a Route Handler: 401/403/503 problem+json unless the request is authenticated. */
   withAuth(handler: AuthedRouteHandler, options?: Omit<AuthOptions, 'request'>): RouteHandler;
   /** The full user object from Gatehouse (GET /api/v1/users/me) for a user session. */
@@ -195,11 +220,18 @@ export function createGatehouse(options: GatehouseConfig = {}): Gatehouse {
 
   async function requireUser(o?: RequireUserOptions): Promise<GatehouseSession> {
     const s = await auth(o);
-    if (s) return s;
+    if (s && (o?.role === undefined || has(s, { role: o.role }))) return s;
     const h = await requestHeaders(o);
     const cb = safeRedirect(o?.callbackUrl ?? h.get(IdentityHeaders.path) ?? '', '');
     const login = getEngine().cfg.loginPath;
-    redirect(withQuery(login, { callbackUrl: cb }));
+    redirect(withQuery(login, { error: s ? 'forbidden' : undefined, callbackUrl: cb }));
+  }
+
+  // One verification per request for currentUser(): React's cache() memoises per server request
+  // (in Server Components; elsewhere it simply calls through).
+  const cachedAuth = cache(() => auth());
+  async function currentUser(): Promise<GatehouseSession['user'] | null> {
+    return (await cachedAuth())?.user ?? null;
   }
 
   function withAuth(handler: AuthedRouteHandler, o?: Omit<AuthOptions, 'request'>): RouteHandler {
@@ -514,6 +546,7 @@ export function createGatehouse(options: GatehouseConfig = {}): Gatehouse {
     proxy: middleware,
     auth,
     requireUser,
+    currentUser,
     withAuth,
     getProfile,
     getToken,
@@ -620,6 +653,8 @@ const instance = (): Gatehouse => (defaultInstance ??= createGatehouse());
 export const auth = (options?: AuthOptions): Promise<GatehouseSession | null> => instance().auth(options);
 /** The verified session, or a redirect to the login page with callbackUrl. */
 export const requireUser = (options?: RequireUserOptions): Promise<GatehouseSession> => instance().requireUser(options);
+/** The signed-in user of the current request, or null (verified once per request in Server Components). */
+export const currentUser = (): Promise<GatehouseSession['user'] | null> => instance().currentUser();
 /** Wraps a Route Handler so that it only runs for authenticated requests (else 401/403/503 problem+json). */
 export const withAuth = (handler: AuthedRouteHandler, options?: Omit<AuthOptions, 'request'>): RouteHandler =>
   ((request, context) => instance().withAuth(handler, options)(request, context)) as RouteHandler;

@@ -48,4 +48,13 @@ describe('connection() before request data (Cache Components)', () => {
     await expect(g.requireUser()).rejects.toMatchObject({ digest: expect.stringMatching(/^NEXT_REDIRECT/) });
     expect(calls[0]).toBe('connection');
   });
+
+  it('currentUser(): the user of the current request, or null', async () => {
+    const g = createGatehouse({ authUrl: main.url, apiKey: main.appKey });
+    cookieJar = cookiesOf(alice);
+    expect(await g.currentUser()).toMatchObject({ id: alice.user.id, email: alice.user.email });
+    expect(calls[0]).toBe('connection');
+    cookieJar = {};
+    expect(await createGatehouse({ authUrl: main.url, apiKey: main.appKey }).currentUser()).toBeNull();
+  });
 });

@@ -1,6 +1,6 @@
 // `@gatehouse/next-sdk/server`: route handlers and re-verification, against real Gatehouse servers.
 import { describe, expect, it, inject, beforeAll, vi } from 'vitest';
-import { createGatehouse, type Gatehouse, type ServerOptions } from '../src/server.js';
+import { createGatehouse, has, type Gatehouse, type ServerOptions } from '../src/server.js';
 import { forwarded, passed } from './helpers.js';
 import type { TokenResponse } from '../src/client.js';
 import {
@@ -287,6 +287,25 @@ describe('auth(), requireUser() and withAuth()', () => {
     const res = await g.handlers.POST(req(AUTH + '/login', form({ email: 'nobody@example.com', password: 'wrong password!', callbackUrl: '/d' })));
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/login?x=1&error=invalid_credentials&callbackUrl=%2Fd');
+  });
+
+  it('has() and requireUser({ role }) check roles; a signed-in user without the role goes to the login page with error=forbidden', async () => {
+    const g = gh();
+    const s = await g.auth({ request: req(APP + '/x', { cookies: cookiesOf(alice) }) });
+    expect(has(s, { role: 'user' })).toBe(true);
+    expect(has(s, { role: ['admin', 'user'] })).toBe(true);
+    expect(has(s, { role: 'admin' })).toBe(false);
+    expect(has(null, {})).toBe(false);
+    const k = await g.auth({ request: req(APP + '/x', { headers: { 'x-api-key': main.machineKey } }) });
+    expect(has(k, { scope: 'profile:read' })).toBe(true);
+    expect(has(k, { scope: ['profile:read', 'credits:read'] })).toBe(false);
+    const r = () => req(APP + '/admin', { cookies: cookiesOf(alice), headers: { 'x-gatehouse-path': '/admin' } });
+    expect((await g.requireUser({ request: r(), role: 'user' })).user.id).toBe(alice.user.id);
+    const digest = await g.requireUser({ request: r(), role: 'admin' }).then(
+      () => 'no redirect',
+      (e: { digest?: string }) => e.digest ?? String(e),
+    );
+    expect(digest).toMatch(/^NEXT_REDIRECT;replace;\/login\?error=forbidden&callbackUrl=%2Fadmin;307;/);
   });
 
   it('withAuth() guards a route handler', async () => {
