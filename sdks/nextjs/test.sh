@@ -9,7 +9,9 @@
 #      runtime, and the same app as Next 16's proxy.ts on Node.js), driven through Debian's
 #      Chromium (/usr/bin/chromium) with playwright-core; then a grep of the build for the API key.
 # Needs Node >= 20.9, npm, Go, and /usr/bin/chromium (scripts/test.sh installs it with apt-get).
+#   5. (between 3 and 4) `next build` of the example on Next 15.5, which peerDependencies promise.
 #   E2E=0 sdks/nextjs/test.sh              skip the end-to-end stage
+#   NEXT15=0 ...                           skip the Next 15.5 build
 #   E2E_VARIANTS=middleware ...            only the middleware.ts build
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -58,6 +60,31 @@ vitest_quiet() {
 
 step "unit tests (vitest, real gatehouse on loopback)"
 vitest_quiet
+
+# peerDependencies promise Next 15.5 too: build the example once on it (Next's build type-checks the
+# route handlers' exports, which 15.5 and 16 check differently). Build only, no browser: ~40 s.
+if [ "${NEXT15:-1}" = "0" ]; then
+  step "NEXT15=0: the Next 15.5 build is skipped"
+else
+  step "next build of the example on Next ${NEXT15_VERSION:-15.5.29}"
+  n15_dir="$bin_dir/example-next15"
+  mkdir -p "$n15_dir"
+  (cd "$example_dir" && tar -cf - --exclude=./node_modules --exclude=./.next --exclude=./package-lock.json --exclude=./next-env.d.ts --exclude='*.tsbuildinfo' .) |
+    (cd "$n15_dir" && tar -xf -)
+  (cd "$n15_dir" && SDK_DIR="$sdk_dir" NEXT_VERSION="${NEXT15_VERSION:-15.5.29}" node -e '
+    const fs = require("fs");
+    const p = JSON.parse(fs.readFileSync("package.json", "utf8"));
+    p.dependencies.next = process.env.NEXT_VERSION;
+    p.dependencies["@gatehouse/next-sdk"] = "file:" + process.env.SDK_DIR;
+    fs.writeFileSync("package.json", JSON.stringify(p, null, 2));')
+  (cd "$n15_dir" && npm install --no-audit --no-fund --loglevel=error >"$bin_dir/next15-install.log" 2>&1) ||
+    { cat "$bin_dir/next15-install.log"; fail "npm install of the example with next ${NEXT15_VERSION:-15.5.29} failed"; }
+  if ! (cd "$n15_dir" && npx next build >"$bin_dir/next15-build.log" 2>&1); then
+    cat "$bin_dir/next15-build.log"
+    fail "next build of the example on Next ${NEXT15_VERSION:-15.5.29} failed"
+  fi
+  grep -E '^(Route|├|└|┌|ƒ Middleware)' "$bin_dir/next15-build.log" || true
+fi
 
 if [ "${E2E:-1}" = "0" ]; then
   step "E2E=0: end-to-end tests skipped"

@@ -1,6 +1,6 @@
 // Server-to-server calls to Gatehouse, with the single-flight refresh and the introspection cache.
 // Web APIs only (fetch, crypto.subtle): this runs on the Edge runtime too.
-import type { ResolvedConfig } from './config.js';
+import { GatehouseConfigError, type ResolvedConfig } from './config.js';
 
 /** A user object as Gatehouse returns it. */
 export interface GatehouseUserObject {
@@ -121,7 +121,9 @@ export type RefreshOutcome =
 
 export type IntrospectOutcome =
   | { kind: 'ok'; result: Introspection }
-  | { kind: 'unavailable'; error: unknown };
+  | { kind: 'unavailable'; error: unknown }
+  /** The app's own key is missing, or Gatehouse refused it: a configuration error, not an outage. */
+  | { kind: 'misconfigured'; error: GatehouseConfigError };
 
 /** How long a successful refresh is remembered for callers that still hold the spent token
  * (parallel requests that left the browser before the new cookies arrived). Kept below Gatehouse's
@@ -271,9 +273,11 @@ export class GatehouseClient {
   private async doIntrospect(credential: string): Promise<IntrospectOutcome> {
     const apiKey = this.cfg.apiKey;
     if (!apiKey) {
-      const error = new GatehouseUnavailableError('gatehouse: no apiKey configured: API keys cannot be checked (set GATEHOUSE_API_KEY)');
+      const error = new GatehouseConfigError(
+        'gatehouse: no app API key, so API keys and introspection cannot be checked: pass apiKey (a key with scope tokens:introspect) to createGatehouse()/createMiddleware(), or set GATEHOUSE_API_KEY',
+      );
       console.error(error.message);
-      return { kind: 'unavailable', error };
+      return { kind: 'misconfigured', error };
     }
     this.introspectCalls++;
     try {
@@ -284,14 +288,15 @@ export class GatehouseClient {
       if (!result || typeof result.active !== 'boolean') throw new GatehouseUnavailableError('gatehouse: malformed introspection answer');
       return { kind: 'ok', result };
     } catch (e) {
-      if (e instanceof GatehouseResponseError) {
+      if (e instanceof GatehouseResponseError && e.status !== 429) {
         // Gatehouse refused the APP's key (401: unknown/revoked, 403: no tokens:introspect scope).
-        // That is a configuration problem of this app, not the caller's fault.
-        const error = new GatehouseUnavailableError(
-          `gatehouse: introspection refused (${e.status} ${e.problem.error_code ?? ''}): check that apiKey is a live key with scope tokens:introspect`,
+        // That is a configuration problem of this app, not the caller's fault, and retrying will
+        // not help: report it as such (500), with the fix in the log.
+        const error = new GatehouseConfigError(
+          `gatehouse: Gatehouse refused the app's API key for introspection (${e.status} ${e.problem.error_code ?? ''}): pass a live key with scope tokens:introspect as apiKey (createGatehouse()/createMiddleware()) or GATEHOUSE_API_KEY`,
         );
         console.error(error.message);
-        return { kind: 'unavailable', error };
+        return { kind: 'misconfigured', error };
       }
       return { kind: 'unavailable', error: e };
     }

@@ -20,7 +20,9 @@ export type AuthResult =
   | { kind: 'api_key'; introspection: Introspection; scopes: string[] }
   | { kind: 'none'; presented: boolean }
   | { kind: 'forbidden'; detail: string }
-  | { kind: 'unavailable'; error: unknown };
+  | { kind: 'unavailable'; error: unknown }
+  /** The app's own Gatehouse key is missing or refused: answered as a 500, not a retryable 503. */
+  | { kind: 'misconfigured'; error: Error };
 
 export interface AuthenticateOptions {
   /** Accept machine API keys (X-API-Key, or Bearer ak_...). */
@@ -128,7 +130,7 @@ export class Engine {
   private async maybeIntrospect(r: AuthResult & { kind: 'session' }, o: AuthenticateOptions): Promise<AuthResult> {
     if (!o.introspectSessions) return r;
     const out = await this.client.introspect(r.accessToken);
-    if (out.kind === 'unavailable') return { kind: 'unavailable', error: out.error };
+    if (out.kind !== 'ok') return out;
     if (!out.result.active || out.result.sub !== r.claims.sub) return { kind: 'none', presented: true };
     return r;
   }
@@ -136,7 +138,7 @@ export class Engine {
   async checkApiKey(key: string, requiredScopes: string[] = []): Promise<AuthResult> {
     if (!key.startsWith('ak_') || key.length > 256) return { kind: 'none', presented: true };
     const out = await this.client.introspect(key);
-    if (out.kind === 'unavailable') return { kind: 'unavailable', error: out.error };
+    if (out.kind !== 'ok') return out;
     const r = out.result;
     if (!r.active || r.token_type !== 'api_key' || !r.sub) return { kind: 'none', presented: true };
     const scopes = (r.scope ?? '').split(/\s+/).filter(Boolean);

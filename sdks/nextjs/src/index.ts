@@ -6,4 +6,4 @@ export { IdentityHeaders } from './identity.js';
 export { DEFAULT_ACCESS_COOKIE, DEFAULT_REFRESH_COOKIE, GatehouseConfigError, type GatehouseOptions, type CookieNameOptions, type FetchLike } from './config.js';
 export { GatehouseUnavailableError, GatehouseResponseError, type TokenResponse, type GatehouseUserObject, type Introspection } from './client.js';
 export type { AccessClaims } from './verify.js';
-export type { GatehouseSession, ServerOptions, AuthOptions, RequireUserOptions } from './server.js';
+export type { GatehouseSession, GatehouseConfig, ServerOptions, AuthOptions, RequireUserOptions } from './server.js';

@@ -7,7 +7,9 @@ import { GatehouseConfigError } from './config.js';
 import { cookieAttributes, replaceCookies } from './cookies.js';
 import { Engine, type AuthResult } from './core.js';
 import { asciiHeader, headerSafe, IdentityHeaders, stripIdentityHeaders } from './identity.js';
+import { originVerdict } from './origin.js';
 import { classifyPath, compileRules, normalisePattern, relativeTarget } from './paths.js';
+import { withQuery } from './redirect.js';
 import {
   forbiddenProblem,
   misconfiguredProblem,
@@ -35,6 +37,11 @@ export interface MiddlewareOptions extends GatehouseOptions {
   introspectionCacheSeconds?: number;
   /** Seconds before expiry at which a GET renews the session early. Default 10 (at most half the token's lifetime). */
   refreshThresholdSeconds?: number;
+  /** Where the SDK's route handlers are mounted (`app/api/auth/[...gatehouse]/route.ts`). Always public,
+   * like loginPath, so that `protectedPaths: ['/']` cannot lock everyone out. Default `/api/auth`. */
+  authPath?: string;
+  /** Extra origins whose POSTs count as same-origin (for renewing sessions on POSTs and Server Actions). */
+  trustedOrigins?: string[];
 }
 
 export type GatehouseMiddleware = (request: NextRequest, event?: unknown) => Promise<NextResponse>;
@@ -51,12 +58,14 @@ const SAFE_METHODS = new Set(['GET', 'HEAD']);
  */
 export function createMiddleware(options: MiddlewareOptions): GatehouseMiddleware {
   const loginPath = options.loginPath ?? '/login';
+  const authPath = options.authPath ?? '/api/auth';
   // Path rules are checked now (a typo should fail the build); the rest waits for the first request,
   // so that `next build` works without the runtime environment.
   const rules = compileRules({
     protectedPaths: options.protectedPaths,
-    // The login page can never be protected: that would be a redirect loop.
-    publicPaths: [...(options.publicPaths ?? []), normalisePattern(loginPath.split('?')[0]!)],
+    // The login page and the SDK's own route handlers (sign-in, refresh, OAuth callback) can never
+    // be protected: that would be a redirect loop, or nobody could sign in.
+    publicPaths: [...(options.publicPaths ?? []), normalisePattern(loginPath.split(/[?#]/)[0]!), normalisePattern(authPath)],
     apiPaths: options.apiPaths,
   });
   const requiredScopes = options.apiKeyScopes ?? [];
@@ -85,12 +94,18 @@ export function createMiddleware(options: MiddlewareOptions): GatehouseMiddlewar
 
     const method = request.method.toUpperCase();
     const safe = SAFE_METHODS.has(method);
+    // A Server Action is a POST with a `Next-Action` header, answered to Next's action client.
+    const action = method === 'POST' && request.headers.has('next-action');
+    // Renewing spends the refresh token and sets cookies: on GET/HEAD, and on other methods (form
+    // posts, fetch() calls, Server Actions) only when the browser says they come from this app's
+    // own origin, never for a cross-site (or unknown) origin.
+    const renew = safe || originVerdict(request, options.trustedOrigins) === 'same';
     const secure = engine.secure(request.headers, url);
     const creds = engine.credentials(request.headers, secure);
     const result = await engine.authenticate(creds, {
       allowApiKey: route.api,
       requiredScopes,
-      allowRefresh: safe,
+      allowRefresh: renew,
       renewEarlySeconds: options.refreshThresholdSeconds ?? 10,
       client: { userAgent: request.headers.get('user-agent'), forwardedFor: request.headers.get('x-forwarded-for') },
     });
@@ -102,18 +117,27 @@ export function createMiddleware(options: MiddlewareOptions): GatehouseMiddlewar
       // Not protected: the request goes on anonymously whatever went wrong (cookies are kept).
       return pass(forward);
     }
+    if (result.kind === 'misconfigured') return problem(misconfiguredProblem(result.error.message)); // logged by the client
     if (result.kind === 'unavailable') {
       console.error(`gatehouse: authentication unavailable: ${(result.error as Error)?.message ?? result.error}`);
       return problem(unavailableProblem());
     }
     if (result.kind === 'forbidden') return problem(forbiddenProblem(result.detail));
     // No valid credentials.
+    const loginTarget = `${url.basePath || ''}${withQuery(loginPath, { callbackUrl: target })}`;
+    if (action && !route.api) {
+      // Next's action client cannot use a 401 problem document, and it follows an HTTP redirect
+      // with fetch(). It understands what Next itself answers when an action calls redirect(): a
+      // 200 with `x-action-redirect`, upon which the browser navigates to the login page.
+      const res = new NextResponse(null, { status: 200, headers: { 'x-action-redirect': `${loginTarget};replace`, 'Content-Type': 'text/plain' } });
+      res.headers.set('Cache-Control', 'no-store');
+      return res;
+    }
     if (route.api || !safe) return problem(unauthorizedProblem(result.presented));
     // Next.js requires an absolute Location here and turns it back into a relative one when it is on
     // the request's own origin, so the browser stays on whatever host name it used. (Not
     // url.clone(): NextURL would carry a trailing slash of the request over to the login path.)
-    const login = new URL(`${url.basePath || ''}${loginPath.split('?')[0]}`, url.origin);
-    login.searchParams.set('callbackUrl', target);
+    const login = new URL(loginTarget, url.origin);
     const res = NextResponse.redirect(login, 307);
     res.headers.set('Cache-Control', 'no-store');
     return res;

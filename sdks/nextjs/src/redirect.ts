@@ -48,3 +48,17 @@ export function safeRedirect(input: unknown, fallback = '/', origin?: string): s
   if (u.pathname.startsWith('//') || u.pathname.startsWith('/\\')) return fallback;
   return u.pathname + u.search + u.hash;
 }
+
+/**
+ * `path` (which may carry a query of its own, like a `loginPath` of `/login?x=1`) with `params`
+ * added to its query: `/login?x=1&callbackUrl=%2Fdashboard`. A fragment is dropped.
+ */
+export function withQuery(path: string, params: Record<string, string | undefined>): string {
+  const noHash = path.split('#')[0]!;
+  const i = noHash.indexOf('?');
+  const base = i < 0 ? noHash : noHash.slice(0, i);
+  const q = new URLSearchParams(i < 0 ? '' : noHash.slice(i + 1));
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, v);
+  const qs = q.toString();
+  return qs ? `${base}?${qs}` : base;
+}

@@ -45,8 +45,12 @@ export function unavailableProblem(detail = 'The authentication service is unava
   return { status: 503, error_code: 'auth_unavailable', detail, headers: { 'Retry-After': '5' } };
 }
 
-export function misconfiguredProblem(): ProblemInit {
-  return { status: 500, error_code: 'auth_misconfigured', detail: 'Authentication is not configured on this server.' };
+export function misconfiguredProblem(reason?: string): ProblemInit {
+  // The detail stays generic (the caller cannot fix it); the server log names the fix.
+  const appKey = reason !== undefined && /app API key|app's API key/.test(reason);
+  return appKey
+    ? { status: 500, error_code: 'auth_app_key_invalid', detail: "Authentication is misconfigured on this server: the app's Gatehouse API key is missing or refused." }
+    : { status: 500, error_code: 'auth_misconfigured', detail: 'Authentication is not configured on this server.' };
 }
 
 /** A plain Response with a problem document (usable from route handlers and the middleware). */

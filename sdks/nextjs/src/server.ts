@@ -3,7 +3,8 @@
 // Server-only: it imports next/headers and must never be imported from a Client Component.
 import { cookies as nextCookies, headers as nextHeaders } from 'next/headers';
 import { redirect } from 'next/navigation';
-import { NextResponse, type NextRequest } from 'next/server';
+import { cache } from 'react';
+import { connection, NextResponse, type NextRequest } from 'next/server';
 import {
   GatehouseResponseError,
   GatehouseUnavailableError,
@@ -15,7 +16,9 @@ import { GatehouseConfigError, type GatehouseOptions } from './config.js';
 import { clearSessionCookies, cookieAttributes, parseCookieHeader, setSessionCookies } from './cookies.js';
 import { Engine, type AuthResult } from './core.js';
 import { IdentityHeaders } from './identity.js';
-import { safeRedirect } from './redirect.js';
+import { createMiddleware, type GatehouseMiddleware, type MiddlewareOptions } from './middleware.js';
+import { originVerdict, requestOrigin } from './origin.js';
+import { safeRedirect, withQuery } from './redirect.js';
 import {
   forbiddenProblem,
   misconfiguredProblem,
@@ -50,8 +53,8 @@ export interface GatehouseSession {
   scopes: string[];
   /** When the access token (or key) expires. */
   expiresAt?: Date;
-  /** The verified access token, for calling Gatehouse or your own APIs from the server (kind `session`). Never send it to the browser. */
-  accessToken?: string;
+  // No access token here: a session object handed to a Client Component is serialised into the
+  // page's HTML. Server code that needs the token calls getToken().
   /** All verified claims of the access token (kind `session`). */
   claims?: AccessClaims;
 }
@@ -69,6 +72,13 @@ export interface ServerOptions extends GatehouseOptions {
   introspectionCacheSeconds?: number;
 }
 
+/**
+ * The one configuration of an app: what createGatehouse() takes. The middleware, the server helpers
+ * and the route handlers it returns all read it, so that they cannot disagree (about loginPath,
+ * cookie names, the app key, ...).
+ */
+export interface GatehouseConfig extends ServerOptions, Partial<Omit<MiddlewareOptions, keyof ServerOptions>> {}
+
 export interface AuthOptions {
   /** Use this request's headers instead of next/headers (Route Handlers may pass their `request`). */
   request?: Request;
@@ -83,21 +93,59 @@ export interface AuthOptions {
 export interface RequireUserOptions extends AuthOptions {
   /** Where to come back after signing in. Default: the path the middleware saw, else none. */
   callbackUrl?: string;
+  /** Role(s) the user must have (any of them). A signed-in user without it is sent to the login
+   * page with `error=forbidden` (to sign in as someone else). */
+  role?: string | string[];
 }
 
-type RouteContext = { params?: Promise<Record<string, string | string[] | undefined>> | Record<string, string | string[] | undefined> };
-export type RouteHandler = (request: NextRequest, context?: RouteContext) => Promise<Response>;
-export type AuthedRouteHandler = (request: NextRequest, session: GatehouseSession, context?: RouteContext) => Response | Promise<Response>;
+/** What has() checks. */
+export interface HasOptions {
+  /** Any of these roles. */
+  role?: string | string[];
+  /** All of these API-key scopes (kind `api_key`). */
+  scope?: string | string[];
+}
+
+/** Whether a session has a role (any of those given) and scopes (all of those given). */
+export function has(session: GatehouseSession | null | undefined, o: HasOptions): boolean {
+  if (!session) return false;
+  const list = (v: string | string[] | undefined) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
+  const roles = list(o.role);
+  if (roles && !(session.user.role !== undefined && roles.includes(session.user.role))) return false;
+  const scopes = list(o.scope);
+  if (scopes && !scopes.every((x) => session.scopes.includes(x))) return false;
+  return true;
+}
+
+/** What Next.js passes a Route Handler as its second argument (the dynamic segments). */
+export type RouteContext = { params: Promise<Record<string, string | string[] | undefined>> };
+/**
+ * A Route Handler. Its second parameter is typed `any` on purpose: Next 15.5's build check wants
+ * exactly the route's own `{ params: Promise<...> }` there (an optional `context?: RouteContext`
+ * fails with "Expected RouteContext, got RouteContext | undefined"), Next 16's wants a type that
+ * accepts it, and the handlers can also be called with the request alone. `any` satisfies both.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type RouteHandler = (request: NextRequest, context?: any) => Promise<Response>;
+export type AuthedRouteHandler = (request: NextRequest, session: GatehouseSession, context: RouteContext) => Response | Promise<Response>;
 
 export interface Gatehouse {
+  /** The middleware for `middleware.ts`: `export const middleware = gatehouse.middleware` (Edge or Node.js runtime). */
+  middleware: GatehouseMiddleware;
+  /** The same function for Next 16's `proxy.ts`: `export default gatehouse.proxy`. */
+  proxy: GatehouseMiddleware;
   /** The verified identity of the current request, or null. Throws GatehouseUnavailableError when Gatehouse (its JWKS) cannot be reached. */
   auth(options?: AuthOptions): Promise<GatehouseSession | null>;
-  /** Like auth(), but redirects to the login page (with callbackUrl) when there is no valid session. */
+  /** Like auth(), but redirects to the login page (with callbackUrl) when there is no valid session (or it lacks `role`). */
   requireUser(options?: RequireUserOptions): Promise<GatehouseSession>;
+  /** The signed-in user of the current request (from next/headers), or null; verified once per request. */
+  currentUser(): Promise<GatehouseSession['user'] | null>;
   /** Wraps a Route Handler: 401/403/503 problem+json unless the request is authenticated. */
   withAuth(handler: AuthedRouteHandler, options?: Omit<AuthOptions, 'request'>): RouteHandler;
   /** The full user object from Gatehouse (GET /api/v1/users/me) for a user session. */
   getProfile(session: GatehouseSession): Promise<GatehouseUserObject>;
+  /** The verified access token of the current request's user session (server-side only), or null. */
+  getToken(options?: AuthOptions): Promise<string | null>;
   /** `export const { GET, POST } = handlers` in `app/api/auth/[...gatehouse]/route.ts`. */
   handlers: { GET: RouteHandler; POST: RouteHandler };
   /** POST: email + password (form or JSON) → cookies set; forms are redirected to callbackUrl. */
@@ -118,8 +166,15 @@ export interface Gatehouse {
 
 const PROVIDER_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
-/** Creates the server helpers with explicit options (defaults come from GATEHOUSE_* variables). */
-export function createGatehouse(options: ServerOptions = {}): Gatehouse {
+/**
+ * Everything from one configuration (defaults come from GATEHOUSE_* variables): the middleware
+ * (and Next 16 proxy), the server helpers and the route handlers. Create it once, in a module of
+ * your own (`gatehouse.ts`), and import from there in `middleware.ts`/`proxy.ts`, pages, actions
+ * and route handlers.
+ */
+export function createGatehouse(options: GatehouseConfig = {}): Gatehouse {
+  // Checks the path rules now (a typo fails the build); the rest waits for the first request.
+  const middleware = createMiddleware({ ...options, apiKey: options.apiKey as string, protectedPaths: options.protectedPaths ?? [] });
   let engine: Engine | undefined;
   const getEngine = (): Engine => (engine ??= new Engine(options, (options.introspectionCacheSeconds ?? 5) * 1000));
   const afterLogin = options.afterLoginPath ?? '/';
@@ -127,6 +182,9 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
 
   async function requestHeaders(o?: AuthOptions): Promise<Headers> {
     if (o?.request) return o.request.headers;
+    // Cache Components (on by default in new Next 16 apps): mark the render as dynamic before
+    // reading request data or the clock (token expiry), or Next logs prerender errors.
+    await connection();
     return new Headers(await nextHeaders());
   }
 
@@ -153,6 +211,7 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
 
   async function auth(o?: AuthOptions): Promise<GatehouseSession | null> {
     const r = await authenticate(await requestHeaders(o), o);
+    if (r.kind === 'misconfigured') throw r.error;
     if (r.kind === 'unavailable') {
       throw r.error instanceof GatehouseUnavailableError ? r.error : new GatehouseUnavailableError('gatehouse: cannot verify the session', { cause: r.error });
     }
@@ -161,11 +220,18 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
 
   async function requireUser(o?: RequireUserOptions): Promise<GatehouseSession> {
     const s = await auth(o);
-    if (s) return s;
+    if (s && (o?.role === undefined || has(s, { role: o.role }))) return s;
     const h = await requestHeaders(o);
     const cb = safeRedirect(o?.callbackUrl ?? h.get(IdentityHeaders.path) ?? '', '');
     const login = getEngine().cfg.loginPath;
-    redirect(cb ? `${login}?callbackUrl=${encodeURIComponent(cb)}` : login);
+    redirect(withQuery(login, { error: s ? 'forbidden' : undefined, callbackUrl: cb }));
+  }
+
+  // One verification per request for currentUser(): React's cache() memoises per server request
+  // (in Server Components; elsewhere it simply calls through).
+  const cachedAuth = cache(() => auth());
+  async function currentUser(): Promise<GatehouseSession['user'] | null> {
+    return (await cachedAuth())?.user ?? null;
   }
 
   function withAuth(handler: AuthedRouteHandler, o?: Omit<AuthOptions, 'request'>): RouteHandler {
@@ -176,17 +242,24 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
       } catch (e) {
         return configFailure(e);
       }
+      if (r.kind === 'misconfigured') return problem(misconfiguredProblem(r.error.message));
       if (r.kind === 'unavailable') return problem(unavailableProblem());
       if (r.kind === 'forbidden') return problem(forbiddenProblem(r.detail));
       const s = toSession(r);
       if (!s) return problem(unauthorizedProblem(r.kind === 'none' && r.presented));
-      return handler(request, s, context);
+      return handler(request, s, context ?? { params: Promise.resolve({}) });
     };
   }
 
   async function getProfile(s: GatehouseSession): Promise<GatehouseUserObject> {
-    if (s.kind !== 'session' || !s.accessToken) throw new TypeError('gatehouse: getProfile needs a user session');
-    return getEngine().client.me(s.accessToken);
+    const token = sessionTokens.get(s);
+    if (s.kind !== 'session' || !token) throw new TypeError('gatehouse: getProfile needs a user session returned by auth()');
+    return getEngine().client.me(token);
+  }
+
+  async function getToken(o?: AuthOptions): Promise<string | null> {
+    const s = await auth({ ...o, allowApiKey: false });
+    return (s && sessionTokens.get(s)) ?? null;
   }
 
   // ---- route handlers ----
@@ -206,25 +279,10 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
   /** CSRF defence for the POST handlers: browsers send Origin (and Sec-Fetch-Site) on POSTs; a
    * cross-site form must not sign a victim in or out. Clients without either header (curl) pass. */
   function crossSite(request: NextRequest): boolean {
-    const origin = request.headers.get('origin');
-    if (origin !== null) {
-      if (origin === 'null') return true;
-      let o: URL;
-      try {
-        o = new URL(origin);
-      } catch {
-        return true;
-      }
-      const allowed = new Set<string>([request.nextUrl.origin, requestOrigin(request), ...(options.trustedOrigins ?? [])]);
-      const configured = options.appUrl ?? envAppUrl();
-      if (configured) allowed.add(new URL(configured).origin);
-      if (allowed.has(o.origin)) return false;
-      // Behind a proxy the request URL may name an internal host: compare with the Host the browser used.
-      const hosts = [request.headers.get('x-forwarded-host')?.split(',')[0]?.trim(), request.headers.get('host')];
-      return !hosts.some((h) => h && h.toLowerCase() === o.host.toLowerCase());
-    }
-    const site = request.headers.get('sec-fetch-site');
-    return site !== null && site !== 'same-origin' && site !== 'none';
+    const extra = [...(options.trustedOrigins ?? [])];
+    const configured = options.appUrl ?? envAppUrl();
+    if (configured) extra.push(new URL(configured).origin);
+    return originVerdict(request, extra) === 'cross';
   }
 
   async function readInput(request: Request): Promise<{ form: boolean; data: Record<string, string> }> {
@@ -258,10 +316,8 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
   }
 
   function loginErrorRedirect(request: NextRequest, error: string, callbackUrl: string | undefined): NextResponse {
-    const q = new URLSearchParams({ error });
     const cb = safeRedirect(callbackUrl, '');
-    if (cb) q.set('callbackUrl', cb);
-    return redirectTo(request, `${getEngine().cfg.loginPath}?${q}`, 303);
+    return redirectTo(request, withQuery(getEngine().cfg.loginPath, { error, callbackUrl: cb }), 303);
   }
 
   function errorCodeFor(e: unknown): string {
@@ -385,6 +441,7 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
     } catch (err) {
       return configFailure(err);
     }
+    if (r.kind === 'misconfigured') return problem(misconfiguredProblem(r.error.message));
     if (r.kind === 'unavailable') return problem(unavailableProblem());
     const s = toSession(r);
     if (!s) return problem(unauthorizedProblem(r.kind === 'none' && r.presented));
@@ -394,7 +451,12 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
   /** The handlers' mount point and the provider, from `…/oauth/{provider}` or `…/callback/{provider}`. */
   function oauthPath(request: NextRequest, segment: 'oauth' | 'callback'): { base: string; provider: string } | null {
     const parts = request.nextUrl.pathname.split('/');
-    const provider = decodeURIComponent(parts[parts.length - 1] ?? '').toLowerCase();
+    let provider: string;
+    try {
+      provider = decodeURIComponent(parts[parts.length - 1] ?? '').toLowerCase();
+    } catch {
+      return null; // a malformed percent-escape: 404, never a 500
+    }
     if (parts[parts.length - 2] !== segment || !PROVIDER_RE.test(provider)) return null;
     return { base: parts.slice(0, -2).join('/'), provider };
   }
@@ -480,10 +542,14 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
   };
 
   return {
+    middleware,
+    proxy: middleware,
     auth,
     requireUser,
+    currentUser,
     withAuth,
     getProfile,
+    getToken,
     handlers: { GET, POST },
     login,
     register,
@@ -495,10 +561,14 @@ export function createGatehouse(options: ServerOptions = {}): Gatehouse {
   };
 }
 
+/** The access token behind each session object, kept off the object itself so that it can never be
+ * serialised with it (props of a Client Component end up in the page's HTML). */
+const sessionTokens = new WeakMap<GatehouseSession, string>();
+
 function toSession(r: AuthResult): GatehouseSession | null {
   if (r.kind === 'session') {
     const c = r.claims;
-    return {
+    const s: GatehouseSession = {
       kind: 'session',
       user: {
         id: c.sub,
@@ -509,9 +579,10 @@ function toSession(r: AuthResult): GatehouseSession | null {
       sessionId: typeof c.sid === 'string' ? c.sid : undefined,
       scopes: [],
       expiresAt: new Date(c.exp * 1000),
-      accessToken: r.accessToken,
       claims: c,
     };
+    sessionTokens.set(s, r.accessToken);
+    return s;
   }
   if (r.kind === 'api_key') {
     const i = r.introspection;
@@ -533,7 +604,7 @@ function problem(p: ProblemInit): NextResponse {
 function configFailure(e: unknown): NextResponse {
   if (e instanceof GatehouseConfigError) {
     console.error(e.message);
-    return problem(misconfiguredProblem());
+    return problem(misconfiguredProblem(e.message));
   }
   throw e;
 }
@@ -542,13 +613,6 @@ function configFailure(e: unknown): NextResponse {
  * http://localhost:PORT while the browser came through another name. */
 function redirectTo(request: NextRequest, path: string, status: number): NextResponse {
   return noStore(new NextResponse(null, { status, headers: { Location: (request.nextUrl.basePath || '') + path } }));
-}
-
-function requestOrigin(request: NextRequest): string {
-  const host = request.headers.get('x-forwarded-host')?.split(',')[0]?.trim() || request.headers.get('host');
-  const proto = request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase() || request.nextUrl.protocol.replace(':', '');
-  if (host && /^[a-z0-9.\-\[\]:]+$/i.test(host) && (proto === 'http' || proto === 'https')) return `${proto}://${host}`;
-  return request.nextUrl.origin;
 }
 
 function noStore<T extends Response>(res: T): T {
@@ -589,9 +653,14 @@ const instance = (): Gatehouse => (defaultInstance ??= createGatehouse());
 export const auth = (options?: AuthOptions): Promise<GatehouseSession | null> => instance().auth(options);
 /** The verified session, or a redirect to the login page with callbackUrl. */
 export const requireUser = (options?: RequireUserOptions): Promise<GatehouseSession> => instance().requireUser(options);
+/** The signed-in user of the current request, or null (verified once per request in Server Components). */
+export const currentUser = (): Promise<GatehouseSession['user'] | null> => instance().currentUser();
 /** Wraps a Route Handler so that it only runs for authenticated requests (else 401/403/503 problem+json). */
 export const withAuth = (handler: AuthedRouteHandler, options?: Omit<AuthOptions, 'request'>): RouteHandler =>
   ((request, context) => instance().withAuth(handler, options)(request, context)) as RouteHandler;
+/** The verified access token of the current request's user session, or null. Server-side only:
+ * for calling Gatehouse or your own APIs from the server; never pass it to a Client Component. */
+export const getToken = (options?: AuthOptions): Promise<string | null> => instance().getToken(options);
 /** GET /api/v1/users/me for a user session. */
 export const getProfile = (session: GatehouseSession): Promise<GatehouseUserObject> => instance().getProfile(session);
 /** Route handlers for `app/api/auth/[...gatehouse]/route.ts`: `export const { GET, POST } = handlers;` */

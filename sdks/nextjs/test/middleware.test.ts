@@ -1,5 +1,5 @@
 // The middleware against real Gatehouse servers: every row of the behaviour table of issue 8.
-import { describe, expect, it, inject, beforeAll } from 'vitest';
+import { describe, expect, it, inject, beforeAll, vi } from 'vitest';
 import { SignJWT, UnsecuredJWT, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair } from 'jose';
 import { createMiddleware, type MiddlewareOptions } from '../src/middleware.js';
 import type { TokenResponse } from '../src/client.js';
@@ -167,6 +167,31 @@ describe('routing', () => {
     await expectLoginRedirect(await m(req(APP + '/')), '/');
   });
 
+  it("with protectedPaths ['/'], the SDK's auth routes and the login page stay open (people can sign in)", async () => {
+    const m = mw({ protectedPaths: ['/'] });
+    for (const p of ['/login', '/api/auth/login', '/api/auth/session', '/api/auth/oauth/github', '/api/auth/callback/github']) {
+      expect(passed(await m(req(APP + p))), p).toBe(true);
+      expect(passed(await m(req(APP + p, { method: 'POST', body: 'a=1' }))), p).toBe(true);
+    }
+    await expectLoginRedirect(await m(req(APP + '/')), '/');
+    await expectLoginRedirect(await m(req(APP + '/dashboard')), '/dashboard');
+    await expect401(await m(req(APP + '/api/other')));
+    // authPath moves with the handlers.
+    const moved = mw({ protectedPaths: ['/'], authPath: '/auth' });
+    expect(passed(await moved(req(APP + '/auth/login', { method: 'POST', body: 'a=1' })))).toBe(true);
+    await expect401(await moved(req(APP + '/api/auth/login', { method: 'POST', body: 'a=1' })));
+  });
+
+  it('keeps the query of a loginPath and adds callbackUrl to it', async () => {
+    const res = await mw({ loginPath: '/login?x=1' })(req(APP + '/dashboard?a=b'));
+    expect(res.status).toBe(307);
+    const loc = new URL(res.headers.get('location')!);
+    expect(loc.pathname).toBe('/login');
+    expect(loc.searchParams.get('x')).toBe('1');
+    expect(loc.searchParams.get('callbackUrl')).toBe('/dashboard?a=b');
+    expect(passed(await mw({ loginPath: '/login?x=1' })(req(APP + '/login?x=1')))).toBe(true);
+  });
+
   it('public paths win only when every reading of the path is public', async () => {
     const m = mw({ protectedPaths: ['/api'], publicPaths: ['/api/auth'] });
     expect(passed(await m(req(APP + '/api/auth/login', { method: 'POST' })))).toBe(true);
@@ -321,7 +346,7 @@ describe('silent refresh', () => {
   const pool: TokenResponse[] = [];
   beforeAll(async () => {
     // One after the other: Gatehouse bounds concurrent password hashing (503 server_busy beyond it).
-    for (let i = 0; i < 9; i++) pool.push(await register(short.url));
+    for (let i = 0; i < 12; i++) pool.push(await register(short.url));
     await Promise.all(pool.map((t) => waitUntilExpired(t.access_token)));
   });
 
@@ -397,6 +422,48 @@ describe('silent refresh', () => {
     await expect401(await m(req(APP + '/dashboard', { method: 'POST', cookies: cookiesOf(t), body: 'a=1' })), true);
     await expect401(await m(req(APP + '/api/protected', { method: 'DELETE', cookies: cookiesOf(t) })), true);
     expect(await refreshStatus(short.url, t.refresh_token)).toBe(200);
+  });
+
+  it('renews on a same-origin POST and on a Server Action (Next-Action), like a GET', async () => {
+    const m = mw({}, short);
+    const t1 = await expiredSession();
+    const post = await m(req(APP + '/dashboard', { method: 'POST', headers: { origin: APP }, cookies: cookiesOf(t1), body: 'a=1' }));
+    expect(passed(post)).toBe(true);
+    expectRenewed(post, t1);
+    const t2 = await expiredSession();
+    const action = await m(
+      req(APP + '/dashboard', { method: 'POST', headers: { 'next-action': 'abc123', 'sec-fetch-site': 'same-origin' }, cookies: cookiesOf(t2), body: '[]' }),
+    );
+    expect(passed(action)).toBe(true);
+    expectRenewed(action, t2);
+    const t3 = await expiredSession();
+    const api = await m(req(APP + '/api/protected', { method: 'DELETE', headers: { origin: APP }, cookies: cookiesOf(t3) }));
+    expect(passed(api)).toBe(true);
+    expectRenewed(api, t3);
+  });
+
+  it('never renews on a cross-site POST or Server Action: the refresh token stays unspent', async () => {
+    const t = await expiredSession();
+    const m = mw({}, short);
+    for (const headers of <Record<string, string>[]>[{ origin: 'https://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }]) {
+      const res = await m(req(APP + '/dashboard', { method: 'POST', headers: { ...headers, 'next-action': 'abc123' }, cookies: cookiesOf(t), body: '[]' }));
+      expect(passed(res)).toBe(false);
+      expect(setCookies(res)).toEqual([]);
+      await expect401(await m(req(APP + '/api/protected', { method: 'POST', headers, cookies: cookiesOf(t) })), true);
+    }
+    expect(await refreshStatus(short.url, t.refresh_token)).toBe(200);
+  });
+
+  it('answers an unauthenticated Server Action with a redirect Next.js handles (x-action-redirect), not problem+json', async () => {
+    const res = await mw({}, short)(
+      req(APP + '/dashboard?tab=2', { method: 'POST', headers: { 'next-action': 'abc123', origin: APP, 'content-type': 'text/plain' }, body: '[]' }),
+    );
+    expect(passed(res)).toBe(false);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).not.toContain('json');
+    expect(res.headers.get('x-action-redirect')).toBe('/login?callbackUrl=%2Fdashboard%3Ftab%3D2;replace');
+    expect(res.headers.get('location')).toBeNull();
+    expect(res.headers.get('cache-control')).toBe('no-store');
   });
 
   it('redirects (and deletes no cookie) when the refresh token is bad', async () => {
@@ -562,14 +629,22 @@ describe('machine callers (X-API-Key)', () => {
     await expectLoginRedirect(await mw()(req(APP + '/dashboard', { headers: { 'X-API-Key': main.machineKey } })), '/dashboard');
   });
 
-  it('answers 503 (not 401) when the app key itself is refused or Gatehouse is down', async () => {
-    for (const m of [
-      mw({ apiKey: main.weakKey }),
-      mw({ apiKey: 'ak_' + 'z'.repeat(38) }),
-      mw({ fetch: countingFetch((u) => u.pathname.endsWith('/introspect')).fetch }),
-    ]) {
-      const res = await m(req(APP + '/api/protected', { headers: { 'X-API-Key': main.machineKey } }));
+  it('answers 500 auth_app_key_invalid (not a retryable 503) when the app key is missing or refused, 503 when Gatehouse is down', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      for (const m of [mw({ apiKey: main.weakKey }), mw({ apiKey: 'ak_' + 'z'.repeat(38) }), mw({ apiKey: '' })]) {
+        const res = await m(req(APP + '/api/protected', { headers: { 'X-API-Key': main.machineKey } }));
+        expect(res.status).toBe(500);
+        expect(res.headers.get('retry-after')).toBeNull();
+        expect(await res.json()).toMatchObject({ status: 500, error_code: 'auth_app_key_invalid' });
+      }
+      // The log says what to fix.
+      expect(errors.mock.calls.flat().join('\n')).toMatch(/apiKey.*tokens:introspect/);
+      const down = mw({ fetch: countingFetch((u) => u.pathname.endsWith('/introspect')).fetch });
+      const res = await down(req(APP + '/api/protected', { headers: { 'X-API-Key': main.machineKey } }));
       expect(res.status).toBe(503);
+    } finally {
+      errors.mockRestore();
     }
   });
 

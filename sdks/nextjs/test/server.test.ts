@@ -1,6 +1,7 @@
 // `@gatehouse/next-sdk/server`: route handlers and re-verification, against real Gatehouse servers.
-import { describe, expect, it, inject, beforeAll } from 'vitest';
-import { createGatehouse, type Gatehouse, type ServerOptions } from '../src/server.js';
+import { describe, expect, it, inject, beforeAll, vi } from 'vitest';
+import { createGatehouse, has, type Gatehouse, type ServerOptions } from '../src/server.js';
+import { forwarded, passed } from './helpers.js';
 import type { TokenResponse } from '../src/client.js';
 import {
   DEAD_URL,
@@ -212,7 +213,9 @@ describe('auth(), requireUser() and withAuth()', () => {
     const g = gh();
     const s = await g.auth({ request: req(APP + '/x', { cookies: cookiesOf(alice) }) });
     expect(s).toMatchObject({ kind: 'session', user: { id: alice.user.id, email: alice.user.email, role: 'user' }, scopes: [] });
-    expect(s!.accessToken).toBe(alice.access_token);
+    expect(await g.getToken({ request: req(APP + '/x', { cookies: cookiesOf(alice) }) })).toBe(alice.access_token);
+    expect(await g.getToken({ request: req(APP + '/x', { headers: { 'x-api-key': main.machineKey } }) })).toBeNull();
+    expect(await g.getToken({ request: req(APP + '/x') })).toBeNull();
     expect(s!.expiresAt!.getTime()).toBeGreaterThan(Date.now());
     const b = await g.auth({ request: req(APP + '/x', { headers: { authorization: `Bearer ${alice.access_token}` } }) });
     expect(b!.user.id).toBe(alice.user.id);
@@ -223,6 +226,19 @@ describe('auth(), requireUser() and withAuth()', () => {
     expect(await g.auth({ request: req(APP + '/x', { cookies: { gatehouse_access_token: 'forged.token.here' } }) })).toBeNull();
     // Identity headers are never trusted by auth().
     expect(await g.auth({ request: req(APP + '/x', { headers: { 'x-gatehouse-user-id': alice.user.id, 'x-gatehouse-auth': 'session' } }) })).toBeNull();
+  });
+
+  it('the session object never carries the access token: not serialised, not rendered', async () => {
+    const g = gh();
+    const s = await g.auth({ request: req(APP + '/x', { cookies: cookiesOf(alice) }) });
+    expect(s).not.toBeNull();
+    const token = alice.access_token;
+    expect(JSON.stringify(s)).not.toContain(token);
+    expect(JSON.stringify(structuredClone(s))).not.toContain(token);
+    expect(Object.keys(s!)).not.toContain('accessToken');
+    // (The end-to-end test renders a session handed to a Client Component and greps the HTML.)
+    // The server still reaches it where it needs it.
+    expect((await g.getProfile(s!)).id).toBe(alice.user.id);
   });
 
   it('auth() does not accept an expired token (no clock tolerance)', async () => {
@@ -261,6 +277,37 @@ describe('auth(), requireUser() and withAuth()', () => {
     expect(s.user.id).toBe(alice.user.id);
   });
 
+  it('requireUser() and the form handlers keep the query of a loginPath', async () => {
+    const g = gh({ loginPath: '/login?x=1' });
+    const digest = await g.requireUser({ request: req(APP + '/dashboard'), callbackUrl: '/reports' }).then(
+      () => 'no redirect',
+      (e: { digest?: string }) => e.digest ?? String(e),
+    );
+    expect(digest).toMatch(/^NEXT_REDIRECT;replace;\/login\?x=1&callbackUrl=%2Freports;307;/);
+    const res = await g.handlers.POST(req(AUTH + '/login', form({ email: 'nobody@example.com', password: 'wrong password!', callbackUrl: '/d' })));
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/login?x=1&error=invalid_credentials&callbackUrl=%2Fd');
+  });
+
+  it('has() and requireUser({ role }) check roles; a signed-in user without the role goes to the login page with error=forbidden', async () => {
+    const g = gh();
+    const s = await g.auth({ request: req(APP + '/x', { cookies: cookiesOf(alice) }) });
+    expect(has(s, { role: 'user' })).toBe(true);
+    expect(has(s, { role: ['admin', 'user'] })).toBe(true);
+    expect(has(s, { role: 'admin' })).toBe(false);
+    expect(has(null, {})).toBe(false);
+    const k = await g.auth({ request: req(APP + '/x', { headers: { 'x-api-key': main.machineKey } }) });
+    expect(has(k, { scope: 'profile:read' })).toBe(true);
+    expect(has(k, { scope: ['profile:read', 'credits:read'] })).toBe(false);
+    const r = () => req(APP + '/admin', { cookies: cookiesOf(alice), headers: { 'x-gatehouse-path': '/admin' } });
+    expect((await g.requireUser({ request: r(), role: 'user' })).user.id).toBe(alice.user.id);
+    const digest = await g.requireUser({ request: r(), role: 'admin' }).then(
+      () => 'no redirect',
+      (e: { digest?: string }) => e.digest ?? String(e),
+    );
+    expect(digest).toMatch(/^NEXT_REDIRECT;replace;\/login\?error=forbidden&callbackUrl=%2Fadmin;307;/);
+  });
+
   it('withAuth() guards a route handler', async () => {
     const g = gh();
     const handler = g.withAuth(async (_req, session) => Response.json({ id: session.user.id, kind: session.kind }));
@@ -274,6 +321,35 @@ describe('auth(), requireUser() and withAuth()', () => {
     expect((await scoped(req(APP + '/api/thing', { headers: { 'x-api-key': main.machineKeyCredits } }))).status).toBe(200);
     const down = gh({ authUrl: DEAD_URL, issuer: main.url }).withAuth(async () => new Response('ok'));
     expect((await down(req(APP + '/api/thing', { cookies: cookiesOf(alice) }))).status).toBe(503);
+  });
+
+  it('withAuth() uses the configured apiKey, and reports a missing or refused app key as a 500 misconfiguration', async () => {
+    const saved = process.env.GATEHOUSE_API_KEY;
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      // The configured key wins over the environment.
+      process.env.GATEHOUSE_API_KEY = 'ak_' + 'q'.repeat(38);
+      const ok = gh().withAuth(async (_r, s) => Response.json({ kind: s.kind }));
+      const res = await ok(req(APP + '/api/thing', { headers: { 'x-api-key': main.machineKey } }));
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ kind: 'api_key' });
+      delete process.env.GATEHOUSE_API_KEY;
+      for (const apiKey of [undefined, main.weakKey, 'ak_' + 'z'.repeat(38)]) {
+        const h = createGatehouse({ authUrl: main.url, apiKey }).withAuth(async () => new Response('ok'));
+        const r = await h(req(APP + '/api/thing', { headers: { 'x-api-key': main.machineKey } }));
+        expect(r.status, String(apiKey)).toBe(500);
+        expect(r.headers.get('retry-after')).toBeNull();
+        expect(await r.json()).toMatchObject({ error_code: 'auth_app_key_invalid' });
+      }
+      expect(errors.mock.calls.flat().join('\n')).toMatch(/pass apiKey.*createGatehouse/);
+      await expect(
+        createGatehouse({ authUrl: main.url, apiKey: main.weakKey }).auth({ request: req(APP + '/x', { headers: { 'x-api-key': main.machineKey } }) }),
+      ).rejects.toMatchObject({ name: 'GatehouseConfigError' });
+    } finally {
+      if (saved === undefined) delete process.env.GATEHOUSE_API_KEY;
+      else process.env.GATEHOUSE_API_KEY = saved;
+      errors.mockRestore();
+    }
   });
 
   it('getProfile() fetches the full user', async () => {
@@ -342,6 +418,25 @@ describe('OAuth handlers (fake GitHub behind a real Gatehouse)', () => {
     expect(loc.searchParams.get('callbackUrl')).toBe('/dashboard');
   });
 
+  it('answers a malformed percent-escape in the path or query with a 4xx, never a 500', async () => {
+    const g = gh();
+    for (const u of [AUTH + '/oauth/%E0%A4%A', AUTH + '/oauth/%zz', AUTH + '/callback/%E0%A4%A?code=x&state=y', AUTH + '/%E0%A4%A']) {
+      const res = await g.handlers.GET(req(u));
+      expect(res.status, u).toBeGreaterThanOrEqual(400);
+      expect(res.status, u).toBeLessThan(500);
+    }
+    for (const u of [AUTH + '/oauth/github?callbackUrl=%E0%A4%A', AUTH + '/callback/github?code=%E0%A4%A&state=%zz']) {
+      const res = await g.handlers.GET(req(u));
+      expect(res.status, u).toBeLessThan(500);
+    }
+    const post = await g.handlers.POST(req(AUTH + '/login', form({ email: 'a@example.com', password: 'x' }, {})));
+    expect(post.status).toBeLessThan(500);
+    const bad = await g.handlers.POST(
+      req(AUTH + '/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=%E0%A4%A&password=%zz&callbackUrl=%' }),
+    );
+    expect(bad.status).toBeLessThan(500);
+  });
+
   it('drops an unsafe callbackUrl and rejects unknown providers', async () => {
     const g = gh();
     const { state, cookie } = await start(g, '//evil.com');
@@ -351,5 +446,46 @@ describe('OAuth handlers (fake GitHub behind a real Gatehouse)', () => {
     expect(unknown.status).toBe(303);
     expect(new URL(unknown.headers.get('location')!, APPTEST).searchParams.get('error')).toBe('oauth_failed');
     expect((await g.handlers.GET(req(`${APPTEST}/api/auth/oauth/..%2Fx`))).status).toBe(404);
+  });
+});
+
+describe('createGatehouse(config): one configuration for the middleware, the helpers and the handlers', () => {
+  it('middleware, requireUser() and the handlers agree on loginPath and cookie names', async () => {
+    const g = createGatehouse({
+      apiKey: main.appKey,
+      authUrl: main.url,
+      protectedPaths: ['/dashboard'],
+      loginPath: '/signin',
+      cookies: { access: 'app_at', refresh: 'app_rt' },
+    });
+    expect(g.proxy).toBe(g.middleware);
+    // Anonymous: both send the visitor to the same login page.
+    const mres = await g.middleware(req(APP + '/dashboard?x=1'));
+    expect(mres.status).toBe(307);
+    expect(new URL(mres.headers.get('location')!).pathname).toBe('/signin');
+    const digest = await g.requireUser({ request: req(APP + '/dashboard', { headers: { 'x-gatehouse-path': '/dashboard?x=1' } }) }).then(
+      () => 'no redirect',
+      (e: { digest?: string }) => e.digest ?? String(e),
+    );
+    expect(digest).toMatch(/^NEXT_REDIRECT;replace;\/signin\?callbackUrl=%2Fdashboard%3Fx%3D1;307;/);
+    const bad = await g.handlers.POST(req(AUTH + '/login', form({ email: 'nobody@example.com', password: 'wrong password!' })));
+    expect(bad.headers.get('location')).toMatch(/^\/signin\?error=/);
+    // Signed in by the handler: the cookies it sets are the ones the middleware and auth() read.
+    const email = uniqueEmail();
+    await register(main.url, email);
+    const res = await g.handlers.POST(req(AUTH + '/login', json({ email, password: PASSWORD })));
+    expect(res.status).toBe(200);
+    const access = cookieValue(res, 'app_at');
+    expect(access).toBeDefined();
+    expect(cookieValue(res, 'app_rt')).toBeDefined();
+    const through = await g.middleware(req(APP + '/dashboard', { cookies: { app_at: access } }));
+    expect(passed(through)).toBe(true);
+    expect(decodeURIComponent(forwarded(through).get('x-gatehouse-user-email')!)).toBe(email);
+    expect((await g.auth({ request: req(APP + '/dashboard', { cookies: { app_at: access } }) }))?.user.email).toBe(email);
+    // The app key given once serves the middleware's and withAuth()'s introspection alike.
+    const api = await createGatehouse({ apiKey: main.appKey, authUrl: main.url, protectedPaths: ['/api/protected'] }).middleware(
+      req(APP + '/api/protected', { headers: { 'x-api-key': main.machineKey } }),
+    );
+    expect(passed(api)).toBe(true);
   });
 });

@@ -1,7 +1,9 @@
 // A protected page. The middleware sent anonymous visitors to /login; requireUser() verifies the
 // session again here (and would redirect as well).
 import { requireUser } from '@gatehouse/next-sdk/server';
+import { ActionPanel } from './action-panel';
 import { ApiPanel } from './api-panel';
+import { SessionBadge } from './session-badge';
 
 export default async function Dashboard() {
   const session = await requireUser();
@@ -18,7 +20,9 @@ export default async function Dashboard() {
         <dt>Access token expires</dt>
         <dd data-testid="expires-at">{session.expiresAt?.toISOString()}</dd>
       </dl>
+      <SessionBadge session={session} />
       <ApiPanel />
+      <ActionPanel />
       <form method="post" action="/api/auth/logout">
         <input type="hidden" name="callbackUrl" value="/login" />
         <button type="submit">Sign out</button>

@@ -96,6 +96,14 @@ describe.each(e.apps)('$name', (app) => {
       }
       // Client-side script cannot read them.
       expect(await page.evaluate(() => document.cookie)).not.toContain('gatehouse_');
+      // The dashboard hands the whole session object to a Client Component (its props are in the
+      // page's HTML): the access token is not in it.
+      expect(await page.getByTestId('session-badge').textContent()).toContain('session');
+      const html = await (await page.request.get(app.url + '/dashboard?tab=keys')).text();
+      expect(html).toContain('session-badge');
+      expect(html).not.toContain(access!.value);
+      expect(html).not.toContain(access!.value.split('.')[2]);
+      expect(await page.content()).not.toContain(access!.value);
     });
 
     it('calls the protected API route from client code with the session cookie', async () => {
@@ -138,6 +146,33 @@ describe.each(e.apps)('$name', (app) => {
       await page.getByRole('button', { name: 'Call /api/protected' }).click();
       await expect.poll(async () => (await sessionCookies()).access!.value).not.toBe(before.access!.value);
       await expect.poll(() => page.getByTestId('api-result').textContent()).toMatch(/^200 /);
+    });
+
+    it('runs a Server Action after the access token expired: renewed on the POST, no error', async () => {
+      await page.goto(app.url + '/dashboard');
+      const before = await sessionCookies();
+      const exp = decodeJwt(before.access!.value).exp!;
+      await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 100));
+      await page.getByRole('button', { name: 'Run the Server Action' }).click();
+      await expect.poll(() => page.getByTestId('action-result').textContent()).toContain(e.userEmail);
+      const after = await sessionCookies();
+      expect(after.access!.value).not.toBe(before.access!.value);
+      expect(after.refresh!.value).not.toBe(before.refresh!.value);
+      expect(pathOf(page.url())).toBe('/dashboard');
+    });
+
+    it('sends an anonymous Server Action to the login page, then back after signing in', async () => {
+      await page.goto(app.url + '/dashboard');
+      const saved = await context.cookies(app.url);
+      await context.clearCookies();
+      await Promise.all([
+        page.waitForURL((u) => u.pathname === '/login'),
+        page.getByRole('button', { name: 'Run the Server Action' }).click(),
+      ]);
+      expect(pathOf(page.url())).toBe('/login?callbackUrl=%2Fdashboard');
+      await context.addCookies(saved);
+      await page.goto(app.url + '/dashboard');
+      expect(pathOf(page.url())).toBe('/dashboard');
     });
 
     it('greets the signed-in user on the public page', async () => {

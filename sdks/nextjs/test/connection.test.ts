@@ -1,0 +1,60 @@
+// Cache Components: the server helpers await connection() before reading request data or the clock.
+import { describe, expect, it, inject, vi, beforeEach } from 'vitest';
+import { cookiesOf, register } from './helpers.js';
+import type { TokenResponse } from '../src/client.js';
+
+const calls: string[] = [];
+let cookieJar: Record<string, string> = {};
+
+vi.mock('next/server', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('next/server')>()),
+  connection: vi.fn(async () => {
+    calls.push('connection');
+  }),
+}));
+vi.mock('next/headers', () => ({
+  headers: async () => {
+    calls.push('headers');
+    return new Headers();
+  },
+  cookies: async () => {
+    calls.push('cookies');
+    return { get: (name: string) => (name in cookieJar ? { name, value: cookieJar[name] } : undefined) };
+  },
+}));
+
+const { createGatehouse } = await import('../src/server.js');
+const main = inject('main');
+
+describe('connection() before request data (Cache Components)', () => {
+  let alice: TokenResponse;
+  beforeEach(async () => {
+    calls.length = 0;
+    cookieJar = {};
+    alice ??= await register(main.url);
+  });
+
+  it('auth(), getToken() and requireUser() await connection() first', async () => {
+    const g = createGatehouse({ authUrl: main.url, apiKey: main.appKey });
+    cookieJar = cookiesOf(alice);
+    expect((await g.auth())?.user.id).toBe(alice.user.id);
+    expect(calls[0]).toBe('connection');
+    expect(calls).toContain('cookies');
+    calls.length = 0;
+    expect(await g.getToken()).toBe(alice.access_token);
+    expect(calls[0]).toBe('connection');
+    calls.length = 0;
+    cookieJar = {};
+    await expect(g.requireUser()).rejects.toMatchObject({ digest: expect.stringMatching(/^NEXT_REDIRECT/) });
+    expect(calls[0]).toBe('connection');
+  });
+
+  it('currentUser(): the user of the current request, or null', async () => {
+    const g = createGatehouse({ authUrl: main.url, apiKey: main.appKey });
+    cookieJar = cookiesOf(alice);
+    expect(await g.currentUser()).toMatchObject({ id: alice.user.id, email: alice.user.email });
+    expect(calls[0]).toBe('connection');
+    cookieJar = {};
+    expect(await createGatehouse({ authUrl: main.url, apiKey: main.appKey }).currentUser()).toBeNull();
+  });
+});
