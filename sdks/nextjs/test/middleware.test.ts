@@ -666,3 +666,57 @@ describe('sessions that end', () => {
     expect(setCookies(res)).toEqual([]);
   });
 });
+
+// ---- review2 (hostile review of issue 15): each test here failed when written ----
+describe('review2: always-public loginPath/authPath and the POST refresh', () => {
+  it('review2: a loginPath of "/" (sign-in form on the home page) does not make every protected path public', async () => {
+    const m = mw({ loginPath: '/' });
+    // The login page itself stays open ...
+    expect(passed(await m(req(APP + '/')))).toBe(true);
+    // ... but /dashboard and /api/protected must still need a session.
+    const page = await m(req(APP + '/dashboard'));
+    expect(passed(page), '/dashboard passed through without a session').toBe(false);
+    expect(page.status).toBe(307);
+    await expect401(await m(req(APP + '/api/protected')));
+  });
+
+  it('review2: a loginPath that is a prefix of a protected path does not unprotect it (/account vs /account/settings)', async () => {
+    const m = mw({ loginPath: '/account', protectedPaths: ['/account/settings', '/api/protected'] });
+    expect(passed(await m(req(APP + '/account')))).toBe(true);
+    const res = await m(req(APP + '/account/settings'));
+    expect(passed(res), '/account/settings passed through without a session').toBe(false);
+    expect(res.status).toBe(307);
+  });
+
+  it("review2: only the SDK's own auth endpoints are public, not the app's other routes under authPath", async () => {
+    const m = mw({ protectedPaths: ['/api'] });
+    // The SDK's handlers answer only login/register/logout/refresh/session/oauth/*/callback/*;
+    // an app route such as app/api/auth/users/route.ts (more specific than the catch-all) is the
+    // app's own, and protectedPaths ['/api'] must cover it.
+    for (const p of ['/api/auth/users', '/api/auth/admin/keys']) {
+      await expect401(await m(req(APP + p)));
+    }
+  });
+
+  it('review2: an http:// Origin on the same host does not count as same-origin for an https app (no refresh on its POST)', async () => {
+    const HTTPS = 'https://app.example.com';
+    const t = await register(short.url);
+    await waitUntilExpired(t.access_token);
+    const m = mw({}, short);
+    const cookies = { '__Host-gatehouse_access_token': t.access_token, '__Host-gatehouse_refresh_token': t.refresh_token };
+    // A page served over plain HTTP on the same host name (a network attacker, or another service
+    // on port 80) is another origin, and in browsers without schemeful same-site also the same
+    // site, so SameSite=Lax cookies ride along on its POST.
+    const res = await m(
+      req(HTTPS + '/dashboard', {
+        method: 'POST',
+        headers: { origin: 'http://app.example.com', host: 'app.example.com', 'next-action': 'abc123' },
+        cookies,
+        body: '[]',
+      }),
+    );
+    expect(setCookies(res), 'the middleware renewed the session for an http:// origin').toEqual([]);
+    expect(passed(res)).toBe(false);
+    expect(await refreshStatus(short.url, t.refresh_token)).toBe(200);
+  });
+});

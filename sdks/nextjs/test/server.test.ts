@@ -489,3 +489,32 @@ describe('createGatehouse(config): one configuration for the middleware, the hel
     expect(passed(api)).toBe(true);
   });
 });
+
+// ---- review2 (hostile review of issue 15): each test here failed when written ----
+describe('review2: roles and cross-site checks', () => {
+  it("review2: requireUser({ role }) and has({ role }) are not satisfied by an API key whose owner has the role (the key's scopes do not grant it)", async () => {
+    const g = gh();
+    // main.weakKey belongs to app-admin@example.com (role admin) but only has scope profile:read;
+    // Gatehouse itself does not treat it as an admin (requireScope(admin) needs the admin scope).
+    const r = () => req(APP + '/admin', { headers: { 'x-api-key': main.weakKey, 'x-gatehouse-path': '/admin' } });
+    const k = await g.auth({ request: r() });
+    expect(k?.kind).toBe('api_key');
+    expect.soft(has(k, { role: 'admin' }), 'has() grants the admin role to a profile:read key').toBe(false);
+    const outcome = await g.requireUser({ request: r(), role: 'admin' }).then(
+      (s) => `admitted as ${s.kind} with role ${s.user.role}`,
+      (e: { digest?: string }) => e.digest ?? String(e),
+    );
+    expect(outcome).toMatch(/^NEXT_REDIRECT;/);
+  });
+
+  it('review2: the POST handlers refuse an http:// Origin on the same host when the app is served over https (login CSRF)', async () => {
+    const g = gh();
+    const email = uniqueEmail('csrf');
+    await register(main.url, email);
+    const res = await g.login(
+      req('https://app.example.com/api/auth/login', form({ email, password: PASSWORD }, { origin: 'http://app.example.com', host: 'app.example.com' })),
+    );
+    expect(res.status).toBe(403);
+    expect(setCookies(res)).toEqual([]);
+  });
+});
