@@ -507,6 +507,29 @@ describe('review2: roles and cross-site checks', () => {
     expect(outcome).toMatch(/^NEXT_REDIRECT;/);
   });
 
+  it('review2: an app configured without an app key (cookie sessions only) does not answer an anonymous caller\'s made-up API key with a 500', async () => {
+    const saved = process.env.GATEHOUSE_API_KEY;
+    delete process.env.GATEHOUSE_API_KEY;
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      // createGatehouse() makes apiKey optional: an app that only uses cookie sessions leaves it out.
+      const g = createGatehouse({ authUrl: main.url });
+      const h = g.withAuth(async () => new Response('ok'));
+      // Anyone can add this header: it must not turn the request into a server error (5xx alerts,
+      // one error log line per request, "the app's Gatehouse API key is missing" told to the caller).
+      const res = await h(req(APP + '/api/thing', { headers: { 'x-api-key': 'ak_made_up' } }));
+      expect.soft(res.status).toBe(401);
+      const s = await g.auth({ request: req(APP + '/x', { headers: { 'x-api-key': 'ak_made_up' } }) }).then(
+        (v) => v,
+        (e: Error) => `threw ${e.name}`,
+      );
+      expect.soft(s).toBeNull();
+    } finally {
+      errors.mockRestore();
+      if (saved !== undefined) process.env.GATEHOUSE_API_KEY = saved;
+    }
+  });
+
   it('review2: the POST handlers refuse an http:// Origin on the same host when the app is served over https (login CSRF)', async () => {
     const g = gh();
     const email = uniqueEmail('csrf');
