@@ -41,6 +41,7 @@ export interface AuthenticateOptions {
 /** Per-instance state: resolved configuration, JWKS cache, refresh single-flight, introspection cache. */
 export class Engine {
   readonly cfg: ResolvedConfig;
+  private warnedNoAppKey = false;
   readonly verify: Verifier;
   readonly client: GatehouseClient;
 
@@ -137,6 +138,18 @@ export class Engine {
 
   async checkApiKey(key: string, requiredScopes: string[] = []): Promise<AuthResult> {
     if (!key.startsWith('ak_') || key.length > 256) return { kind: 'none', presented: true };
+    // Without an app key this app accepts no API keys at all (cookie sessions only): a key anyone
+    // sends is simply not accepted, never a server error (which would let any caller make 5xx
+    // answers and error logs at will). Said once, at the first such request.
+    if (!this.cfg.apiKey) {
+      if (!this.warnedNoAppKey) {
+        this.warnedNoAppKey = true;
+        console.warn(
+          'gatehouse: an API key was presented, but this app has no app API key, so API keys are not accepted: pass apiKey (a key with scope tokens:introspect) to createGatehouse()/createMiddleware(), or set GATEHOUSE_API_KEY',
+        );
+      }
+      return { kind: 'none', presented: true };
+    }
     const out = await this.client.introspect(key);
     if (out.kind !== 'ok') return out;
     const r = out.result;

@@ -8,7 +8,7 @@ import { cookieAttributes, replaceCookies } from './cookies.js';
 import { Engine, type AuthResult } from './core.js';
 import { asciiHeader, headerSafe, IdentityHeaders, stripIdentityHeaders } from './identity.js';
 import { originVerdict } from './origin.js';
-import { classifyPath, compileRules, normalisePattern, relativeTarget } from './paths.js';
+import { classifyPath, compileRules, relativeTarget, sdkPublicPaths } from './paths.js';
 import { withQuery } from './redirect.js';
 import {
   forbiddenProblem,
@@ -64,8 +64,10 @@ export function createMiddleware(options: MiddlewareOptions): GatehouseMiddlewar
   const rules = compileRules({
     protectedPaths: options.protectedPaths,
     // The login page and the SDK's own route handlers (sign-in, refresh, OAuth callback) can never
-    // be protected: that would be a redirect loop, or nobody could sign in.
-    publicPaths: [...(options.publicPaths ?? []), normalisePattern(loginPath.split(/[?#]/)[0]!), normalisePattern(authPath)],
+    // be protected: that would be a redirect loop, or nobody could sign in. They are public by
+    // exact path, so that neither makes anything else public.
+    publicPaths: options.publicPaths,
+    ...sdkPublicPaths(loginPath, authPath),
     apiPaths: options.apiPaths,
   });
   const requiredScopes = options.apiKeyScopes ?? [];

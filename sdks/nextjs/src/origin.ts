@@ -27,8 +27,13 @@ export function originVerdict(request: Request & { nextUrl?: URL }, extraOrigins
       return 'cross';
     }
     const url = request.nextUrl ?? new URL(request.url);
-    const allowed = new Set<string>([url.origin, requestOrigin(request), ...extraOrigins]);
+    const seen = requestOrigin(request);
+    const allowed = new Set<string>([url.origin, seen, ...extraOrigins]);
     if (allowed.has(o.origin)) return 'same';
+    // A plain-http page is never this app's origin when the app is served over https, whatever
+    // its host: it is a network attacker's, or another service's, and browsers without schemeful
+    // same-site still send SameSite=Lax cookies with its requests.
+    if (o.protocol === 'http:' && (seen.startsWith('https:') || url.protocol === 'https:')) return 'cross';
     // Behind a proxy the request URL may name an internal host: compare with the Host the browser used.
     const hosts = [request.headers.get('x-forwarded-host')?.split(',')[0]?.trim(), request.headers.get('host')];
     return hosts.some((h) => h && h.toLowerCase() === o.host.toLowerCase()) ? 'same' : 'cross';

@@ -74,24 +74,59 @@ export interface RouteClass {
 
 export interface PathRules {
   protectedPaths: string[];
+  /** Public prefixes (the app's own `publicPaths`). */
   publicPaths: string[];
+  /** Paths public on an exact match only, never as prefixes: the login page and the SDK's own
+   * endpoints. A login page at `/account` must not make `/account/settings` public. */
+  exactPublic: string[];
+  /** Prefixes under which exactly one more segment is public (`/api/auth/oauth/<provider>`). */
+  oneSegmentPublic: string[];
   apiPaths: string[];
 }
 
-export function compileRules(r: { protectedPaths?: string[]; publicPaths?: string[]; apiPaths?: string[] }): PathRules {
+export function compileRules(r: {
+  protectedPaths?: string[];
+  publicPaths?: string[];
+  exactPublic?: string[];
+  oneSegmentPublic?: string[];
+  apiPaths?: string[];
+}): PathRules {
   return {
     protectedPaths: (r.protectedPaths ?? []).map(normalisePattern),
     publicPaths: (r.publicPaths ?? []).map(normalisePattern),
+    exactPublic: (r.exactPublic ?? []).map(normalisePattern),
+    oneSegmentPublic: (r.oneSegmentPublic ?? []).map(normalisePattern),
     apiPaths: (r.apiPaths ?? ['/api']).map(normalisePattern),
   };
+}
+
+/** The paths the SDK itself must always leave open: the login page (exactly) and the route
+ * handlers' own endpoints under authPath (exactly; the app's other routes there are its own). */
+export function sdkPublicPaths(loginPath: string, authPath: string): { exactPublic: string[]; oneSegmentPublic: string[] } {
+  const base = normalisePattern(authPath);
+  const under = (s: string) => (base === '/' ? '/' + s : base + '/' + s);
+  return {
+    exactPublic: [normalisePattern(loginPath.split(/[?#]/)[0]!), ...['login', 'register', 'logout', 'refresh', 'session'].map(under)],
+    oneSegmentPublic: [under('oauth'), under('callback')],
+  };
+}
+
+function isOneSegmentUnder(candidate: string, prefix: string): boolean {
+  if (!candidate.startsWith(prefix + '/')) return false;
+  const rest = candidate.slice(prefix.length + 1);
+  return rest.length > 0 && !rest.includes('/');
 }
 
 export function classifyPath(pathname: string, rules: PathRules): RouteClass {
   const cands = pathCandidates(pathname);
   const any = (list: string[]) => cands.some((c) => list.some((p) => underPrefix(c, p)));
-  const every = (list: string[]) => cands.every((c) => list.some((p) => underPrefix(c, p)));
   const api = any(rules.apiPaths);
-  if (rules.publicPaths.length > 0 && every(rules.publicPaths)) return { kind: 'public', api };
+  // Public only when EVERY reading is public, by one of the three kinds of rule.
+  const isPublic = (c: string) =>
+    rules.publicPaths.some((p) => underPrefix(c, p)) ||
+    rules.exactPublic.includes(c) ||
+    rules.oneSegmentPublic.some((p) => isOneSegmentUnder(c, p));
+  if (cands.every(isPublic)) return { kind: 'public', api };
   if (any(rules.protectedPaths)) return { kind: 'protected', api };
   return { kind: 'open', api };
 }

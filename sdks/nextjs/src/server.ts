@@ -100,7 +100,8 @@ export interface RequireUserOptions extends AuthOptions {
 
 /** What has() checks. */
 export interface HasOptions {
-  /** Any of these roles. */
+  /** Any of these roles. Only a user session has a role: an API key acts with its scopes, never
+   * with its owner's role (Gatehouse itself gives a key admin rights only with the admin scope). */
   role?: string | string[];
   /** All of these API-key scopes (kind `api_key`). */
   scope?: string | string[];
@@ -111,7 +112,7 @@ export function has(session: GatehouseSession | null | undefined, o: HasOptions)
   if (!session) return false;
   const list = (v: string | string[] | undefined) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
   const roles = list(o.role);
-  if (roles && !(session.user.role !== undefined && roles.includes(session.user.role))) return false;
+  if (roles && !(session.kind === 'session' && session.user.role !== undefined && roles.includes(session.user.role))) return false;
   const scopes = list(o.scope);
   if (scopes && !scopes.every((x) => session.scopes.includes(x))) return false;
   return true;

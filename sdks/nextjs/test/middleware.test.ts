@@ -629,22 +629,33 @@ describe('machine callers (X-API-Key)', () => {
     await expectLoginRedirect(await mw()(req(APP + '/dashboard', { headers: { 'X-API-Key': main.machineKey } })), '/dashboard');
   });
 
-  it('answers 500 auth_app_key_invalid (not a retryable 503) when the app key is missing or refused, 503 when Gatehouse is down', async () => {
+  it('answers 500 auth_app_key_invalid (not a retryable 503) when the app key is refused, 401 when there is none, 503 when Gatehouse is down', async () => {
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const warnings = vi.spyOn(console, 'warn').mockImplementation(() => {});
     try {
-      for (const m of [mw({ apiKey: main.weakKey }), mw({ apiKey: 'ak_' + 'z'.repeat(38) }), mw({ apiKey: '' })]) {
+      // No app key: this app accepts no API keys, and a presented one is simply not accepted.
+      const saved = process.env.GATEHOUSE_API_KEY;
+      delete process.env.GATEHOUSE_API_KEY;
+      try {
+        await expect401(await mw({ apiKey: '' })(req(APP + '/api/protected', { headers: { 'X-API-Key': main.machineKey } })));
+      } finally {
+        if (saved !== undefined) process.env.GATEHOUSE_API_KEY = saved;
+      }
+      expect(warnings.mock.calls.flat().join('\n')).toMatch(/no app API key/);
+      for (const m of [mw({ apiKey: main.weakKey }), mw({ apiKey: 'ak_' + 'z'.repeat(38) })]) {
         const res = await m(req(APP + '/api/protected', { headers: { 'X-API-Key': main.machineKey } }));
         expect(res.status).toBe(500);
         expect(res.headers.get('retry-after')).toBeNull();
         expect(await res.json()).toMatchObject({ status: 500, error_code: 'auth_app_key_invalid' });
       }
       // The log says what to fix.
-      expect(errors.mock.calls.flat().join('\n')).toMatch(/apiKey.*tokens:introspect/);
+      expect(errors.mock.calls.flat().join('\n')).toMatch(/tokens:introspect as apiKey/);
       const down = mw({ fetch: countingFetch((u) => u.pathname.endsWith('/introspect')).fetch });
       const res = await down(req(APP + '/api/protected', { headers: { 'X-API-Key': main.machineKey } }));
       expect(res.status).toBe(503);
     } finally {
       errors.mockRestore();
+      warnings.mockRestore();
     }
   });
 

@@ -323,9 +323,10 @@ describe('auth(), requireUser() and withAuth()', () => {
     expect((await down(req(APP + '/api/thing', { cookies: cookiesOf(alice) }))).status).toBe(503);
   });
 
-  it('withAuth() uses the configured apiKey, and reports a missing or refused app key as a 500 misconfiguration', async () => {
+  it('withAuth() uses the configured apiKey, and reports a refused app key as a 500 misconfiguration', async () => {
     const saved = process.env.GATEHOUSE_API_KEY;
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const warnings = vi.spyOn(console, 'warn').mockImplementation(() => {});
     try {
       // The configured key wins over the environment.
       process.env.GATEHOUSE_API_KEY = 'ak_' + 'q'.repeat(38);
@@ -334,14 +335,17 @@ describe('auth(), requireUser() and withAuth()', () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ kind: 'api_key' });
       delete process.env.GATEHOUSE_API_KEY;
-      for (const apiKey of [undefined, main.weakKey, 'ak_' + 'z'.repeat(38)]) {
+      // Without an app key, API keys are not accepted (401), not a server error.
+      const none = createGatehouse({ authUrl: main.url }).withAuth(async () => new Response('ok'));
+      expect((await none(req(APP + '/api/thing', { headers: { 'x-api-key': main.machineKey } }))).status).toBe(401);
+      for (const apiKey of [main.weakKey, 'ak_' + 'z'.repeat(38)]) {
         const h = createGatehouse({ authUrl: main.url, apiKey }).withAuth(async () => new Response('ok'));
         const r = await h(req(APP + '/api/thing', { headers: { 'x-api-key': main.machineKey } }));
         expect(r.status, String(apiKey)).toBe(500);
         expect(r.headers.get('retry-after')).toBeNull();
         expect(await r.json()).toMatchObject({ error_code: 'auth_app_key_invalid' });
       }
-      expect(errors.mock.calls.flat().join('\n')).toMatch(/pass apiKey.*createGatehouse/);
+      expect(errors.mock.calls.flat().join('\n')).toMatch(/as apiKey \(createGatehouse/);
       await expect(
         createGatehouse({ authUrl: main.url, apiKey: main.weakKey }).auth({ request: req(APP + '/x', { headers: { 'x-api-key': main.machineKey } }) }),
       ).rejects.toMatchObject({ name: 'GatehouseConfigError' });
@@ -349,6 +353,7 @@ describe('auth(), requireUser() and withAuth()', () => {
       if (saved === undefined) delete process.env.GATEHOUSE_API_KEY;
       else process.env.GATEHOUSE_API_KEY = saved;
       errors.mockRestore();
+      warnings.mockRestore();
     }
   });
 
