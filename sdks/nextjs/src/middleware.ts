@@ -1,7 +1,7 @@
 // `@gatehouse/next-sdk/middleware`: protects pages and API routes in front of the app.
 // Web APIs, `next/server` and `jose` only: it runs on the Edge runtime (middleware.ts) and on the
 // Node.js runtime (Next 16's proxy.ts) alike.
-import { NextResponse, type NextRequest } from 'next/server';
+import { NextResponse, type NextRequest } from 'next/server.js';
 import type { GatehouseOptions } from './config.js';
 import { GatehouseConfigError } from './config.js';
 import { cookieAttributes, replaceCookies } from './cookies.js';

@@ -1,10 +1,11 @@
 // `@gatehouse/next-sdk/server`: re-verification inside Route Handlers, Server Components and
 // Server Actions, and the route handlers that sign users in and out and set the cookies.
-// Server-only: it imports next/headers and must never be imported from a Client Component.
-import { cookies as nextCookies, headers as nextHeaders } from 'next/headers';
-import { redirect } from 'next/navigation';
+// Server-only: it reads next/headers and must never be imported from a Client Component.
+// It loads from plain Node ESM (the Pages Router's server imports external packages so): `next/*`
+// specifiers carry `.js` (next has no exports map), and next/headers and next/navigation, which only
+// the App Router helpers need, are imported when those helpers run.
 import { cache } from 'react';
-import { connection, NextResponse, type NextRequest } from 'next/server';
+import { connection, NextResponse, type NextRequest } from 'next/server.js';
 import {
   GatehouseResponseError,
   GatehouseUnavailableError,
@@ -90,6 +91,19 @@ export interface AuthOptions {
   apiKeyScopes?: string[];
 }
 
+/**
+ * What getAuth() reads: a Node.js IncomingMessage, as the Pages Router hands it to
+ * getServerSideProps (`context.req`) and to API routes (`NextApiRequest`).
+ */
+export interface NodeRequestLike {
+  headers: Record<string, string | string[] | undefined>;
+  url?: string;
+  socket?: object | null;
+}
+
+/** Options of getAuth(): those of auth() but `request` (getAuth reads the request it is given). */
+export type GetAuthOptions = Omit<AuthOptions, 'request'>;
+
 export interface RequireUserOptions extends AuthOptions {
   /** Where to come back after signing in. Default: the path the middleware saw, else none. */
   callbackUrl?: string;
@@ -137,6 +151,12 @@ export interface Gatehouse {
   proxy: GatehouseMiddleware;
   /** The verified identity of the current request, or null. Throws GatehouseUnavailableError when Gatehouse (its JWKS) cannot be reached. */
   auth(options?: AuthOptions): Promise<GatehouseSession | null>;
+  /**
+   * auth() for the Pages Router: the verified identity of a Node.js request (getServerSideProps'
+   * `context.req`, an API route's `req`) from its cookies and Authorization / X-API-Key headers, or
+   * null. Never renews an expired session (it cannot set cookies there): the middleware does.
+   */
+  getAuth(req: NodeRequestLike, options?: GetAuthOptions): Promise<GatehouseSession | null>;
   /** Like auth(), but redirects to the login page (with callbackUrl) when there is no valid session (or it lacks `role`). */
   requireUser(options?: RequireUserOptions): Promise<GatehouseSession>;
   /** The signed-in user of the current request (from next/headers), or null; verified once per request. */
@@ -186,16 +206,18 @@ export function createGatehouse(options: GatehouseConfig = {}): Gatehouse {
     // Cache Components (on by default in new Next 16 apps): mark the render as dynamic before
     // reading request data or the clock (token expiry), or Next logs prerender errors.
     await connection();
-    return new Headers(await nextHeaders());
+    const { headers } = await import('next/headers.js');
+    return new Headers(await headers());
   }
 
-  async function authenticate(h: Headers, o: AuthOptions | undefined): Promise<AuthResult> {
+  async function authenticate(h: Headers, o: AuthOptions | undefined, url?: URL, fromNextHeaders = !o?.request): Promise<AuthResult> {
     const e = getEngine();
-    const secure = e.secure(h, o?.request ? new URL(o.request.url) : undefined);
+    const secure = e.secure(h, url ?? (o?.request ? new URL(o.request.url) : undefined));
     const creds = e.credentials(h, secure);
-    if (!o?.request) {
+    if (fromNextHeaders) {
       // next/headers' cookies() also sees cookies the middleware renewed for this request.
-      const jar = await nextCookies();
+      const { cookies } = await import('next/headers.js');
+      const jar = await cookies();
       const names = e.names(secure);
       const access = jar.get(names.access)?.value;
       const refresh = jar.get(names.refresh)?.value;
@@ -210,13 +232,30 @@ export function createGatehouse(options: GatehouseConfig = {}): Gatehouse {
     });
   }
 
-  async function auth(o?: AuthOptions): Promise<GatehouseSession | null> {
-    const r = await authenticate(await requestHeaders(o), o);
+  function sessionOrThrow(r: AuthResult): GatehouseSession | null {
     if (r.kind === 'misconfigured') throw r.error;
     if (r.kind === 'unavailable') {
       throw r.error instanceof GatehouseUnavailableError ? r.error : new GatehouseUnavailableError('gatehouse: cannot verify the session', { cause: r.error });
     }
     return toSession(r);
+  }
+
+  async function auth(o?: AuthOptions): Promise<GatehouseSession | null> {
+    return sessionOrThrow(await authenticate(await requestHeaders(o), o));
+  }
+
+  async function getAuth(req: NodeRequestLike, o?: GetAuthOptions): Promise<GatehouseSession | null> {
+    const h = nodeHeaders(req);
+    const encrypted = (req.socket as { encrypted?: unknown } | null | undefined)?.encrypted === true;
+    let url: URL | undefined;
+    try {
+      url = new URL(req.url ?? '/', `${encrypted ? 'https' : 'http'}://${h.get('host') || 'localhost'}`);
+    } catch {
+      url = undefined;
+    }
+    // getServerSideProps and API routes cannot renew the session: authenticate() never refreshes
+    // for the server helpers; the middleware renews on the way in.
+    return sessionOrThrow(await authenticate(h, { ...o }, url, false));
   }
 
   async function requireUser(o?: RequireUserOptions): Promise<GatehouseSession> {
@@ -225,7 +264,8 @@ export function createGatehouse(options: GatehouseConfig = {}): Gatehouse {
     const h = await requestHeaders(o);
     const cb = safeRedirect(o?.callbackUrl ?? h.get(IdentityHeaders.path) ?? '', '');
     const login = getEngine().cfg.loginPath;
-    redirect(withQuery(login, { error: s ? 'forbidden' : undefined, callbackUrl: cb }));
+    const { redirect } = await import('next/navigation.js');
+    return redirect(withQuery(login, { error: s ? 'forbidden' : undefined, callbackUrl: cb }));
   }
 
   // One verification per request for currentUser(): React's cache() memoises per server request
@@ -546,6 +586,7 @@ export function createGatehouse(options: GatehouseConfig = {}): Gatehouse {
     middleware,
     proxy: middleware,
     auth,
+    getAuth,
     requireUser,
     currentUser,
     withAuth,
@@ -596,6 +637,20 @@ function toSession(r: AuthResult): GatehouseSession | null {
     };
   }
   return null;
+}
+
+/** A Node.js request's headers as Web Headers (repeated values joined; cookies with `; `). */
+function nodeHeaders(req: NodeRequestLike): Headers {
+  const h = new Headers();
+  for (const [k, v] of Object.entries(req.headers ?? {})) {
+    if (v === undefined) continue;
+    try {
+      h.set(k, Array.isArray(v) ? v.join(k.toLowerCase() === 'cookie' ? '; ' : ', ') : String(v));
+    } catch {
+      /* a header value Headers refuses: ignored */
+    }
+  }
+  return h;
 }
 
 function problem(p: ProblemInit): NextResponse {
@@ -652,6 +707,9 @@ const instance = (): Gatehouse => (defaultInstance ??= createGatehouse());
 
 /** The verified identity of the current request (cookie session, Bearer token or API key), or null. */
 export const auth = (options?: AuthOptions): Promise<GatehouseSession | null> => instance().auth(options);
+/** auth() for the Pages Router: the verified identity of getServerSideProps' `context.req` or an
+ * API route's `req` (cookies, Authorization, X-API-Key), or null. Never renews (the middleware does). */
+export const getAuth = (req: NodeRequestLike, options?: GetAuthOptions): Promise<GatehouseSession | null> => instance().getAuth(req, options);
 /** The verified session, or a redirect to the login page with callbackUrl. */
 export const requireUser = (options?: RequireUserOptions): Promise<GatehouseSession> => instance().requireUser(options);
 /** The signed-in user of the current request, or null (verified once per request in Server Components). */

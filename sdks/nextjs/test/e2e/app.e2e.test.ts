@@ -180,6 +180,14 @@ describe.each(e.apps)('$name', (app) => {
       await expect.poll(() => page.getByTestId('home-user').textContent()).toContain(e.userEmail);
     });
 
+    it('reads the session in a Pages Router page (getServerSideProps + getAuth(req))', async () => {
+      const res = await page.goto(app.url + '/pages-router');
+      expect(res!.status()).toBe(200);
+      expect(await page.getByTestId('pages-user').textContent()).toContain(e.userEmail);
+      const anonymous = await (await fetch(app.url + '/pages-router')).text();
+      expect(anonymous).toContain('pages-anonymous');
+    });
+
     it('signs out: the session is revoked at Gatehouse and the cookies are gone', async () => {
       await page.goto(app.url + '/dashboard');
       const before = await sessionCookies();
