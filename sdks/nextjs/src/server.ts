@@ -29,36 +29,14 @@ import {
   unavailableProblem,
   type ProblemInit,
 } from './responses.js';
-import type { AccessClaims } from './verify.js';
+import type { GatehouseSession } from './session.js';
 
 export { safeRedirect } from './redirect.js';
 export { GatehouseUnavailableError, GatehouseResponseError } from './client.js';
 export type { GatehouseUserObject, TokenResponse, Introspection } from './client.js';
 export type { AccessClaims } from './verify.js';
 
-/** The identity behind a request, verified by auth(). */
-export interface GatehouseSession {
-  /** `session`: a user's access token (cookie or Bearer). `api_key`: a machine caller's key. */
-  kind: 'session' | 'api_key';
-  user: {
-    id: string;
-    email?: string;
-    emailVerified?: boolean;
-    role?: string;
-  };
-  /** Gatehouse session id (kind `session`). */
-  sessionId?: string;
-  /** API key id (kind `api_key`). */
-  keyId?: string;
-  /** Scopes of the API key (kind `api_key`); empty for user sessions. */
-  scopes: string[];
-  /** When the access token (or key) expires. */
-  expiresAt?: Date;
-  // No access token here: a session object handed to a Client Component is serialised into the
-  // page's HTML. Server code that needs the token calls getToken().
-  /** All verified claims of the access token (kind `session`). */
-  claims?: AccessClaims;
-}
+export type { GatehouseSession } from './session.js';
 
 export interface ServerOptions extends GatehouseOptions {
   /** Where signed-in users land when no (valid) callbackUrl is given. Default `/`. */
