@@ -1,9 +1,11 @@
 // A protected page. The middleware sent anonymous visitors to /login; requireUser() verifies the
 // session again here (and would redirect as well).
 import { requireUser } from '@gatehouse/next-sdk/server';
+import { GatehouseProvider } from '@gatehouse/next-sdk/react';
 import { ActionPanel } from './action-panel';
 import { ApiPanel } from './api-panel';
 import { SessionBadge } from './session-badge';
+import { UserMenu } from './user-menu';
 
 export default async function Dashboard() {
   const session = await requireUser();
@@ -21,6 +23,9 @@ export default async function Dashboard() {
         <dd data-testid="expires-at">{session.expiresAt?.toISOString()}</dd>
       </dl>
       <SessionBadge session={session} />
+      <GatehouseProvider session={session}>
+        <UserMenu />
+      </GatehouseProvider>
       <ApiPanel />
       <ActionPanel />
       <form method="post" action="/api/auth/logout">

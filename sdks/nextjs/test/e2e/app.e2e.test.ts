@@ -204,6 +204,25 @@ describe.each(e.apps)('$name', (app) => {
       await page.goto(app.url + '/dashboard');
       expect(pathOf(page.url())).toBe('/login?callbackUrl=%2Fdashboard');
     });
+
+    it('signs in again; useUser() under <GatehouseProvider> shows the user, and signOut() from the react entry signs out', async () => {
+      await page.getByLabel('Email').fill(e.userEmail);
+      await page.getByLabel('Password').fill(e.userPassword);
+      await Promise.all([page.waitForURL((u) => u.pathname === '/dashboard'), page.getByRole('button', { name: 'Sign in' }).click()]);
+      await expect.poll(() => page.getByTestId('provider-user').textContent()).toBe(e.userEmail);
+      const before = await sessionCookies();
+      expect(before.refresh).toBeDefined();
+      await Promise.all([page.waitForURL((u) => u.pathname === '/login'), page.getByRole('button', { name: 'Client-side sign-out' }).click()]);
+      const after = await sessionCookies();
+      expect(after.access).toBeUndefined();
+      expect(after.refresh).toBeUndefined();
+      const r = await fetch(`${e.gatehouseUrl}/api/v1/auth/refresh`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ refresh_token: before.refresh!.value }),
+      });
+      expect(r.status).toBe(401);
+    });
   });
 
   describe('the example app over plain HTTP (machine callers, bypass attempts)', () => {
