@@ -64,20 +64,32 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	rep, err := loadtest.Run(ctx, cfg, stderr)
 	if rep != nil {
-		var werr error
-		if *asJSON {
-			werr = rep.WriteJSON(stdout)
-		} else {
-			werr = rep.WriteTable(stdout)
-		}
-		if err == nil {
-			err = werr
-		}
+		err = writeReport(rep, *asJSON, stdout, err)
 	}
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
 	return nil
+}
+
+// benchReport is what a bench command prints, as a table or as JSON.
+type benchReport interface {
+	WriteJSON(io.Writer) error
+	WriteTable(io.Writer) error
+}
+
+// writeReport prints rep and returns the run's error err, or else the printing's.
+func writeReport(rep benchReport, asJSON bool, stdout io.Writer, err error) error {
+	var werr error
+	if asJSON {
+		werr = rep.WriteJSON(stdout)
+	} else {
+		werr = rep.WriteTable(stdout)
+	}
+	if err == nil {
+		err = werr
+	}
+	return err
 }
 
 // benchStartup measures start-up time and idle memory of the server; see loadtest.MeasureStartup.
@@ -112,15 +124,7 @@ func benchStartup(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	cfg.Env = os.Environ()
 	rep, err := loadtest.MeasureStartup(ctx, cfg, stderr)
 	if rep != nil && len(rep.Runs) > 0 {
-		var werr error
-		if *asJSON {
-			werr = rep.WriteJSON(stdout)
-		} else {
-			werr = rep.WriteTable(stdout)
-		}
-		if err == nil {
-			err = werr
-		}
+		err = writeReport(rep, *asJSON, stdout, err)
 	}
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
