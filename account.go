@@ -123,7 +123,7 @@ func (s *AuthService) ChangePassword(ctx context.Context, p *Principal, current,
 		if revoked, err = tx.RevokeUserSessions(ctx, u.ID, p.SessionID, now); err != nil {
 			return err
 		}
-		if err := s.auditTx(ctx, tx, p.Client, EventPasswordChanged, u.ID, OutcomeSuccess, countNoun(len(revoked), "other session")+" revoked"); err != nil || s.email == nil {
+		if err := s.auditTx(ctx, tx, p.Client, EventPasswordChanged, u.ID, OutcomeSuccess, CountNoun(len(revoked), "other session")+" revoked"); err != nil || s.email == nil {
 			return err
 		}
 		// Tell the mailbox owner, so a change they did not make does not go unnoticed.

@@ -76,7 +76,7 @@ func (s *AuthService) UpdateUser(ctx context.Context, by *Principal, userID stri
 				if err != nil {
 					return err
 				}
-				detail = countNoun(len(revoked), "session") + " and " + countNoun(keys, "API key") + " revoked"
+				detail = CountNoun(len(revoked), "session") + " and " + CountNoun(keys, "API key") + " revoked"
 			}
 			typ := EventAccountDisabled
 			if u.IsActive {

@@ -247,7 +247,7 @@ func (o *OAuthService) linkExisting(ctx context.Context, tx StoreTx, client Clie
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return nil, err
 		}
-		detail += "; password removed, " + countNoun(len(revoked), "session") + " and " + countNoun(keys, "API key") + " revoked"
+		detail += "; password removed, " + CountNoun(len(revoked), "session") + " and " + CountNoun(keys, "API key") + " revoked"
 		taken = &takeover{sessions: revoked}
 	}
 	if err := o.auth.auditTx(ctx, tx, client, EventOAuthLinked, u.ID, OutcomeSuccess, detail); err != nil {

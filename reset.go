@@ -145,7 +145,7 @@ func (s *AuthService) ResetPassword(ctx context.Context, token, newPassword stri
 			return err
 		}
 		if err := s.auditTx(ctx, tx, client, EventPasswordReset, u.ID, OutcomeSuccess,
-			countNoun(len(revoked), "session")+" and "+countNoun(keys, "API key")+" revoked"); err != nil {
+			CountNoun(len(revoked), "session")+" and "+CountNoun(keys, "API key")+" revoked"); err != nil {
 			return err
 		}
 		return s.queueEmail(ctx, tx, EmailPasswordChanged, EmailData{Email: u.Email}, "", now)

@@ -142,7 +142,7 @@ func (s *AuthService) RevokeSessionsOf(ctx context.Context, userID, sessionID st
 			if revoked, err = tx.RevokeUserSessions(ctx, userID, "", now); err != nil {
 				return err
 			}
-			return s.auditTx(ctx, tx, Operator.Client, EventSessionRevoked, userID, OutcomeSuccess, "all sessions ("+countNoun(len(revoked), "session")+") by an operator")
+			return s.auditTx(ctx, tx, Operator.Client, EventSessionRevoked, userID, OutcomeSuccess, "all sessions ("+CountNoun(len(revoked), "session")+") by an operator")
 		}
 		sess, err := tx.LockSession(ctx, sessionID)
 		if err != nil {

@@ -275,11 +275,15 @@ func TestAPIKeyCreatedAcrossRevocationSurvives(t *testing.T) {
 	})
 }
 
-// lookupHookStore runs a hook once, inside the next transaction, right after it looks a user up
-// by email: where linkAccount has read the account it is about to take over.
-type lookupHookStore struct {
+// hookStore runs a hook once, inside the next transaction, right after it reads a user by the
+// lookup named in on: "UserByEmail" (where linkAccount has read the account it is about to take
+// over), "UserByID" (where an unlocked read-modify-write has read the row it will write back),
+// or "LockUser". An unlocked read runs the hook at once; a locking read runs it in the background
+// (it would wait for this very transaction's lock).
+type hookStore struct {
 	gatehouse.Store
 	hook *hookOnce
+	on   map[string]bool
 }
 
 type hookOnce struct {
@@ -297,18 +301,36 @@ func (h *hookOnce) run() {
 	}
 }
 
-func (s lookupHookStore) Tx(ctx context.Context, fn func(gatehouse.StoreTx) error) error {
-	return s.Store.Tx(ctx, func(tx gatehouse.StoreTx) error { return fn(lookupHookTx{tx, s.hook}) })
+func (s hookStore) Tx(ctx context.Context, fn func(gatehouse.StoreTx) error) error {
+	return s.Store.Tx(ctx, func(tx gatehouse.StoreTx) error { return fn(hookTx{tx, s}) })
 }
 
-type lookupHookTx struct {
+type hookTx struct {
 	gatehouse.StoreTx
-	hook *hookOnce
+	s hookStore
 }
 
-func (t lookupHookTx) UserByEmail(ctx context.Context, email string) (*gatehouse.User, error) {
+func (t hookTx) UserByEmail(ctx context.Context, email string) (*gatehouse.User, error) {
 	u, err := t.StoreTx.UserByEmail(ctx, email)
-	t.hook.run()
+	if t.s.on["UserByEmail"] {
+		t.s.hook.run()
+	}
+	return u, err
+}
+
+func (t hookTx) UserByID(ctx context.Context, id string) (*gatehouse.User, error) {
+	u, err := t.StoreTx.UserByID(ctx, id)
+	if t.s.on["UserByID"] {
+		t.s.hook.run()
+	}
+	return u, err
+}
+
+func (t hookTx) LockUser(ctx context.Context, id string) (*gatehouse.User, error) {
+	u, err := t.StoreTx.LockUser(ctx, id)
+	if t.s.on["LockUser"] {
+		go t.s.hook.run()
+	}
 	return u, err
 }
 
@@ -324,7 +346,7 @@ func TestTakeoverRacingDisableKeepsAccountDisabledPostgres(t *testing.T) {
 	}
 	t.Cleanup(func() { store.Close() })
 	hook := &hookOnce{}
-	r := newRaceRigOn(t, store, lookupHookStore{store, hook})
+	r := newRaceRigOn(t, store, hookStore{store, hook, map[string]bool{"UserByEmail": true}})
 	off := false
 	hook.f = func() {
 		if _, err := r.auth.UpdateUser(ctx, gatehouse.Operator, r.user.ID, gatehouse.AdminUserUpdate{IsActive: &off}); err != nil {
@@ -344,36 +366,6 @@ func TestTakeoverRacingDisableKeepsAccountDisabledPostgres(t *testing.T) {
 			t.Error("a sign-in into an account disabled while it linked holds a working session")
 		}
 	}
-}
-
-// byIDHookStore runs a hook once, inside the next transaction, right after it reads (and locks) a
-// user by id: where UpdateProfile has read the row it will write back whole.
-type byIDHookStore struct {
-	gatehouse.Store
-	hook *hookOnce
-}
-
-func (s byIDHookStore) Tx(ctx context.Context, fn func(gatehouse.StoreTx) error) error {
-	return s.Store.Tx(ctx, func(tx gatehouse.StoreTx) error { return fn(byIDHookTx{tx, s.hook}) })
-}
-
-type byIDHookTx struct {
-	gatehouse.StoreTx
-	hook *hookOnce
-}
-
-// An unlocked read runs the hook at once; a locking read runs it in the background (it would wait
-// for this very transaction's lock).
-func (t byIDHookTx) UserByID(ctx context.Context, id string) (*gatehouse.User, error) {
-	u, err := t.StoreTx.UserByID(ctx, id)
-	t.hook.run()
-	return u, err
-}
-
-func (t byIDHookTx) LockUser(ctx context.Context, id string) (*gatehouse.User, error) {
-	u, err := t.StoreTx.LockUser(ctx, id)
-	go t.hook.run()
-	return u, err
 }
 
 // The same lost update from the other side, and worse: UpdateProfile (PATCH /users/me, cheap and
@@ -407,7 +399,7 @@ func TestProfileUpdateRacingTakeoverRestoresNoPasswordPostgres(t *testing.T) {
 		takeover <- err
 	}}
 	name := "Renamed"
-	_, renameErr := r.newAuth(byIDHookStore{store, hook}).UpdateProfile(ctx, p, gatehouse.ProfileUpdate{Name: &name})
+	_, renameErr := r.newAuth(hookStore{store, hook, map[string]bool{"UserByID": true, "LockUser": true}}).UpdateProfile(ctx, p, gatehouse.ProfileUpdate{Name: &name})
 	select {
 	case err := <-takeover:
 		if err != nil {

@@ -26,8 +26,8 @@ func cleanText(s string, max int) string {
 	return s[:cut]
 }
 
-// countNoun writes n and a noun, plural unless n is one: "1 session", "2 API keys".
-func countNoun(n int, noun string) string {
+// CountNoun writes n and a noun, plural unless n is one: "1 session", "2 API keys".
+func CountNoun(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}

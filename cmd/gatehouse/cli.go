@@ -358,7 +358,7 @@ func (c *cli) sessionsCommand() *cobra.Command {
 			case len(revoked) == 0:
 				fmt.Fprintf(c.stdout, "%s has no active sessions; nothing revoked\n", u.Email)
 			default:
-				fmt.Fprintf(c.stdout, "revoked %s of %s\n", plural(len(revoked), "session"), u.Email)
+				fmt.Fprintf(c.stdout, "revoked %s of %s\n", gatehouse.CountNoun(len(revoked), "session"), u.Email)
 			}
 			return nil
 		},
@@ -591,11 +591,4 @@ func truncate(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

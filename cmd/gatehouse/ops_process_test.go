@@ -110,19 +110,7 @@ func TestDataFilesAreOwnerOnly(t *testing.T) {
 	env := testEnv(t)
 	_, s := startProcess(t, env)
 	s.register(t)
-	entries, err := os.ReadDir(env["GATEHOUSE_DATA_DIR"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		info, err := e.Info()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if info.Mode().Perm()&0o077 != 0 {
-			t.Errorf("%s has mode %v; want owner-only", e.Name(), info.Mode().Perm())
-		}
-	}
+	expectFilesOwnerOnly(t, env["GATEHOUSE_DATA_DIR"])
 }
 
 // expectOwnerOnly fails unless dir is 0700 and every file in it is owner-only.
@@ -135,6 +123,12 @@ func expectOwnerOnly(t *testing.T, dir string) {
 	if info.Mode().Perm() != 0o700 {
 		t.Errorf("the data directory has mode %v; want 0700", info.Mode().Perm())
 	}
+	expectFilesOwnerOnly(t, dir)
+}
+
+// expectFilesOwnerOnly fails unless every file in dir is owner-only.
+func expectFilesOwnerOnly(t *testing.T, dir string) {
+	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
