@@ -209,6 +209,10 @@ func (s *AuthService) CreateAPIKey(ctx context.Context, p *Principal, in NewAPIK
 	if len(fields) > 0 {
 		return nil, "", Invalid(fields...)
 	}
+	// An app the user connected through OAuth never mints the user's long-lived keys.
+	if p.ClientID != "" {
+		return nil, "", errScopeNotAllowed
+	}
 	for _, sc := range clean {
 		// Neither the owner's role nor, when a key creates a key, the creating key's scopes may be exceeded.
 		if !slices.Contains(scopesAllowedFor(p.User), sc) || (p.APIKey != nil && !p.Allows(sc)) {

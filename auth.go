@@ -125,7 +125,10 @@ type Principal struct {
 	SessionID string // empty when authenticated by API key
 	Claims    *AccessClaims
 	APIKey    *APIKey  // nil for sessions
-	Scopes    []string // an API key's effective scopes
+	Scopes    []string // an API key's effective scopes, or the scopes granted to an OAuth client
+	// ClientID is the OAuth client whose access token authenticated the request; empty for
+	// first-party sessions and API keys. Such a principal acts only within its scopes.
+	ClientID string
 	// Client is where the request comes from, as the edge that authenticated it saw it; the audit
 	// log records it with every change made in the principal's name.
 	Client Client
@@ -145,8 +148,12 @@ func (p *Principal) actor() string {
 var Operator = &Principal{Client: Client{UserAgent: "gatehouse command line"}}
 
 // Allows reports whether the caller may act under scope. A session has every scope of its
-// user's role; a key only those it was given and its owner still has.
+// user's role; a key only those it was given and its owner still has; an OAuth client's token
+// only those the user granted it, never admin.
 func (p *Principal) Allows(scope string) bool {
+	if p.ClientID != "" {
+		return scope != ScopeAdmin && slices.Contains(p.Scopes, scope)
+	}
 	if p.APIKey == nil {
 		return scope != ScopeAdmin || p.User.IsAdmin()
 	}

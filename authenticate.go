@@ -3,6 +3,7 @@ package gatehouse
 import (
 	"context"
 	"errors"
+	"strings"
 )
 
 // Authenticate checks an access token and that its session and user are still in good standing.
@@ -16,7 +17,16 @@ func (s *AuthService) Authenticate(ctx context.Context, accessToken string) (*Pr
 	if err != nil {
 		return nil, err
 	}
-	return &Principal{User: u, SessionID: sess.ID, Claims: claims}, nil
+	// A token names the client its session was issued to; a token that disagrees with its
+	// session was not issued by these rules.
+	if sess.ClientID != claims.ClientID {
+		return nil, ErrUnauthenticated
+	}
+	p := &Principal{User: u, SessionID: sess.ID, Claims: claims, ClientID: claims.ClientID}
+	if claims.ClientID != "" {
+		p.Scopes = strings.Fields(claims.Scope)
+	}
+	return p, nil
 }
 
 // loadSession returns a usable session of userID and its user, from the cache when it can.

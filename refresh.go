@@ -24,6 +24,30 @@ var errRefreshRaced = &Error{Kind: KindUnavailable, Code: "refresh_conflict",
 // trips. Anything else — a spent token, or one that changed between the read and the write — is
 // decided by refreshLocked under the session's lock.
 func (s *AuthService) Refresh(ctx context.Context, token string, client Client) (*TokenSet, error) {
+	spent, err := s.rotate(ctx, token, client, firstPartyOnly)
+	if err != nil {
+		return nil, err
+	}
+	return s.issue(ctx, spent.user, spent.session.ID, spent.successor)
+}
+
+// firstPartyOnly refuses the refresh tokens of OAuth clients: they are spent at /oauth2/token.
+func firstPartyOnly(sess *Session) (time.Duration, bool) { return -1, sess.FirstParty() }
+
+// refreshCheck decides, before anything is spent, whether a refresh token of sess may be spent
+// here, and with which retry window (negative: the server's).
+type refreshCheck func(sess *Session) (reuse time.Duration, ok bool)
+
+// rotated is a spent refresh token's successor, with the session and user it belongs to.
+type rotated struct {
+	user      *User
+	session   *Session
+	successor string
+}
+
+// rotate spends a refresh token that check accepts and returns its successor; the callers issue
+// the access token (first-party, or an OAuth client's).
+func (s *AuthService) rotate(ctx context.Context, token string, client Client, check refreshCheck) (*rotated, error) {
 	if token == "" || len(token) > maxRefreshTokenLength {
 		return nil, ErrInvalidRefreshToken
 	}
@@ -34,19 +58,26 @@ func (s *AuthService) Refresh(ctx context.Context, token string, client Client) 
 	} else if err != nil {
 		return nil, err
 	}
+	reuse, ok := check(sess)
+	if !ok {
+		return nil, ErrInvalidRefreshToken
+	}
+	if reuse < 0 {
+		reuse = s.cfg.RefreshReuseInterval
+	}
 	now := s.now()
 	if rt.SpentAt == nil && now.Before(rt.ExpiresAt) && sessionUsable(sess, user, now) {
 		r, successor := s.rotation(ctx, token, hash, sess, user, client, now)
 		err := s.store.CommitRotation(ctx, r)
 		if err == nil {
 			s.observe(EventRefreshed, OutcomeSuccess)
-			return s.issue(ctx, user, sess.ID, successor)
+			return &rotated{user: user, session: sess, successor: successor}, nil
 		}
 		if !isNotFound(err) {
 			return nil, err
 		}
 	}
-	return s.refreshLocked(ctx, token, hash, client)
+	return s.refreshLocked(ctx, token, hash, client, reuse)
 }
 
 // refreshLocked decides a refresh with the token's session locked for the whole exchange, so
@@ -54,9 +85,10 @@ func (s *AuthService) Refresh(ctx context.Context, token string, client Client) 
 // presented again within the reuse interval gets the successor it got the first time (clients
 // that retry, parallel tabs) as long as that successor is unspent; later, or once the successor has
 // been spent, the reuse is treated as theft and the whole session is revoked.
-func (s *AuthService) refreshLocked(ctx context.Context, token string, hash []byte, client Client) (*TokenSet, error) {
+func (s *AuthService) refreshLocked(ctx context.Context, token string, hash []byte, client Client, reuseInterval time.Duration) (*rotated, error) {
 	var (
 		user      *User
+		session   *Session
 		sessionID string
 		successor string
 		reused    bool
@@ -73,9 +105,9 @@ func (s *AuthService) refreshLocked(ctx context.Context, token string, hash []by
 		if !sessionUsable(sess, user, now) {
 			return ErrInvalidRefreshToken
 		}
-		sessionID = sess.ID
+		sessionID, session = sess.ID, sess
 		if rt.SpentAt != nil {
-			if s.cfg.RefreshReuseInterval > 0 && now.Sub(*rt.SpentAt) <= s.cfg.RefreshReuseInterval {
+			if reuseInterval > 0 && now.Sub(*rt.SpentAt) <= reuseInterval {
 				successor = deriveSuccessor(token, rt.SuccessorSalt)
 				next, err := tx.RefreshTokenByHash(ctx, HashToken(successor))
 				if err != nil && !isNotFound(err) {
@@ -95,7 +127,7 @@ func (s *AuthService) refreshLocked(ctx context.Context, token string, hash []by
 			if err := tx.RevokeSession(ctx, sess.ID, now); err != nil {
 				return err
 			}
-			return s.auditTx(ctx, tx, client, EventRefreshReuse, user.ID, OutcomeFailure, "session "+sess.ID+" revoked")
+			return s.auditTx(ctx, tx, client, EventRefreshReuse, user.ID, OutcomeFailure, reuseDetail(sess))
 		}
 		if !now.Before(rt.ExpiresAt) {
 			return ErrInvalidRefreshToken
@@ -119,7 +151,15 @@ func (s *AuthService) refreshLocked(ctx context.Context, token string, hash []by
 		s.log.WarnContext(ctx, "refresh token reuse detected; session revoked", "session_id", sessionID, "user_id", user.ID)
 		return nil, ErrInvalidRefreshToken
 	}
-	return s.issue(ctx, user, sessionID, successor)
+	return &rotated{user: user, session: session, successor: successor}, nil
+}
+
+// reuseDetail is the audit detail of a detected refresh-token reuse.
+func reuseDetail(sess *Session) string {
+	if sess.ClientID != "" {
+		return "session " + sess.ID + " of client " + sess.ClientID + " revoked"
+	}
+	return "session " + sess.ID + " revoked"
 }
 
 // rotation is what spending token (whose hash is hash) at now writes, and the successor token it

@@ -16,7 +16,19 @@ type Session struct {
 	UserAgent  string
 	IP         string
 	RevokedAt  *time.Time
+	// OAuth: a session issued to an OAuth client through the authorization server (see
+	// authserver.go) names the client, the user's grant, the resource its tokens are for and the
+	// granted scope; a first-party session (login, provider sign-in, dashboard) leaves them empty.
+	ClientID string
+	GrantID  string
+	Resource string
+	Scope    string
+	AuthTime time.Time // when the user authenticated for the grant; zero for first-party sessions
 }
+
+// FirstParty reports whether the session belongs to Gatehouse's own sign-in rather than to an
+// OAuth client.
+func (s *Session) FirstParty() bool { return s.ClientID == "" }
 
 // Active reports whether the session can still be used at now.
 func (s *Session) Active(now time.Time) bool {
@@ -46,6 +58,27 @@ type AccessClaims struct {
 	Role          string
 	IssuedAt      time.Time
 	ExpiresAt     time.Time
+	// Audience is the token's single "aud": empty when signing means the first-party audience
+	// (the public URL); an OAuth token names one resource.
+	Audience string
+	ClientID string // the OAuth client the token was issued to; empty for first-party tokens
+	Scope    string // space-separated scopes granted to the OAuth client
+}
+
+// IDClaims are the claims of an OpenID Connect ID token.
+type IDClaims struct {
+	Subject       string
+	Audience      string // the client_id
+	Nonce         string
+	AuthTime      time.Time
+	SessionID     string
+	AccessToken   string // the access token issued with it, for at_hash
+	Email         string // with the email scope
+	EmailVerified bool
+	Name          string // with the profile scope
+	Picture       string
+	WithEmail     bool
+	WithProfile   bool
 }
 
 // SigningKey is a key pair that signs access tokens. Private is PKCS#8 DER.

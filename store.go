@@ -36,6 +36,7 @@ type StoreReader interface {
 	AuditReader
 	OAuthReader
 	EmailReader
+	AuthServerReader
 }
 
 // StoreWriter writes; only a transaction can. Each capability adds its own writer interface here.
@@ -47,6 +48,7 @@ type StoreWriter interface {
 	RateLimitWriter
 	OAuthWriter
 	EmailWriter
+	AuthServerWriter
 }
 
 // Rotation is what spending a refresh token writes.
@@ -129,6 +131,13 @@ type PasswordPolicy interface {
 // AccessTokens signs and verifies access tokens.
 type AccessTokens interface {
 	Sign(ctx context.Context, c AccessClaims) (string, error)
-	// Verify checks signature, algorithm, type, issuer, audience and expiry. Any failure is ErrUnauthenticated.
+	// Verify checks signature, algorithm, type, issuer, audience and expiry. Any failure is
+	// ErrUnauthenticated. The audience must be exactly one of the server's own: the first-party
+	// audience or the URI of Gatehouse's own API as an OAuth resource.
 	Verify(ctx context.Context, token string) (*AccessClaims, error)
+	// VerifyAnyAudience is Verify for a token meant for any resource (introspection, userinfo):
+	// the token must still carry exactly one audience.
+	VerifyAnyAudience(ctx context.Context, token string) (*AccessClaims, error)
+	// SignIDToken issues an OpenID Connect ID token.
+	SignIDToken(ctx context.Context, c IDClaims) (string, error)
 }

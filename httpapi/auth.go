@@ -97,7 +97,7 @@ func (a *api) withPrincipal(next http.Handler, allow func(*gatehouse.Principal) 
 
 var (
 	errSessionRequired = &gatehouse.Error{Kind: gatehouse.KindForbidden, Code: "session_required",
-		Message: "This needs a signed-in user; an API key cannot do it."}
+		Message: "This needs a signed-in user; an API key or an app's OAuth token cannot do it."}
 	errKeyRequired = &gatehouse.Error{Kind: gatehouse.KindForbidden, Code: "api_key_required",
 		Message: "This needs an API key."}
 )
@@ -111,7 +111,7 @@ func errMissingScope(scope string) error {
 // can never change a password, an email or linked identities, or act on sessions.
 func (a *api) requireSession(next http.Handler) http.Handler {
 	return a.withPrincipal(next, func(p *gatehouse.Principal) error {
-		if p.APIKey != nil || p.SessionID == "" {
+		if p.APIKey != nil || p.SessionID == "" || p.ClientID != "" {
 			return errSessionRequired
 		}
 		return nil

@@ -8,16 +8,20 @@ import (
 	"github.com/gatehouse/gatehouse"
 )
 
-const sessionColumns = `id, user_id, created_at, last_used_at, expires_at, user_agent, ip, revoked_at`
+const sessionColumns = `id, user_id, created_at, last_used_at, expires_at, user_agent, ip, revoked_at, client_id, grant_id, resource, scope, auth_time`
 
 func scanSession(row rowScanner) (*gatehouse.Session, error) {
 	var s gatehouse.Session
-	var created, used, expires int64
+	var created, used, expires, authTime int64
 	var revoked sql.NullInt64
-	if err := row.Scan(&s.ID, &s.UserID, &created, &used, &expires, &s.UserAgent, &s.IP, &revoked); err != nil {
+	if err := row.Scan(&s.ID, &s.UserID, &created, &used, &expires, &s.UserAgent, &s.IP, &revoked,
+		&s.ClientID, &s.GrantID, &s.Resource, &s.Scope, &authTime); err != nil {
 		return nil, err
 	}
 	s.CreatedAt, s.LastUsedAt, s.ExpiresAt = fromMicros(created), fromMicros(used), fromMicros(expires)
+	if authTime != 0 {
+		s.AuthTime = fromMicros(authTime)
+	}
 	s.RevokedAt = fromNullMicros(revoked)
 	return &s, nil
 }
@@ -29,12 +33,13 @@ func (r reader) SessionByID(ctx context.Context, id string) (*gatehouse.Session,
 
 func (r reader) ListActiveSessions(ctx context.Context, userID string, now time.Time) ([]*gatehouse.Session, error) {
 	return queryAll(ctx, r, scanSession, `SELECT `+sessionColumns+` FROM sessions
-		WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC, id DESC`, userID, micros(now))
+		WHERE user_id = ? AND client_id = '' AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC, id DESC`, userID, micros(now))
 }
 
 func (t *tx) CreateSession(ctx context.Context, s *gatehouse.Session) error {
-	_, err := t.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		s.ID, s.UserID, micros(s.CreatedAt), micros(s.LastUsedAt), micros(s.ExpiresAt), s.UserAgent, s.IP, nullMicros(s.RevokedAt))
+	_, err := t.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.UserID, micros(s.CreatedAt), micros(s.LastUsedAt), micros(s.ExpiresAt), s.UserAgent, s.IP, nullMicros(s.RevokedAt),
+		s.ClientID, s.GrantID, s.Resource, s.Scope, authMicros(s.AuthTime))
 	return err
 }
 
@@ -63,4 +68,12 @@ func (t *tx) RevokeUserSessions(ctx context.Context, userID, exceptID string, at
 		return nil, err
 	}
 	return ids, nil
+}
+
+// authMicros stores a zero auth time as 0.
+func authMicros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return micros(t)
 }

@@ -23,6 +23,8 @@ type wireClaims struct {
 	Email         string       `json:"email,omitempty"`
 	EmailVerified bool         `json:"email_verified"`
 	Role          string       `json:"role,omitempty"`
+	ClientID      string       `json:"client_id,omitempty"`
+	Scope         string       `json:"scope,omitempty"`
 }
 
 var _ jwt.ClaimsValidator = (*wireClaims)(nil)
@@ -36,13 +38,19 @@ func (c *wireClaims) GetAudience() (jwt.ClaimStrings, error) {
 	return jwt.ClaimStrings(c.Audience), nil
 }
 
-var errMissingClaim = errors.New("token: a required claim (sub, sid, jti or iat) is missing")
+var (
+	errMissingClaim = errors.New("token: a required claim (sub, sid, jti or iat) is missing")
+	errAudience     = errors.New("token: not exactly one audience")
+)
 
 // Validate adds the claims the domain cannot work without to those the parser already requires
 // (iss, aud, exp); the parser checks iat only when present.
 func (c *wireClaims) Validate() error {
 	if c.Subject == "" || c.SessionID == "" || c.ID == "" || c.IssuedAt == nil {
 		return errMissingClaim
+	}
+	if len(c.Audience) != 1 || c.Audience[0] == "" {
+		return errAudience
 	}
 	return nil
 }
@@ -57,6 +65,9 @@ func (c *wireClaims) access() *gatehouse.AccessClaims {
 		Role:          c.Role,
 		IssuedAt:      c.IssuedAt.UTC(),
 		ExpiresAt:     c.ExpiresAt.UTC(),
+		Audience:      c.Audience[0],
+		ClientID:      c.ClientID,
+		Scope:         c.Scope,
 	}
 }
 

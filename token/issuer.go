@@ -22,7 +22,10 @@ type KeySource interface {
 // Config configures an Issuer. Issuer, Audience, Algorithm and TTL are required.
 type Config struct {
 	Issuer    string // "iss" of every token, and the only one accepted
-	Audience  string // "aud" of every token, and the one required
+	Audience  string // "aud" of first-party tokens
+	// Audiences are the other audiences Verify accepts: the URI of Gatehouse's own API as an
+	// OAuth resource. A token carries exactly one audience.
+	Audiences []string
 	Algorithm string // ES256, RS256 or EdDSA; keys of any other algorithm are ignored
 	TTL       time.Duration
 	Now       func() time.Time // defaults to time.Now
@@ -72,7 +75,6 @@ func NewIssuer(cfg Config, src KeySource) *Issuer {
 		i.parser = jwt.NewParser(
 			jwt.WithValidMethods([]string{cfg.Algorithm}),
 			jwt.WithIssuer(cfg.Issuer),
-			jwt.WithAudience(cfg.Audience),
 			jwt.WithExpirationRequired(),
 			jwt.WithIssuedAt(),
 			jwt.WithLeeway(leeway),

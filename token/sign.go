@@ -49,10 +49,14 @@ func (i *Issuer) Sign(ctx context.Context, c gatehouse.AccessClaims) (string, er
 		c.ID = gatehouse.RandomToken(jtiBytes)
 	}
 
+	aud := c.Audience
+	if aud == "" {
+		aud = i.cfg.Audience
+	}
 	t := jwt.NewWithClaims(i.method, &wireClaims{
 		Issuer:        i.cfg.Issuer,
 		Subject:       c.Subject,
-		Audience:      audience{i.cfg.Audience},
+		Audience:      audience{aud},
 		ExpiresAt:     newNumericDate(c.ExpiresAt),
 		IssuedAt:      newNumericDate(c.IssuedAt),
 		ID:            c.ID,
@@ -60,6 +64,8 @@ func (i *Issuer) Sign(ctx context.Context, c gatehouse.AccessClaims) (string, er
 		Email:         c.Email,
 		EmailVerified: c.EmailVerified,
 		Role:          c.Role,
+		ClientID:      c.ClientID,
+		Scope:         c.Scope,
 	})
 	t.Header["typ"] = tokenType
 	t.Header["kid"] = ks.signer.id

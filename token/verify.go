@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ var (
 	errUnknownKID      = errors.New("token: unknown kid")
 	errRetiredKey      = errors.New("token: signing key is retired")
 	errTooLongLived    = errors.New("token: lives longer than the access-token TTL")
+	errForeignAudience = errors.New("token: issued for another resource")
 )
 
 // forbiddenHeaders would let the token choose its own verification key (jku, jwk, x5u, x5c) or
@@ -35,8 +37,25 @@ var (
 var forbiddenHeaders = [...]string{"jku", "jwk", "x5u", "x5c", "crit"}
 
 // Verify checks an access token and returns its claims. Every failure wraps
-// gatehouse.ErrUnauthenticated; the wrapped cause is for logs only.
+// gatehouse.ErrUnauthenticated; the wrapped cause is for logs only. The token's one audience must
+// be the first-party audience (a token without client_id) or one of Config.Audiences (an OAuth
+// client's token).
 func (i *Issuer) Verify(ctx context.Context, token string) (*gatehouse.AccessClaims, error) {
+	c, err := i.VerifyAnyAudience(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	// A first-party token is for the first-party audience only; an OAuth client's token for
+	// this server is for Gatehouse's own API as a resource.
+	if c.ClientID == "" && c.Audience != i.cfg.Audience || c.ClientID != "" && !slices.Contains(i.cfg.Audiences, c.Audience) {
+		return nil, unauthenticated(errForeignAudience)
+	}
+	return c, nil
+}
+
+// VerifyAnyAudience is Verify without the audience check (the token still carries exactly one):
+// for introspection and userinfo, which answer for tokens of every resource.
+func (i *Issuer) VerifyAnyAudience(ctx context.Context, token string) (*gatehouse.AccessClaims, error) {
 	if i.cfgErr != nil {
 		return nil, unauthenticated(i.cfgErr)
 	}
@@ -45,7 +64,8 @@ func (i *Issuer) Verify(ctx context.Context, token string) (*gatehouse.AccessCla
 	}
 	now := i.cfg.Now()
 	if c, ok := i.verified.get(token, now); ok && i.keys.Load().publishes(c.KeyID, now) {
-		return &c.AccessClaims, nil
+		claims := c.AccessClaims
+		return &claims, nil
 	}
 	ks := i.keys.Load()
 	c, kid, err := i.parse(token, ks)

@@ -1,0 +1,242 @@
+package gatehouse
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// AuthorizationServer is Gatehouse as an OAuth 2.1 authorization server and OpenID Connect
+// provider: MCP clients, agents, CLIs and other apps get tokens for registered resources with the
+// user's consent. It builds on the AuthService's core (transactions, the audit log, sessions and
+// refresh-token rotation, token signing): the tokens it issues live in sessions of their own,
+// marked with the client, the grant, the resource and the scope, so that revoking a grant, a
+// client or a user ends them exactly as a logout ends a first-party session.
+//
+// The files of this area: authserver.go (the service, its types and errors),
+// authserver_clients.go (clients: metadata documents, dynamic registration, pre-registration),
+// authserver_resources.go (resources and scopes), authserver_authorize.go (the authorization
+// request and consent), authserver_token.go (the token endpoint, revocation, introspection,
+// userinfo), authserver_grants.go (what users and admins see and revoke).
+type AuthorizationServer struct {
+	auth     *AuthService
+	store    Store
+	metadata ClientMetadataFetcher
+	cfg      AuthServerConfig
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// AuthServerConfig holds the authorization server's settings.
+type AuthServerConfig struct {
+	// Issuer is the public URL, exactly: the "iss" of every token and of every authorization
+	// response (RFC 9207).
+	Issuer string
+	// CodeTTL is how long an authorization code can be exchanged; at most a minute.
+	CodeTTL time.Duration
+	// DynamicRegistration turns RFC 7591 registration on.
+	DynamicRegistration bool
+}
+
+// DefaultCodeTTL is the lifetime of an authorization code.
+const DefaultCodeTTL = time.Minute
+
+// AuthServerDeps is what an AuthorizationServer is built from.
+type AuthServerDeps struct {
+	Auth *AuthService
+	// Metadata fetches Client ID Metadata Documents; nil turns URL client_ids off.
+	Metadata ClientMetadataFetcher
+	Config   AuthServerConfig
+}
+
+// NewAuthorizationServer builds the authorization server on the account rules of d.Auth.
+func NewAuthorizationServer(d AuthServerDeps) *AuthorizationServer {
+	cfg := d.Config
+	if cfg.CodeTTL <= 0 || cfg.CodeTTL > DefaultCodeTTL {
+		cfg.CodeTTL = DefaultCodeTTL
+	}
+	return &AuthorizationServer{auth: d.Auth, store: d.Auth.store, metadata: d.Metadata, cfg: cfg, log: d.Auth.log, now: d.Auth.now}
+}
+
+// Issuer is the server's issuer identifier.
+func (as *AuthorizationServer) Issuer() string { return as.cfg.Issuer }
+
+// OwnAPI is the resource URI of Gatehouse's own API.
+func (as *AuthorizationServer) OwnAPI() string { return OwnAPIResource(as.cfg.Issuer) }
+
+// DynamicRegistration reports whether RFC 7591 registration is on.
+func (as *AuthorizationServer) DynamicRegistration() bool { return as.cfg.DynamicRegistration }
+
+// OwnAPIResource is the resource URI of Gatehouse's own API at the public URL issuer.
+func OwnAPIResource(issuer string) string { return issuer + "/api/v1" }
+
+// Security events of the authorization server.
+const (
+	EventOAuthClientRegistered = "oauth.client_registered"
+	EventOAuthClientRevoked    = "oauth.client_revoked"
+	EventOAuthConsented        = "oauth.consent_granted"
+	EventOAuthDenied           = "oauth.consent_denied"
+	EventOAuthCodeIssued       = "oauth.code_issued"
+	EventOAuthTokenIssued      = "oauth.token_issued"
+	EventOAuthCodeReuse        = "oauth.code_reuse_detected"
+	EventOAuthGrantRevoked     = "oauth.grant_revoked"
+	EventOAuthTokenRevoked     = "oauth.token_revoked"
+	EventOAuthResourceAdded    = "oauth.resource_added"
+	EventOAuthResourceRemoved  = "oauth.resource_removed"
+)
+
+// OAuth 2.0 error codes (RFC 6749 §4.1.2.1, §5.2; RFC 8707; RFC 7591; OIDC Core §3.1.2.6). An
+// *Error whose Code is one of these is written on the wire as that OAuth error.
+const (
+	OAuthInvalidRequest          = "invalid_request"
+	OAuthInvalidClient           = "invalid_client"
+	OAuthInvalidGrant            = "invalid_grant"
+	OAuthUnauthorizedClient      = "unauthorized_client"
+	OAuthUnsupportedGrantType    = "unsupported_grant_type"
+	OAuthUnsupportedResponseType = "unsupported_response_type"
+	OAuthInvalidScope            = "invalid_scope"
+	OAuthInvalidTarget           = "invalid_target"
+	OAuthAccessDenied            = "access_denied"
+	OAuthLoginRequired           = "login_required"
+	OAuthConsentRequired         = "consent_required"
+	OAuthInvalidRedirectURI      = "invalid_redirect_uri"
+	OAuthInvalidClientMetadata   = "invalid_client_metadata"
+	OAuthRequestNotSupported     = "request_not_supported"
+	OAuthRequestURINotSupported  = "request_uri_not_supported"
+	OAuthInvalidToken            = "invalid_token"
+	OAuthInsufficientScope       = "insufficient_scope"
+)
+
+// oauthError is an OAuth error of the given code; invalid_client is the one that is 401.
+func oauthError(code, format string, args ...any) *Error {
+	kind := KindBadRequest
+	switch code {
+	case OAuthInvalidClient, OAuthInvalidToken:
+		kind = KindUnauthorized
+	case OAuthInsufficientScope, OAuthAccessDenied:
+		kind = KindForbidden
+	}
+	return Errorf(kind, code, format, args...)
+}
+
+// IsOAuthErrorCode reports whether code is an OAuth error code this server sends.
+func IsOAuthErrorCode(code string) bool {
+	switch code {
+	case OAuthInvalidRequest, OAuthInvalidClient, OAuthInvalidGrant, OAuthUnauthorizedClient,
+		OAuthUnsupportedGrantType, OAuthUnsupportedResponseType, OAuthInvalidScope, OAuthInvalidTarget,
+		OAuthAccessDenied, OAuthLoginRequired, OAuthConsentRequired, OAuthInvalidRedirectURI,
+		OAuthInvalidClientMetadata, OAuthRequestNotSupported, OAuthRequestURINotSupported,
+		OAuthInvalidToken, OAuthInsufficientScope:
+		return true
+	}
+	return false
+}
+
+// AuthorizeError is a failed authorization request. Redirect tells whether the error may be
+// sent to the client's redirect URI: never before the client and the redirect URI are known
+// to be good (RFC 6749 §4.1.2.1), when the user must see an error page instead.
+type AuthorizeError struct {
+	Err      *Error
+	Redirect bool
+}
+
+func (e *AuthorizeError) Error() string { return e.Err.Error() }
+func (e *AuthorizeError) Unwrap() error { return e.Err }
+
+func pageError(format string, args ...any) *AuthorizeError {
+	return &AuthorizeError{Err: oauthError(OAuthInvalidRequest, format, args...)}
+}
+
+func redirectError(code, format string, args ...any) *AuthorizeError {
+	return &AuthorizeError{Err: oauthError(code, format, args...), Redirect: true}
+}
+
+// AsAuthorizeError reports err as an AuthorizeError.
+func AsAuthorizeError(err error) (*AuthorizeError, bool) {
+	var ae *AuthorizeError
+	ok := errors.As(err, &ae)
+	return ae, ok
+}
+
+// AuthServerReader reads the authorization server's clients, resources, grants and codes.
+type AuthServerReader interface {
+	OAuthClientByID(ctx context.Context, id string) (*OAuthClient, error)
+	// ListOAuthClients returns every stored client, newest first.
+	ListOAuthClients(ctx context.Context) ([]*OAuthClient, error)
+	ResourceByURI(ctx context.Context, uri string) (*Resource, error)
+	// ListResources returns every registered resource ordered by URI.
+	ListResources(ctx context.Context) ([]*Resource, error)
+	GrantByID(ctx context.Context, id string) (*Grant, error)
+	// GrantFor is the user's grant to the client for the resource.
+	GrantFor(ctx context.Context, userID, clientID, resource string) (*Grant, error)
+	// ListGrants returns the grants of a user, of a client, or both, newest first.
+	ListGrants(ctx context.Context, f GrantFilter) ([]*Grant, error)
+}
+
+// AuthServerWriter writes them.
+type AuthServerWriter interface {
+	CreateOAuthClient(ctx context.Context, c *OAuthClient) error
+	// RevokeOAuthClient marks the client revoked; ErrNotFound when it is missing or already revoked.
+	RevokeOAuthClient(ctx context.Context, id string, at time.Time) error
+	// CreateResource inserts r; ErrConflict-kind error (ErrResourceExists) when its URI is taken.
+	CreateResource(ctx context.Context, r *Resource) error
+	// DeleteResource removes a resource; ErrNotFound when there is none.
+	DeleteResource(ctx context.Context, uri string) error
+	// SaveGrant inserts g, or updates the scope, client name and time of the grant with its key.
+	SaveGrant(ctx context.Context, g *Grant) error
+	// DeleteGrant removes a grant; ErrNotFound when there is none.
+	DeleteGrant(ctx context.Context, id string) error
+	// DeleteGrants removes the grants of a client, or of a resource, and returns their IDs.
+	DeleteGrants(ctx context.Context, f GrantFilter) ([]string, error)
+	CreateAuthCode(ctx context.Context, c *AuthCode) error
+	// LockAuthCode reads a code by hash and locks it until the transaction ends.
+	LockAuthCode(ctx context.Context, hash []byte) (*AuthCode, error)
+	// UseAuthCode marks an unused code used by the session it issued; ErrNotFound when it is
+	// missing or was used meanwhile.
+	UseAuthCode(ctx context.Context, hash []byte, at time.Time, sessionID string) error
+	// DeleteExpiredAuthCodes removes codes that expired before the given time.
+	DeleteExpiredAuthCodes(ctx context.Context, before time.Time) (int64, error)
+	// RevokeSessionsWhere revokes the active sessions of a grant, or of a client, and returns
+	// their IDs.
+	RevokeSessionsWhere(ctx context.Context, f GrantFilter, at time.Time) ([]string, error)
+}
+
+// GrantFilter selects grants (or their sessions) by user, client, resource or grant ID; empty
+// fields match everything, but at least one must be set.
+type GrantFilter struct {
+	UserID, ClientID, Resource, GrantID string
+}
+
+// Grant is a user's consent to one client for one resource, with the scopes consented to.
+type Grant struct {
+	ID         string
+	UserID     string
+	ClientID   string
+	ClientName string
+	Resource   string
+	Scopes     []string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// AuthCode is the stored form of an authorization code: only its hash is kept.
+type AuthCode struct {
+	Hash        []byte
+	GrantID     string
+	ClientID    string
+	UserID      string
+	RedirectURI string
+	Challenge   string // the PKCE S256 code challenge
+	Resource    string
+	Scope       string
+	Nonce       string
+	AuthTime    time.Time
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	UsedAt      *time.Time
+	SessionID   string // the session the code issued, once used
+}
+
+// ErrResourceExists is a registration of a resource URI that is already registered.
+var ErrResourceExists = &Error{Kind: KindConflict, Code: "resource_exists", Message: "A resource with this URI is already registered."}

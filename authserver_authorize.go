@@ -1,0 +1,266 @@
+package gatehouse
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// AuthorizeRequest is an authorization request (RFC 6749 §4.1.1, RFC 7636, RFC 8707, OIDC Core
+// §3.1.2.1) as the edge read it. Duplicated carries the names of parameters that appeared more
+// than once (RFC 6749 §3.1 forbids it); Resources may legitimately repeat and is a list.
+type AuthorizeRequest struct {
+	ClientID            string
+	RedirectURI         string
+	ResponseType        string
+	ResponseMode        string
+	State               string
+	Scope               string
+	ScopeOmitted        bool
+	Resources           []string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	Nonce               string
+	Prompt              string
+	MaxAge              string
+	LoginHint           string
+	Request             string // a request object (RFC 9101): not supported
+	RequestURI          string // a pushed or referenced request object: not supported
+	Duplicated          []string
+}
+
+// AuthorizationRequest is an authorization request that passed every check: what the consent page
+// shows and what an approval issues.
+type AuthorizationRequest struct {
+	Request     AuthorizeRequest
+	Client      *OAuthClient
+	RedirectURI string
+	Resource    *Resource
+	Scopes      []ScopeInfo // granted if the user approves: OpenID Connect's and the resource's
+	// Prompts are the prompt values: none, login, consent, select_account.
+	Prompts []string
+	// MaxAge is the longest time since the user signed in that the client accepts; nil: any.
+	MaxAge *time.Duration
+}
+
+// ScopeNames lists the granted scopes' names.
+func (a *AuthorizationRequest) ScopeNames() []string { return ScopeNames(a.Scopes) }
+
+// Prompted reports whether the request carries the prompt value.
+func (a *AuthorizationRequest) Prompted(value string) bool { return slices.Contains(a.Prompts, value) }
+
+// LoginRequired reports whether a user who signed in at authTime must sign in again first.
+func (a *AuthorizationRequest) LoginRequired(authTime, now time.Time) bool {
+	if a.Prompted("login") || a.Prompted("select_account") {
+		return true
+	}
+	return a.MaxAge != nil && now.Sub(authTime) > *a.MaxAge
+}
+
+const (
+	maxStateLength = 2048
+	maxNonceLength = 512
+)
+
+// Authorize checks an authorization request. The client and the redirect URI come first: until
+// both are known to be good, an error is shown to the user and never sent to the redirect URI
+// (RFC 6749 §4.1.2.1, OAuth 2.1 §4.1.2.1). Every later error goes to the redirect URI.
+func (as *AuthorizationServer) Authorize(ctx context.Context, req AuthorizeRequest) (*AuthorizationRequest, error) {
+	for _, name := range req.Duplicated {
+		if name == "client_id" || name == "redirect_uri" {
+			return nil, pageError("The parameter %s appears more than once.", name)
+		}
+	}
+	if req.ClientID == "" {
+		return nil, pageError("The request has no client_id.")
+	}
+	c, err := as.Client(ctx, req.ClientID)
+	if err != nil {
+		if ErrorKindOf(err) == KindUnavailable {
+			return nil, err
+		}
+		return nil, &AuthorizeError{Err: oauthError(OAuthInvalidClient, "%s", messageOf(err))}
+	}
+	if req.RedirectURI == "" {
+		return nil, pageError("The request has no redirect_uri.")
+	}
+	if !c.redirectMatches(req.RedirectURI) {
+		return nil, pageError("The redirect_uri is not registered for this client.")
+	}
+	a := &AuthorizationRequest{Request: req, Client: c, RedirectURI: req.RedirectURI}
+
+	// From here on, errors go back to the client.
+	switch {
+	case len(req.Duplicated) > 0:
+		return nil, redirectError(OAuthInvalidRequest, "The parameter %s appears more than once.", req.Duplicated[0])
+	case req.Request != "":
+		return nil, redirectError(OAuthRequestNotSupported, "Request objects are not supported.")
+	case req.RequestURI != "":
+		return nil, redirectError(OAuthRequestURINotSupported, "request_uri is not supported.")
+	case req.ResponseType == "":
+		return nil, redirectError(OAuthInvalidRequest, "response_type is required.")
+	case req.ResponseType != "code":
+		return nil, redirectError(OAuthUnsupportedResponseType, "Only response_type=code is supported.")
+	case req.ResponseMode != "" && req.ResponseMode != "query":
+		return nil, redirectError(OAuthInvalidRequest, "Only response_mode=query is supported.")
+	case !c.Allows(GrantAuthCode):
+		return nil, redirectError(OAuthUnauthorizedClient, "This client may not use the authorization code grant.")
+	case req.CodeChallenge == "":
+		return nil, redirectError(OAuthInvalidRequest, "PKCE is required: send code_challenge with code_challenge_method=S256.")
+	case req.CodeChallengeMethod != "S256":
+		// A missing method means "plain" (RFC 7636 §4.3), which is refused like "plain" itself.
+		return nil, redirectError(OAuthInvalidRequest, "code_challenge_method must be S256; plain is not accepted.")
+	case !validChallenge(req.CodeChallenge):
+		return nil, redirectError(OAuthInvalidRequest, "code_challenge must be the 43-character base64url SHA-256 of the verifier.")
+	case len(req.State) > maxStateLength:
+		return nil, redirectError(OAuthInvalidRequest, "state is too long.")
+	case len(req.Nonce) > maxNonceLength:
+		return nil, redirectError(OAuthInvalidRequest, "nonce is too long.")
+	}
+
+	prompts := strings.Fields(req.Prompt)
+	if slices.Contains(prompts, "none") && len(prompts) > 1 {
+		return nil, redirectError(OAuthInvalidRequest, "prompt=none cannot be combined with other values.")
+	}
+	a.Prompts = prompts
+	if req.MaxAge != "" {
+		n, err := strconv.ParseUint(req.MaxAge, 10, 31)
+		if err != nil {
+			return nil, redirectError(OAuthInvalidRequest, "max_age must be a non-negative number of seconds.")
+		}
+		d := time.Duration(n) * time.Second
+		a.MaxAge = &d
+	}
+
+	switch len(req.Resources) {
+	case 0:
+		a.Resource, err = as.defaultResource(ctx)
+	case 1:
+		a.Resource, err = as.resource(ctx, req.Resources[0])
+	default:
+		return nil, redirectError(OAuthInvalidTarget, "Ask for one resource per authorization request.")
+	}
+	if err != nil {
+		if e, ok := err.(*Error); ok && e.Code == OAuthInvalidTarget {
+			return nil, &AuthorizeError{Err: e, Redirect: true}
+		}
+		return nil, err
+	}
+	a.Scopes = grantableScopes(req.Scope, req.ScopeOmitted, a.Resource)
+	return a, nil
+}
+
+func messageOf(err error) string {
+	if e, ok := err.(*Error); ok {
+		return e.Message
+	}
+	return "The client is unknown."
+}
+
+// validChallenge: an S256 challenge is the base64url encoding, without padding, of 32 bytes.
+func validChallenge(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isBase64URLChar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isBase64URLChar(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}
+
+// NeedsConsent reports whether the user must see the consent page for a: always for a client
+// that registered itself (MCP's confused-deputy rule: anyone can register a client with any name
+// and a redirect URI of their own) and when the client prompts for it; otherwise when the user
+// has not yet granted this client every requested scope for this resource.
+func (as *AuthorizationServer) NeedsConsent(ctx context.Context, userID string, a *AuthorizationRequest) (bool, error) {
+	if a.Client.Kind == ClientDynamic || a.Prompted("consent") {
+		return true, nil
+	}
+	g, err := as.store.GrantFor(ctx, userID, a.Client.ID, a.Resource.URI)
+	if isNotFound(err) {
+		return true, nil
+	} else if err != nil {
+		return false, err
+	}
+	for _, s := range a.ScopeNames() {
+		if !slices.Contains(g.Scopes, s) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Approve records the user's consent (a new or widened grant) and issues an authorization code
+// for a. p is the user's first-party session (the dashboard's); consented says whether the user
+// has just approved on the consent page, rather than the consent being remembered.
+func (as *AuthorizationServer) Approve(ctx context.Context, p *Principal, a *AuthorizationRequest, consented bool) (string, error) {
+	if p == nil || p.User == nil || p.SessionID == "" || p.ClientID != "" || p.APIKey != nil {
+		return "", ErrUnauthenticated
+	}
+	code := RandomToken(32)
+	err := as.auth.tx(ctx, func(tx StoreTx) error {
+		u, err := as.auth.lockCaller(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		sess, err := tx.SessionByID(ctx, p.SessionID)
+		if err != nil {
+			return notFoundAsUnauthenticated(err)
+		}
+		now := as.now()
+		g, err := tx.GrantFor(ctx, u.ID, a.Client.ID, a.Resource.URI)
+		if isNotFound(err) {
+			g = &Grant{ID: NewID(), UserID: u.ID, ClientID: a.Client.ID, Resource: a.Resource.URI, CreatedAt: now}
+		} else if err != nil {
+			return err
+		}
+		if !consented {
+			for _, s := range a.ScopeNames() {
+				if !slices.Contains(g.Scopes, s) {
+					return oauthError(OAuthConsentRequired, "The user has not consented to these scopes.")
+				}
+			}
+		}
+		if consented {
+			merged := append(slices.Clone(g.Scopes), a.ScopeNames()...)
+			g.Scopes = strings.Fields(scopeString(merged))
+			g.ClientName, g.UpdatedAt = a.Client.Name, now
+			if err := tx.SaveGrant(ctx, g); err != nil {
+				return err
+			}
+			if err := as.auth.auditTx(ctx, tx, p.Client, EventOAuthConsented, u.ID, OutcomeSuccess,
+				"client "+a.Client.ID+" resource "+a.Resource.URI+" scope "+scopeString(a.ScopeNames())); err != nil {
+				return err
+			}
+		}
+		// Codes live a minute; sweeping the expired ones here keeps the table small.
+		if _, err := tx.DeleteExpiredAuthCodes(ctx, now.Add(-time.Minute)); err != nil {
+			return err
+		}
+		if err := tx.CreateAuthCode(ctx, &AuthCode{
+			Hash: HashToken(code), GrantID: g.ID, ClientID: a.Client.ID, UserID: u.ID, RedirectURI: a.RedirectURI,
+			Challenge: a.Request.CodeChallenge, Resource: a.Resource.URI, Scope: scopeString(a.ScopeNames()),
+			Nonce: a.Request.Nonce, AuthTime: sess.CreatedAt, CreatedAt: now, ExpiresAt: now.Add(as.cfg.CodeTTL),
+		}); err != nil {
+			return err
+		}
+		return as.auth.auditTx(ctx, tx, p.Client, EventOAuthCodeIssued, u.ID, OutcomeSuccess, "client "+a.Client.ID)
+	})
+	if err != nil {
+		return "", err
+	}
+	return code, nil
+}
+
+// Deny records that the user refused the client.
+func (as *AuthorizationServer) Deny(ctx context.Context, p *Principal, a *AuthorizationRequest) {
+	as.auth.audit(ctx, p.Client, EventOAuthDenied, p.User.ID, OutcomeFailure, "client "+a.Client.ID+" resource "+a.Resource.URI)
+}
