@@ -65,6 +65,9 @@ func (as *AuthorizationServer) Issuer() string { return as.cfg.Issuer }
 // OwnAPI is the resource URI of Gatehouse's own API.
 func (as *AuthorizationServer) OwnAPI() string { return OwnAPIResource(as.cfg.Issuer) }
 
+// MetadataDocuments reports whether URL client_ids (Client ID Metadata Documents) are accepted.
+func (as *AuthorizationServer) MetadataDocuments() bool { return as.metadata != nil }
+
 // DynamicRegistration reports whether RFC 7591 registration is on.
 func (as *AuthorizationServer) DynamicRegistration() bool { return as.cfg.DynamicRegistration }
 

@@ -16,6 +16,8 @@ type Introspection struct {
 	Scope     string
 	Email     string
 	Role      string
+	ClientID  string // the OAuth client of an access token issued through the authorization server
+	Audience  string // the resource an access token is for
 	ExpiresAt *time.Time
 	IssuedAt  *time.Time
 }
@@ -36,12 +38,21 @@ func (s *AuthService) Introspect(ctx context.Context, credential string) *Intros
 		}
 		return in
 	}
-	p, err := s.Authenticate(ctx, credential)
+	// Tokens of every resource are answered: a resource server checks here that the session of a
+	// token it accepted still stands.
+	claims, err := s.tokens.VerifyAnyAudience(ctx, credential)
 	if err != nil {
 		return &Introspection{}
 	}
-	scopes := scopesAllowedFor(p.User)
-	return &Introspection{Active: true, TokenType: "access_token", Subject: p.User.ID, SessionID: p.SessionID,
-		Scope: strings.Join(scopes, " "), Email: p.User.Email, Role: p.User.Role,
-		ExpiresAt: &p.Claims.ExpiresAt, IssuedAt: &p.Claims.IssuedAt}
+	sess, u, err := s.loadSession(ctx, claims.SessionID, claims.Subject)
+	if err != nil || sess.ClientID != claims.ClientID {
+		return &Introspection{}
+	}
+	scope := claims.Scope
+	if claims.ClientID == "" {
+		scope = strings.Join(scopesAllowedFor(u), " ")
+	}
+	return &Introspection{Active: true, TokenType: "access_token", Subject: u.ID, SessionID: sess.ID,
+		Scope: scope, Email: u.Email, Role: u.Role, ClientID: claims.ClientID, Audience: claims.Audience,
+		ExpiresAt: &claims.ExpiresAt, IssuedAt: &claims.IssuedAt}
 }

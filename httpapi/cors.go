@@ -8,12 +8,19 @@ import (
 
 // cors lets the browser origins listed in GATEHOUSE_CORS_ORIGINS call the API. An origin is
 // echoed back only when it is on the list, exactly; anything else gets no CORS headers at all,
-// so a foreign page can neither read responses nor send credentials.
+// so a foreign page can neither read responses nor send credentials. The authorization server's
+// public endpoints (openCORSPaths) are open to every origin, without credentials.
 func cors(origins []string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		if origin == "" {
 			next.ServeHTTP(w, r)
+			return
+		}
+		if openCORSPaths[r.URL.Path] {
+			if !openCORS(w, r) {
+				next.ServeHTTP(w, r)
+			}
 			return
 		}
 		w.Header().Add("Vary", "Origin")

@@ -26,6 +26,8 @@ func (a *api) handleIntrospect() http.Handler {
 		Exp       int64  `json:"exp,omitempty"`
 		Iat       int64  `json:"iat,omitempty"`
 		Iss       string `json:"iss,omitempty"`
+		ClientID  string `json:"client_id,omitempty"`
+		Aud       string `json:"aud,omitempty"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var token string
@@ -66,6 +68,7 @@ func (a *api) handleIntrospect() http.Handler {
 		if in.Active {
 			out.TokenType, out.Sub, out.Sid, out.KeyID, out.Scope = in.TokenType, in.Subject, in.SessionID, in.KeyID, in.Scope
 			out.Email, out.Role, out.Iss = in.Email, in.Role, a.Config.PublicURL
+			out.ClientID, out.Aud = in.ClientID, in.Audience
 			if in.ExpiresAt != nil {
 				out.Exp = in.ExpiresAt.Unix()
 			}

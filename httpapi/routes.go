@@ -69,7 +69,30 @@ func routes(d Deps) []Route {
 	add("POST", "/api/v1/public/credits/usage", a.requireScope(gatehouse.ScopeCreditsWrite, a.handleUseCredits()))
 
 	add("GET", "/.well-known/jwks.json", a.handleJWKS())
-	add("GET", "/.well-known/openid-configuration", a.handleOpenIDConfiguration())
+	// The authorization server (Gatehouse as OAuth 2.1 / OpenID Connect provider). Its
+	// authorization endpoint is the dashboard's (DashboardPaths).
+	add("GET", "/.well-known/openid-configuration", a.handleAuthServerMetadata())
+	add("GET", "/.well-known/oauth-authorization-server", a.handleAuthServerMetadata())
+	for _, path := range []string{"/oauth2/token", "/token"} {
+		add("POST", path, a.handleOAuthToken())
+	}
+	for _, path := range []string{"/oauth2/register", "/register"} {
+		add("POST", path, a.limitIP(d.Limits.ClientRegisterIP, a.handleOAuthRegister()))
+	}
+	add("POST", "/oauth2/revoke", a.handleOAuthRevoke())
+	add("POST", "/oauth2/introspect", a.handleOAuthIntrospect())
+	add("GET", "/oauth2/userinfo", a.handleOAuthUserInfo())
+	add("POST", "/oauth2/userinfo", a.handleOAuthUserInfo())
+	add("GET", "/api/v1/users/me/grants", a.requireSession(a.handleListGrants()))
+	add("DELETE", "/api/v1/users/me/grants/{id}", a.requireSession(a.handleRevokeGrant()))
+	add("GET", "/api/v1/admin/oauth/clients", a.requireAdmin(a.handleListClients()))
+	add("POST", "/api/v1/admin/oauth/clients", a.requireAdmin(a.handleCreateClient()))
+	add("DELETE", "/api/v1/admin/oauth/clients/{id}", a.requireAdmin(a.handleRevokeClient()))
+	add("GET", "/api/v1/admin/oauth/resources", a.requireAdmin(a.handleListResources()))
+	add("POST", "/api/v1/admin/oauth/resources", a.requireAdmin(a.handleAddResource()))
+	add("DELETE", "/api/v1/admin/oauth/resources", a.requireAdmin(a.handleRemoveResource()))
+	add("GET", "/api/v1/admin/oauth/grants", a.requireAdmin(a.handleAdminGrants()))
+	add("DELETE", "/api/v1/admin/oauth/grants/{id}", a.requireAdmin(a.handleAdminRevokeGrant()))
 	add("GET", "/openapi.json", handleOpenAPI())
 	add("GET", "/healthz", handleHealthz())
 	add("GET", "/readyz", a.handleReadyz())
@@ -97,9 +120,16 @@ var apiRoots = func() map[string]bool {
 // API's routes (/api, /v1, /.well-known, /healthz, ...). A path the API owns but does not serve
 // gets the API's 404 problem document, never a dashboard page.
 func OwnsPath(path string) bool {
+	if DashboardPaths[path] {
+		return false
+	}
 	root, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
 	return apiRoots[root]
 }
+
+// DashboardPaths are the dashboard's pages under the API's roots: the authorization endpoint
+// (the user signs in and consents there) and its root fallback (MCP 2025-03-26).
+var DashboardPaths = map[string]bool{"/oauth2/authorize": true, "/authorize": true}
 
 // api carries the dependencies that handler makers close over.
 type api struct {

@@ -37,6 +37,8 @@ type Config struct {
 type Deps struct {
 	Auth   *gatehouse.AuthService
 	OAuth  *gatehouse.OAuthService // social sign-in; nil serves every provider as unknown
+	// AuthServer is Gatehouse as an OAuth 2.1 / OpenID Connect provider.
+	AuthServer *gatehouse.AuthorizationServer
 	DB     Pinger
 	Keys   KeySet
 	Log    *slog.Logger

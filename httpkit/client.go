@@ -68,6 +68,10 @@ type RateLimits struct {
 	ResendIP     gatehouse.RateRule
 	OAuthIP      gatehouse.RateRule
 	KeyFailureIP gatehouse.RateRule
+	// ClientRegisterIP limits dynamic client registrations; ClientAuthFailureIP failed client
+	// authentications at the authorization server's endpoints.
+	ClientRegisterIP    gatehouse.RateRule
+	ClientAuthFailureIP gatehouse.RateRule
 }
 
 // TakeIP counts one event of the client at ip (as ClientIP reports it) against rule, or refuses

@@ -30,6 +30,7 @@ type app struct {
 	tokens  *token.Issuer
 	hasher  *password.Hasher
 	auth    *gatehouse.AuthService
+	authz   *gatehouse.AuthorizationServer // Gatehouse as an OAuth 2.1 / OpenID Connect provider
 	metrics *metrics.Metrics
 	master  *masterKey
 	keys    *seal.SigningKeys
@@ -113,6 +114,8 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger, mailLog io.Writ
 	a.tokens = token.NewIssuer(token.Config{
 		Issuer:    cfg.PublicURL,
 		Audience:  cfg.PublicURL,
+		// OAuth clients' tokens for Gatehouse's own API.
+		Audiences: []string{gatehouse.OwnAPIResource(cfg.PublicURL)},
 		Algorithm: cfg.SigningAlg,
 		TTL:       cfg.AccessTokenTTL,
 		Log:       log,
@@ -159,6 +162,13 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger, mailLog io.Writ
 		},
 		Email: email,
 	})
+	a.authz = gatehouse.NewAuthorizationServer(gatehouse.AuthServerDeps{
+		Auth: a.auth,
+		Config: gatehouse.AuthServerConfig{
+			Issuer:              cfg.PublicURL,
+			DynamicRegistration: cfg.OAuth.DCR,
+		},
+	})
 	a.metrics.Gauge("gatehouse_password_hash_waiting", "Requests waiting for a password-hash slot.", func() float64 { return float64(a.hasher.Waiting()) })
 	a.metrics.Gauge("gatehouse_password_hash_running", "Password hashes being computed.", func() float64 { return float64(a.hasher.Running()) })
 	a.metrics.Gauge("gatehouse_password_hash_seconds", "Estimated wall-clock time of one password hash.", func() float64 { return a.hasher.HashTime().Seconds() })
@@ -172,6 +182,7 @@ func (a *app) httpLimits() httpapi.RateLimits {
 	return httpapi.RateLimits{
 		Limiter: a.limiter, LoginIP: r["login_ip"], Register: r["register_ip"], ForgotIP: r["forgot_ip"],
 		ResetIP: r["reset_ip"], ResendIP: r["resend_ip"], OAuthIP: r["oauth_ip"], KeyFailureIP: r["key_failure_ip"],
+		ClientRegisterIP: r["client_register_ip"], ClientAuthFailureIP: r["client_auth_failure_ip"],
 	}
 }
 

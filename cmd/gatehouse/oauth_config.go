@@ -18,6 +18,9 @@ type oauthConfig struct {
 	GitHub       *oauthClientConfig
 	LinkedIn     *oauthClientConfig
 	OIDC         []oidcProviderConfig
+	// The authorization server (Gatehouse as OAuth 2.1 / OpenID Connect provider).
+	DCR                      bool // GATEHOUSE_OAUTH_DCR: dynamic client registration, on by default
+	CIMDAllowPrivateNetworks bool // GATEHOUSE_OAUTH_CIMD_ALLOW_PRIVATE_NETWORKS: tests and development only
 }
 
 // oauthClientConfig is a built-in provider's app registration; nil when the provider is off.
@@ -62,12 +65,24 @@ func loadOAuthConfig(getenv func(string) string) (oauthConfig, error) {
 	if err != nil {
 		return c, err
 	}
-	switch v := strings.ToLower(env("GATEHOUSE_OAUTH_REQUIRE_STATE", "true")); v {
-	case "1", "true", "yes", "on":
-		c.RequireState = true
-	case "0", "false", "no", "off":
-	default:
-		return c, &configError{"GATEHOUSE_OAUTH_REQUIRE_STATE", v, "want true or false"}
+	boolean := func(name, def string) (bool, error) {
+		switch v := strings.ToLower(env(name, def)); v {
+		case "1", "true", "yes", "on":
+			return true, nil
+		case "0", "false", "no", "off":
+			return false, nil
+		default:
+			return false, &configError{name, v, "want true or false"}
+		}
+	}
+	if c.RequireState, err = boolean("GATEHOUSE_OAUTH_REQUIRE_STATE", "true"); err != nil {
+		return c, err
+	}
+	if c.DCR, err = boolean("GATEHOUSE_OAUTH_DCR", "on"); err != nil {
+		return c, err
+	}
+	if c.CIMDAllowPrivateNetworks, err = boolean("GATEHOUSE_OAUTH_CIMD_ALLOW_PRIVATE_NETWORKS", "false"); err != nil {
+		return c, err
 	}
 	for _, u := range splitList(getenv("GATEHOUSE_OAUTH_REDIRECT_URIS")) {
 		parsed, perr := url.Parse(u)

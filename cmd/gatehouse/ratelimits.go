@@ -31,6 +31,11 @@ func defaultRateRules() rateRules {
 		"resend_email":   rule("resend_email", 5, 24*time.Hour),
 		"oauth_ip":       rule("oauth_ip", 60, 15*time.Minute),
 		"key_failure_ip": rule("key_failure_ip", 50, 15*time.Minute),
+		// Dynamic client registration (RFC 7591) is open to anyone: each MCP client registers
+		// once per server, so a few dozen an hour per address is generous.
+		"client_register_ip": rule("client_register_ip", 30, time.Hour),
+		// Failed client authentications at the token, revocation and introspection endpoints.
+		"client_auth_failure_ip": rule("client_auth_failure_ip", 50, 15*time.Minute),
 	}
 }
 

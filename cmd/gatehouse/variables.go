@@ -115,6 +115,8 @@ var variables = []variable{
 	{name: "GATEHOUSE_OUTBOX_RETRY_MAX", value: durationValue(func(c *config) time.Duration { return c.Email.OutboxRetryMax })},
 	{name: "GATEHOUSE_OUTBOX_MAX_AGE", value: durationValue(func(c *config) time.Duration { return c.Email.OutboxMaxAge })},
 
+	{name: "GATEHOUSE_OAUTH_DCR", value: boolValue(func(c *config) bool { return c.OAuth.DCR })},
+	{name: "GATEHOUSE_OAUTH_CIMD_ALLOW_PRIVATE_NETWORKS", value: boolValue(func(c *config) bool { return c.OAuth.CIMDAllowPrivateNetworks })},
 	{name: "GATEHOUSE_OAUTH_REDIRECT_URIS", value: func(c *config) string { return strings.Join(c.OAuth.RedirectURIs, ",") }, unset: "every provider sign-in is refused"},
 	{name: "GATEHOUSE_OAUTH_REQUIRE_STATE", value: boolValue(func(c *config) bool { return c.OAuth.RequireState })},
 	{name: "GATEHOUSE_OAUTH_STATE_TTL", value: durationValue(func(c *config) time.Duration { return c.OAuth.StateTTL })},
