@@ -163,7 +163,8 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger, mailLog io.Writ
 		Email: email,
 	})
 	a.authz = gatehouse.NewAuthorizationServer(gatehouse.AuthServerDeps{
-		Auth: a.auth,
+		Auth:     a.auth,
+		Metadata: newMetadataFetcher(cfg, log),
 		Config: gatehouse.AuthServerConfig{
 			Issuer:              cfg.PublicURL,
 			DynamicRegistration: cfg.OAuth.DCR,
