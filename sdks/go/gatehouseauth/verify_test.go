@@ -122,7 +122,7 @@ func TestPrincipal(t *testing.T) {
 	if !p.HasScopes("mcp:tools", "files:read") || p.HasScope("files:write") || p.Scope() != "mcp:tools files:read" {
 		t.Errorf("scopes %v", p.Scopes)
 	}
-	if !p.ExpiresAt.Equal(r.clk.Now().Add(15*time.Minute).Truncate(time.Second)) {
+	if !p.ExpiresAt.Equal(r.clk.Now().Add(15 * time.Minute).Truncate(time.Second)) {
 		t.Errorf("ExpiresAt %v", p.ExpiresAt)
 	}
 	if p.Claims["role"] != "admin" || p.Claims["jti"] == nil {
