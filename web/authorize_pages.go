@@ -363,3 +363,30 @@ func consentPolicy(redirectURI string) string {
 	}
 	return strings.Replace(contentSecurityPolicy, "form-action 'self'", "form-action 'self' "+src, 1)
 }
+
+// allowReturnTo lets the sign-in and sign-up forms lead back to an app. When next is an
+// authorization request that passes the checks of the client and its redirect URI, the
+// request's end after sign-in may be a redirect to that URI; browsers check form-action on every
+// redirect that follows a form post, so the page's CSP names that origin. Any other next leaves
+// the dashboard's policy as it is.
+func (s *server) allowReturnTo(w http.ResponseWriter, r *http.Request, next string) {
+	next = safeNext(next)
+	if s.AuthServer == nil || !strings.HasPrefix(next, authorizePath+"?") {
+		return
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Path != authorizePath {
+		return
+	}
+	a, err := s.AuthServer.Authorize(r.Context(), readAuthorizeRequest(u.Query()))
+	if err != nil {
+		// An error that goes to the client goes to a redirect URI that was checked.
+		ae, ok := gatehouse.AsAuthorizeError(err)
+		if !ok || !ae.Redirect {
+			return
+		}
+		w.Header().Set("Content-Security-Policy", consentPolicy(u.Query().Get("redirect_uri")))
+		return
+	}
+	w.Header().Set("Content-Security-Policy", consentPolicy(a.RedirectURI))
+}
