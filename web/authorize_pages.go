@@ -329,14 +329,17 @@ func (s *server) consentPage(w http.ResponseWriter, r *http.Request, v *visit, a
 }
 
 // redirectHost is what the user should recognise of a redirect URI: its host, or the scheme of
-// an app on this device (cursor:).
+// an app on this device (cursor://..., com.example.app:).
 func redirectHost(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return raw
 	}
-	if u.Host != "" {
+	switch {
+	case u.Scheme == "https" || u.Scheme == "http":
 		return u.Host
+	case u.Host != "":
+		return u.Scheme + "://" + u.Host
 	}
 	return u.Scheme + ":"
 }
