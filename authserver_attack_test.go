@@ -1,0 +1,187 @@
+package gatehouse_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+const (
+	attackRedirect = "https://app.example/cb"
+	attackMCP      = "https://mcp.example/mcp"
+)
+
+// An operator who finds a Client ID Metadata Document client abusing users must be able to cut it
+// off: "Revoking a grant, disabling the user or revoking the client kills its refresh tokens at
+// once" (issue 16), and "a dead or revoked client_id answers 401 invalid_client". A URL client_id
+// is not stored, so RevokeClient reports it as not found, and the client's refresh tokens and
+// its access tokens on Gatehouse's own API go on working; the client can sign in more users.
+func TestAttackMetadataDocumentClientCannotBeRevoked(t *testing.T) {
+	r := newAttackRig(t)
+	ctx := context.Background()
+	const id = "https://evil.example/client.json"
+	r.docs[id] = &gatehouse.ClientMetadataDocument{ClientName: "Evil", RedirectURIs: []string{attackRedirect}}
+	_, victim := r.user("victim@example.com")
+	c, err := r.as.Client(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, pk := r.code(victim, c, attackRedirect, "", "profile:read")
+	tok := r.mustExchange(c, "", code, attackRedirect, pk)
+
+	revokeErr := r.as.RevokeClient(ctx, r.admin(), id)
+	_, refreshErr := r.refresh(c, "", tok.RefreshToken)
+	_, apiErr := r.auth.Authenticate(ctx, tok.AccessToken)
+	_, clientErr := r.as.Client(ctx, id)
+	if revokeErr != nil || refreshErr == nil || apiErr == nil || clientErr == nil {
+		t.Fatalf("revoking metadata-document client %s: revoke=%v; afterwards refresh err=%v, own-API access err=%v, client lookup err=%v; "+
+			"want the revocation to succeed and every one of the client's tokens (and the client_id) to stop working", id, revokeErr, refreshErr, apiErr, clientErr)
+	}
+}
+
+// RFC 7662 §2.1/§4: the introspection endpoint answers protected resources about the tokens meant
+// for them, and must not be a token-scanning oracle. Here anyone can get a confidential client by
+// dynamic registration (no operator involved) and then learn, for any first-party access token
+// (Gatehouse's own dashboard/API session), that it is live, whose it is (sub) and its session ID.
+// The refresh-token branch of the same endpoint already refuses first-party tokens; the access
+// token branch does not.
+func TestAttackSelfRegisteredClientIntrospectsFirstPartyTokens(t *testing.T) {
+	r := newAttackRig(t)
+	ctx := context.Background()
+	ts, _ := r.user("victim@example.com")
+	spy, secret := r.dcr(gatehouse.AuthMethodBasic, attackRedirect)
+	info, err := r.as.Introspect(ctx, creds(spy, secret), ts.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Active {
+		t.Fatalf("a dynamically registered client introspected a first-party access token: active, sub=%s sid=%s; want active=false",
+			info.Subject, info.SessionID)
+	}
+}
+
+// The same oracle for another client's tokens: a self-registered confidential client learns that a
+// refresh token stolen from another app is live (and for whom, for which resource and scope)
+// without spending it, so the owner's next refresh does not trip reuse detection. RFC 7662 §4
+// ("the authorization server MUST determine whether the token can be used by the protected
+// resource/client making the request"); RFC 6819 §5.1.5.2 (a refresh token is for its client only).
+func TestAttackSelfRegisteredClientIntrospectsAnotherClientsRefreshToken(t *testing.T) {
+	r := newAttackRig(t)
+	ctx := context.Background()
+	_, victim := r.user("victim@example.com")
+	app, _ := r.dcr(gatehouse.AuthMethodNone, attackRedirect)
+	code, pk := r.code(victim, app, attackRedirect, "", "profile:read")
+	tok := r.mustExchange(app, "", code, attackRedirect, pk)
+
+	spy, secret := r.dcr(gatehouse.AuthMethodBasic, "https://spy.example/cb")
+	info, err := r.as.Introspect(ctx, creds(spy, secret), tok.RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Active {
+		t.Fatalf("client %s introspected client %s's refresh token: active, sub=%s aud=%s scope=%q; want active=false",
+			spy.ID, info.ClientID, info.Subject, info.Audience, info.Scope)
+	}
+}
+
+// Consent bypass through first-party introspection: the user let an app use an MCP server
+// (scope mcp:tools), not see their email. Any Gatehouse user may hold an API key with
+// tokens:introspect, so the app's operator signs up, makes such a key and introspects the
+// token the app holds at /api/v1/auth/introspect: the answer carries the user's email (and
+// role), which the "email" scope exists to gate (OIDC Core §5.4).
+func TestAttackFirstPartyIntrospectionRevealsEmailWithoutEmailScope(t *testing.T) {
+	r := newAttackRig(t)
+	ctx := context.Background()
+	r.resource(attackMCP, "mcp:tools")
+	_, victim := r.user("victim@example.com")
+	app, _ := r.dcr(gatehouse.AuthMethodNone, attackRedirect)
+	code, pk := r.code(victim, app, attackRedirect, attackMCP, "mcp:tools")
+	tok := r.mustExchange(app, "", code, attackRedirect, pk)
+	if tok.Scope != "mcp:tools" {
+		t.Fatalf("granted scope %q", tok.Scope)
+	}
+
+	// The app's operator, an ordinary user with an introspection key.
+	_, op := r.user("operator@evil.example")
+	_, key, err := r.auth.CreateAPIKey(ctx, op, gatehouse.NewAPIKeyInput{Name: "introspect", Scopes: []string{gatehouse.ScopeTokensIntrospect}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.auth.AuthenticateAPIKey(ctx, key, false); err != nil {
+		t.Fatal(err)
+	}
+	in := r.auth.Introspect(ctx, tok.AccessToken)
+	if in.Active && in.Email != "" {
+		t.Fatalf("introspecting an OAuth token without the email scope revealed email %q (role %q); want no email unless the grant has the email scope",
+			in.Email, in.Role)
+	}
+}
+
+// RFC 8707 §2 / RFC 9068 §4 / MCP authorization "Token Audience Binding": a token is accepted
+// only by the resource it was issued for; CONTRACT §8 has userinfo accept "the access token of an
+// openid flow that named no resource". A token the client asked for the MCP server (resource
+// named) is accepted by /oauth2/userinfo, a different resource: the MCP server, which receives
+// every such token, can replay it at Gatehouse (token passthrough) and read the user's profile.
+func TestAttackUserInfoAcceptsTokenIssuedForAnotherResource(t *testing.T) {
+	r := newAttackRig(t)
+	ctx := context.Background()
+	r.resource(attackMCP, "mcp:tools")
+	r.resource("https://other.example/api", "x")
+	_, victim := r.user("victim@example.com")
+	app, _ := r.dcr(gatehouse.AuthMethodNone, attackRedirect)
+	code, pk := r.code(victim, app, attackRedirect, attackMCP, "openid email mcp:tools")
+	tok := r.mustExchange(app, "", code, attackRedirect, pk)
+
+	info, err := r.as.UserInfo(ctx, tok.AccessToken)
+	if err == nil {
+		t.Fatalf("userinfo accepted a token whose aud is %s: sub=%s email=%s; want invalid_token", attackMCP, info.Subject, info.Email)
+	}
+}
+
+// An authorization code outlives the sign-in it was issued from. The holder of a stolen dashboard
+// session approves a code for their own app; the victim notices and changes the password, which
+// signs out every other session (the stolen one included) and every app's session. The code,
+// still inside its minute, is then exchanged: the attacker's app gets a fresh session (refresh
+// token, own-API access) that the password change was meant to end. RFC 6749 §10.5 / §4.1.2
+// (a code is bound to the authorization it represents), OAuth 2.1 §7.
+func TestAttackCodeIssuedBeforePasswordChangeStillExchanges(t *testing.T) {
+	r := newAttackRig(t)
+	ctx := context.Background()
+	ts, victim := r.user("victim@example.com")
+	// The attacker's copy of the victim's session.
+	stolen, err := r.auth.Refresh(ctx, ts.RefreshToken, gatehouse.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	thief, err := r.auth.Authenticate(ctx, stolen.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, _ := r.dcr(gatehouse.AuthMethodNone, attackRedirect)
+	code, pk := r.code(thief, app, attackRedirect, "", "profile:read")
+
+	// The victim signs in afresh and changes the password: every other session is revoked.
+	fresh, err := r.auth.Login(ctx, "victim@example.com", "correct horse battery staple", gatehouse.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vp, err := r.auth.Authenticate(ctx, fresh.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.auth.ChangePassword(ctx, vp, "correct horse battery staple", "a brand new passphrase 2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.auth.Authenticate(ctx, stolen.AccessToken); err == nil {
+		t.Fatal("the stolen session survived the password change")
+	}
+	_ = victim
+
+	tok, err := r.exchange(app, "", code, attackRedirect, pk)
+	if err == nil {
+		_, apiErr := r.auth.Authenticate(ctx, tok.AccessToken)
+		t.Fatalf("a code approved from a session that the password change revoked was exchanged afterwards (refresh token issued: %v, own-API access err=%v); want invalid_grant",
+			tok.RefreshToken != "", apiErr)
+	}
+}
