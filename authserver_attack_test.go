@@ -185,3 +185,58 @@ func TestAttackCodeIssuedBeforePasswordChangeStillExchanges(t *testing.T) {
 			tok.RefreshToken != "", apiErr)
 	}
 }
+
+// RFC 8252 §8.6 (client impersonation) and RFC 6749 §10.2: an authorization server "SHOULD NOT
+// process authorization requests automatically without user consent or interaction, except when
+// the identity of the client can be assured. This includes the case where the user has previously
+// approved an authorization request for a given client ID". A public client whose redirect URIs
+// are loopback (any port, RFC 8252 §7.3) or a private-use scheme cannot be told from any other
+// program on the device: once the user has approved it, any local program (or a second user of
+// the machine) sends the browser to the authorization endpoint with that client_id, its own
+// PKCE and redirect_uri=http://127.0.0.1:<its port>/..., and gets a code without the user seeing
+// anything, since NeedsConsent says no. The consent page's own loopback warning shows the rule
+// is known; remembered consent skips it. Public metadata-document clients (VS Code, Claude Code
+// use loopback) and operator-registered public CLI clients are both affected.
+func TestAttackRememberedConsentSkipsPromptForLoopbackPublicClient(t *testing.T) {
+	r := newAttackRig(t)
+	ctx := context.Background()
+	const id = "https://cli.example/client.json"
+	r.docs[id] = &gatehouse.ClientMetadataDocument{ClientName: "Trusted CLI", RedirectURIs: []string{"http://127.0.0.1/callback"}}
+	registered, _, err := r.as.CreateClient(ctx, gatehouse.Operator, gatehouse.NewClientInput{Name: "Desktop", RedirectURIs: []string{"http://127.0.0.1/callback", "com.example.desktop:/cb"},
+		AuthMethod: gatehouse.AuthMethodNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, victim := r.user("victim@example.com")
+	cimdClient, err := r.as.Client(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		c        *gatehouse.OAuthClient
+		first    string
+		attacker string
+	}{
+		{cimdClient, "http://127.0.0.1:50001/callback", "http://127.0.0.1:6666/callback"},
+		{registered, "http://127.0.0.1:50001/callback", "com.example.desktop:/cb"},
+	} {
+		// The user approves the real app once.
+		r.code(victim, tc.c, tc.first, "", "profile:read")
+		// Later, a program on the device asks for the same client.
+		pk := newPKCE("z")
+		a, err := r.as.Authorize(ctx, gatehouse.AuthorizeRequest{ClientID: tc.c.ID, RedirectURI: tc.attacker, ResponseType: "code",
+			Scope: "profile:read", CodeChallenge: pk.challenge, CodeChallengeMethod: "S256"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		need, err := r.as.NeedsConsent(ctx, victim.User.ID, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !need {
+			code, err := r.as.Approve(ctx, victim, a, false)
+			t.Errorf("public %s client %s (redirect %s): remembered consent issued a code with no user interaction (code issued: %v, err %v); want the consent page every time",
+				tc.c.Kind, tc.c.ID, tc.attacker, code != "", err)
+		}
+	}
+}
