@@ -240,3 +240,73 @@ func TestAttackRememberedConsentSkipsPromptForLoopbackPublicClient(t *testing.T)
 		}
 	}
 }
+
+// A provider sign-in that takes over an account registered by someone else with the owner's
+// address revokes "every session and API key of the account" (linkExisting) because the squatter
+// must keep nothing. The squatter's consents are kept: the squatter, while holding the account,
+// connected an app of their own (a metadata-document client: anyone can publish one, and unlike
+// a self-registered client it is never forced through the consent page). After the takeover the
+// real owner uses the account; any page the owner visits redirects the browser to
+// /oauth2/authorize for that app, and since the squatter's grant covers the scopes, a code for the
+// owner's account goes to the squatter's redirect URI without a consent page. Consent must come
+// from the resource owner (RFC 6749 §4.1, §10.2); a takeover must leave the previous holder nothing.
+func TestAttackSquatterConsentSurvivesTakeover(t *testing.T) {
+	r := newAttackRig(t)
+	ctx := context.Background()
+	const appID = "https://squatter.example/app.json"
+	const appRedirect = "https://squatter.example/cb"
+	r.docs[appID] = &gatehouse.ClientMetadataDocument{ClientName: "Helpful App", RedirectURIs: []string{appRedirect}}
+	app, err := r.as.Client(ctx, appID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The squatter registers the owner's address (a mail scanner verified it) and connects the app.
+	if _, err := r.auth.CreateUser(ctx, gatehouse.RegisterInput{Email: raceVictim, Password: raceAttackPW, Name: "Victim"}, gatehouse.RoleUser, true); err != nil {
+		t.Fatal(err)
+	}
+	sq, err := r.auth.Login(ctx, raceVictim, raceAttackPW, gatehouse.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	squatter, err := r.auth.Authenticate(ctx, sq.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const everything = "profile:read keys:read credits:read credits:write"
+	r.code(squatter, app, appRedirect, "", everything)
+
+	// The owner signs in with GitHub: the account is taken back.
+	oauth := gatehouse.NewOAuthService(r.auth, map[string]gatehouse.Provider{
+		"github": staticProvider{gatehouse.ProviderIdentity{Subject: "victim-gh", Email: raceVictim, EmailVerified: true, Name: "Victim"}},
+	}, gatehouse.OAuthConfig{RedirectURIs: []string{raceCallback}, RequireState: false})
+	ts, err := oauth.Callback(ctx, "github", gatehouse.OAuthCallback{Code: "c", RedirectURI: raceCallback}, gatehouse.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.auth.Authenticate(ctx, sq.AccessToken); err == nil {
+		t.Fatal("the squatter's session survived the takeover")
+	}
+	owner, err := r.auth.Authenticate(ctx, ts.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grants, _ := r.as.ListGrants(ctx, owner)
+
+	// A page the owner visits sends the browser to the app's authorization request.
+	pk := newPKCE("q")
+	a, err := r.as.Authorize(ctx, gatehouse.AuthorizeRequest{ClientID: appID, RedirectURI: appRedirect, ResponseType: "code",
+		Scope: everything, CodeChallenge: pk.challenge, CodeChallengeMethod: "S256"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	need, err := r.as.NeedsConsent(ctx, owner.User.ID, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !need {
+		code, _ := r.as.Approve(ctx, owner, a, false)
+		tok, err := r.exchange(app, "", code, appRedirect, pk)
+		t.Fatalf("after the takeover the squatter's %d grant(s) stand and the owner's browser is given a code with no consent page; "+
+			"the squatter's app exchanged it: scope %q, err %v", len(grants), tok.Scope, err)
+	}
+}
