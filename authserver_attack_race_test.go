@@ -28,14 +28,14 @@ type grantHookTx struct {
 	s grantHookStore
 }
 
-func (t grantHookTx) GrantByID(ctx context.Context, id string) (*gatehouse.Grant, error) {
-	g, err := t.StoreTx.GrantByID(ctx, id)
+func (t grantHookTx) LockGrant(ctx context.Context, id string) (*gatehouse.Grant, error) {
+	g, err := t.StoreTx.LockGrant(ctx, id)
 	t.s.once.Do(t.s.hook)
 	return g, err
 }
 
-// On PostgreSQL (READ COMMITTED) exchangeCode reads the grant without a lock and creates the
-// session afterwards. An admin's revocation of the grant (RevokeGrantOf takes no user lock) or the
+// On PostgreSQL (READ COMMITTED) an exchangeCode that read the grant without a lock would create
+// the session afterwards. An admin's revocation of the grant (RevokeGrantOf takes no user lock) or the
 // removal of the resource (no user lock either) that commits in that window deletes
 // the grant and revokes the grant's sessions, which do not include the one about to be created: the
 // exchange then commits a live session (refresh token, own-API access) for a grant that no longer
@@ -73,13 +73,17 @@ func TestAttackRevocationRacingCodeExchangeLeavesLiveSessionPostgres(t *testing.
 				t.Fatalf("grants: %v %v", grants, err)
 			}
 
+			// The revocation starts while the exchange holds the grant, in a transaction of its
+			// own: whichever order the two commit in, the end state must have no live session.
 			hooked := &attackRig{t: t, as: nil}
+			revoked := make(chan error, 1)
 			_, hooked.as = r.newAS(grantHookStore{store, &sync.Once{}, func() {
-				if err := tc.revoke(r, admin, app, grants[0].ID); err != nil {
-					t.Errorf("revocation: %v", err)
-				}
+				go func() { revoked <- tc.revoke(r, admin, app, grants[0].ID) }()
 			}})
 			tok, err := hooked.exchange(app, "", code, attackRedirect, pk)
+			if rerr := <-revoked; rerr != nil {
+				t.Fatalf("revocation: %v", rerr)
+			}
 			if err != nil {
 				return // refused: sound
 			}
