@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"net/url"
 	"testing"
 )
 
@@ -58,4 +59,41 @@ func BenchmarkLogin(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkOAuthRefresh is BenchmarkRefresh through the authorization server: the refresh grant
+// at /oauth2/token for a public client's grant, which runs the same rotation as
+// /api/v1/auth/refresh plus client lookup and an audience-bound token. Each goroutine gets its
+// grant through the real sign-in and consent pages first.
+func BenchmarkOAuthRefresh(b *testing.B) {
+	s := startServer(&testing.T{})
+	t := &testing.T{}
+	redirect := "http://127.0.0.1:9/callback"
+	clientID := s.registerOAuthClient(t, "Bench", redirect)
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		refresh := s.oauthGrant(t, clientID, redirect)
+		for pb.Next() {
+			r := s.postForm(t, "/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}, "client_id": {clientID}})
+			if r.Status != http.StatusOK {
+				b.Errorf("status %d %s", r.Status, r.Body)
+				return
+			}
+			refresh = r.str(t, "refresh_token")
+		}
+	})
+}
+
+// oauthGrant signs a new user in through the authorization endpoint, approves the client and
+// returns the refresh token of the grant.
+func (s *testServer) oauthGrant(t *testing.T, clientID, redirect string) string {
+	user := s.register(t)
+	wc := s.webClient(t)
+	o := newOAuthRequest(clientID, redirect, "scope=openid")
+	r := wc.signInFor(wc.get(o.path()), user.Email, user.Password)
+	code := s.expectCode(t, wc.decide(expectConsent(t, r), "allow"), o)
+	tok := s.exchangeCode(t, o, code)
+	refresh, _ := tok["refresh_token"].(string)
+	return refresh
 }

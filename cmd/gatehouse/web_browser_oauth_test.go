@@ -104,9 +104,10 @@ func TestBrowserOAuthConsent(t *testing.T) {
 	expectStatus(t, s.do(t, "GET", "/oauth2/userinfo", nil, bearer(access)), http.StatusOK)
 
 	// A pre-registered client with remembered consent: prompt=login shows the sign-in form to a
-	// signed-in user, and signing in goes straight back to the client.
+	// signed-in user, and signing in goes straight back to the client. (A confidential client:
+	// a public one redirecting to a loopback port is asked every time, RFC 8252 §8.6.)
 	admin := s.admin(t)
-	registered := s.createOAuthClient(t, admin, "Registered App", redirect)
+	registered := s.createConfidentialOAuthClient(t, admin, "Registered App", redirect)
 	o3 := newOAuthRequest(registered, redirect, "scope=openid")
 	b.visit(o3.path())
 	b.follow(`button[name="decision"][value="allow"]`)

@@ -61,6 +61,15 @@ func (s *testServer) createOAuthClient(t *testing.T, admin *account, name, redir
 	return r.str(t, "client_id")
 }
 
+// createConfidentialOAuthClient pre-registers a confidential client through the admin API and
+// returns its client_id (its secret is not needed to get a code).
+func (s *testServer) createConfidentialOAuthClient(t *testing.T, admin *account, name, redirectURI string) string {
+	t.Helper()
+	r := s.do(t, "POST", "/api/v1/admin/oauth/clients", map[string]any{"name": name, "redirect_uris": []string{redirectURI}, "confidential": true}, bearer(admin.Access))
+	expectStatus(t, r, http.StatusCreated)
+	return r.str(t, "client_id")
+}
+
 // addOAuthResource registers a resource through the admin API; scopes are "name=description".
 func (s *testServer) addOAuthResource(t *testing.T, admin *account, uri, name string, scopes ...string) {
 	t.Helper()
