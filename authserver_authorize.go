@@ -264,3 +264,17 @@ func (as *AuthorizationServer) Approve(ctx context.Context, p *Principal, a *Aut
 func (as *AuthorizationServer) Deny(ctx context.Context, p *Principal, a *AuthorizationRequest) {
 	as.auth.audit(ctx, p.Client, EventOAuthDenied, p.User.ID, OutcomeFailure, "client "+a.Client.ID+" resource "+a.Resource.URI)
 }
+
+// AuthTime is when the user of a first-party session (the dashboard's) signed in: the session's
+// start, which LoginRequired compares with prompt and max_age and the ID token reports as
+// auth_time.
+func (as *AuthorizationServer) AuthTime(ctx context.Context, p *Principal) (time.Time, error) {
+	if p == nil || p.User == nil || p.SessionID == "" || p.ClientID != "" || p.APIKey != nil {
+		return time.Time{}, ErrUnauthenticated
+	}
+	sess, err := as.store.SessionByID(ctx, p.SessionID)
+	if err != nil {
+		return time.Time{}, notFoundAsUnauthenticated(err)
+	}
+	return sess.CreatedAt, nil
+}

@@ -94,19 +94,32 @@ func (s *server) signup(w http.ResponseWriter, r *http.Request, v *visit) {
 	redirect(w, r, "/account?notice=welcome")
 }
 
+// loginForm is the sign-in page. An app's authorization request can ask for a fresh sign-in
+// (prompt=login, or a max_age the session is older than): then the form is shown to a signed-in
+// visitor too. login_hint (the app's guess of the account) fills the email field.
 func (s *server) loginForm(w http.ResponseWriter, r *http.Request, v *visit) {
-	next := r.URL.Query().Get("next")
-	if v.p != nil {
+	q := r.URL.Query()
+	next := q.Get("next")
+	again := q.Get("prompt") == "login"
+	if v.p != nil && !again {
 		redirect(w, r, afterSignIn(next))
 		return
 	}
-	s.render(w, r, v, http.StatusOK, "login", s.authView("Sign in", next))
+	vw := s.authView("Sign in", next)
+	vw.Form["email"] = q.Get("login_hint")
+	if again {
+		vw.Form["prompt"] = "login"
+	}
+	s.render(w, r, v, http.StatusOK, "login", vw)
 }
 
 func (s *server) login(w http.ResponseWriter, r *http.Request, v *visit) {
 	next := r.PostFormValue("next")
 	vw := s.authView("Sign in", next)
 	vw.Form["email"] = r.PostFormValue("email")
+	if r.PostFormValue("prompt") == "login" {
+		vw.Form["prompt"] = "login"
+	}
 	if !s.limitIP(w, r, v, s.Limits.LoginIP, "login", vw) {
 		return
 	}
@@ -119,6 +132,13 @@ func (s *server) login(w http.ResponseWriter, r *http.Request, v *visit) {
 		}
 		s.failForm(w, r, v, "login", vw, err)
 		return
+	}
+	if v.p != nil {
+		// Signing in again (an app asked for a fresh sign-in): the new session replaces the
+		// browser's old one, which would otherwise live on unseen.
+		if err := s.Auth.Logout(r.Context(), v.p, false); err != nil && gatehouse.ErrorKindOf(err) != gatehouse.KindUnauthorized {
+			s.Log.WarnContext(r.Context(), "dashboard: ending the replaced session failed", "error", err)
+		}
 	}
 	s.startSession(w, ts)
 	redirect(w, r, afterSignIn(next))
@@ -144,6 +164,7 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 	s.clearSession(w)
 	s.discardNewKey(w, r)
+	s.discardNewSecret(w, r)
 	s.newCSRFSecret(w)
 	redirect(w, r, "/login?notice=signed_out")
 }

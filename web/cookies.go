@@ -15,6 +15,10 @@ type cookieNames struct {
 	session, csrf, oauth string
 	// newKey names the one-time slot of a key just created (see reveals); never the key itself.
 	newKey string
+	// newSecret names the one-time slot of a new OAuth client's secret.
+	newSecret string
+	// reauth marks a sign-in that an authorization request demanded (prompt=login, max_age).
+	reauth string
 }
 
 func newCookieNames(secure bool) cookieNames {
@@ -23,7 +27,7 @@ func newCookieNames(secure bool) cookieNames {
 		prefix = "__Host-"
 	}
 	return cookieNames{session: prefix + "gatehouse_session", csrf: prefix + "gatehouse_csrf", oauth: prefix + "gatehouse_oauth",
-		newKey: prefix + "gatehouse_new_key"}
+		newKey: prefix + "gatehouse_new_key", newSecret: prefix + "gatehouse_new_secret", reauth: prefix + "gatehouse_reauth"}
 }
 
 // sessionCookieVersion starts every session cookie, so the format can change without misreading

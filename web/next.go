@@ -5,8 +5,10 @@ import (
 	"strings"
 )
 
-// maxNextLength bounds the return path carried through the sign-in page.
-const maxNextLength = 1024
+// maxNextLength bounds the return path carried through the sign-in page. An OAuth authorization
+// request (/oauth2/authorize?client_id=...&redirect_uri=...&state=...) must fit, and so must the
+// provider sign-in's cookie that carries it (base64, under the browsers' 4 KB per cookie).
+const maxNextLength = 2048
 
 // safeNext returns next when it is a path on this site, and "" otherwise. Anything a browser
 // could read as another origin is refused: a scheme or host, a protocol-relative "//host",

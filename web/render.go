@@ -114,4 +114,10 @@ var notices = map[string]string{
 	"key_revoked":       "The API key was revoked. It no longer works.",
 	"identity_unlinked": "The sign-in method was removed.",
 	"user_updated":      "The user was updated.",
+	"app_revoked":       "The app's access was revoked. It can no longer act for you.",
+	"client_created":    "The client was created.",
+	"client_revoked":    "The client was revoked. Its tokens no longer work.",
+	"resource_added":    "The resource was added.",
+	"resource_removed":  "The resource was removed, with every grant for it.",
+	"grant_revoked":     "The grant was revoked. The app's tokens no longer work.",
 }

@@ -12,6 +12,7 @@ type view struct {
 	Title   string
 	Nav     string // the navigation entry to mark as current
 	Wide    bool   // a reading page: signed out, it gets the wide column rather than the form's
+	Focus   bool   // a page of a flow (the consent page): no navigation, even when signed in
 	Notice  string // a confirmation, shown as a status message
 	Error   string // a problem with the whole form
 	Fields  map[string]string
@@ -48,7 +49,7 @@ func (v *view) FieldErrors() []gatehouse.FieldError {
 }
 
 // fieldOrder is the order in which fields appear on the dashboard's forms.
-var fieldOrder = []string{"name", "email", "avatar_url", "password", "current_password", "new_password", "confirm_password", "scopes", "expires_in_days", "role"}
+var fieldOrder = []string{"name", "email", "avatar_url", "password", "current_password", "new_password", "confirm_password", "scopes", "expires_in_days", "role", "redirect_uris", "uri"}
 
 // field describes one input for the "field" partial.
 type field struct {

@@ -35,10 +35,14 @@ type Deps struct {
 	Auth *gatehouse.AuthService
 	// OAuth signs in through providers; its allow-list must hold CallbackURL of each provider.
 	// nil hides the provider buttons.
-	OAuth   *gatehouse.OAuthService
-	Limits  httpkit.RateLimits
-	Log     *slog.Logger
-	Metrics httpkit.RequestObserver // optional
+	OAuth *gatehouse.OAuthService
+	// AuthServer is Gatehouse as an OAuth 2.1 / OpenID Connect provider: the authorization
+	// endpoint, the consent page, connected apps and the admin pages of clients and resources.
+	// nil turns those pages off.
+	AuthServer *gatehouse.AuthorizationServer
+	Limits     httpkit.RateLimits
+	Log        *slog.Logger
+	Metrics    httpkit.RequestObserver // optional
 	// OpenAPI is the API's OpenAPI document, the one served at /openapi.json; the dashboard renders
 	// it as the API reference page. Optional: without it that page is a 404.
 	OpenAPI []byte
@@ -53,6 +57,9 @@ type server struct {
 	secure  bool
 	origin  *http.CrossOriginProtection
 	reveals *reveals
+	// secrets holds new OAuth clients' secrets for the page after "Create client", as reveals
+	// holds new API keys.
+	secrets *reveals
 	apiRef  *apiReference
 }
 
@@ -82,7 +89,7 @@ func New(d Deps) (http.Handler, error) {
 	}
 	secure := strings.HasPrefix(d.Config.PublicURL, "https://")
 	s := &server{Deps: d, pages: p, cookies: newCookieNames(secure), secure: secure, origin: http.NewCrossOriginProtection(),
-		reveals: newReveals(), apiRef: apiRef}
+		reveals: newReveals(), secrets: newReveals(), apiRef: apiRef}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	var h http.Handler = mux
@@ -135,6 +142,19 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/users", s.admin(s.usersPage))
 	mux.Handle("POST /admin/users", s.admin(s.usersAction))
 	mux.Handle("GET /admin/audit", s.admin(s.auditPage))
+
+	// Gatehouse as an OAuth 2.1 / OpenID Connect provider.
+	mux.Handle("GET "+authorizePath, s.page(s.authorize))
+	mux.Handle("POST "+authorizePath, s.page(s.authorizeDecision))
+	mux.Handle("GET /authorize", http.HandlerFunc(s.authorizeAlias))
+	mux.Handle("GET /account/apps", s.signedIn(s.appsPage))
+	mux.Handle("POST /account/apps", s.signedIn(s.appsAction))
+	mux.Handle("GET /admin/oauth/clients", s.admin(s.clientsPage))
+	mux.Handle("POST /admin/oauth/clients", s.admin(s.clientsAction))
+	mux.Handle("GET /admin/oauth/resources", s.admin(s.resourcesPage))
+	mux.Handle("POST /admin/oauth/resources", s.admin(s.resourcesAction))
+	mux.Handle("GET /admin/oauth/grants", s.admin(s.grantsPage))
+	mux.Handle("POST /admin/oauth/grants", s.admin(s.grantsAction))
 
 	mux.Handle("/", s.page(s.notFound))
 }

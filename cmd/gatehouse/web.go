@@ -30,11 +30,13 @@ func (a *app) dashboard(cfg *config, log *slog.Logger) (http.Handler, error) {
 		StateTTL:     cfg.OAuth.StateTTL,
 	})
 	return web.New(web.Deps{
-		Auth:    a.auth,
-		OAuth:   oauthRules,
-		Limits:  a.httpLimits(),
-		Log:     log,
-		Metrics: a.metrics,
+		Auth:  a.auth,
+		OAuth: oauthRules,
+		// The authorization endpoint and consent page of the OAuth 2.1 / OpenID Connect provider.
+		AuthServer: a.authz,
+		Limits:     a.httpLimits(),
+		Log:        log,
+		Metrics:    a.metrics,
 		// The API reference page renders the document the API serves at /openapi.json.
 		OpenAPI: httpapi.OpenAPIDocument(),
 		Config: web.Config{
