@@ -247,6 +247,21 @@ func (l *exchangeLog) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// logTo writes the exchanges to the test's log (shown with -v or on failure).
+func (l *exchangeLog) logTo(t *testing.T) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var b strings.Builder
+	for _, x := range l.exchanges {
+		extra := ""
+		if gt := x.Form.Get("grant_type"); gt != "" {
+			extra = " grant_type=" + gt
+		}
+		fmt.Fprintf(&b, "\n  %s %s%s -> %d", x.Method, x.URL, extra, x.Status)
+	}
+	t.Logf("what the client sent:%s", b.String())
+}
+
 // find returns the recorded exchanges that match.
 func (l *exchangeLog) find(match func(*exchange) bool) []*exchange {
 	l.mu.Lock()

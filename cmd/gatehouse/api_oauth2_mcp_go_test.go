@@ -110,6 +110,8 @@ func TestOAuthInteropMCPGoSDK(t *testing.T) {
 		t.Fatalf("whoami says scope %q, want mcp:tools in it", scope)
 	}
 
+	defer func() { log.logTo(t) }()
+
 	t.Run("the MCP server's challenge led the SDK to Gatehouse", func(t *testing.T) {
 		first := log.find(func(x *exchange) bool { return x.URL == mcpURL })
 		if len(first) == 0 || first[0].Status != http.StatusUnauthorized {
