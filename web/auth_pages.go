@@ -61,6 +61,7 @@ func (s *server) authView(title, next string) *view {
 
 func (s *server) signupForm(w http.ResponseWriter, r *http.Request, v *visit) {
 	next := r.URL.Query().Get("next")
+	s.allowReturnTo(w, r, next)
 	if v.p != nil {
 		redirect(w, r, afterSignIn(next))
 		return
@@ -70,6 +71,7 @@ func (s *server) signupForm(w http.ResponseWriter, r *http.Request, v *visit) {
 
 func (s *server) signup(w http.ResponseWriter, r *http.Request, v *visit) {
 	next := r.PostFormValue("next")
+	s.allowReturnTo(w, r, next)
 	vw := s.authView("Create your account", next)
 	vw.Form["name"] = r.PostFormValue("name")
 	vw.Form["email"] = r.PostFormValue("email")
@@ -100,6 +102,7 @@ func (s *server) signup(w http.ResponseWriter, r *http.Request, v *visit) {
 func (s *server) loginForm(w http.ResponseWriter, r *http.Request, v *visit) {
 	q := r.URL.Query()
 	next := q.Get("next")
+	s.allowReturnTo(w, r, next)
 	again := q.Get("prompt") == "login"
 	if v.p != nil && !again {
 		redirect(w, r, afterSignIn(next))
@@ -115,6 +118,7 @@ func (s *server) loginForm(w http.ResponseWriter, r *http.Request, v *visit) {
 
 func (s *server) login(w http.ResponseWriter, r *http.Request, v *visit) {
 	next := r.PostFormValue("next")
+	s.allowReturnTo(w, r, next)
 	vw := s.authView("Sign in", next)
 	vw.Form["email"] = r.PostFormValue("email")
 	if r.PostFormValue("prompt") == "login" {

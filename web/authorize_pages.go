@@ -329,14 +329,17 @@ func (s *server) consentPage(w http.ResponseWriter, r *http.Request, v *visit, a
 }
 
 // redirectHost is what the user should recognise of a redirect URI: its host, or the scheme of
-// an app on this device (cursor:).
+// an app on this device (cursor://..., com.example.app:).
 func redirectHost(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return raw
 	}
-	if u.Host != "" {
+	switch {
+	case u.Scheme == "https" || u.Scheme == "http":
 		return u.Host
+	case u.Host != "":
+		return u.Scheme + "://" + u.Host
 	}
 	return u.Scheme + ":"
 }
@@ -362,4 +365,31 @@ func consentPolicy(redirectURI string) string {
 		return contentSecurityPolicy
 	}
 	return strings.Replace(contentSecurityPolicy, "form-action 'self'", "form-action 'self' "+src, 1)
+}
+
+// allowReturnTo lets the sign-in and sign-up forms lead back to an app. When next is an
+// authorization request that passes the checks of the client and its redirect URI, the
+// request's end after sign-in may be a redirect to that URI; browsers check form-action on every
+// redirect that follows a form post, so the page's CSP names that origin. Any other next leaves
+// the dashboard's policy as it is.
+func (s *server) allowReturnTo(w http.ResponseWriter, r *http.Request, next string) {
+	next = safeNext(next)
+	if s.AuthServer == nil || !strings.HasPrefix(next, authorizePath+"?") {
+		return
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Path != authorizePath {
+		return
+	}
+	a, err := s.AuthServer.Authorize(r.Context(), readAuthorizeRequest(u.Query()))
+	if err != nil {
+		// An error that goes to the client goes to a redirect URI that was checked.
+		ae, ok := gatehouse.AsAuthorizeError(err)
+		if !ok || !ae.Redirect {
+			return
+		}
+		w.Header().Set("Content-Security-Policy", consentPolicy(u.Query().Get("redirect_uri")))
+		return
+	}
+	w.Header().Set("Content-Security-Policy", consentPolicy(a.RedirectURI))
 }

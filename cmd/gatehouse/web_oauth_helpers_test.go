@@ -208,3 +208,8 @@ func expectNoForm(t *testing.T, r *response, texts ...string) {
 		t.Fatalf("an error page of the authorization endpoint holds a form: %s", r.Body)
 	}
 }
+
+// basicAuth is the value of an HTTP Basic Authorization header (RFC 6749 §2.3.1 encodes both parts).
+func basicAuth(id, secret string) string {
+	return base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id) + ":" + url.QueryEscape(secret)))
+}

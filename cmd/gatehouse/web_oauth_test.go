@@ -204,7 +204,20 @@ func TestWebOAuthPromptAndMaxAge(t *testing.T) {
 	if !strings.HasPrefix(r.Header.Get("Location"), "/login?") {
 		t.Fatalf("signed out: %d %s", r.Status, r.Header.Get("Location"))
 	}
-	expectPage(t, b.get(r.Header.Get("Location")), http.StatusOK, `value="`+user.Email+`"`)
+	loginPage := b.get(r.Header.Get("Location"))
+	expectPage(t, loginPage, http.StatusOK, `value="`+user.Email+`"`)
+	// Browsers check form-action on the redirects after a post: the sign-in form may lead back to
+	// this client, and only because the request names it.
+	if csp := loginPage.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://app.example;") {
+		t.Fatalf("sign-in page CSP %q", csp)
+	}
+	if csp := b.get("/login?next=/account").Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self';") {
+		t.Fatalf("sign-in page CSP %q", csp)
+	}
+	evil := url.Values{"next": {"/oauth2/authorize?client_id=" + clientID + "&redirect_uri=https://evil.example/cb"}}
+	if csp := b.get("/login?" + evil.Encode()).Header.Get("Content-Security-Policy"); strings.Contains(csp, "evil") {
+		t.Fatalf("an unregistered redirect URI widened the CSP: %q", csp)
+	}
 	form := expectConsent(t, b.signInFor(r, user.Email, user.Password), "Prompted")
 	s.expectCode(t, b.decide(form, "allow"), hinted)
 
