@@ -6,88 +6,19 @@
 // server refuses the expired token and the SDK refreshes and calls again.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { registerUser, startGatehouse } from './gatehouse.mjs';
 import { startMCPServer } from './mcp-server.mjs';
 import { OAuthUser } from './user-agent.mjs';
-
-const REDIRECT = 'http://127.0.0.1:53682/callback'; // never listened on: the provider reads the redirect
-
-/** An OAuthClientProvider that keeps everything in memory and plays the user when asked. */
-class InteropProvider {
-  constructor(issuer, user) {
-    this.issuer = issuer;
-    this.user = user;
-    this.authorizationURLs = [];
-    this.savedTokens = [];
-    this.code = undefined;
-  }
-  get redirectUrl() {
-    return REDIRECT;
-  }
-  get clientMetadata() {
-    return {
-      client_name: 'TypeScript SDK interop client',
-      redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-  state() {
-    this.expectedState = randomBytes(16).toString('base64url');
-    return this.expectedState;
-  }
-  clientInformation() {
-    return this.client;
-  }
-  saveClientInformation(info) {
-    this.client = info;
-  }
-  tokens() {
-    return this.current;
-  }
-  saveTokens(tokens) {
-    this.current = tokens;
-    this.savedTokens.push(tokens);
-  }
-  saveCodeVerifier(v) {
-    this.verifier = v;
-  }
-  codeVerifier() {
-    return this.verifier;
-  }
-  // Where a desktop client opens a browser: the user signs in and consents, and the redirect's
-  // state and iss are checked here (the SDK leaves both to the application; RFC 9207 §2.4).
-  async redirectToAuthorization(url) {
-    this.authorizationURLs.push(new URL(url));
-    const back = await this.user.authorize(url);
-    const q = back.searchParams;
-    assert.equal(back.origin + back.pathname, REDIRECT, 'redirected to the registered redirect URI');
-    assert.equal(q.get('error'), null, `authorization error: ${q.get('error')} ${q.get('error_description')}`);
-    assert.equal(q.get('state'), this.expectedState, 'state echoed');
-    assert.equal(q.get('iss'), this.issuer, 'iss in the authorization response (RFC 9207)');
-    this.code = q.get('code');
-  }
-}
+import { InteropProvider, recordingFetchInto } from './mcp-client.mjs';
 
 let gatehouse;
 let mcp;
 const exchanges = []; // what the SDK sent to Gatehouse and the MCP server
 
-/** fetch that records method, URL, grant type and status. */
-const recordingFetch = async (input, init) => {
-  const res = await fetch(input, init);
-  const url = String(input instanceof Request ? input.url : input);
-  let grantType;
-  if (init?.body instanceof URLSearchParams) grantType = init.body.get('grant_type');
-  else if (typeof init?.body === 'string' && init.body.includes('grant_type=')) grantType = new URLSearchParams(init.body).get('grant_type');
-  exchanges.push({ method: init?.method ?? 'GET', url, grantType, status: res.status, body: init?.body });
-  return res;
-};
+const recordingFetch = recordingFetchInto(exchanges);
 
 before(async () => {
   // Two-second access tokens: the test waits for one to expire for real (no sleep: it keeps
