@@ -141,5 +141,48 @@ test('openid-client: discovery, code + PKCE + nonce + state, ID token, userinfo,
     }
     const info = await oidc.fetchUserInfo(config, next.access_token, account.id);
     assert.equal(info.sub, account.id);
+    if (next.id_token) {
+      const c = next.claims();
+      t.diagnostic(`ID token on refresh: auth_time ${c.auth_time} (first ${claims.auth_time}), nonce ${c.nonce ?? 'absent'}`);
+      // OIDC Core §12.2: auth_time is that of the original authentication; a nonce, if any, the original's.
+      assert.equal(c.auth_time, claims.auth_time);
+      if (c.nonce !== undefined) assert.equal(c.nonce, nonce);
+    }
+    tokens = next;
+  });
+
+  await t.test('introspection (RFC 7662) and revocation (RFC 7009) as the confidential client', async () => {
+    const active = await oidc.tokenIntrospection(config, tokens.access_token);
+    assert.equal(active.active, true);
+    assert.equal(active.sub, account.id);
+    assert.equal(active.client_id, clientId);
+    await oidc.tokenRevocation(config, tokens.refresh_token);
+    await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token), (e) => {
+      assert.equal(e.error, 'invalid_grant', `${e.message} ${e.error}`);
+      return true;
+    });
+    const after = await oidc.tokenIntrospection(config, tokens.access_token);
+    assert.equal(after.active, false, 'revoking the refresh token ends the grant session, its access token included');
+  });
+
+  await t.test('a second sign-in with prompt=none: remembered consent, no page shown', async () => {
+    const v2 = oidc.randomPKCECodeVerifier();
+    const n2 = oidc.randomNonce();
+    const s2 = oidc.randomState();
+    const pagesBefore = user.pages.length;
+    const back = await user.authorize(oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope: 'openid email',
+      code_challenge: await oidc.calculatePKCECodeChallenge(v2),
+      code_challenge_method: 'S256',
+      nonce: n2,
+      state: s2,
+      prompt: 'none',
+    }).href);
+    assert.equal(back.searchParams.get('error'), null, back.href);
+    assert.equal(user.pages.length, pagesBefore, 'no page was shown');
+    const t2 = await oidc.authorizationCodeGrant(config, back, { pkceCodeVerifier: v2, expectedNonce: n2, expectedState: s2, idTokenExpected: true });
+    assert.equal(t2.claims().sub, account.id);
+    assert.equal(t2.claims().auth_time, claims.auth_time, 'the same sign-in');
   });
 });
