@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Interop tests: clients nobody here wrote, against a real Gatehouse binary on loopback.
 #   - the official MCP TypeScript SDK client (@modelcontextprotocol/sdk) through an MCP server
-#     written with the same SDK and guarded by Gatehouse tokens (jose against the JWKS);
+#     written with the same SDK and guarded by Gatehouse tokens (jose against the JWKS), once with
+#     dynamic registration and once with a Client ID Metadata Document served over https on
+#     loopback (its certificate made with openssl, trusted by Gatehouse through SSL_CERT_FILE);
 #   - openid-client (v6) as an OpenID Connect relying party.
 # The user's part (sign-in on /login, the consent page) is played over HTTP with a cookie jar.
-# Needs Node >= 20.9, npm and Go. The npm install is skipped while node_modules matches the lock
+# Needs Node >= 20.9, npm, Go and openssl. The npm install is skipped while node_modules matches the lock
 # file; npm's download cache is $NPM_CONFIG_CACHE (default ~/.npm).
 #   GATEHOUSE_BIN=/path/to/gatehouse sdks/interop/test.sh   use a built binary
 set -euo pipefail
@@ -18,6 +20,7 @@ fail() { echo "interop: $*" >&2; exit 1; }
 command -v node >/dev/null || fail "node is not installed (Node >= 20.9 is needed)"
 command -v npm >/dev/null || fail "npm is not installed"
 command -v go >/dev/null || fail "go is not installed"
+command -v openssl >/dev/null || fail "openssl is not installed (the metadata-document test makes a certificate with it)"
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=9)?0:1)' ||
   fail "Node $(node --version) is too old: >= 20.9 is needed"
 

@@ -88,7 +88,7 @@ export async function startGatehouse(extraEnv = {}) {
       if (proc.exitCode === null) {
         const exited = new Promise((r) => proc.once('exit', r));
         proc.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000).unref())]);
         if (proc.exitCode === null) proc.kill('SIGKILL');
       }
       rmSync(dataDir, { recursive: true, force: true });
