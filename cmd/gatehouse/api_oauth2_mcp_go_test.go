@@ -79,7 +79,7 @@ func TestOAuthInteropMCPGoSDK(t *testing.T) {
 	}
 	client := mcp.NewClient(&mcp.Implementation{Name: "gatehouse-interop-go", Version: "1.0.0"}, nil)
 	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{
-		Endpoint: mcpURL, OAuthHandler: handler, HTTPClient: log.client(), DisableStandaloneSSE: true,
+		Endpoint: mcpURL, OAuthHandler: handler, HTTPClient: log.client(),
 	}, nil)
 	if err != nil {
 		t.Fatalf("connect with the Go SDK: %v\nGatehouse log:\n%s", err, s.logs.String())
