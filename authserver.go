@@ -188,6 +188,9 @@ type AuthServerWriter interface {
 	DeleteResource(ctx context.Context, uri string) error
 	// SaveGrant inserts g, or updates the scope, client name and time of the grant with its key.
 	SaveGrant(ctx context.Context, g *Grant) error
+	// LockGrant reads a grant and locks it until the transaction ends: a code exchange holds it
+	// so that a revocation of the grant waits, then sees (and revokes) the session it issued.
+	LockGrant(ctx context.Context, id string) (*Grant, error)
 	// DeleteGrant removes a grant; ErrNotFound when there is none.
 	DeleteGrant(ctx context.Context, id string) error
 	// DeleteGrants removes the grants of a client, or of a resource, and returns their IDs.
@@ -239,7 +242,14 @@ type AuthCode struct {
 	ExpiresAt   time.Time
 	UsedAt      *time.Time
 	SessionID   string // the session the code issued, once used
+	// Approver is the first-party session in which the user approved: a code whose approving
+	// session has ended (a logout, a password change, a takeover) is refused.
+	Approver string
+	UserInfo bool // the tokens it issues may read /oauth2/userinfo
 }
+
+// ErrClientExists is a client ID already stored (for a metadata-document client: already revoked).
+var ErrClientExists = &Error{Kind: KindConflict, Code: "client_exists", Message: "A client with this ID is already stored."}
 
 // ErrResourceExists is a registration of a resource URI that is already registered.
 var ErrResourceExists = &Error{Kind: KindConflict, Code: "resource_exists", Message: "A resource with this URI is already registered."}

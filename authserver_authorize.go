@@ -48,6 +48,12 @@ type AuthorizationRequest struct {
 // ScopeNames lists the granted scopes' names.
 func (a *AuthorizationRequest) ScopeNames() []string { return ScopeNames(a.Scopes) }
 
+// userInfo: the tokens of an openid flow that named no resource, or named Gatehouse's own API,
+// may read /oauth2/userinfo; a token for another resource stays with that resource.
+func (a *AuthorizationRequest) userInfo(ownAPI string) bool {
+	return slices.Contains(a.ScopeNames(), ScopeOpenID) && (len(a.Request.Resources) == 0 || a.Resource.URI == ownAPI)
+}
+
 // Prompted reports whether the request carries the prompt value.
 func (a *AuthorizationRequest) Prompted(value string) bool { return slices.Contains(a.Prompts, value) }
 
@@ -178,10 +184,17 @@ func isBase64URLChar(c byte) bool {
 
 // NeedsConsent reports whether the user must see the consent page for a: always for a client
 // that registered itself (MCP's confused-deputy rule: anyone can register a client with any name
-// and a redirect URI of their own) and when the client prompts for it; otherwise when the user
-// has not yet granted this client every requested scope for this resource.
+// and a redirect URI of their own), for a public client redirecting to the user's machine, and
+// when the client prompts for it; otherwise when the user has not yet granted this client every
+// requested scope for this resource.
 func (as *AuthorizationServer) NeedsConsent(ctx context.Context, userID string, a *AuthorizationRequest) (bool, error) {
 	if a.Client.Kind == ClientDynamic || a.Prompted("consent") {
+		return true, nil
+	}
+	// A public client whose code goes to the user's own machine (a loopback port, a private-use
+	// scheme) cannot prove who it is: any program there can use its client_id (RFC 8252 §8.6).
+	// Only an https redirect lets a remembered consent stand in for the user.
+	if a.Client.Public() && !strings.HasPrefix(a.RedirectURI, "https://") {
 		return true, nil
 	}
 	g, err := as.store.GrantFor(ctx, userID, a.Client.ID, a.Resource.URI)
@@ -249,6 +262,7 @@ func (as *AuthorizationServer) Approve(ctx context.Context, p *Principal, a *Aut
 			Hash: HashToken(code), GrantID: g.ID, ClientID: a.Client.ID, UserID: u.ID, RedirectURI: a.RedirectURI,
 			Challenge: a.Request.CodeChallenge, Resource: a.Resource.URI, Scope: scopeString(a.ScopeNames()),
 			Nonce: a.Request.Nonce, AuthTime: sess.CreatedAt, CreatedAt: now, ExpiresAt: now.Add(as.cfg.CodeTTL),
+			Approver: sess.ID, UserInfo: a.userInfo(as.OwnAPI()),
 		}); err != nil {
 			return err
 		}

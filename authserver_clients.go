@@ -114,6 +114,12 @@ func (as *AuthorizationServer) Client(ctx context.Context, clientID string) (*OA
 		if as.metadata == nil {
 			return nil, oauthError(OAuthInvalidClient, "This server does not accept client metadata documents.")
 		}
+		// An operator revokes a metadata-document client by storing it revoked.
+		if stored, err := as.store.OAuthClientByID(ctx, clientID); err == nil && stored.RevokedAt != nil {
+			return nil, errUnknownClient
+		} else if err != nil && !isNotFound(err) {
+			return nil, err
+		}
 		doc, err := as.metadata.FetchClientMetadata(ctx, clientID)
 		if err != nil {
 			var e *Error
@@ -396,14 +402,26 @@ func (as *AuthorizationServer) RevokeClient(ctx context.Context, p *Principal, c
 	var revoked []string
 	err := as.auth.tx(ctx, func(tx StoreTx) error {
 		now := as.now()
-		if err := tx.RevokeOAuthClient(ctx, clientID, now); err != nil {
+		if IsMetadataClientID(clientID) {
+			// Nothing is stored of a metadata-document client until it is revoked: the revoked
+			// row is what refuses it from then on.
+			err := tx.CreateOAuthClient(ctx, &OAuthClient{ID: clientID, Kind: ClientMetadata, Name: hostOf(clientID),
+				RedirectURIs: []string{}, GrantTypes: []string{}, AuthMethod: AuthMethodNone, CreatedBy: "revoked", CreatedAt: now, RevokedAt: &now})
+			if errors.Is(err, ErrClientExists) {
+				return ErrNotFound // already revoked
+			} else if err != nil {
+				return err
+			}
+		} else if err := tx.RevokeOAuthClient(ctx, clientID, now); err != nil {
+			return err
+		}
+		// Grants first: an exchange in flight holds its grant's row, so this waits for it, and
+		// the sessions revoked next include the one it issued.
+		if _, err := tx.DeleteGrants(ctx, GrantFilter{ClientID: clientID}); err != nil {
 			return err
 		}
 		var err error
 		if revoked, err = tx.RevokeSessionsWhere(ctx, GrantFilter{ClientID: clientID}, now); err != nil {
-			return err
-		}
-		if _, err := tx.DeleteGrants(ctx, GrantFilter{ClientID: clientID}); err != nil {
 			return err
 		}
 		return as.auth.auditTx(ctx, tx, p.Client, EventOAuthClientRevoked, "", OutcomeSuccess, "client "+clientID+p.actor())
@@ -418,4 +436,11 @@ func (as *AuthorizationServer) RevokeClient(ctx context.Context, p *Principal, c
 // ListClients returns the stored clients (metadata-document clients are not stored).
 func (as *AuthorizationServer) ListClients(ctx context.Context) ([]*OAuthClient, error) {
 	return as.store.ListOAuthClients(ctx)
+}
+
+func hostOf(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Host
+	}
+	return ""
 }

@@ -123,8 +123,18 @@ func (as *AuthorizationServer) exchangeCode(ctx context.Context, c *OAuthClient,
 		if !user.IsActive {
 			return errBadCode
 		}
-		// The grant must still stand: the user may have revoked it since the code was issued.
-		g, err := tx.GrantByID(ctx, code.GrantID)
+		// The user must still be signed in where the code was approved: a logout, a password
+		// change or a takeover since then voids it.
+		approver, err := tx.SessionByID(ctx, code.Approver)
+		if err != nil {
+			return notFoundAsBadCode(err)
+		}
+		if !sessionUsable(approver, user, now) || !approver.FirstParty() {
+			return errBadCode
+		}
+		// The grant must still stand: the user may have revoked it since the code was issued. Its
+		// row stays locked until the session is created, so a revocation waits and then sees it.
+		g, err := tx.LockGrant(ctx, code.GrantID)
 		if err != nil {
 			return notFoundAsBadCode(err)
 		}
@@ -181,6 +191,7 @@ func (as *AuthorizationServer) startGrantSession(ctx context.Context, tx StoreTx
 		ID: NewID(), UserID: u.ID, CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(as.auth.cfg.SessionLifetime),
 		UserAgent: client.UserAgent, IP: client.IP,
 		ClientID: c.ID, GrantID: code.GrantID, Resource: code.Resource, Scope: code.Scope, AuthTime: code.AuthTime,
+		UserInfo: code.UserInfo,
 	}
 	if err := tx.CreateSession(ctx, sess); err != nil {
 		return nil, "", err
@@ -347,8 +358,8 @@ type TokenInfo struct {
 	ExpiresAt time.Time
 }
 
-// Introspect answers RFC 7662 for an authenticated confidential client: whether a token of this
-// server (an access token for any resource, or a refresh token) is active now. A public client
+// Introspect answers RFC 7662 for an authenticated confidential client: whether one of its own
+// tokens (an access token for any resource, or a refresh token) is active now. A public client
 // cannot introspect: it has no credentials to prove who asks.
 func (as *AuthorizationServer) Introspect(ctx context.Context, cc ClientCredentials, token string) (*TokenInfo, error) {
 	c, err := as.authenticateClient(ctx, cc)
@@ -358,7 +369,17 @@ func (as *AuthorizationServer) Introspect(ctx context.Context, cc ClientCredenti
 	if c.Public() {
 		return nil, oauthError(OAuthUnauthorizedClient, "A public client cannot introspect tokens.")
 	}
-	return as.inspect(ctx, token)
+	info, err := as.inspect(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	// A client learns about its own tokens only: anyone can register a confidential client, and
+	// introspection must not become a way to test other people's tokens (RFC 7662 §4). Resource
+	// servers introspect with an API key at /api/v1/auth/introspect.
+	if !info.Active || info.ClientID != c.ID {
+		return &TokenInfo{}, nil
+	}
+	return info, nil
 }
 
 // inspect describes a token of this server, or reports it inactive.
@@ -409,8 +430,8 @@ type UserInfo struct {
 	WithProfile   bool
 }
 
-// UserInfo answers the userinfo endpoint for the access token of an openid grant, whatever its
-// resource: its session must stand and the token must carry openid.
+// UserInfo answers the userinfo endpoint for the access token of an openid grant that named no
+// resource (or Gatehouse's own API): its session must stand and the token must carry openid.
 func (as *AuthorizationServer) UserInfo(ctx context.Context, accessToken string) (*UserInfo, error) {
 	claims, err := as.auth.tokens.VerifyAnyAudience(ctx, accessToken)
 	if err != nil || claims.ClientID == "" {
@@ -425,6 +446,11 @@ func (as *AuthorizationServer) UserInfo(ctx context.Context, accessToken string)
 	}
 	if sess.ClientID != claims.ClientID {
 		return nil, oauthError(OAuthInvalidToken, "The access token is invalid.")
+	}
+	// A token for another resource is that resource's (RFC 8707): only the tokens of an openid
+	// flow that named no resource, or Gatehouse's own API, read userinfo.
+	if !sess.UserInfo {
+		return nil, oauthError(OAuthInvalidToken, "This access token is for another resource.")
 	}
 	scopes := strings.Fields(claims.Scope)
 	if !slices.Contains(scopes, ScopeOpenID) {

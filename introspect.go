@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 )
@@ -48,11 +49,14 @@ func (s *AuthService) Introspect(ctx context.Context, credential string) *Intros
 	if err != nil || sess.ClientID != claims.ClientID {
 		return &Introspection{}
 	}
-	scope := claims.Scope
-	if claims.ClientID == "" {
-		scope = strings.Join(scopesAllowedFor(u), " ")
-	}
-	return &Introspection{Active: true, TokenType: "access_token", Subject: u.ID, SessionID: sess.ID,
-		Scope: scope, Email: u.Email, Role: u.Role, ClientID: claims.ClientID, Audience: claims.Audience,
+	in := &Introspection{Active: true, TokenType: "access_token", Subject: u.ID, SessionID: sess.ID,
+		Scope: claims.Scope, ClientID: claims.ClientID, Audience: claims.Audience,
 		ExpiresAt: &claims.ExpiresAt, IssuedAt: &claims.IssuedAt}
+	if claims.ClientID == "" {
+		in.Scope, in.Email, in.Role = strings.Join(scopesAllowedFor(u), " "), u.Email, u.Role
+	} else if slices.Contains(strings.Fields(claims.Scope), ScopeEmail) {
+		// An app's token tells only what the user let the app see.
+		in.Email = u.Email
+	}
+	return in
 }

@@ -242,6 +242,10 @@ func (o *OAuthService) linkExisting(ctx context.Context, tx StoreTx, client Clie
 		if err != nil {
 			return nil, err
 		}
+		// Apps connected while someone else held the account lose their consent too.
+		if _, err := tx.DeleteGrants(ctx, GrantFilter{UserID: u.ID}); err != nil {
+			return nil, err
+		}
 		u.PasswordHash = ""
 		u.UpdatedAt = now
 		if err := tx.UpdateUser(ctx, u); err != nil {

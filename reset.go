@@ -144,6 +144,10 @@ func (s *AuthService) ResetPassword(ctx context.Context, token, newPassword stri
 		if err != nil {
 			return err
 		}
+		// ... and the apps connected in the meantime lose their consent.
+		if _, err := tx.DeleteGrants(ctx, GrantFilter{UserID: u.ID}); err != nil {
+			return err
+		}
 		if err := s.auditTx(ctx, tx, client, EventPasswordReset, u.ID, OutcomeSuccess,
 			CountNoun(len(revoked), "session")+" and "+CountNoun(keys, "API key")+" revoked"); err != nil {
 			return err

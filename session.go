@@ -24,6 +24,9 @@ type Session struct {
 	Resource string
 	Scope    string
 	AuthTime time.Time // when the user authenticated for the grant; zero for first-party sessions
+	// UserInfo: the grant's access tokens may read /oauth2/userinfo (an openid flow that named no
+	// resource, or named Gatehouse's own API). A token for another resource stays with it.
+	UserInfo bool
 }
 
 // FirstParty reports whether the session belongs to Gatehouse's own sign-in rather than to an

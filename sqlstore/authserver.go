@@ -67,6 +67,9 @@ func (t *tx) CreateOAuthClient(ctx context.Context, c *gatehouse.OAuthClient) er
 	_, err = t.exec(ctx, `INSERT INTO oauth_clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Kind, c.Name, c.SecretHash, string(redirects), string(grants), c.AuthMethod, c.ClientURI, c.LogoURI,
 		reuse, c.CreatedBy, micros(c.CreatedAt), nullMicros(c.RevokedAt))
+	if err != nil && t.s.dialect.IsUniqueViolation(err) {
+		return gatehouse.ErrClientExists
+	}
 	return err
 }
 
@@ -140,6 +143,11 @@ func scanGrant(row rowScanner) (*gatehouse.Grant, error) {
 func (r reader) GrantByID(ctx context.Context, id string) (*gatehouse.Grant, error) {
 	g, err := scanGrant(r.queryRow(ctx, `SELECT `+grantColumns+` FROM oauth_grants WHERE id = ?`, id))
 	return g, r.s.mapErr(err)
+}
+
+func (t *tx) LockGrant(ctx context.Context, id string) (*gatehouse.Grant, error) {
+	g, err := scanGrant(t.queryRow(ctx, `SELECT `+grantColumns+` FROM oauth_grants WHERE id = ?`+t.s.dialect.ForUpdate, id))
+	return g, t.s.mapErr(err)
 }
 
 func (r reader) GrantFor(ctx context.Context, userID, clientID, resource string) (*gatehouse.Grant, error) {
@@ -225,22 +233,23 @@ func (t *tx) RevokeSessionsWhere(ctx context.Context, f gatehouse.GrantFilter, a
 }
 
 const codeColumns = `hash, grant_id, client_id, user_id, redirect_uri, challenge, resource, scope, nonce, auth_time,
-	created_at, expires_at, used_at, session_id`
+	created_at, expires_at, used_at, session_id, approver, userinfo`
 
 func (t *tx) CreateAuthCode(ctx context.Context, c *gatehouse.AuthCode) error {
-	_, err := t.exec(ctx, `INSERT INTO oauth_codes (`+codeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := t.exec(ctx, `INSERT INTO oauth_codes (`+codeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.Hash, c.GrantID, c.ClientID, c.UserID, c.RedirectURI, c.Challenge, c.Resource, c.Scope, c.Nonce, micros(c.AuthTime),
-		micros(c.CreatedAt), micros(c.ExpiresAt), nullMicros(c.UsedAt), c.SessionID)
+		micros(c.CreatedAt), micros(c.ExpiresAt), nullMicros(c.UsedAt), c.SessionID, c.Approver, boolInt(c.UserInfo))
 	return err
 }
 
 func (t *tx) LockAuthCode(ctx context.Context, hash []byte) (*gatehouse.AuthCode, error) {
 	var c gatehouse.AuthCode
-	var authTime, created, expires int64
+	var authTime, created, expires, userinfo int64
 	var used sql.NullInt64
 	err := t.queryRow(ctx, `SELECT `+codeColumns+` FROM oauth_codes WHERE hash = ?`+t.s.dialect.ForUpdate, hash).Scan(
 		&c.Hash, &c.GrantID, &c.ClientID, &c.UserID, &c.RedirectURI, &c.Challenge, &c.Resource, &c.Scope, &c.Nonce, &authTime,
-		&created, &expires, &used, &c.SessionID)
+		&created, &expires, &used, &c.SessionID, &c.Approver, &userinfo)
+	c.UserInfo = userinfo != 0
 	if err != nil {
 		return nil, t.s.mapErr(err)
 	}

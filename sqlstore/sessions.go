@@ -8,16 +8,17 @@ import (
 	"github.com/gatehouse/gatehouse"
 )
 
-const sessionColumns = `id, user_id, created_at, last_used_at, expires_at, user_agent, ip, revoked_at, client_id, grant_id, resource, scope, auth_time`
+const sessionColumns = `id, user_id, created_at, last_used_at, expires_at, user_agent, ip, revoked_at, client_id, grant_id, resource, scope, auth_time, userinfo`
 
 func scanSession(row rowScanner) (*gatehouse.Session, error) {
 	var s gatehouse.Session
-	var created, used, expires, authTime int64
+	var created, used, expires, authTime, userinfo int64
 	var revoked sql.NullInt64
 	if err := row.Scan(&s.ID, &s.UserID, &created, &used, &expires, &s.UserAgent, &s.IP, &revoked,
-		&s.ClientID, &s.GrantID, &s.Resource, &s.Scope, &authTime); err != nil {
+		&s.ClientID, &s.GrantID, &s.Resource, &s.Scope, &authTime, &userinfo); err != nil {
 		return nil, err
 	}
+	s.UserInfo = userinfo != 0
 	s.CreatedAt, s.LastUsedAt, s.ExpiresAt = fromMicros(created), fromMicros(used), fromMicros(expires)
 	if authTime != 0 {
 		s.AuthTime = fromMicros(authTime)
@@ -37,9 +38,9 @@ func (r reader) ListActiveSessions(ctx context.Context, userID string, now time.
 }
 
 func (t *tx) CreateSession(ctx context.Context, s *gatehouse.Session) error {
-	_, err := t.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := t.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.UserID, micros(s.CreatedAt), micros(s.LastUsedAt), micros(s.ExpiresAt), s.UserAgent, s.IP, nullMicros(s.RevokedAt),
-		s.ClientID, s.GrantID, s.Resource, s.Scope, authMicros(s.AuthTime))
+		s.ClientID, s.GrantID, s.Resource, s.Scope, authMicros(s.AuthTime), boolInt(s.UserInfo))
 	return err
 }
 
@@ -76,4 +77,11 @@ func authMicros(t time.Time) int64 {
 		return 0
 	}
 	return micros(t)
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -37,19 +37,19 @@ func (r reader) RefreshTokenSession(ctx context.Context, hash []byte) (*gatehous
 func (r reader) refreshTokenSession(ctx context.Context, hash []byte, lock string) (*gatehouse.RefreshToken, *gatehouse.Session, *gatehouse.User, error) {
 	row := r.queryRow(ctx, `SELECT r.hash, r.session_id, r.created_at, r.expires_at, r.spent_at, r.successor_salt,
 		s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, s.user_agent, s.ip, s.revoked_at,
-		s.client_id, s.grant_id, s.resource, s.scope, s.auth_time,
+		s.client_id, s.grant_id, s.resource, s.scope, s.auth_time, s.userinfo,
 		u.id, u.email, u.name, u.password_hash, u.email_verified, u.role, u.is_active, u.avatar_url, u.created_at, u.updated_at
 		FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id JOIN users u ON u.id = s.user_id
 		WHERE r.hash = ?`+lock, hash)
 	var rt gatehouse.RefreshToken
 	var sess gatehouse.Session
 	var u gatehouse.User
-	var rCreated, rExpires, sCreated, sUsed, sExpires, sAuth, uCreated, uUpdated int64
+	var rCreated, rExpires, sCreated, sUsed, sExpires, sAuth, sUserInfo, uCreated, uUpdated int64
 	var spent, revoked sql.NullInt64
 	var avatar sql.NullString
 	err := row.Scan(&rt.Hash, &rt.SessionID, &rCreated, &rExpires, &spent, &rt.SuccessorSalt,
 		&sess.ID, &sess.UserID, &sCreated, &sUsed, &sExpires, &sess.UserAgent, &sess.IP, &revoked,
-		&sess.ClientID, &sess.GrantID, &sess.Resource, &sess.Scope, &sAuth,
+		&sess.ClientID, &sess.GrantID, &sess.Resource, &sess.Scope, &sAuth, &sUserInfo,
 		&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.EmailVerified, &u.Role, &u.IsActive, &avatar, &uCreated, &uUpdated)
 	if err != nil {
 		return nil, nil, nil, r.s.mapErr(err)
@@ -59,6 +59,7 @@ func (r reader) refreshTokenSession(ctx context.Context, hash []byte, lock strin
 	if sAuth != 0 {
 		sess.AuthTime = fromMicros(sAuth)
 	}
+	sess.UserInfo = sUserInfo != 0
 	u.CreatedAt, u.UpdatedAt = fromMicros(uCreated), fromMicros(uUpdated)
 	if avatar.Valid {
 		u.AvatarURL = &avatar.String

@@ -89,6 +89,12 @@ func (s *server) resolveSession(w http.ResponseWriter, r *http.Request, client g
 	}
 	ctx := r.Context()
 	p, err := s.Auth.Authenticate(ctx, access)
+	if err == nil && p.ClientID != "" {
+		// An app's OAuth token for Gatehouse's own API is not a dashboard session: whoever built
+		// this cookie holds only what the user granted the app.
+		s.clearSession(w)
+		return nil, nil
+	}
 	if err == nil {
 		p.Client = client
 		return p, nil

@@ -56,7 +56,9 @@ CREATE TABLE oauth_codes (
     created_at     INTEGER NOT NULL,
     expires_at     INTEGER NOT NULL,
     used_at        INTEGER,
-    session_id     TEXT NOT NULL DEFAULT ''
+    session_id     TEXT NOT NULL DEFAULT '',
+    approver       TEXT NOT NULL DEFAULT '',  -- the dashboard session that approved; it must still stand at exchange
+    userinfo       INTEGER NOT NULL DEFAULT 0    -- 1: the tokens may read /oauth2/userinfo
 );
 CREATE INDEX oauth_codes_by_expiry ON oauth_codes (expires_at);
 
@@ -67,5 +69,6 @@ ALTER TABLE sessions ADD COLUMN grant_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE sessions ADD COLUMN resource TEXT NOT NULL DEFAULT '';
 ALTER TABLE sessions ADD COLUMN scope TEXT NOT NULL DEFAULT '';
 ALTER TABLE sessions ADD COLUMN auth_time INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN userinfo INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX sessions_by_grant ON sessions (grant_id) WHERE grant_id <> '';
 CREATE INDEX sessions_by_client ON sessions (client_id) WHERE client_id <> '';
