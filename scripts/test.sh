@@ -72,6 +72,10 @@ if command -v gcc >/dev/null 2>&1; then
   (cd sdks/go/gatehousemcp && CGO_ENABLED=1 go test -race -count=1 ./...)
 fi
 
+step "Interop: official MCP TypeScript SDK and openid-client against a real Gatehouse (sdks/interop/test.sh)"
+# The official MCP Go SDK's end-to-end test is in the go test stages (cmd/gatehouse/api_oauth2_mcp_go_test.go).
+sdks/interop/test.sh
+
 step "Next.js SDK: unit tests against real servers, next build + Chromium end to end (sdks/nextjs/test.sh)"
 scripts/chromium-up.sh # Debian's Chromium (never a browser download); the end-to-end stage needs it
 sdks/nextjs/test.sh
