@@ -266,3 +266,25 @@ func TestOAuth2CIMDClientIDURLRulesEnforced(t *testing.T) {
 		})
 	}
 }
+
+// CIMD draft (Metadata Caching) and the policy: documents are cached by their HTTP cache
+// headers, clamped to at least 5 minutes; a document that says no-store is still not fetched again
+// for each request (otherwise every token request makes the server fetch a URL of the client's
+// choosing).
+func TestOAuth2CIMDDocumentCached(t *testing.T) {
+	h := startCIMDHost(t)
+	id := h.URL + "/nostore.json"
+	body := mustJSON(t, cimdDoc(id))
+	h.handle("/nostore.json", func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(body)
+	})
+	s := startCIMDServer(t)
+	for range 3 {
+		expectCIMDAccepted(t, s, id)
+	}
+	if n := h.hitsOf("/nostore.json"); n != 1 {
+		t.Fatalf("document fetched %d times for 3 requests, want 1", n)
+	}
+}

@@ -121,6 +121,7 @@ func TestOAuth2RegisterRedirectHTTPNonLoopbackRefused(t *testing.T) {
 	s := startServer(t)
 	for _, uri := range []string{
 		"http://app.example.com/callback",
+		"HTTP://app.example.com/callback", // RFC 3986 §3.1: the scheme is http whatever its case
 		"http://10.0.0.1/callback",
 		"http://127.0.0.1.nip.io/callback",
 		"http://127.0.0.1@evil.example/callback",
@@ -290,4 +291,47 @@ func TestOAuth2RootFallbackEndpoints(t *testing.T) {
 	id := r.str(t, "client_id")
 	tok := s.o2Form(t, "/token", map[string][]string{"grant_type": {"refresh_token"}, "refresh_token": {"bogus"}, "client_id": {id}})
 	expectOAuthError(t, tok, http.StatusBadRequest, "invalid_grant")
+}
+
+// RFC 6749 §3.1.2: a redirection endpoint is an absolute URI; strings that do not parse as one,
+// or name no host where the scheme needs one, are refused.
+func TestOAuth2RegisterRedirectMalformedRefused(t *testing.T) {
+	s := startServer(t)
+	for _, uri := range []string{"https://", "https:///callback", "https://exa mple.com/cb", "http://[::1/cb", "not a uri"} {
+		t.Run(uri, func(t *testing.T) {
+			expectOAuthErrorIn(t, s.o2Register(t, o2Meta(uri)), http.StatusBadRequest, "invalid_redirect_uri", "invalid_client_metadata")
+		})
+	}
+}
+
+// RFC 7591 §2: client_uri, logo_uri, tos_uri and policy_uri are URLs of web pages and images
+// that the consent page shows; a javascript: or data: URI is none of these. The server refuses it
+// (invalid_client_metadata) or drops it from what it registers (RFC 7591 §3.2.1), never keeps it.
+func TestOAuth2RegisterClientPageURIsAreWebURLs(t *testing.T) {
+	s := startServer(t)
+	for _, field := range []string{"client_uri", "logo_uri", "tos_uri", "policy_uri"} {
+		for _, bad := range []string{"javascript:alert(document.domain)", "data:text/html,<script>alert(1)</script>"} {
+			t.Run(field+" "+bad[:5], func(t *testing.T) {
+				meta := o2Meta("https://app.example.com/callback")
+				meta[field] = bad
+				r := s.o2Register(t, meta)
+				if r.Status == http.StatusCreated {
+					if v, _ := r.json(t)[field].(string); v != "" {
+						t.Fatalf("registered %s %q", field, v)
+					}
+					return
+				}
+				expectOAuthError(t, r, http.StatusBadRequest, "invalid_client_metadata")
+			})
+		}
+	}
+}
+
+// Contract §1 (bodies over 1 MiB get 413) with §8 (RFC 6749 error bodies under /oauth2/): a huge
+// registration request is refused before it is read, never a 500.
+func TestOAuth2RegisterOversizedBodyRefused(t *testing.T) {
+	s := startServer(t)
+	big := `{"redirect_uris": ["https://app.example.com/cb"], "client_name": "` + strings.Repeat("a", 2<<20) + `"}`
+	r := s.do(t, "POST", "/oauth2/register", big, "Content-Type: application/json")
+	expectOAuthError(t, r, http.StatusRequestEntityTooLarge, "")
 }

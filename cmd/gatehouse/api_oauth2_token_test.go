@@ -249,3 +249,66 @@ func TestOAuth2TokenGetRefused(t *testing.T) {
 		t.Fatalf("GET /oauth2/token: status %d, want 405 or 400; body %s", r.Status, r.Body)
 	}
 }
+
+// RFC 6749 §2.3.1: client credentials "can only be transmitted in the request-body and MUST NOT
+// be included in the request URI". A secret in the query string does not authenticate the client.
+func TestOAuth2TokenSecretInQueryRefused(t *testing.T) {
+	s := startServer(t)
+	id, secret := s.o2ConfidentialClient(t, "client_secret_post")
+	query := url.Values{"client_secret": {secret}}.Encode()
+	r := s.do(t, "POST", "/oauth2/token?"+query, o2Refresh(id, "x").Encode(), "Content-Type: application/x-www-form-urlencoded")
+	if r.Status == http.StatusBadRequest {
+		expectOAuthError(t, r, http.StatusBadRequest, "invalid_request")
+		return
+	}
+	expectOAuthError(t, r, http.StatusUnauthorized, "invalid_client")
+}
+
+// RFC 6749 §3.2: parameters are read from the body; the query string cannot add one, nor repeat
+// one the body already has (§3.2: no parameter more than once).
+func TestOAuth2TokenQueryParametersDoNotCount(t *testing.T) {
+	s := startServer(t)
+	id := s.o2PublicClient(t)
+	// grant_type only in the query: the body has none, so the request is invalid_request.
+	r := s.do(t, "POST", "/oauth2/token?grant_type=refresh_token", url.Values{"refresh_token": {"x"}, "client_id": {id}}.Encode(), "Content-Type: application/x-www-form-urlencoded")
+	expectOAuthError(t, r, http.StatusBadRequest, "invalid_request")
+}
+
+// RFC 6749 §2.3 and §3.2.1: a client authenticated over Basic cannot speak for another client by
+// naming it in the body.
+func TestOAuth2TokenBasicAndBodyClientMismatchRefused(t *testing.T) {
+	s := startServer(t)
+	id, secret := s.o2ConfidentialClient(t, "client_secret_basic")
+	other := s.o2PublicClient(t)
+	r := s.o2Form(t, "/oauth2/token", o2Refresh(other, "x"), o2Basic(id, secret))
+	if r.Status == http.StatusBadRequest {
+		expectOAuthError(t, r, http.StatusBadRequest, "invalid_request")
+		return
+	}
+	expectOAuthError(t, r, http.StatusUnauthorized, "invalid_client")
+}
+
+// RFC 6749 §4.4: the client credentials grant MUST only be used by confidential clients; a public
+// client gets no token from it.
+func TestOAuth2TokenClientCredentialsRefusedForPublicClient(t *testing.T) {
+	s := startServer(t)
+	id := s.o2PublicClient(t)
+	r := s.o2Form(t, "/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {id}})
+	if strings.Contains(string(r.Body), "access_token") {
+		t.Fatalf("public client got a token from client_credentials: %s", r.Body)
+	}
+	if r.Status == http.StatusUnauthorized {
+		expectOAuthError(t, r, http.StatusUnauthorized, "invalid_client")
+		return
+	}
+	expectOAuthErrorIn(t, r, http.StatusBadRequest, "unauthorized_client", "unsupported_grant_type")
+}
+
+// Contract §1 (bodies over 1 MiB get 413) with §8 (RFC 6749 error bodies): a huge token request
+// is refused, never a 500.
+func TestOAuth2TokenOversizedBodyRefused(t *testing.T) {
+	s := startServer(t)
+	id := s.o2PublicClient(t)
+	form := o2Refresh(id, strings.Repeat("a", 2<<20))
+	expectOAuthError(t, s.o2Form(t, "/oauth2/token", form), http.StatusRequestEntityTooLarge, "")
+}
