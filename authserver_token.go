@@ -51,7 +51,9 @@ func (as *AuthorizationServer) Token(ctx context.Context, req TokenRequest, clie
 	if err != nil {
 		return nil, err
 	}
-	if !c.Allows(req.GrantType) {
+	// A refresh is allowed to clients registered for it, and to any client the user granted
+	// offline_access (checked against the grant's session in refresh).
+	if req.GrantType == GrantAuthCode && !c.Allows(GrantAuthCode) {
 		return nil, oauthError(OAuthUnauthorizedClient, "This client may not use the %s grant.", req.GrantType)
 	}
 	if len(req.Resources) > 1 {
@@ -144,8 +146,10 @@ func (as *AuthorizationServer) exchangeCode(ctx context.Context, c *OAuthClient,
 	if err != nil {
 		return nil, err
 	}
-	if reused != "" || code.UsedAt != nil {
-		as.auth.cache.invalidateSessions(reused)
+	if code.UsedAt != nil {
+		if reused != "" {
+			as.auth.cache.invalidateSessions(reused)
+		}
 		as.log.WarnContext(ctx, "authorization code reuse detected", "client_id", code.ClientID, "session_id", reused)
 		return nil, errBadCode
 	}
@@ -197,7 +201,7 @@ func (as *AuthorizationServer) startGrantSession(ctx context.Context, tx StoreTx
 func (as *AuthorizationServer) refresh(ctx context.Context, c *OAuthClient, req TokenRequest, client Client) (*OAuthTokens, error) {
 	var narrowed []string
 	check := func(sess *Session) (time.Duration, bool) {
-		if sess.ClientID != c.ID {
+		if sess.ClientID != c.ID || !issuesRefresh(c, sess.Scope) {
 			return 0, false
 		}
 		if len(req.Resources) == 1 && req.Resources[0] != sess.Resource {

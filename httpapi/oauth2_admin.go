@@ -50,7 +50,7 @@ func (a *api) handleRevokeGrant() http.Handler {
 			writeError(w, r, a.Log, err)
 			return
 		}
-		respond(w, http.StatusOK, map[string]string{"message": "The app's access has been revoked."})
+		w.WriteHeader(http.StatusNoContent)
 	})
 }
 
@@ -72,7 +72,7 @@ func (a *api) handleAdminRevokeGrant() http.Handler {
 			writeError(w, r, a.Log, err)
 			return
 		}
-		respond(w, http.StatusOK, map[string]string{"message": "The grant has been revoked."})
+		w.WriteHeader(http.StatusNoContent)
 	})
 }
 
@@ -169,7 +169,7 @@ func (a *api) handleRevokeClient() http.Handler {
 			writeError(w, r, a.Log, err)
 			return
 		}
-		respond(w, http.StatusOK, map[string]string{"message": "The client has been revoked."})
+		w.WriteHeader(http.StatusNoContent)
 	})
 }
 
@@ -237,6 +237,6 @@ func (a *api) handleRemoveResource() http.Handler {
 			writeError(w, r, a.Log, err)
 			return
 		}
-		respond(w, http.StatusOK, map[string]string{"message": "The resource has been removed."})
+		w.WriteHeader(http.StatusNoContent)
 	})
 }

@@ -35,15 +35,15 @@ type Config struct {
 
 // Deps are the services the API serves.
 type Deps struct {
-	Auth   *gatehouse.AuthService
-	OAuth  *gatehouse.OAuthService // social sign-in; nil serves every provider as unknown
+	Auth  *gatehouse.AuthService
+	OAuth *gatehouse.OAuthService // social sign-in; nil serves every provider as unknown
 	// AuthServer is Gatehouse as an OAuth 2.1 / OpenID Connect provider.
 	AuthServer *gatehouse.AuthorizationServer
-	DB     Pinger
-	Keys   KeySet
-	Log    *slog.Logger
-	Config Config
-	Limits RateLimits
+	DB         Pinger
+	Keys       KeySet
+	Log        *slog.Logger
+	Config     Config
+	Limits     RateLimits
 	// Metrics, when set, is told of every request; MetricsHandler serves /metrics.
 	Metrics        RequestObserver
 	MetricsHandler http.Handler

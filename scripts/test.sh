@@ -61,6 +61,17 @@ if [ "$have_pg" = 1 ]; then
   GATEHOUSE_TEST_DB=postgres go test -count=1 ./cmd/gatehouse/
 fi
 
+step "Go resource-server kit (sdks/go), its MCP adapter and the example MCP server (examples/mcp-server-go)"
+# Each is its own module (the kit must not depend on the server or on MCP code), so the root's
+# ./... does not reach them.
+for mod in sdks/go sdks/go/gatehousemcp examples/mcp-server-go; do
+  (cd "$mod" && go vet ./... && go test -count=1 ./...)
+done
+if command -v gcc >/dev/null 2>&1; then
+  (cd sdks/go && CGO_ENABLED=1 go test -race -count=1 ./...)
+  (cd sdks/go/gatehousemcp && CGO_ENABLED=1 go test -race -count=1 ./...)
+fi
+
 step "Next.js SDK: unit tests against real servers, next build + Chromium end to end (sdks/nextjs/test.sh)"
 scripts/chromium-up.sh # Debian's Chromium (never a browser download); the end-to-end stage needs it
 sdks/nextjs/test.sh

@@ -41,6 +41,8 @@ func Run(t *testing.T, open Opener) {
 		"RateEvents":                   testRateEvents,
 		"RateEventsConcurrent":         testRateEventsConcurrent,
 		"AuditLog":                     testAuditLog,
+		"OAuthClientsAndResources":     testOAuthClientsAndResources,
+		"OAuthGrantsAndCodes":          testOAuthGrantsAndCodes,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

@@ -21,8 +21,8 @@ type KeySource interface {
 
 // Config configures an Issuer. Issuer, Audience, Algorithm and TTL are required.
 type Config struct {
-	Issuer    string // "iss" of every token, and the only one accepted
-	Audience  string // "aud" of first-party tokens
+	Issuer   string // "iss" of every token, and the only one accepted
+	Audience string // "aud" of first-party tokens
 	// Audiences are the other audiences Verify accepts: the URI of Gatehouse's own API as an
 	// OAuth resource. A token carries exactly one audience.
 	Audiences []string

@@ -112,8 +112,8 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger, mailLog io.Writ
 		return nil, err
 	}
 	a.tokens = token.NewIssuer(token.Config{
-		Issuer:    cfg.PublicURL,
-		Audience:  cfg.PublicURL,
+		Issuer:   cfg.PublicURL,
+		Audience: cfg.PublicURL,
 		// OAuth clients' tokens for Gatehouse's own API.
 		Audiences: []string{gatehouse.OwnAPIResource(cfg.PublicURL)},
 		Algorithm: cfg.SigningAlg,

@@ -1,0 +1,89 @@
+package gatehouseauth
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// Token types of a [Principal].
+const (
+	TypeAccessToken = "access_token" // a JWT access token, verified locally
+	TypeAPIKey      = "api_key"      // a Gatehouse API key, checked by introspection
+)
+
+// Principal is who a verified credential speaks for. Treat it as read-only: principals of
+// cached tokens are shared between requests.
+type Principal struct {
+	// Subject is the "sub" claim: the user's id, or the client's for client_credentials.
+	Subject string
+	// ClientID is the OAuth client the token was issued to ("client_id"); empty for API keys.
+	ClientID string
+	// Scopes are the granted scopes, from the space-separated "scope" claim.
+	Scopes []string
+	// SessionID is the Gatehouse session ("sid"); empty for API keys.
+	SessionID string
+	// Email is the user's email when the token carries one.
+	Email string
+	// KeyID is the id of the API key for TypeAPIKey principals; empty for access tokens.
+	KeyID string
+	// TokenType is TypeAccessToken or TypeAPIKey.
+	TokenType string
+	// ExpiresAt is when the credential stops being valid (zero for an API key without expiry).
+	ExpiresAt time.Time
+	// Claims are all the claims of the token (for an API key: the introspection answer).
+	Claims map[string]any
+}
+
+// HasScope reports whether the principal was granted scope.
+func (p *Principal) HasScope(scope string) bool {
+	return p != nil && slices.Contains(p.Scopes, scope)
+}
+
+// HasScopes reports whether the principal was granted every one of scopes.
+func (p *Principal) HasScopes(scopes ...string) bool {
+	for _, s := range scopes {
+		if !p.HasScope(s) {
+			return false
+		}
+	}
+	return p != nil
+}
+
+// Scope is the granted scopes as the space-separated string of the "scope" claim.
+func (p *Principal) Scope() string {
+	if p == nil {
+		return ""
+	}
+	out := ""
+	for i, s := range p.Scopes {
+		if i > 0 {
+			out += " "
+		}
+		out += s
+	}
+	return out
+}
+
+// RequireScopes returns nil when p has every one of scopes, and otherwise an
+// ErrInsufficientScope error naming all of them (RFC 6750 §3.1 wants the whole set the
+// operation needs, not only the missing ones).
+func RequireScopes(p *Principal, scopes ...string) error {
+	if p.HasScopes(scopes...) {
+		return nil
+	}
+	return insufficientScope(scopes)
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns a copy of ctx that carries p; [Verifier.Middleware] does this.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the principal that [Verifier.Middleware] stored in ctx.
+func PrincipalFrom(ctx context.Context) (*Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(*Principal)
+	return p, ok && p != nil
+}
