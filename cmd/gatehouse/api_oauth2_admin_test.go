@@ -142,3 +142,20 @@ func TestOAuth2AdminRevokeUnknownClient(t *testing.T) {
 	admin := s.admin(t)
 	expectProblem(t, s.do(t, "DELETE", "/api/v1/admin/oauth/clients/no-such-client", nil, bearer(admin.Access)), http.StatusNotFound, "")
 }
+
+// The operator's path to a client obeys the same redirect URI rules as dynamic registration
+// (RFC 6749 §3.1.2: absolute, no fragment; RFC 8252 §8.3: http on loopback only; never a script
+// scheme): the admin API refuses them with 422.
+func TestOAuth2AdminCreateClientRedirectRules(t *testing.T) {
+	s := startServer(t)
+	admin := s.admin(t)
+	for _, uri := range []string{"javascript:alert(1)", "https://app.example.com/cb#frag", "http://app.example.com/cb", "/relative"} {
+		t.Run(uri, func(t *testing.T) {
+			r := s.do(t, "POST", "/api/v1/admin/oauth/clients", map[string]any{
+				"client_name": "Operator app", "name": "Operator app",
+				"redirect_uris": []string{uri}, "token_endpoint_auth_method": "none",
+			}, bearer(admin.Access))
+			expectProblem(t, r, http.StatusUnprocessableEntity, "")
+		})
+	}
+}

@@ -288,3 +288,25 @@ func TestOAuth2CIMDDocumentCached(t *testing.T) {
 		t.Fatalf("document fetched %d times for 3 requests, want 1", n)
 	}
 }
+
+// CIMD draft (Client Identifier URL): the client_id URL MUST use the https scheme; an http URL is
+// not a metadata document client and is never fetched.
+func TestOAuth2CIMDPlainHTTPClientIDNotFetched(t *testing.T) {
+	var hits int
+	var mu sync.Mutex
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(mustJSON(t, cimdDoc("http://"+r.Host+r.URL.Path)))
+	}))
+	t.Cleanup(plain.Close)
+	s := startCIMDServer(t)
+	expectCIMDRefused(t, s, plain.URL+"/client.json")
+	mu.Lock()
+	defer mu.Unlock()
+	if hits != 0 {
+		t.Fatalf("the server fetched an http client_id %d times", hits)
+	}
+}

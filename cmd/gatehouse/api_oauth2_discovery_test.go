@@ -274,3 +274,18 @@ func TestOAuth2CORSPreflight(t *testing.T) {
 		})
 	}
 }
+
+// MCP 2025-03-26 fallback (CONTRACT §8): /token and /register at the root are the same endpoints,
+// with the same open CORS for browser-based clients.
+func TestOAuth2CORSOnRootFallbacks(t *testing.T) {
+	s := startServer(t, "GATEHOUSE_PUBLIC_URL="+o2PublicURL)
+	for _, path := range []string{"/token", "/register"} {
+		r := s.do(t, "OPTIONS", path, nil, "Origin: https://mcp-client.example", "Access-Control-Request-Method: POST", "Access-Control-Request-Headers: content-type")
+		if r.Status != http.StatusOK && r.Status != http.StatusNoContent {
+			t.Fatalf("%s preflight: status %d; body %s", path, r.Status, r.Body)
+		}
+		if got := r.Header.Get("Access-Control-Allow-Origin"); got != "*" {
+			t.Fatalf("%s preflight: Access-Control-Allow-Origin %q, want *", path, got)
+		}
+	}
+}

@@ -180,3 +180,19 @@ func TestOAuth2UserinfoBadTokenSaysInvalidToken(t *testing.T) {
 		}
 	}
 }
+
+// CONTRACT §8 and RFC 6749 §5.2: a revoked client is invalid_client at every endpoint that
+// authenticates clients, not only at the token endpoint.
+func TestOAuth2RevokedClientRefusedEverywhere(t *testing.T) {
+	s := startServer(t)
+	admin := s.admin(t)
+	id, secret := s.o2ConfidentialClient(t, "client_secret_basic")
+	expectStatus(t, s.o2Form(t, "/oauth2/introspect", url.Values{"token": {"x"}}, o2Basic(id, secret)), http.StatusOK)
+	if r := s.do(t, "DELETE", "/api/v1/admin/oauth/clients/"+url.PathEscape(id), nil, bearer(admin.Access)); r.Status/100 != 2 {
+		t.Fatalf("revoking: status %d; body %s", r.Status, r.Body)
+	}
+	for _, path := range []string{"/oauth2/token", "/oauth2/revoke", "/oauth2/introspect"} {
+		r := s.o2Form(t, path, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}, "token": {"x"}}, o2Basic(id, secret))
+		expectOAuthError(t, r, http.StatusUnauthorized, "invalid_client")
+	}
+}

@@ -335,3 +335,36 @@ func TestOAuth2RegisterOversizedBodyRefused(t *testing.T) {
 	r := s.do(t, "POST", "/oauth2/register", big, "Content-Type: application/json")
 	expectOAuthError(t, r, http.StatusRequestEntityTooLarge, "")
 }
+
+// RFC 7591 §3.2.1: the client identifier is issued by the authorization server. A client_id (or
+// client_secret) in the request is not honoured: otherwise a registration could take over another
+// client's identifier, or claim a Client ID Metadata Document URL it does not control.
+func TestOAuth2RegisterClientCannotChooseItsID(t *testing.T) {
+	s := startServer(t)
+	victim := s.o2PublicClient(t)
+	for _, wanted := range []string{victim, "https://claude.ai/oauth/mcp-oauth-client-metadata", "my-own-id"} {
+		meta := o2Meta("https://attacker.example/callback")
+		meta["client_id"] = wanted
+		meta["client_secret"] = "chosen-secret"
+		r := s.o2Register(t, meta)
+		if r.Status != http.StatusCreated {
+			expectOAuthError(t, r, http.StatusBadRequest, "invalid_client_metadata")
+			continue
+		}
+		if got := r.str(t, "client_id"); got == wanted || got == "" {
+			t.Fatalf("registration chose its own client_id %q: %s", wanted, r.Body)
+		}
+		if got := r.str(t, "client_secret"); got == "chosen-secret" {
+			t.Fatalf("registration chose its own secret: %s", r.Body)
+		}
+	}
+}
+
+// RFC 6749 §4.4 and RFC 7591 §2.1: client_credentials is for confidential clients only; a public
+// client (token_endpoint_auth_method none) registering for it is invalid_client_metadata.
+func TestOAuth2RegisterPublicClientCredentialsRefused(t *testing.T) {
+	s := startServer(t)
+	meta := o2Meta("https://app.example.com/callback")
+	meta["grant_types"] = []string{"client_credentials"}
+	expectOAuthError(t, s.o2Register(t, meta), http.StatusBadRequest, "invalid_client_metadata")
+}
