@@ -116,6 +116,14 @@ var databaseCommands = [][]string{
 	{"audit", "tail"},
 	{"credits", "grant", "--email", "a@example.com", "--amount", "5"},
 	{"signing-keys", "rotate"},
+	{"clients", "create", "--name", "app", "--redirect-uri", "https://app.example.com/cb"},
+	{"clients", "list"},
+	{"clients", "revoke", "some-client"},
+	{"resources", "add", "--uri", "https://mcp.example.com/mcp", "--name", "MCP"},
+	{"resources", "list"},
+	{"resources", "remove", "https://mcp.example.com/mcp"},
+	{"grants", "list", "--user", "a@example.com"},
+	{"grants", "revoke", "some-grant"},
 }
 
 // TestCommandsRefuseWithoutDatabase: run where there is no database, every command but serve,
