@@ -110,13 +110,13 @@ func startCIMDServer(t *testing.T) *testServer {
 // expectCIMDAccepted: the token endpoint knows the client (the refresh token is what is wrong).
 func expectCIMDAccepted(t *testing.T, s *testServer, clientID string) {
 	t.Helper()
-	expectOAuthError(t, s.o2Form(t, "/oauth2/token", o2Refresh(clientID, "bogus")), http.StatusBadRequest, "invalid_grant")
+	expectO2Error(t, s.o2Form(t, "/oauth2/token", o2Refresh(clientID, "bogus")), http.StatusBadRequest, "invalid_grant")
 }
 
 // expectCIMDRefused: the token endpoint refuses the client as invalid_client.
 func expectCIMDRefused(t *testing.T, s *testServer, clientID string) {
 	t.Helper()
-	expectOAuthError(t, s.o2Form(t, "/oauth2/token", o2Refresh(clientID, "bogus")), http.StatusUnauthorized, "invalid_client")
+	expectO2Error(t, s.o2Form(t, "/oauth2/token", o2Refresh(clientID, "bogus")), http.StatusUnauthorized, "invalid_client")
 }
 
 // The baseline: with private networks allowed (development and tests only) a well-formed
@@ -240,7 +240,7 @@ func TestOAuth2CIMDSharedSecretRefused(t *testing.T) {
 	// Presenting the published secret does not help.
 	form := o2Refresh(id, "bogus")
 	form.Set("client_secret", "published-for-everyone")
-	expectOAuthError(t, s.o2Form(t, "/oauth2/token", form), http.StatusUnauthorized, "invalid_client")
+	expectO2Error(t, s.o2Form(t, "/oauth2/token", form), http.StatusUnauthorized, "invalid_client")
 }
 
 // CIMD draft (Client Identifier URL): the URL MUST have a path component, and MUST NOT contain a

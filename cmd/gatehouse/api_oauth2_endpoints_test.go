@@ -30,22 +30,22 @@ func TestOAuth2RevokeUnknownTokenIs200(t *testing.T) {
 // unknown client or a wrong secret is 401 invalid_client.
 func TestOAuth2RevokeInvalidClient(t *testing.T) {
 	s := startServer(t)
-	expectOAuthError(t, s.o2Form(t, "/oauth2/revoke", url.Values{"token": {"x"}, "client_id": {"no-such-client"}}), http.StatusUnauthorized, "invalid_client")
+	expectO2Error(t, s.o2Form(t, "/oauth2/revoke", url.Values{"token": {"x"}, "client_id": {"no-such-client"}}), http.StatusUnauthorized, "invalid_client")
 	id, secret := s.o2ConfidentialClient(t, "client_secret_basic")
 	r := s.o2Form(t, "/oauth2/revoke", url.Values{"token": {"x"}}, o2Basic(id, secret+"x"))
-	expectOAuthError(t, r, http.StatusUnauthorized, "invalid_client")
+	expectO2Error(t, r, http.StatusUnauthorized, "invalid_client")
 	if h := r.Header.Get("WWW-Authenticate"); !strings.HasPrefix(strings.ToLower(h), "basic") {
 		t.Fatalf("WWW-Authenticate %q after Basic authentication, want the Basic scheme", h)
 	}
 	// A confidential client naming itself without its secret has not authenticated.
-	expectOAuthError(t, s.o2Form(t, "/oauth2/revoke", url.Values{"token": {"x"}, "client_id": {id}}), http.StatusUnauthorized, "invalid_client")
+	expectO2Error(t, s.o2Form(t, "/oauth2/revoke", url.Values{"token": {"x"}, "client_id": {id}}), http.StatusUnauthorized, "invalid_client")
 }
 
 // RFC 7009 §2.1: token is REQUIRED; without it the request is invalid_request.
 func TestOAuth2RevokeMissingToken(t *testing.T) {
 	s := startServer(t)
 	id := s.o2PublicClient(t)
-	expectOAuthError(t, s.o2Form(t, "/oauth2/revoke", url.Values{"client_id": {id}}), http.StatusBadRequest, "invalid_request")
+	expectO2Error(t, s.o2Form(t, "/oauth2/revoke", url.Values{"client_id": {id}}), http.StatusBadRequest, "invalid_request")
 }
 
 // RFC 7009 §2.1: the server verifies that the token was issued to the client asking to revoke
@@ -79,10 +79,10 @@ func TestOAuth2IntrospectRefusesPublicClients(t *testing.T) {
 				t.Fatalf("introspection answered an unauthenticated caller: %s", r.Body)
 			}
 			if name == "public client" && r.Status == http.StatusBadRequest {
-				expectOAuthError(t, r, http.StatusBadRequest, "unauthorized_client")
+				expectO2Error(t, r, http.StatusBadRequest, "unauthorized_client")
 				return
 			}
-			expectOAuthError(t, r, http.StatusUnauthorized, "invalid_client")
+			expectO2Error(t, r, http.StatusUnauthorized, "invalid_client")
 		})
 	}
 }
@@ -92,7 +92,7 @@ func TestOAuth2IntrospectWrongSecret(t *testing.T) {
 	s := startServer(t)
 	id, secret := s.o2ConfidentialClient(t, "client_secret_basic")
 	r := s.o2Form(t, "/oauth2/introspect", url.Values{"token": {"x"}}, o2Basic(id, secret+"x"))
-	expectOAuthError(t, r, http.StatusUnauthorized, "invalid_client")
+	expectO2Error(t, r, http.StatusUnauthorized, "invalid_client")
 }
 
 // RFC 7662 §2.2: an unknown token is {"active": false}, and nothing else is said about it.
@@ -193,6 +193,6 @@ func TestOAuth2RevokedClientRefusedEverywhere(t *testing.T) {
 	}
 	for _, path := range []string{"/oauth2/token", "/oauth2/revoke", "/oauth2/introspect"} {
 		r := s.o2Form(t, path, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}, "token": {"x"}}, o2Basic(id, secret))
-		expectOAuthError(t, r, http.StatusUnauthorized, "invalid_client")
+		expectO2Error(t, r, http.StatusUnauthorized, "invalid_client")
 	}
 }

@@ -27,9 +27,9 @@ func o2Basic(id, secret string) string {
 	return "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
 }
 
-// expectOAuthError checks an RFC 6749 §5.2 error answer: the status, a JSON object (never an
+// expectO2Error checks an RFC 6749 §5.2 error answer: the status, a JSON object (never an
 // RFC 9457 problem document) whose "error" is code. code "" accepts any error code.
-func expectOAuthError(t *testing.T, r *response, status int, code string) map[string]any {
+func expectO2Error(t *testing.T, r *response, status int, code string) map[string]any {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("status %d, want %d (%s); body: %s", r.Status, status, code, r.Body)
@@ -49,11 +49,11 @@ func expectOAuthError(t *testing.T, r *response, status int, code string) map[st
 	return m
 }
 
-// expectOAuthErrorIn is expectOAuthError accepting any one of several codes where the RFCs leave
+// expectO2ErrorIn is expectO2Error accepting any one of several codes where the RFCs leave
 // the choice to the server.
-func expectOAuthErrorIn(t *testing.T, r *response, status int, codes ...string) {
+func expectO2ErrorIn(t *testing.T, r *response, status int, codes ...string) {
 	t.Helper()
-	m := expectOAuthError(t, r, status, "")
+	m := expectO2Error(t, r, status, "")
 	for _, c := range codes {
 		if m["error"] == c {
 			return

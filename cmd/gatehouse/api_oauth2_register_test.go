@@ -127,7 +127,7 @@ func TestOAuth2RegisterRedirectHTTPNonLoopbackRefused(t *testing.T) {
 		"http://127.0.0.1@evil.example/callback",
 	} {
 		t.Run(uri, func(t *testing.T) {
-			expectOAuthError(t, s.o2Register(t, o2Meta(uri)), http.StatusBadRequest, "invalid_redirect_uri")
+			expectO2Error(t, s.o2Register(t, o2Meta(uri)), http.StatusBadRequest, "invalid_redirect_uri")
 		})
 	}
 }
@@ -145,7 +145,7 @@ func TestOAuth2RegisterRedirectDangerousSchemesRefused(t *testing.T) {
 		"vbscript:msgbox(1)",
 	} {
 		t.Run(uri, func(t *testing.T) {
-			expectOAuthError(t, s.o2Register(t, o2Meta(uri)), http.StatusBadRequest, "invalid_redirect_uri")
+			expectO2Error(t, s.o2Register(t, o2Meta(uri)), http.StatusBadRequest, "invalid_redirect_uri")
 		})
 	}
 }
@@ -156,7 +156,7 @@ func TestOAuth2RegisterRedirectFragmentRefused(t *testing.T) {
 	s := startServer(t)
 	for _, uri := range []string{"https://app.example.com/cb#frag", "https://app.example.com/cb#", "http://127.0.0.1/cb#x"} {
 		t.Run(uri, func(t *testing.T) {
-			expectOAuthError(t, s.o2Register(t, o2Meta(uri)), http.StatusBadRequest, "invalid_redirect_uri")
+			expectO2Error(t, s.o2Register(t, o2Meta(uri)), http.StatusBadRequest, "invalid_redirect_uri")
 		})
 	}
 }
@@ -174,7 +174,7 @@ func TestOAuth2RegisterRedirectURIsRequired(t *testing.T) {
 	notAList["redirect_uris"] = "https://app.example.com/cb"
 	for name, meta := range map[string]map[string]any{"missing": noRedirects, "empty": empty, "relative": relative, "string": notAList} {
 		t.Run(name, func(t *testing.T) {
-			expectOAuthErrorIn(t, s.o2Register(t, meta), http.StatusBadRequest, "invalid_redirect_uri", "invalid_client_metadata")
+			expectO2ErrorIn(t, s.o2Register(t, meta), http.StatusBadRequest, "invalid_redirect_uri", "invalid_client_metadata")
 		})
 	}
 }
@@ -195,7 +195,7 @@ func TestOAuth2RegisterBadGrantTypesRefused(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			meta := o2Meta("https://app.example.com/callback")
 			mutate(meta)
-			expectOAuthError(t, s.o2Register(t, meta), http.StatusBadRequest, "invalid_client_metadata")
+			expectO2Error(t, s.o2Register(t, meta), http.StatusBadRequest, "invalid_client_metadata")
 		})
 	}
 }
@@ -222,7 +222,7 @@ func TestOAuth2RegisterNonJSONBodyRefused(t *testing.T) {
 			if r.Status/100 != 4 {
 				t.Fatalf("status %d, want 4xx; body %s", r.Status, r.Body)
 			}
-			expectOAuthErrorIn(t, r, r.Status, "invalid_client_metadata", "invalid_request", "invalid_redirect_uri")
+			expectO2ErrorIn(t, r, r.Status, "invalid_client_metadata", "invalid_request", "invalid_redirect_uri")
 		})
 	}
 }
@@ -264,7 +264,7 @@ func TestOAuth2RegisterRateLimitedPerIP(t *testing.T) {
 func TestOAuth2RegisterRateLimitAnswerIsOAuthError(t *testing.T) {
 	s := startServer(t, "GATEHOUSE_RATE_LIMITS=client_register_ip=1/1h")
 	expectStatus(t, s.o2Register(t, o2Meta("https://app.example.com/callback")), http.StatusCreated)
-	expectOAuthError(t, s.o2Register(t, o2Meta("https://app.example.com/callback")), http.StatusTooManyRequests, "")
+	expectO2Error(t, s.o2Register(t, o2Meta("https://app.example.com/callback")), http.StatusTooManyRequests, "")
 }
 
 // GATEHOUSE_OAUTH_DCR=off refuses registration, in the RFC 6749 error format, and registers
@@ -276,7 +276,7 @@ func TestOAuth2RegisterRefusedWhenDCROff(t *testing.T) {
 		if r.Status/100 != 4 {
 			t.Fatalf("%s: status %d with DCR off, want 4xx; body %s", path, r.Status, r.Body)
 		}
-		expectOAuthError(t, r, r.Status, "")
+		expectO2Error(t, r, r.Status, "")
 		if strings.Contains(string(r.Body), "client_id\"") {
 			t.Fatalf("%s: answer names a client_id: %s", path, r.Body)
 		}
@@ -290,7 +290,7 @@ func TestOAuth2RootFallbackEndpoints(t *testing.T) {
 	expectStatus(t, r, http.StatusCreated)
 	id := r.str(t, "client_id")
 	tok := s.o2Form(t, "/token", map[string][]string{"grant_type": {"refresh_token"}, "refresh_token": {"bogus"}, "client_id": {id}})
-	expectOAuthError(t, tok, http.StatusBadRequest, "invalid_grant")
+	expectO2Error(t, tok, http.StatusBadRequest, "invalid_grant")
 }
 
 // RFC 6749 §3.1.2: a redirection endpoint is an absolute URI; strings that do not parse as one,
@@ -299,7 +299,7 @@ func TestOAuth2RegisterRedirectMalformedRefused(t *testing.T) {
 	s := startServer(t)
 	for _, uri := range []string{"https://", "https:///callback", "https://exa mple.com/cb", "http://[::1/cb", "not a uri"} {
 		t.Run(uri, func(t *testing.T) {
-			expectOAuthErrorIn(t, s.o2Register(t, o2Meta(uri)), http.StatusBadRequest, "invalid_redirect_uri", "invalid_client_metadata")
+			expectO2ErrorIn(t, s.o2Register(t, o2Meta(uri)), http.StatusBadRequest, "invalid_redirect_uri", "invalid_client_metadata")
 		})
 	}
 }
@@ -321,7 +321,7 @@ func TestOAuth2RegisterClientPageURIsAreWebURLs(t *testing.T) {
 					}
 					return
 				}
-				expectOAuthError(t, r, http.StatusBadRequest, "invalid_client_metadata")
+				expectO2Error(t, r, http.StatusBadRequest, "invalid_client_metadata")
 			})
 		}
 	}
@@ -333,7 +333,7 @@ func TestOAuth2RegisterOversizedBodyRefused(t *testing.T) {
 	s := startServer(t)
 	big := `{"redirect_uris": ["https://app.example.com/cb"], "client_name": "` + strings.Repeat("a", 2<<20) + `"}`
 	r := s.do(t, "POST", "/oauth2/register", big, "Content-Type: application/json")
-	expectOAuthError(t, r, http.StatusRequestEntityTooLarge, "")
+	expectO2Error(t, r, http.StatusRequestEntityTooLarge, "")
 }
 
 // RFC 7591 §3.2.1: the client identifier is issued by the authorization server. A client_id (or
@@ -348,7 +348,7 @@ func TestOAuth2RegisterClientCannotChooseItsID(t *testing.T) {
 		meta["client_secret"] = "chosen-secret"
 		r := s.o2Register(t, meta)
 		if r.Status != http.StatusCreated {
-			expectOAuthError(t, r, http.StatusBadRequest, "invalid_client_metadata")
+			expectO2Error(t, r, http.StatusBadRequest, "invalid_client_metadata")
 			continue
 		}
 		if got := r.str(t, "client_id"); got == wanted || got == "" {
@@ -366,5 +366,5 @@ func TestOAuth2RegisterPublicClientCredentialsRefused(t *testing.T) {
 	s := startServer(t)
 	meta := o2Meta("https://app.example.com/callback")
 	meta["grant_types"] = []string{"client_credentials"}
-	expectOAuthError(t, s.o2Register(t, meta), http.StatusBadRequest, "invalid_client_metadata")
+	expectO2Error(t, s.o2Register(t, meta), http.StatusBadRequest, "invalid_client_metadata")
 }

@@ -21,7 +21,7 @@ func TestOAuth2TokenUnsupportedGrantType(t *testing.T) {
 	id := s.o2PublicClient(t)
 	for _, gt := range []string{"password", "urn:example:teleport", "implicit"} {
 		r := s.o2Form(t, "/oauth2/token", url.Values{"grant_type": {gt}, "client_id": {id}, "username": {"a@example.com"}, "password": {"x"}})
-		expectOAuthError(t, r, http.StatusBadRequest, "unsupported_grant_type")
+		expectO2Error(t, r, http.StatusBadRequest, "unsupported_grant_type")
 	}
 }
 
@@ -29,9 +29,9 @@ func TestOAuth2TokenUnsupportedGrantType(t *testing.T) {
 func TestOAuth2TokenMissingGrantType(t *testing.T) {
 	s := startServer(t)
 	id := s.o2PublicClient(t)
-	expectOAuthError(t, s.o2Form(t, "/oauth2/token", url.Values{"client_id": {id}, "refresh_token": {"x"}}), http.StatusBadRequest, "invalid_request")
+	expectO2Error(t, s.o2Form(t, "/oauth2/token", url.Values{"client_id": {id}, "refresh_token": {"x"}}), http.StatusBadRequest, "invalid_request")
 	// RFC 6749 §3.2: a parameter sent without a value is treated as omitted.
-	expectOAuthError(t, s.o2Form(t, "/oauth2/token", url.Values{"grant_type": {""}, "client_id": {id}, "refresh_token": {"x"}}), http.StatusBadRequest, "invalid_request")
+	expectO2Error(t, s.o2Form(t, "/oauth2/token", url.Values{"grant_type": {""}, "client_id": {id}, "refresh_token": {"x"}}), http.StatusBadRequest, "invalid_request")
 }
 
 // RFC 6749 §3.2 and §4.1.3: parameters come as application/x-www-form-urlencoded; a JSON body
@@ -40,7 +40,7 @@ func TestOAuth2TokenJSONBodyRefused(t *testing.T) {
 	s := startServer(t)
 	id := s.o2PublicClient(t)
 	r := s.do(t, "POST", "/oauth2/token", map[string]string{"grant_type": "refresh_token", "refresh_token": "x", "client_id": id})
-	expectOAuthError(t, r, http.StatusBadRequest, "invalid_request")
+	expectO2Error(t, r, http.StatusBadRequest, "invalid_request")
 }
 
 // RFC 6749 §3.2: request parameters MUST NOT be included more than once; a repeated parameter
@@ -56,7 +56,7 @@ func TestOAuth2TokenRepeatedParameterRefused(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := s.do(t, "POST", "/oauth2/token", body, "Content-Type: application/x-www-form-urlencoded")
-			expectOAuthError(t, r, http.StatusBadRequest, "invalid_request")
+			expectO2Error(t, r, http.StatusBadRequest, "invalid_request")
 		})
 	}
 }
@@ -65,9 +65,9 @@ func TestOAuth2TokenRepeatedParameterRefused(t *testing.T) {
 // when the client used HTTP Basic, the 401 carries WWW-Authenticate with the Basic scheme.
 func TestOAuth2TokenUnknownClient(t *testing.T) {
 	s := startServer(t)
-	expectOAuthError(t, s.o2Form(t, "/oauth2/token", o2Refresh("no-such-client", "x")), http.StatusUnauthorized, "invalid_client")
+	expectO2Error(t, s.o2Form(t, "/oauth2/token", o2Refresh("no-such-client", "x")), http.StatusUnauthorized, "invalid_client")
 	r := s.o2Form(t, "/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}}, o2Basic("no-such-client", "secret"))
-	expectOAuthError(t, r, http.StatusUnauthorized, "invalid_client")
+	expectO2Error(t, r, http.StatusUnauthorized, "invalid_client")
 	if h := r.Header.Get("WWW-Authenticate"); !strings.HasPrefix(strings.ToLower(h), "basic") {
 		t.Fatalf("WWW-Authenticate %q after Basic authentication, want the Basic scheme", h)
 	}
@@ -78,12 +78,12 @@ func TestOAuth2TokenRevokedClient(t *testing.T) {
 	s := startServer(t)
 	admin := s.admin(t)
 	id := s.o2PublicClient(t)
-	expectOAuthError(t, s.o2Form(t, "/oauth2/token", o2Refresh(id, "x")), http.StatusBadRequest, "invalid_grant")
+	expectO2Error(t, s.o2Form(t, "/oauth2/token", o2Refresh(id, "x")), http.StatusBadRequest, "invalid_grant")
 	r := s.do(t, "DELETE", "/api/v1/admin/oauth/clients/"+url.PathEscape(id), nil, bearer(admin.Access))
 	if r.Status/100 != 2 {
 		t.Fatalf("revoking client %s: status %d; body %s", id, r.Status, r.Body)
 	}
-	expectOAuthError(t, s.o2Form(t, "/oauth2/token", o2Refresh(id, "x")), http.StatusUnauthorized, "invalid_client")
+	expectO2Error(t, s.o2Form(t, "/oauth2/token", o2Refresh(id, "x")), http.StatusUnauthorized, "invalid_client")
 }
 
 // An operator-created client (admin API) is a client like any other, and revoking it through the
@@ -104,11 +104,11 @@ func TestOAuth2TokenAdminCreatedClientRevoked(t *testing.T) {
 	if id == "" {
 		t.Fatalf("no client_id: %s", r.Body)
 	}
-	expectOAuthError(t, s.o2Form(t, "/oauth2/token", o2Refresh(id, "x")), http.StatusBadRequest, "invalid_grant")
+	expectO2Error(t, s.o2Form(t, "/oauth2/token", o2Refresh(id, "x")), http.StatusBadRequest, "invalid_grant")
 	if r := s.do(t, "DELETE", "/api/v1/admin/oauth/clients/"+url.PathEscape(id), nil, bearer(admin.Access)); r.Status/100 != 2 {
 		t.Fatalf("revoking: status %d; body %s", r.Status, r.Body)
 	}
-	expectOAuthError(t, s.o2Form(t, "/oauth2/token", o2Refresh(id, "x")), http.StatusUnauthorized, "invalid_client")
+	expectO2Error(t, s.o2Form(t, "/oauth2/token", o2Refresh(id, "x")), http.StatusUnauthorized, "invalid_client")
 }
 
 // RFC 6749 §5.2: a wrong secret is invalid_client, 401; over HTTP Basic the answer carries
@@ -117,7 +117,7 @@ func TestOAuth2TokenWrongSecretBasic(t *testing.T) {
 	s := startServer(t)
 	id, secret := s.o2ConfidentialClient(t, "client_secret_basic")
 	r := s.o2Form(t, "/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}}, o2Basic(id, secret+"x"))
-	expectOAuthError(t, r, http.StatusUnauthorized, "invalid_client")
+	expectO2Error(t, r, http.StatusUnauthorized, "invalid_client")
 	if h := r.Header.Get("WWW-Authenticate"); !strings.HasPrefix(strings.ToLower(h), "basic") {
 		t.Fatalf("WWW-Authenticate %q, want the Basic scheme (RFC 6749 §5.2)", h)
 	}
@@ -129,7 +129,7 @@ func TestOAuth2TokenWrongSecretPost(t *testing.T) {
 	id, secret := s.o2ConfidentialClient(t, "client_secret_post")
 	form := o2Refresh(id, "x")
 	form.Set("client_secret", secret+"x")
-	expectOAuthError(t, s.o2Form(t, "/oauth2/token", form), http.StatusUnauthorized, "invalid_client")
+	expectO2Error(t, s.o2Form(t, "/oauth2/token", form), http.StatusUnauthorized, "invalid_client")
 }
 
 // RFC 6749 §2.3 and §3.2.1: a confidential client MUST authenticate; naming its client_id alone
@@ -138,7 +138,7 @@ func TestOAuth2TokenConfidentialClientWithoutSecretRefused(t *testing.T) {
 	s := startServer(t)
 	for _, method := range []string{"client_secret_basic", "client_secret_post"} {
 		id, _ := s.o2ConfidentialClient(t, method)
-		expectOAuthError(t, s.o2Form(t, "/oauth2/token", o2Refresh(id, "x")), http.StatusUnauthorized, "invalid_client")
+		expectO2Error(t, s.o2Form(t, "/oauth2/token", o2Refresh(id, "x")), http.StatusUnauthorized, "invalid_client")
 	}
 }
 
@@ -148,11 +148,11 @@ func TestOAuth2TokenConfidentialClientWithoutSecretRefused(t *testing.T) {
 func TestOAuth2TokenRightSecretReachesTheGrant(t *testing.T) {
 	s := startServer(t)
 	id, secret := s.o2ConfidentialClient(t, "client_secret_basic")
-	expectOAuthError(t, s.o2Form(t, "/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}}, o2Basic(id, secret)), http.StatusBadRequest, "invalid_grant")
+	expectO2Error(t, s.o2Form(t, "/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}}, o2Basic(id, secret)), http.StatusBadRequest, "invalid_grant")
 	id, secret = s.o2ConfidentialClient(t, "client_secret_post")
 	form := o2Refresh(id, "x")
 	form.Set("client_secret", secret)
-	expectOAuthError(t, s.o2Form(t, "/oauth2/token", form), http.StatusBadRequest, "invalid_grant")
+	expectO2Error(t, s.o2Form(t, "/oauth2/token", form), http.StatusBadRequest, "invalid_grant")
 }
 
 // RFC 6749 §2.3: the client MUST NOT use more than one authentication method in a request.
@@ -162,9 +162,9 @@ func TestOAuth2TokenTwoAuthenticationMethodsRefused(t *testing.T) {
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}, "client_id": {id}, "client_secret": {secret}}
 	r := s.o2Form(t, "/oauth2/token", form, o2Basic(id, secret))
 	if r.Status == http.StatusBadRequest {
-		expectOAuthError(t, r, http.StatusBadRequest, "invalid_request")
+		expectO2Error(t, r, http.StatusBadRequest, "invalid_request")
 	} else {
-		expectOAuthError(t, r, http.StatusUnauthorized, "invalid_client")
+		expectO2Error(t, r, http.StatusUnauthorized, "invalid_client")
 	}
 }
 
@@ -175,9 +175,9 @@ func TestOAuth2TokenPublicClientSendingSecretRefused(t *testing.T) {
 	id := s.o2PublicClient(t)
 	form := o2Refresh(id, "x")
 	form.Set("client_secret", "made-up")
-	expectOAuthError(t, s.o2Form(t, "/oauth2/token", form), http.StatusUnauthorized, "invalid_client")
+	expectO2Error(t, s.o2Form(t, "/oauth2/token", form), http.StatusUnauthorized, "invalid_client")
 	r := s.o2Form(t, "/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}}, o2Basic(id, "made-up"))
-	expectOAuthError(t, r, http.StatusUnauthorized, "invalid_client")
+	expectO2Error(t, r, http.StatusUnauthorized, "invalid_client")
 }
 
 // RFC 6749 §5.2: an authorization code the server never issued is invalid_grant.
@@ -191,7 +191,7 @@ func TestOAuth2TokenBogusAuthorizationCode(t *testing.T) {
 		"code_verifier": {o2Verifier},
 		"client_id":     {id},
 	})
-	expectOAuthError(t, r, http.StatusBadRequest, "invalid_grant")
+	expectO2Error(t, r, http.StatusBadRequest, "invalid_grant")
 }
 
 // RFC 6749 §5.2 and §6: a refresh token the server never issued is invalid_grant.
@@ -199,7 +199,7 @@ func TestOAuth2TokenBogusRefreshToken(t *testing.T) {
 	s := startServer(t)
 	id := s.o2PublicClient(t)
 	for _, tok := range []string{"bogus", strings.Repeat("A", 43), "rt_" + strings.Repeat("0", 40)} {
-		expectOAuthError(t, s.o2Form(t, "/oauth2/token", o2Refresh(id, tok)), http.StatusBadRequest, "invalid_grant")
+		expectO2Error(t, s.o2Form(t, "/oauth2/token", o2Refresh(id, tok)), http.StatusBadRequest, "invalid_grant")
 	}
 }
 
@@ -212,7 +212,7 @@ func TestOAuth2TokenFirstPartyRefreshTokenRefused(t *testing.T) {
 	_, refresh := s.login(t, a.Email, a.Password)
 	id := s.o2PublicClient(t)
 	r := s.o2Form(t, "/oauth2/token", o2Refresh(id, refresh))
-	expectOAuthError(t, r, http.StatusBadRequest, "invalid_grant")
+	expectO2Error(t, r, http.StatusBadRequest, "invalid_grant")
 	if strings.Contains(string(r.Body), "access_token") {
 		t.Fatalf("first-party refresh token bought an OAuth token: %s", r.Body)
 	}
@@ -258,10 +258,10 @@ func TestOAuth2TokenSecretInQueryRefused(t *testing.T) {
 	query := url.Values{"client_secret": {secret}}.Encode()
 	r := s.do(t, "POST", "/oauth2/token?"+query, o2Refresh(id, "x").Encode(), "Content-Type: application/x-www-form-urlencoded")
 	if r.Status == http.StatusBadRequest {
-		expectOAuthError(t, r, http.StatusBadRequest, "invalid_request")
+		expectO2Error(t, r, http.StatusBadRequest, "invalid_request")
 		return
 	}
-	expectOAuthError(t, r, http.StatusUnauthorized, "invalid_client")
+	expectO2Error(t, r, http.StatusUnauthorized, "invalid_client")
 }
 
 // RFC 6749 §3.2: parameters are read from the body; the query string cannot add one, nor repeat
@@ -271,7 +271,7 @@ func TestOAuth2TokenQueryParametersDoNotCount(t *testing.T) {
 	id := s.o2PublicClient(t)
 	// grant_type only in the query: the body has none, so the request is invalid_request.
 	r := s.do(t, "POST", "/oauth2/token?grant_type=refresh_token", url.Values{"refresh_token": {"x"}, "client_id": {id}}.Encode(), "Content-Type: application/x-www-form-urlencoded")
-	expectOAuthError(t, r, http.StatusBadRequest, "invalid_request")
+	expectO2Error(t, r, http.StatusBadRequest, "invalid_request")
 }
 
 // RFC 6749 §2.3 and §3.2.1: a client authenticated over Basic cannot speak for another client by
@@ -282,10 +282,10 @@ func TestOAuth2TokenBasicAndBodyClientMismatchRefused(t *testing.T) {
 	other := s.o2PublicClient(t)
 	r := s.o2Form(t, "/oauth2/token", o2Refresh(other, "x"), o2Basic(id, secret))
 	if r.Status == http.StatusBadRequest {
-		expectOAuthError(t, r, http.StatusBadRequest, "invalid_request")
+		expectO2Error(t, r, http.StatusBadRequest, "invalid_request")
 		return
 	}
-	expectOAuthError(t, r, http.StatusUnauthorized, "invalid_client")
+	expectO2Error(t, r, http.StatusUnauthorized, "invalid_client")
 }
 
 // RFC 6749 §4.4: the client credentials grant MUST only be used by confidential clients; a public
@@ -298,10 +298,10 @@ func TestOAuth2TokenClientCredentialsRefusedForPublicClient(t *testing.T) {
 		t.Fatalf("public client got a token from client_credentials: %s", r.Body)
 	}
 	if r.Status == http.StatusUnauthorized {
-		expectOAuthError(t, r, http.StatusUnauthorized, "invalid_client")
+		expectO2Error(t, r, http.StatusUnauthorized, "invalid_client")
 		return
 	}
-	expectOAuthErrorIn(t, r, http.StatusBadRequest, "unauthorized_client", "unsupported_grant_type")
+	expectO2ErrorIn(t, r, http.StatusBadRequest, "unauthorized_client", "unsupported_grant_type")
 }
 
 // Contract §1 (bodies over 1 MiB get 413) with §8 (RFC 6749 error bodies): a huge token request
@@ -310,5 +310,5 @@ func TestOAuth2TokenOversizedBodyRefused(t *testing.T) {
 	s := startServer(t)
 	id := s.o2PublicClient(t)
 	form := o2Refresh(id, strings.Repeat("a", 2<<20))
-	expectOAuthError(t, s.o2Form(t, "/oauth2/token", form), http.StatusRequestEntityTooLarge, "")
+	expectO2Error(t, s.o2Form(t, "/oauth2/token", form), http.StatusRequestEntityTooLarge, "")
 }
