@@ -99,7 +99,7 @@ func (as *AuthorizationServer) newResource(in NewResourceInput) (*Resource, erro
 	var fields []FieldError
 	if msg := checkResourceURI(in.URI); msg != "" {
 		fields = append(fields, FieldError{Field: "uri", Message: msg})
-	} else if in.URI == as.cfg.Issuer || in.URI == as.OwnAPI() {
+	} else if u := strings.TrimSuffix(in.URI, "/"); u == as.cfg.Issuer || u == as.OwnAPI() {
 		fields = append(fields, FieldError{Field: "uri", Message: "The public URL and Gatehouse's own API are not resources to register."})
 	}
 	name := cleanText(in.Name, 100)
@@ -149,7 +149,13 @@ func checkResourceURI(raw string) string {
 		return "A resource URI carries no credentials."
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
-		return "A resource URI is an https URL (http for development)."
+		return "A resource URI is an https URL (http for development), the scheme in lower case."
+	}
+	// Tokens carry the URI byte for byte, and clients send it as the resource's metadata
+	// announces it: only the canonical spelling is registered (RFC 3986 §6.2.2, §6.2.3), so one
+	// resource cannot be registered twice under two spellings.
+	if u.Host != strings.ToLower(u.Host) || u.Port() == "443" && u.Scheme == "https" || u.Port() == "80" && u.Scheme == "http" {
+		return "Write the resource URI in its canonical form: the host in lower case, without the default port."
 	}
 	return ""
 }

@@ -60,9 +60,9 @@ func problemOnMuxErrors(mux *http.ServeMux) http.Handler {
 		switch rec.status {
 		case http.StatusMethodNotAllowed:
 			w.Header().Set("Allow", rec.header.Get("Allow"))
-			writeProblem(w, http.StatusMethodNotAllowed, "method_not_allowed", "This method is not allowed on this path.", nil)
+			writeError(w, r, nil, &httpError{http.StatusMethodNotAllowed, "method_not_allowed", "This method is not allowed on this path."})
 		case http.StatusNotFound, 0:
-			writeProblem(w, http.StatusNotFound, "not_found", "No such endpoint.", nil)
+			writeError(w, r, nil, &httpError{http.StatusNotFound, "not_found", "No such endpoint."})
 		default:
 			// A redirect the router chose (a cleaned path): pass it on as it is.
 			for k, v := range rec.header {

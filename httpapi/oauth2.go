@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -18,6 +19,12 @@ import (
 // here are RFC 6749 JSON ({"error", "error_description"}), never problem documents. The
 // authorization endpoint and the consent page are the dashboard's (package web).
 
+// isOAuthPath reports whether path is the authorization server's, where every error is an
+// RFC 6749 error body (writeError sends them there).
+func isOAuthPath(path string) bool {
+	return strings.HasPrefix(path, "/oauth2/") || path == "/token" || path == "/register"
+}
+
 // oauthErrorBody is an RFC 6749 §5.2 error.
 type oauthErrorBody struct {
 	Error       string `json:"error"`
@@ -27,7 +34,10 @@ type oauthErrorBody struct {
 // writeOAuthError answers err as an OAuth error. invalid_client is 401 (with a Basic challenge
 // when the client tried the Authorization header, RFC 6749 §5.2); a rate limit is 429 with
 // Retry-After; an outage 503; anything unexpected a logged 500 server_error.
-func writeOAuthError(w http.ResponseWriter, r *http.Request, a *api, err error) {
+func writeOAuthError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if log == nil {
+		log = slog.Default()
+	}
 	var ge *gatehouse.Error
 	status, code, desc := http.StatusInternalServerError, "server_error", "Something went wrong on our side."
 	var he *httpError
@@ -35,7 +45,7 @@ func writeOAuthError(w http.ResponseWriter, r *http.Request, a *api, err error) 
 	case errors.As(err, &he):
 		status, code, desc = he.status, gatehouse.OAuthInvalidRequest, he.detail
 	case !errors.As(err, &ge) || ge.Kind == gatehouse.KindInternal:
-		a.Log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "error", err)
+		log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "error", err)
 	case gatehouse.IsOAuthErrorCode(ge.Code):
 		code, desc = ge.Code, ge.Message
 		switch ge.Code {
@@ -178,12 +188,12 @@ func (a *api) handleOAuthToken() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		form, err := oauthForm(r)
 		if err != nil {
-			writeOAuthError(w, r, a, err)
+			writeOAuthError(w, r, a.Log, err)
 			return
 		}
 		cc, err := clientCredentials(r, form)
 		if err != nil {
-			writeOAuthError(w, r, a, a.chargeClientFailure(r, err))
+			writeOAuthError(w, r, a.Log, a.chargeClientFailure(r, err))
 			return
 		}
 		out, err := a.AuthServer.Token(r.Context(), gatehouse.TokenRequest{
@@ -197,7 +207,7 @@ func (a *api) handleOAuthToken() http.Handler {
 			Credentials:  cc,
 		}, httpkit.ClientOf(r, a.Config.TrustedProxies))
 		if err != nil {
-			writeOAuthError(w, r, a, a.chargeClientFailure(r, err))
+			writeOAuthError(w, r, a.Log, a.chargeClientFailure(r, err))
 			return
 		}
 		w.Header().Set("Pragma", "no-cache")
@@ -210,15 +220,18 @@ func (a *api) handleOAuthRevoke() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		form, err := oauthForm(r)
 		if err != nil {
-			writeOAuthError(w, r, a, err)
+			writeOAuthError(w, r, a.Log, err)
 			return
 		}
 		cc, err := clientCredentials(r, form)
+		if err == nil && form.Get("token") == "" {
+			err = &httpError{http.StatusBadRequest, gatehouse.OAuthInvalidRequest, "token is required (RFC 7009 §2.1)."}
+		}
 		if err == nil {
 			err = a.AuthServer.Revoke(r.Context(), cc, form.Get("token"), httpkit.ClientOf(r, a.Config.TrustedProxies))
 		}
 		if err != nil {
-			writeOAuthError(w, r, a, a.chargeClientFailure(r, err))
+			writeOAuthError(w, r, a.Log, a.chargeClientFailure(r, err))
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
@@ -243,7 +256,7 @@ func (a *api) handleOAuthIntrospect() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		form, err := oauthForm(r)
 		if err != nil {
-			writeOAuthError(w, r, a, err)
+			writeOAuthError(w, r, a.Log, err)
 			return
 		}
 		cc, err := clientCredentials(r, form)
@@ -252,7 +265,7 @@ func (a *api) handleOAuthIntrospect() http.Handler {
 			info, err = a.AuthServer.Introspect(r.Context(), cc, form.Get("token"))
 		}
 		if err != nil {
-			writeOAuthError(w, r, a, a.chargeClientFailure(r, err))
+			writeOAuthError(w, r, a.Log, a.chargeClientFailure(r, err))
 			return
 		}
 		out := response{Active: info.Active}
@@ -285,7 +298,7 @@ func (a *api) handleOAuthUserInfo() http.Handler {
 		}
 		info, err := a.AuthServer.UserInfo(r.Context(), token)
 		if err != nil {
-			writeOAuthError(w, r, a, err)
+			writeOAuthError(w, r, a.Log, err)
 			return
 		}
 		out := response{Sub: info.Subject, Name: info.Name, Picture: info.Picture}
@@ -320,24 +333,24 @@ func (a *api) handleOAuthRegister() http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isJSONContentType(r) {
-			writeOAuthError(w, r, a, gatehouse.Errorf(gatehouse.KindBadRequest, gatehouse.OAuthInvalidClientMetadata, "The body must be JSON client metadata (RFC 7591)."))
+			writeOAuthError(w, r, a.Log, gatehouse.Errorf(gatehouse.KindBadRequest, gatehouse.OAuthInvalidClientMetadata, "The body must be JSON client metadata (RFC 7591)."))
 			return
 		}
 		body, err := readBody(r)
 		if err != nil {
-			writeOAuthError(w, r, a, err)
+			writeOAuthError(w, r, a.Log, err)
 			return
 		}
 		// RFC 7591 §2: metadata the server does not understand is ignored, so the decoding is
 		// lenient about unknown fields; wrong types are still refused.
 		var in clientRegistration
 		if err := json.Unmarshal(body, &in); err != nil {
-			writeOAuthError(w, r, a, gatehouse.Errorf(gatehouse.KindBadRequest, gatehouse.OAuthInvalidClientMetadata, "The body is not valid client metadata JSON."))
+			writeOAuthError(w, r, a.Log, gatehouse.Errorf(gatehouse.KindBadRequest, gatehouse.OAuthInvalidClientMetadata, "The body is not valid client metadata JSON."))
 			return
 		}
 		for _, rt := range in.ResponseTypes {
 			if rt != "code" {
-				writeOAuthError(w, r, a, gatehouse.Errorf(gatehouse.KindBadRequest, gatehouse.OAuthInvalidClientMetadata, "response_types may hold only code."))
+				writeOAuthError(w, r, a.Log, gatehouse.Errorf(gatehouse.KindBadRequest, gatehouse.OAuthInvalidClientMetadata, "response_types may hold only code."))
 				return
 			}
 		}
@@ -346,7 +359,7 @@ func (a *api) handleOAuthRegister() http.Handler {
 			ClientURI: in.ClientURI, LogoURI: in.LogoURI,
 		}, httpkit.ClientOf(r, a.Config.TrustedProxies))
 		if err != nil {
-			writeOAuthError(w, r, a, err)
+			writeOAuthError(w, r, a.Log, err)
 			return
 		}
 		out := response{ClientID: c.ID, ClientSecret: secret, ClientIDIssuedAt: c.CreatedAt.Unix(), clientRegistration: clientRegistration{
@@ -395,7 +408,7 @@ func (a *api) handleAuthServerMetadata() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		scopes, err := a.AuthServer.ScopesSupported(r.Context())
 		if err != nil {
-			writeOAuthError(w, r, a, err)
+			writeOAuthError(w, r, a.Log, err)
 			return
 		}
 		base := a.Config.PublicURL

@@ -28,9 +28,14 @@ type httpError struct {
 
 func (e *httpError) Error() string { return e.code }
 
-// writeError answers with the problem document for err. Internal errors are logged with their
+// writeError answers with the problem document for err (on the authorization server's paths,
+// with the RFC 6749 error body instead). Internal errors are logged with their
 // cause and shown to the client only as a bare 500.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if isOAuthPath(r.URL.Path) {
+		writeOAuthError(w, r, log, err)
+		return
+	}
 	if log == nil {
 		log = slog.Default()
 	}
