@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/url"
+	"runtime"
 	"testing"
 )
 
@@ -12,6 +13,7 @@ import (
 
 func BenchmarkMe(b *testing.B) {
 	s := startServer(&testing.T{})
+	defer s.stop() // a bare testing.T runs no cleanups: each round's server must go, with its connections
 	t := &testing.T{}
 	a := s.register(t)
 	b.ResetTimer()
@@ -26,12 +28,17 @@ func BenchmarkMe(b *testing.B) {
 
 func BenchmarkRefresh(b *testing.B) {
 	s := startServer(&testing.T{})
+	defer s.stop() // a bare testing.T runs no cleanups: each round's server must go, with its connections
 	t := &testing.T{}
-	b.SetParallelism(4)
+	const parallelism = 4
+	tokens := make(chan string, parallelism*runtime.GOMAXPROCS(0))
+	for range cap(tokens) {
+		tokens <- s.register(t).Refresh
+	}
+	b.SetParallelism(parallelism)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
-		a := s.register(t)
-		refresh := a.Refresh
+		refresh := <-tokens
 		for pb.Next() {
 			r := s.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": refresh})
 			if r.Status != http.StatusOK {
@@ -47,6 +54,7 @@ func BenchmarkRefresh(b *testing.B) {
 // a login costs besides the password hash.
 func BenchmarkLogin(b *testing.B) {
 	s := startServer(&testing.T{})
+	defer s.stop() // a bare testing.T runs no cleanups: each round's server must go, with its connections
 	t := &testing.T{}
 	a := s.register(t)
 	b.ResetTimer()
@@ -63,17 +71,26 @@ func BenchmarkLogin(b *testing.B) {
 
 // BenchmarkOAuthRefresh is BenchmarkRefresh through the authorization server: the refresh grant
 // at /oauth2/token for a public client's grant, which runs the same rotation as
-// /api/v1/auth/refresh plus client lookup and an audience-bound token. Each goroutine gets its
-// grant through the real sign-in and consent pages first.
+// /api/v1/auth/refresh plus the client's lookup and an audience-bound token. The grants are made
+// before the timer starts, through the real sign-in and consent pages.
 func BenchmarkOAuthRefresh(b *testing.B) {
 	s := startServer(&testing.T{})
+	defer s.stop() // a bare testing.T runs no cleanups: each round's server must go, with its connections
 	t := &testing.T{}
 	redirect := "http://127.0.0.1:9/callback"
 	clientID := s.registerOAuthClient(t, "Bench", redirect)
-	b.SetParallelism(4)
+	const parallelism = 4
+	grants := make(chan string, parallelism*runtime.GOMAXPROCS(0))
+	for range cap(grants) {
+		grants <- s.oauthGrant(t, clientID, redirect)
+	}
+	if t.Failed() {
+		b.Fatal("setting up the grants failed")
+	}
+	b.SetParallelism(parallelism)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
-		refresh := s.oauthGrant(t, clientID, redirect)
+		refresh := <-grants
 		for pb.Next() {
 			r := s.postForm(t, "/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}, "client_id": {clientID}})
 			if r.Status != http.StatusOK {
