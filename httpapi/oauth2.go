@@ -321,6 +321,10 @@ type clientRegistration struct {
 	ClientURI               string   `json:"client_uri,omitempty"`
 	LogoURI                 string   `json:"logo_uri,omitempty"`
 	Scope                   string   `json:"scope,omitempty"`
+	// ApplicationType (OIDC Dynamic Registration §2; MCP 2026-07-28, SEP-837): "web" or
+	// "native". Redirect URIs follow the same rules either way (https, loopback http, private-use
+	// schemes), so it is checked and echoed.
+	ApplicationType string `json:"application_type,omitempty"`
 }
 
 func (a *api) handleOAuthRegister() http.Handler {
@@ -348,6 +352,14 @@ func (a *api) handleOAuthRegister() http.Handler {
 			writeOAuthError(w, r, a.Log, gatehouse.Errorf(gatehouse.KindBadRequest, gatehouse.OAuthInvalidClientMetadata, "The body is not valid client metadata JSON."))
 			return
 		}
+		switch in.ApplicationType {
+		case "":
+			in.ApplicationType = "web"
+		case "web", "native":
+		default:
+			writeOAuthError(w, r, a.Log, gatehouse.Errorf(gatehouse.KindBadRequest, gatehouse.OAuthInvalidClientMetadata, "application_type must be web or native."))
+			return
+		}
 		for _, rt := range in.ResponseTypes {
 			if rt != "code" {
 				writeOAuthError(w, r, a.Log, gatehouse.Errorf(gatehouse.KindBadRequest, gatehouse.OAuthInvalidClientMetadata, "response_types may hold only code."))
@@ -364,7 +376,7 @@ func (a *api) handleOAuthRegister() http.Handler {
 		}
 		out := response{ClientID: c.ID, ClientSecret: secret, ClientIDIssuedAt: c.CreatedAt.Unix(), clientRegistration: clientRegistration{
 			RedirectURIs: c.RedirectURIs, ClientName: c.Name, TokenEndpointAuthMethod: c.AuthMethod, GrantTypes: c.GrantTypes,
-			ResponseTypes: []string{"code"}, ClientURI: c.ClientURI, LogoURI: c.LogoURI,
+			ResponseTypes: []string{"code"}, ClientURI: c.ClientURI, LogoURI: c.LogoURI, ApplicationType: in.ApplicationType,
 		}}
 		if secret != "" {
 			never := int64(0)
