@@ -176,6 +176,28 @@ func (a *api) chargeClientFailure(r *http.Request, err error) error {
 	return err
 }
 
+// clientRequest reads the form of a request to the token, revocation or introspection endpoint
+// and how its client authenticates; on failure it has answered.
+func (a *api) clientRequest(w http.ResponseWriter, r *http.Request) (url.Values, gatehouse.ClientCredentials, bool) {
+	form, err := oauthForm(r)
+	if err != nil {
+		writeOAuthError(w, r, a.Log, err)
+		return nil, gatehouse.ClientCredentials{}, false
+	}
+	cc, err := clientCredentials(r, form)
+	if err != nil {
+		a.writeClientError(w, r, err)
+		return nil, cc, false
+	}
+	return form, cc, true
+}
+
+// writeClientError answers an error of an endpoint where clients authenticate, counting a failed
+// client authentication against the caller's address first.
+func (a *api) writeClientError(w http.ResponseWriter, r *http.Request, err error) {
+	writeOAuthError(w, r, a.Log, a.chargeClientFailure(r, err))
+}
+
 func (a *api) handleOAuthToken() http.Handler {
 	type response struct {
 		AccessToken  string `json:"access_token"`
@@ -186,14 +208,8 @@ func (a *api) handleOAuthToken() http.Handler {
 		IDToken      string `json:"id_token,omitempty"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		form, err := oauthForm(r)
-		if err != nil {
-			writeOAuthError(w, r, a.Log, err)
-			return
-		}
-		cc, err := clientCredentials(r, form)
-		if err != nil {
-			writeOAuthError(w, r, a.Log, a.chargeClientFailure(r, err))
+		form, cc, ok := a.clientRequest(w, r)
+		if !ok {
 			return
 		}
 		out, err := a.AuthServer.Token(r.Context(), gatehouse.TokenRequest{
@@ -207,7 +223,7 @@ func (a *api) handleOAuthToken() http.Handler {
 			Credentials:  cc,
 		}, httpkit.ClientOf(r, a.Config.TrustedProxies))
 		if err != nil {
-			writeOAuthError(w, r, a.Log, a.chargeClientFailure(r, err))
+			a.writeClientError(w, r, err)
 			return
 		}
 		w.Header().Set("Pragma", "no-cache")
@@ -218,20 +234,18 @@ func (a *api) handleOAuthToken() http.Handler {
 
 func (a *api) handleOAuthRevoke() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		form, err := oauthForm(r)
-		if err != nil {
-			writeOAuthError(w, r, a.Log, err)
+		form, cc, ok := a.clientRequest(w, r)
+		if !ok {
 			return
 		}
-		cc, err := clientCredentials(r, form)
-		if err == nil && form.Get("token") == "" {
+		var err error
+		if form.Get("token") == "" {
 			err = &httpError{http.StatusBadRequest, gatehouse.OAuthInvalidRequest, "token is required (RFC 7009 §2.1)."}
-		}
-		if err == nil {
+		} else {
 			err = a.AuthServer.Revoke(r.Context(), cc, form.Get("token"), httpkit.ClientOf(r, a.Config.TrustedProxies))
 		}
 		if err != nil {
-			writeOAuthError(w, r, a.Log, a.chargeClientFailure(r, err))
+			a.writeClientError(w, r, err)
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
@@ -254,18 +268,13 @@ func (a *api) handleOAuthIntrospect() http.Handler {
 		Iat       int64  `json:"iat,omitempty"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		form, err := oauthForm(r)
-		if err != nil {
-			writeOAuthError(w, r, a.Log, err)
+		form, cc, ok := a.clientRequest(w, r)
+		if !ok {
 			return
 		}
-		cc, err := clientCredentials(r, form)
-		var info *gatehouse.TokenInfo
-		if err == nil {
-			info, err = a.AuthServer.Introspect(r.Context(), cc, form.Get("token"))
-		}
+		info, err := a.AuthServer.Introspect(r.Context(), cc, form.Get("token"))
 		if err != nil {
-			writeOAuthError(w, r, a.Log, a.chargeClientFailure(r, err))
+			a.writeClientError(w, r, err)
 			return
 		}
 		out := response{Active: info.Active}
