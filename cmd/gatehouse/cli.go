@@ -592,3 +592,14 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
+
+// exactlyOneArg accepts one positional argument, and otherwise fails with msg (which says what
+// the argument is and where to find it).
+func exactlyOneArg(msg string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != 1 {
+			return errors.New(msg)
+		}
+		return nil
+	}
+}

@@ -102,12 +102,7 @@ Scopes: ` + strings.Join(gatehouse.AllScopes, ", ") + `.`,
 the whole key works too. The key stops working at once. Revoking a key that is already revoked
 is an error that says so.`,
 		Example: `  gatehouse keys revoke ak_3xAmPl3Q`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return fmt.Errorf("keys revoke: want one key ID or prefix, from gatehouse keys list --email E (see gatehouse keys revoke --help)")
-			}
-			return nil
-		},
+		Args: exactlyOneArg("keys revoke: want one key ID or prefix, from gatehouse keys list --email E (see gatehouse keys revoke --help)"),
 		ValidArgsFunction: completeNothing,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ref := strings.TrimSpace(args[0])

@@ -151,12 +151,7 @@ are not stored, and not listed.`,
 		Long: `Revoke a client (ID from "gatehouse clients list"). Users' grants to it are deleted, its
 refresh tokens stop working at once and so do its access tokens on Gatehouse's own API; its
 client_id gets 401 invalid_client from then on.`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return fmt.Errorf("clients revoke: want one client ID, from gatehouse clients list (see gatehouse clients revoke --help)")
-			}
-			return nil
-		},
+		Args: exactlyOneArg("clients revoke: want one client ID, from gatehouse clients list (see gatehouse clients revoke --help)"),
 		ValidArgsFunction: completeNothing,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := strings.TrimSpace(args[0])
@@ -269,12 +264,7 @@ are accepted with every resource and need not be listed.`,
 	remove := &cobra.Command{
 		Use:   "remove URI",
 		Short: "Remove a resource; every grant for it is deleted and its tokens' sessions revoked",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return fmt.Errorf("resources remove: want one resource URI, from gatehouse resources list (see gatehouse resources remove --help)")
-			}
-			return nil
-		},
+		Args: exactlyOneArg("resources remove: want one resource URI, from gatehouse resources list (see gatehouse resources remove --help)"),
 		ValidArgsFunction: completeNothing,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			uri := strings.TrimSpace(args[0])
@@ -377,12 +367,7 @@ func (c *cli) grantsCommand() *cobra.Command {
 	revoke := &cobra.Command{
 		Use:   "revoke ID",
 		Short: "Revoke a grant: the app's refresh tokens stop working at once; it must ask for consent again",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return fmt.Errorf("grants revoke: want one grant ID, from gatehouse grants list (see gatehouse grants revoke --help)")
-			}
-			return nil
-		},
+		Args: exactlyOneArg("grants revoke: want one grant ID, from gatehouse grants list (see gatehouse grants revoke --help)"),
 		ValidArgsFunction: completeNothing,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := strings.TrimSpace(args[0])
