@@ -101,8 +101,8 @@ Scopes: ` + strings.Join(gatehouse.AllScopes, ", ") + `.`,
 		Long: `Revoke a key, by its ID or by the prefix "gatehouse keys list" shows (ak_ and 8 characters);
 the whole key works too. The key stops working at once. Revoking a key that is already revoked
 is an error that says so.`,
-		Example: `  gatehouse keys revoke ak_3xAmPl3Q`,
-		Args: exactlyOneArg("keys revoke: want one key ID or prefix, from gatehouse keys list --email E (see gatehouse keys revoke --help)"),
+		Example:           `  gatehouse keys revoke ak_3xAmPl3Q`,
+		Args:              exactlyOneArg("keys revoke: want one key ID or prefix, from gatehouse keys list --email E (see gatehouse keys revoke --help)"),
 		ValidArgsFunction: completeNothing,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ref := strings.TrimSpace(args[0])

@@ -151,7 +151,7 @@ are not stored, and not listed.`,
 		Long: `Revoke a client (ID from "gatehouse clients list"). Users' grants to it are deleted, its
 refresh tokens stop working at once and so do its access tokens on Gatehouse's own API; its
 client_id gets 401 invalid_client from then on.`,
-		Args: exactlyOneArg("clients revoke: want one client ID, from gatehouse clients list (see gatehouse clients revoke --help)"),
+		Args:              exactlyOneArg("clients revoke: want one client ID, from gatehouse clients list (see gatehouse clients revoke --help)"),
 		ValidArgsFunction: completeNothing,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := strings.TrimSpace(args[0])
@@ -262,9 +262,9 @@ are accepted with every resource and need not be listed.`,
 	}
 
 	remove := &cobra.Command{
-		Use:   "remove URI",
-		Short: "Remove a resource; every grant for it is deleted and its tokens' sessions revoked",
-		Args: exactlyOneArg("resources remove: want one resource URI, from gatehouse resources list (see gatehouse resources remove --help)"),
+		Use:               "remove URI",
+		Short:             "Remove a resource; every grant for it is deleted and its tokens' sessions revoked",
+		Args:              exactlyOneArg("resources remove: want one resource URI, from gatehouse resources list (see gatehouse resources remove --help)"),
 		ValidArgsFunction: completeNothing,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			uri := strings.TrimSpace(args[0])
@@ -365,9 +365,9 @@ func (c *cli) grantsCommand() *cobra.Command {
 	_ = list.RegisterFlagCompletionFunc("client", completeNothing)
 
 	revoke := &cobra.Command{
-		Use:   "revoke ID",
-		Short: "Revoke a grant: the app's refresh tokens stop working at once; it must ask for consent again",
-		Args: exactlyOneArg("grants revoke: want one grant ID, from gatehouse grants list (see gatehouse grants revoke --help)"),
+		Use:               "revoke ID",
+		Short:             "Revoke a grant: the app's refresh tokens stop working at once; it must ask for consent again",
+		Args:              exactlyOneArg("grants revoke: want one grant ID, from gatehouse grants list (see gatehouse grants revoke --help)"),
 		ValidArgsFunction: completeNothing,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := strings.TrimSpace(args[0])
