@@ -128,7 +128,10 @@ const SAFE_METHODS = new Set(['GET', 'HEAD']);
  * ```ts
  * export const middleware = createMiddleware({ apiKey: process.env.GATEHOUSE_API_KEY!, protectedPaths: ['/dashboard'], loginPath: '/login' });
  * ```
- * or as `export default createMiddleware({...})` in Next 16's `proxy.ts`.
+ * or as `export default createMiddleware({...})` in Next 16's `proxy.ts`. With a `callback`, the
+ * middleware runs it for every path that is not public, after `protectedPaths` (see
+ * MiddlewareCallback); `createGatehouse(config).middleware(callback)` is the same from the one
+ * configuration shared with the server helpers.
  */
 export function createMiddleware(options: MiddlewareOptions, callback?: MiddlewareCallback<object>): GatehouseMiddleware {
   if (callback !== undefined && typeof callback !== 'function') throw new TypeError('gatehouse: the middleware callback must be a function');

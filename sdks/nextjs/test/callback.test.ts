@@ -1,6 +1,6 @@
 // The middleware callback of createGatehouse(): `gatehouse.middleware((auth, req) => …)` with
 // createRouteMatcher() and auth.protect({ role, scope }), against the real Gatehouse server.
-import { describe, expect, it, inject, beforeAll, vi } from 'vitest';
+import { describe, expect, expectTypeOf, it, inject, beforeAll, vi } from 'vitest';
 import { NextResponse } from 'next/server';
 import { createGatehouse, createRouteMatcher, type GatehouseConfig } from '../src/server.js';
 import type { TokenResponse } from '../src/client.js';
@@ -260,5 +260,31 @@ describe('gatehouse.middleware(callback) with auth.protect()', () => {
     expect(new URL(res.headers.get('location')!).pathname).toBe('/signin');
     const t = await login(main.url, alice.user.email);
     expect(passed(await m(req(APP + '/x', { cookies: { app_at: t.access_token } })))).toBe(true);
+  });
+});
+
+describe('typed custom claims', () => {
+  type Claims = { plan?: 'free' | 'pro'; org_id?: string };
+
+  it('createGatehouse<Claims>() types the claims of every helper and of the callback (checked by tsc)', async () => {
+    const g = createGatehouse<Claims>({ apiKey: main.appKey, authUrl: main.url });
+    const s = await g.auth({ request: req(APP + '/x', { cookies: cookiesOf(alice) }) });
+    expectTypeOf(s!.claims!.plan).toEqualTypeOf<'free' | 'pro' | undefined>();
+    expectTypeOf(s!.claims!.sub).toEqualTypeOf<string>();
+    expect(s!.claims!.sub).toBe(alice.user.id);
+    expect(s!.claims!.plan).toBeUndefined(); // a compile-time description: Gatehouse issued no such claim
+    let seen: string | undefined = 'unset';
+    await g.middleware((auth) => {
+      expectTypeOf(auth.protect().claims!.org_id).toEqualTypeOf<string | undefined>();
+      seen = auth()?.claims?.org_id;
+    })(req(APP + '/x', { cookies: cookiesOf(alice) }));
+    expect(seen).toBeUndefined();
+    g.withAuth(async (_r, session) => {
+      expectTypeOf(session.claims!.plan).toEqualTypeOf<'free' | 'pro' | undefined>();
+      return Response.json({});
+    });
+    // Without a type argument, an extra claim is only `unknown` (JWTPayload's index signature).
+    const plain = await gh().auth({ request: req(APP + '/x', { cookies: cookiesOf(alice) }) });
+    expectTypeOf(plain!.claims!.plan).toEqualTypeOf<unknown>();
   });
 });
