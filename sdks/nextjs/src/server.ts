@@ -190,7 +190,9 @@ export function createGatehouse<Claims extends object = {}>(options: GatehouseCo
     // reading request data or the clock (token expiry), or Next logs prerender errors.
     await connection();
     const { headers } = await import('next/headers.js');
-    return new Headers(await headers());
+    const h = new Headers(await headers());
+    if (!h.has(IdentityHeaders.path)) warnNoMiddleware();
+    return h;
   }
 
   async function authenticate(h: Headers, o: AuthOptions | undefined, url?: URL, fromNextHeaders = !o?.request): Promise<AuthResult> {
@@ -657,6 +659,22 @@ function timingSafeEqual(a: string, b: string): boolean {
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return diff === 0;
+}
+
+let warnedNoMiddleware = false;
+/**
+ * The middleware marks every request it sees (x-gatehouse-path). A request without the mark did
+ * not go through it: no middleware.ts/proxy.ts at all, one the matcher skips this path for, or a
+ * proxy.ts on Next 15, which knows only middleware.ts. Said once per process.
+ */
+function warnNoMiddleware(): void {
+  if (warnedNoMiddleware) return;
+  warnedNoMiddleware = true;
+  console.warn(
+    'gatehouse: auth()/requireUser() ran for a request the Gatehouse middleware did not see, so nothing renewed an expired session on the way in. ' +
+      'Check that middleware.ts (Next 15; proxy.ts is Next 16 only) or proxy.ts (Next 16: a default or `proxy` export) is at the project root (or in src/), ' +
+      'and that its config.matcher covers this path.',
+  );
 }
 
 // ---- defaults bound to the GATEHOUSE_* environment ----
