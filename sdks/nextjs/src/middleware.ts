@@ -230,7 +230,7 @@ export function createMiddleware(options: MiddlewareOptions, callback?: Middlewa
       let refusal: NextResponse | undefined;
       const authFn = (() => session) as MiddlewareAuth<object>;
       authFn.protect = (o?: ProtectOptions) => {
-        if (!session) refusal ??= refuse(r.kind === 'session' || r.kind === 'api_key' ? { kind: 'none', presented: true } : r);
+        if (!session) refusal ??= refuse(r); // no credentials, or Gatehouse down, or misconfigured
         else if (o && !has(session, o)) {
           refusal ??= refuse({ kind: 'lacks', detail: o.role !== undefined ? 'This page needs another role.' : 'The credentials lack a scope this route needs.' });
         }
