@@ -56,7 +56,8 @@ func newRig(dir string) (*endpointRig, error) {
 	cheap := password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	auth := gatehouse.NewAuthService(gatehouse.AuthDeps{Store: store, Hasher: password.NewHasher(cheap, 4, time.Second), Policy: password.Policy{}, Tokens: tokens, Config: gatehouse.DefaultAuthConfig, Log: log})
-	h := httpapi.NewServer(httpapi.Deps{Auth: auth, DB: store, Keys: tokens, Log: log, Config: httpapi.Config{PublicURL: "http://fuzz", SigningAlg: "ES256"}})
+	authz := gatehouse.NewAuthorizationServer(gatehouse.AuthServerDeps{Auth: auth, Config: gatehouse.AuthServerConfig{Issuer: "http://fuzz", DynamicRegistration: true}})
+	h := httpapi.NewServer(httpapi.Deps{Auth: auth, AuthServer: authz, DB: store, Keys: tokens, Log: log, Config: httpapi.Config{PublicURL: "http://fuzz", SigningAlg: "ES256"}})
 	r := &endpointRig{handler: h, routes: httpapi.Routes()}
 	ts, err := auth.Register(ctx, gatehouse.RegisterInput{Email: "fuzz@example.com", Password: "fuzzing password", Name: "F"}, gatehouse.Client{})
 	if err != nil {
@@ -114,7 +115,13 @@ func FuzzEndpoints(f *testing.F) {
 		}
 		if rec.Code >= 400 && rec.Code != http.StatusMethodNotAllowed {
 			var p map[string]any
-			if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || p["error_code"] == nil {
+			err := json.Unmarshal(rec.Body.Bytes(), &p)
+			// The authorization server answers RFC 6749 error bodies; the rest of the API problem documents.
+			if oauth := strings.HasPrefix(path, "/oauth2/") || path == "/token" || path == "/register"; oauth {
+				if _, ok := p["error"].(string); err != nil || !ok || p["error_code"] != nil {
+					t.Fatalf("%s %s: %d answer is not an RFC 6749 error: %s", rt.Method, path, rec.Code, rec.Body)
+				}
+			} else if err != nil || p["error_code"] == nil {
 				t.Fatalf("%s %s: %d answer is not a problem document: %s", rt.Method, path, rec.Code, rec.Body)
 			}
 		}
