@@ -37,6 +37,10 @@ type AuthServerConfig struct {
 	CodeTTL time.Duration
 	// DynamicRegistration turns RFC 7591 registration on.
 	DynamicRegistration bool
+	// DeviceCodeTTL is how long a device code (RFC 8628) waits for the user; 0: 10 minutes.
+	DeviceCodeTTL time.Duration
+	// DeviceInterval is the polling interval a device is told; 0: 5 seconds.
+	DeviceInterval time.Duration
 }
 
 // DefaultCodeTTL is the lifetime of an authorization code.
@@ -130,7 +134,8 @@ func IsOAuthErrorCode(code string) bool {
 		OAuthUnsupportedGrantType, OAuthUnsupportedResponseType, OAuthInvalidScope, OAuthInvalidTarget,
 		OAuthAccessDenied, OAuthLoginRequired, OAuthConsentRequired, OAuthInvalidRedirectURI,
 		OAuthInvalidClientMetadata, OAuthRequestNotSupported, OAuthRequestURINotSupported,
-		OAuthInvalidToken, OAuthInsufficientScope:
+		OAuthInvalidToken, OAuthInsufficientScope,
+		OAuthAuthorizationPending, OAuthSlowDown, OAuthExpiredToken:
 		return true
 	}
 	return false
