@@ -133,11 +133,11 @@ type DeviceAuthorizationRequest struct {
 	Resources    []string
 	Credentials  ClientCredentials
 	// An API key to mint with the tokens (CLIClientID only): a name, its scopes and lifetime.
-	APIKeyName   string
-	APIKeyScope  string
-	APIKeyDays   string
-	WantsAPIKey  bool // any api_key_* parameter was sent
-	Duplicated   []string
+	APIKeyName  string
+	APIKeyScope string
+	APIKeyDays  string
+	WantsAPIKey bool // any api_key_* parameter was sent
+	Duplicated  []string
 }
 
 // DeviceAuthorization is the answer of the device authorization endpoint (RFC 8628 §3.2).
