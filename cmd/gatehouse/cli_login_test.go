@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -235,5 +236,33 @@ func TestLoginRefusals(t *testing.T) {
 	}
 	if _, _, _, err := loginRun(t, home, never, "--url", s.URL); err == nil || !strings.Contains(err.Error(), "invalid_client") {
 		t.Fatalf("a revoked CLI client came back: %v", err)
+	}
+}
+
+// A client registered by the operator for the device grant alone (no redirect URI) signs in
+// with --client-id; its page carries no self-registered warning.
+func TestLoginWithARegisteredDeviceClient(t *testing.T) {
+	s := startServer(t)
+	out := s.cliOut(t, "clients", "create", "--name", "Build agent", "--grant", "device_code")
+	id := clientIDOf(t, out)
+	if !strings.Contains(out, gatehouse.GrantDeviceCode) {
+		t.Fatalf("clients create: %s", out)
+	}
+	b, _ := s.signedInBrowser(t)
+	home := t.TempDir()
+	_, _, _, err := loginRun(t, home, func(n int, _ time.Duration, out string) {
+		if n == 1 {
+			page := b.openDevicePage(userCodeIn(t, out), "Build agent", id)
+			if strings.Contains(string(page.Body), "self-registered") {
+				t.Fatalf("an operator's client marked self-registered: %s", page.Body)
+			}
+			expectRedirect(t, b.submit("/device/approve", url.Values{"user_code": {userCodeIn(t, out)}, "decision": {"allow"}}), "/device/done?result=approved")
+		}
+	}, "--url", s.URL, "--client-id", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := readCredentials(t, home); f.Servers[s.URL].ClientID != id || f.Servers[s.URL].RefreshToken == "" {
+		t.Fatalf("stored: %+v", f.Servers[s.URL])
 	}
 }
