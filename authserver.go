@@ -18,7 +18,8 @@ import (
 // authserver_clients.go (clients: metadata documents, dynamic registration, pre-registration),
 // authserver_resources.go (resources and scopes), authserver_authorize.go (the authorization
 // request and consent), authserver_token.go (the token endpoint, revocation, introspection,
-// userinfo), authserver_grants.go (what users and admins see and revoke).
+// userinfo), authserver_grants.go (what users and admins see and revoke), authserver_device.go
+// (device authorization, RFC 8628, and the API keys "gatehouse login --api-key" asks for).
 type AuthorizationServer struct {
 	auth     *AuthService
 	store    Store
