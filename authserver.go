@@ -18,7 +18,8 @@ import (
 // authserver_clients.go (clients: metadata documents, dynamic registration, pre-registration),
 // authserver_resources.go (resources and scopes), authserver_authorize.go (the authorization
 // request and consent), authserver_token.go (the token endpoint, revocation, introspection,
-// userinfo), authserver_grants.go (what users and admins see and revoke).
+// userinfo), authserver_grants.go (what users and admins see and revoke), authserver_device.go
+// (device authorization, RFC 8628, and the API keys "gatehouse login --api-key" asks for).
 type AuthorizationServer struct {
 	auth     *AuthService
 	store    Store
@@ -37,6 +38,10 @@ type AuthServerConfig struct {
 	CodeTTL time.Duration
 	// DynamicRegistration turns RFC 7591 registration on.
 	DynamicRegistration bool
+	// DeviceCodeTTL is how long a device code (RFC 8628) waits for the user; 0: 10 minutes.
+	DeviceCodeTTL time.Duration
+	// DeviceInterval is the polling interval a device is told; 0: 5 seconds.
+	DeviceInterval time.Duration
 }
 
 // DefaultCodeTTL is the lifetime of an authorization code.
@@ -130,7 +135,8 @@ func IsOAuthErrorCode(code string) bool {
 		OAuthUnsupportedGrantType, OAuthUnsupportedResponseType, OAuthInvalidScope, OAuthInvalidTarget,
 		OAuthAccessDenied, OAuthLoginRequired, OAuthConsentRequired, OAuthInvalidRedirectURI,
 		OAuthInvalidClientMetadata, OAuthRequestNotSupported, OAuthRequestURINotSupported,
-		OAuthInvalidToken, OAuthInsufficientScope:
+		OAuthInvalidToken, OAuthInsufficientScope,
+		OAuthAuthorizationPending, OAuthSlowDown, OAuthExpiredToken:
 		return true
 	}
 	return false

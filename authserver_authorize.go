@@ -243,14 +243,7 @@ func (as *AuthorizationServer) Approve(ctx context.Context, p *Principal, a *Aut
 			}
 		}
 		if consented {
-			merged := append(slices.Clone(g.Scopes), a.ScopeNames()...)
-			g.Scopes = strings.Fields(scopeString(merged))
-			g.ClientName, g.UpdatedAt = a.Client.Name, now
-			if err := tx.SaveGrant(ctx, g); err != nil {
-				return err
-			}
-			if err := as.auth.auditTx(ctx, tx, p.Client, EventOAuthConsented, u.ID, OutcomeSuccess,
-				"client "+a.Client.ID+" resource "+a.Resource.URI+" scope "+scopeString(a.ScopeNames())); err != nil {
+			if g, err = as.recordConsent(ctx, tx, p, u, a.Client, a.Resource.URI, a.ScopeNames(), now); err != nil {
 				return err
 			}
 		}
@@ -272,6 +265,29 @@ func (as *AuthorizationServer) Approve(ctx context.Context, p *Principal, a *Aut
 		return "", err
 	}
 	return code, nil
+}
+
+// recordConsent saves what the user has just approved on a consent page (or a device's approval
+// page): the user's grant to the client for the resource, created or widened to the scopes, and
+// audited, in the caller's transaction.
+func (as *AuthorizationServer) recordConsent(ctx context.Context, tx StoreTx, p *Principal, u *User, c *OAuthClient, resource string, scopes []string, now time.Time) (*Grant, error) {
+	g, err := tx.GrantFor(ctx, u.ID, c.ID, resource)
+	if isNotFound(err) {
+		g = &Grant{ID: NewID(), UserID: u.ID, ClientID: c.ID, Resource: resource, CreatedAt: now}
+	} else if err != nil {
+		return nil, err
+	}
+	merged := append(slices.Clone(g.Scopes), scopes...)
+	g.Scopes = strings.Fields(scopeString(merged))
+	g.ClientName, g.UpdatedAt = c.Name, now
+	if err := tx.SaveGrant(ctx, g); err != nil {
+		return nil, err
+	}
+	if err := as.auth.auditTx(ctx, tx, p.Client, EventOAuthConsented, u.ID, OutcomeSuccess,
+		"client "+c.ID+" resource "+resource+" scope "+scopeString(scopes)); err != nil {
+		return nil, err
+	}
+	return g, nil
 }
 
 // Deny records that the user refused the client.

@@ -53,7 +53,8 @@ func (c *OAuthClient) Public() bool { return c.AuthMethod == AuthMethodNone }
 // Allows reports whether the client may use the grant type. A public client may always refresh
 // (OAuth 2.1 §4.3: refresh tokens for public clients are sender-constrained or rotated, as here).
 func (c *OAuthClient) Allows(grant string) bool {
-	return slices.Contains(c.GrantTypes, grant) || grant == GrantRefresh && c.Public() && slices.Contains(c.GrantTypes, GrantAuthCode)
+	return slices.Contains(c.GrantTypes, grant) || grant == GrantRefresh && c.Public() &&
+		(slices.Contains(c.GrantTypes, GrantAuthCode) || slices.Contains(c.GrantTypes, GrantDeviceCode))
 }
 
 // Host is the host of the client's identity: the metadata document's host for a URL client_id,
@@ -254,8 +255,11 @@ func newClient(kind string, in NewClientInput) (*OAuthClient, error) {
 	if name == "" {
 		name = "Unnamed app"
 	}
-	if err := checkRedirectURIs(in.RedirectURIs); err != nil {
-		return nil, err
+	// A client of the device flow alone (RFC 8628) has no redirect URI.
+	if !deviceOnly(in.GrantTypes) || len(in.RedirectURIs) > 0 {
+		if err := checkRedirectURIs(in.RedirectURIs); err != nil {
+			return nil, err
+		}
 	}
 	method := in.AuthMethod
 	switch method {
@@ -274,12 +278,12 @@ func newClient(kind string, in NewClientInput) (*OAuthClient, error) {
 	slices.Sort(grants)
 	grants = slices.Compact(grants)
 	for _, g := range grants {
-		if g != GrantAuthCode && g != GrantRefresh {
-			return nil, oauthError(OAuthInvalidClientMetadata, "grant_types may hold only authorization_code and refresh_token.")
+		if g != GrantAuthCode && g != GrantRefresh && g != GrantDeviceCode {
+			return nil, oauthError(OAuthInvalidClientMetadata, "grant_types may hold only authorization_code, refresh_token and "+GrantDeviceCode+".")
 		}
 	}
-	if !slices.Contains(grants, GrantAuthCode) {
-		return nil, oauthError(OAuthInvalidClientMetadata, "grant_types must include authorization_code.")
+	if !slices.Contains(grants, GrantAuthCode) && !slices.Contains(grants, GrantDeviceCode) {
+		return nil, oauthError(OAuthInvalidClientMetadata, "grant_types must include authorization_code or "+GrantDeviceCode+".")
 	}
 	for _, u := range []string{in.ClientURI, in.LogoURI} {
 		if u != "" && !isHTTPSURL(u) {
@@ -289,7 +293,11 @@ func newClient(kind string, in NewClientInput) (*OAuthClient, error) {
 	if in.RefreshReuse != nil && (*in.RefreshReuse < 0 || *in.RefreshReuse > time.Minute) {
 		return nil, oauthError(OAuthInvalidClientMetadata, "The refresh retry window must be from 0 to 60 seconds.")
 	}
-	return &OAuthClient{ID: NewID(), Kind: kind, Name: name, RedirectURIs: slices.Clone(in.RedirectURIs), GrantTypes: grants,
+	redirects := slices.Clone(in.RedirectURIs)
+	if redirects == nil {
+		redirects = []string{}
+	}
+	return &OAuthClient{ID: NewID(), Kind: kind, Name: name, RedirectURIs: redirects, GrantTypes: grants,
 		AuthMethod: method, ClientURI: in.ClientURI, LogoURI: in.LogoURI, RefreshReuse: in.RefreshReuse}, nil
 }
 

@@ -17,6 +17,7 @@ type TokenRequest struct {
 	RedirectURI  string
 	CodeVerifier string
 	RefreshToken string
+	DeviceCode   string // RFC 8628 §3.4
 	Scope        string
 	Resources    []string
 	Credentials  ClientCredentials
@@ -29,6 +30,7 @@ type OAuthTokens struct {
 	IDToken      string
 	Scope        string
 	ExpiresIn    time.Duration
+	APIKey       *IssuedAPIKey // minted with a device flow's tokens, when the user approved one
 }
 
 var (
@@ -42,6 +44,8 @@ var (
 func (as *AuthorizationServer) Token(ctx context.Context, req TokenRequest, client Client) (*OAuthTokens, error) {
 	switch req.GrantType {
 	case GrantAuthCode, GrantRefresh:
+	case GrantDeviceCode:
+		return as.deviceToken(ctx, req, client)
 	case "":
 		return nil, oauthError(OAuthInvalidRequest, "grant_type is required.")
 	default:

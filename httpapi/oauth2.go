@@ -206,6 +206,12 @@ func (a *api) handleOAuthToken() http.Handler {
 		RefreshToken string `json:"refresh_token,omitempty"`
 		Scope        string `json:"scope"`
 		IDToken      string `json:"id_token,omitempty"`
+		// The API key the user approved on the device page ("gatehouse login --api-key"), once.
+		APIKey          string     `json:"api_key,omitempty"`
+		APIKeyID        string     `json:"api_key_id,omitempty"`
+		APIKeyName      string     `json:"api_key_name,omitempty"`
+		APIKeyScopes    []string   `json:"api_key_scopes,omitempty"`
+		APIKeyExpiresAt *time.Time `json:"api_key_expires_at,omitempty"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		form, cc, ok := a.clientRequest(w, r)
@@ -218,6 +224,7 @@ func (a *api) handleOAuthToken() http.Handler {
 			RedirectURI:  form.Get("redirect_uri"),
 			CodeVerifier: form.Get("code_verifier"),
 			RefreshToken: form.Get("refresh_token"),
+			DeviceCode:   form.Get("device_code"),
 			Scope:        form.Get("scope"),
 			Resources:    form["resource"],
 			Credentials:  cc,
@@ -227,8 +234,50 @@ func (a *api) handleOAuthToken() http.Handler {
 			return
 		}
 		w.Header().Set("Pragma", "no-cache")
-		respond(w, http.StatusOK, response{AccessToken: out.AccessToken, TokenType: "Bearer",
-			ExpiresIn: int64(out.ExpiresIn / time.Second), RefreshToken: out.RefreshToken, Scope: out.Scope, IDToken: out.IDToken})
+		resp := response{AccessToken: out.AccessToken, TokenType: "Bearer",
+			ExpiresIn: int64(out.ExpiresIn / time.Second), RefreshToken: out.RefreshToken, Scope: out.Scope, IDToken: out.IDToken}
+		if k := out.APIKey; k != nil {
+			resp.APIKey, resp.APIKeyID, resp.APIKeyName, resp.APIKeyScopes, resp.APIKeyExpiresAt = k.Secret, k.Key.ID, k.Key.Name, k.Key.Scopes, k.Key.ExpiresAt
+		}
+		respond(w, http.StatusOK, resp)
+	})
+}
+
+// handleOAuthDeviceAuthorization is the device authorization endpoint (RFC 8628 §3.1, §3.2): a
+// public client sends its client_id, a confidential one authenticates as at the token endpoint.
+func (a *api) handleOAuthDeviceAuthorization() http.Handler {
+	type response struct {
+		DeviceCode              string `json:"device_code"`
+		UserCode                string `json:"user_code"`
+		VerificationURI         string `json:"verification_uri"`
+		VerificationURIComplete string `json:"verification_uri_complete"`
+		ExpiresIn               int64  `json:"expires_in"`
+		Interval                int64  `json:"interval"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		form, cc, ok := a.clientRequest(w, r)
+		if !ok {
+			return
+		}
+		_, scope := form["scope"]
+		req := gatehouse.DeviceAuthorizationRequest{Scope: form.Get("scope"), ScopeOmitted: !scope, Resources: form["resource"],
+			Credentials: cc, APIKeyName: form.Get("api_key_name"), APIKeyScope: form.Get("api_key_scope"),
+			APIKeyDays: form.Get("api_key_expires_in_days")}
+		for _, name := range []string{"api_key_name", "api_key_scope", "api_key_expires_in_days"} {
+			if _, ok := form[name]; ok {
+				req.WantsAPIKey = true
+			}
+		}
+		out, err := a.AuthServer.AuthorizeDevice(r.Context(), req, httpkit.ClientOf(r, a.Config.TrustedProxies))
+		if err != nil {
+			a.writeClientError(w, r, err)
+			return
+		}
+		verify := a.Config.PublicURL + "/device"
+		w.Header().Set("Pragma", "no-cache")
+		respond(w, http.StatusOK, response{DeviceCode: out.DeviceCode, UserCode: out.UserCode, VerificationURI: verify,
+			VerificationURIComplete: verify + "?" + url.Values{"user_code": {out.UserCode}}.Encode(),
+			ExpiresIn:               int64(out.ExpiresIn / time.Second), Interval: int64(out.Interval / time.Second)})
 	})
 }
 
@@ -407,6 +456,7 @@ func (a *api) handleAuthServerMetadata() http.Handler {
 		RevocationEndpoint                     string   `json:"revocation_endpoint"`
 		IntrospectionEndpoint                  string   `json:"introspection_endpoint"`
 		UserinfoEndpoint                       string   `json:"userinfo_endpoint"`
+		DeviceAuthorizationEndpoint            string   `json:"device_authorization_endpoint"`
 		JWKSURI                                string   `json:"jwks_uri"`
 		ScopesSupported                        []string `json:"scopes_supported"`
 		ResponseTypesSupported                 []string `json:"response_types_supported"`
@@ -440,11 +490,12 @@ func (a *api) handleAuthServerMetadata() http.Handler {
 			RevocationEndpoint:                     base + "/oauth2/revoke",
 			IntrospectionEndpoint:                  base + "/oauth2/introspect",
 			UserinfoEndpoint:                       base + "/oauth2/userinfo",
+			DeviceAuthorizationEndpoint:            base + "/oauth2/device_authorization",
 			JWKSURI:                                base + "/.well-known/jwks.json",
 			ScopesSupported:                        scopes,
 			ResponseTypesSupported:                 []string{"code"},
 			ResponseModesSupported:                 []string{"query"},
-			GrantTypesSupported:                    []string{gatehouse.GrantAuthCode, gatehouse.GrantRefresh},
+			GrantTypesSupported:                    []string{gatehouse.GrantAuthCode, gatehouse.GrantRefresh, gatehouse.GrantDeviceCode},
 			TokenEndpointAuthMethodsSupported:      []string{gatehouse.AuthMethodBasic, gatehouse.AuthMethodPost, gatehouse.AuthMethodNone},
 			RevocationEndpointAuthMethodsSupported: []string{gatehouse.AuthMethodBasic, gatehouse.AuthMethodPost, gatehouse.AuthMethodNone},
 			IntrospectionEndpointAuthMethods:       []string{gatehouse.AuthMethodBasic, gatehouse.AuthMethodPost},

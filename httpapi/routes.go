@@ -79,6 +79,7 @@ func routes(d Deps) []Route {
 	for _, path := range []string{"/oauth2/register", "/register"} {
 		add("POST", path, a.limitIP(d.Limits.ClientRegisterIP, a.handleOAuthRegister()))
 	}
+	add("POST", "/oauth2/device_authorization", a.limitIP(d.Limits.DeviceAuthorizationIP, a.handleOAuthDeviceAuthorization()))
 	add("POST", "/oauth2/revoke", a.handleOAuthRevoke())
 	add("POST", "/oauth2/introspect", a.handleOAuthIntrospect())
 	add("GET", "/oauth2/userinfo", a.handleOAuthUserInfo())

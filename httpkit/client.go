@@ -72,6 +72,11 @@ type RateLimits struct {
 	// authentications at the authorization server's endpoints.
 	ClientRegisterIP    gatehouse.RateRule
 	ClientAuthFailureIP gatehouse.RateRule
+	// DeviceAuthorizationIP limits device authorization requests (RFC 8628); DeviceCodeIP and
+	// DeviceCodeUser the wrong user codes entered on /device, per address and per signed-in user.
+	DeviceAuthorizationIP gatehouse.RateRule
+	DeviceCodeIP          gatehouse.RateRule
+	DeviceCodeUser        gatehouse.RateRule
 }
 
 // TakeIP counts one event of the client at ip (as ClientIP reports it) against rule, or refuses

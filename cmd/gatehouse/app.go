@@ -184,6 +184,7 @@ func (a *app) httpLimits() httpapi.RateLimits {
 		Limiter: a.limiter, LoginIP: r["login_ip"], Register: r["register_ip"], ForgotIP: r["forgot_ip"],
 		ResetIP: r["reset_ip"], ResendIP: r["resend_ip"], OAuthIP: r["oauth_ip"], KeyFailureIP: r["key_failure_ip"],
 		ClientRegisterIP: r["client_register_ip"], ClientAuthFailureIP: r["client_auth_failure_ip"],
+		DeviceAuthorizationIP: r["device_authorization_ip"], DeviceCodeIP: r["device_code_ip"], DeviceCodeUser: r["device_code_user"],
 	}
 }
 

@@ -69,7 +69,7 @@ func TestCLIOAuthClientsCreateErrors(t *testing.T) {
 		{"clients create: --redirect-uri: redirect URI \"javascript:alert(1)\": scheme javascript cannot be a redirect URI", []string{"--name", "app", "--redirect-uri", "javascript:alert(1)"}},
 		{"clients create: --redirect-uri: redirect URI \"/cb\": not an absolute URI", []string{"--name", "app", "--redirect-uri", "/cb"}},
 		{"clients create: --grant client_credentials is not supported yet", []string{"--name", "app", "--redirect-uri", "https://app.example.com/cb", "--confidential", "--grant", "client_credentials"}},
-		{"clients create: --grant password: unknown grant type (grant types: authorization_code, refresh_token)", []string{"--name", "app", "--redirect-uri", "https://app.example.com/cb", "--grant", "password"}},
+		{"clients create: --grant password: unknown grant type (grant types: authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code, device_code)", []string{"--name", "app", "--redirect-uri", "https://app.example.com/cb", "--grant", "password"}},
 		{"clients create: --client-uri must be an https URL", []string{"--name", "app", "--redirect-uri", "https://app.example.com/cb", "--client-uri", "http://app.example.com"}},
 		{"clients create: --refresh-reuse must be a duration from 0s to 1m0s", []string{"--name", "app", "--redirect-uri", "https://app.example.com/cb", "--refresh-reuse", "2m"}},
 		{"clients create: --refresh-reuse must be a duration", []string{"--name", "app", "--redirect-uri", "https://app.example.com/cb", "--refresh-reuse", "soon"}},

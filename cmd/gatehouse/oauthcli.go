@@ -16,7 +16,10 @@ import (
 // made. They act as gatehouse.Operator, through the same rules as the admin API.
 
 // grantTypeFlags are the grant types clients create accepts today.
-var grantTypeFlags = []string{gatehouse.GrantAuthCode, gatehouse.GrantRefresh}
+var grantTypeFlags = []string{gatehouse.GrantAuthCode, gatehouse.GrantRefresh, gatehouse.GrantDeviceCode, deviceCodeAlias}
+
+// deviceCodeAlias is --grant's short name of the device grant (RFC 8628).
+const deviceCodeAlias = "device_code"
 
 // maxRefreshReuse is the longest per-client refresh retry window the domain accepts.
 const maxRefreshReuse = time.Minute
@@ -26,7 +29,7 @@ func (c *cli) clientsCommand() *cobra.Command {
 	var redirects, grants []string
 	var confidential bool
 	create := &cobra.Command{
-		Use:   "create --name NAME --redirect-uri URI... [--confidential] [--grant TYPE]... [--client-uri URL] [--refresh-reuse DURATION]",
+		Use:   "create --name NAME [--redirect-uri URI...] [--confidential] [--grant TYPE]... [--client-uri URL] [--refresh-reuse DURATION]",
 		Short: "Register an OAuth client; a confidential client's secret is printed once, alone on the last line",
 		Long: `Register an OAuth client (an app that signs users in through Gatehouse, or gets tokens for
 a registered resource). It prints the client_id; a confidential client's secret is printed once,
@@ -38,15 +41,24 @@ authenticates at the token endpoint with client_secret_basic or client_secret_po
 
 Redirect URIs: https; http only on a loopback address (127.0.0.1, [::1], localhost, any port for
 the IP literals); or a native app's private-use scheme (com.example.app:/callback).
-Grant types: authorization_code (always) and refresh_token (public clients get refresh tokens
-either way).`,
+Grant types: authorization_code (always, when the client has redirect URIs), refresh_token
+(public clients get refresh tokens either way), and device_code (short for
+urn:ietf:params:oauth:grant-type:device_code: device authorization, RFC 8628, for CLIs and
+devices without a browser; a client with only this grant has no redirect URI).`,
 		Example: `  gatehouse clients create --name "Team wiki" --redirect-uri https://wiki.example.com/oauth/callback --confidential --grant refresh_token
-  gatehouse clients create --name "my CLI" --redirect-uri http://127.0.0.1/callback`,
+  gatehouse clients create --name "my CLI" --redirect-uri http://127.0.0.1/callback
+  gatehouse clients create --name "Build agent" --grant device_code`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := required(cmd, "name"); err != nil {
 				return err
 			}
-			if len(redirects) == 0 {
+			device := false
+			for _, g := range grants {
+				if g = strings.TrimSpace(g); g == deviceCodeAlias || g == gatehouse.GrantDeviceCode {
+					device = true
+				}
+			}
+			if len(redirects) == 0 && !device {
 				return fmt.Errorf("clients create: --redirect-uri is required (repeat it for each redirect URI; see %s --help)", cmd.CommandPath())
 			}
 			in := gatehouse.NewClientInput{Name: strings.TrimSpace(name), AuthMethod: gatehouse.AuthMethodNone, ClientURI: strings.TrimSpace(clientURI)}
@@ -56,12 +68,16 @@ either way).`,
 			for _, r := range redirects {
 				in.RedirectURIs = append(in.RedirectURIs, strings.TrimSpace(r))
 			}
-			in.GrantTypes = []string{gatehouse.GrantAuthCode}
+			if len(redirects) > 0 {
+				in.GrantTypes = []string{gatehouse.GrantAuthCode}
+			}
 			for _, g := range grants {
 				switch g = strings.TrimSpace(g); g {
 				case "":
-				case gatehouse.GrantAuthCode, gatehouse.GrantRefresh:
+				case gatehouse.GrantAuthCode, gatehouse.GrantRefresh, gatehouse.GrantDeviceCode:
 					in.GrantTypes = append(in.GrantTypes, g)
+				case deviceCodeAlias:
+					in.GrantTypes = append(in.GrantTypes, gatehouse.GrantDeviceCode)
 				case "client_credentials":
 					return fmt.Errorf("clients create: --grant client_credentials is not supported yet; clients sign users in with authorization_code (and refresh_token)")
 				default:
@@ -102,9 +118,9 @@ either way).`,
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "the name users see on the consent page (required)")
-	create.Flags().StringArrayVar(&redirects, "redirect-uri", nil, "a redirect URI (required; repeat the flag for more)")
+	create.Flags().StringArrayVar(&redirects, "redirect-uri", nil, "a redirect URI (required unless --grant device_code; repeat the flag for more)")
 	create.Flags().BoolVar(&confidential, "confidential", false, "a client with a secret (a web app's server), rather than a public one")
-	create.Flags().StringSliceVar(&grants, "grant", nil, "a grant type besides authorization_code: refresh_token (repeat or separate with commas)")
+	create.Flags().StringSliceVar(&grants, "grant", nil, "a grant type besides authorization_code: refresh_token, device_code (repeat or separate with commas)")
 	create.Flags().StringVar(&clientURI, "client-uri", "", "the app's home page (https), shown on the consent page")
 	create.Flags().StringVar(&refreshReuse, "refresh-reuse", "", "this client's refresh retry window, from 0s to 60s (default: the server's GATEHOUSE_REFRESH_REUSE_INTERVAL)")
 	_ = create.RegisterFlagCompletionFunc("grant", completeWords(grantTypeFlags...))

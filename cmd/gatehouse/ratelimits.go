@@ -36,6 +36,12 @@ func defaultRateRules() rateRules {
 		"client_register_ip": rule("client_register_ip", 30, time.Hour),
 		// Failed client authentications at the token, revocation and introspection endpoints.
 		"client_auth_failure_ip": rule("client_auth_failure_ip", 50, 15*time.Minute),
+		// Device authorization (RFC 8628): codes asked for per address, and wrong user codes
+		// entered on /device per address and per signed-in user (a code is 8 letters from 20:
+		// a few guesses an hour leave an attacker no chance before it expires).
+		"device_authorization_ip": rule("device_authorization_ip", 60, 15*time.Minute),
+		"device_code_ip":          rule("device_code_ip", 20, 15*time.Minute),
+		"device_code_user":        rule("device_code_user", 10, 15*time.Minute),
 	}
 }
 
