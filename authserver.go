@@ -18,7 +18,8 @@ import (
 // authserver_clients.go (clients: metadata documents, dynamic registration, pre-registration),
 // authserver_resources.go (resources and scopes), authserver_authorize.go (the authorization
 // request and consent), authserver_token.go (the token endpoint, revocation, introspection,
-// userinfo), authserver_grants.go (what users and admins see and revoke).
+// userinfo), authserver_grants.go (what users and admins see and revoke), authserver_exchange.go
+// (token exchange and delegation, RFC 8693).
 type AuthorizationServer struct {
 	auth     *AuthService
 	store    Store
@@ -216,7 +217,10 @@ type GrantFilter struct {
 
 // Grant is a user's consent to one client for one resource, with the scopes consented to.
 type Grant struct {
-	ID         string
+	ID string
+	// Kind is GrantAuthorization (the authorization consent page) or GrantDelegation (the user
+	// let an agent act for them through token exchange); empty means GrantAuthorization.
+	Kind       string
 	UserID     string
 	ClientID   string
 	ClientName string

@@ -20,6 +20,7 @@ type TokenRequest struct {
 	Scope        string
 	Resources    []string
 	Credentials  ClientCredentials
+	Exchange     TokenExchangeParams // the token-exchange grant's parameters (authserver_exchange.go)
 }
 
 // OAuthTokens is a token response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
@@ -29,6 +30,8 @@ type OAuthTokens struct {
 	IDToken      string
 	Scope        string
 	ExpiresIn    time.Duration
+	// IssuedTokenType is the issued_token_type of a token exchange (RFC 8693 §2.2.1).
+	IssuedTokenType string
 }
 
 var (
@@ -41,6 +44,8 @@ var (
 // Token answers the token endpoint.
 func (as *AuthorizationServer) Token(ctx context.Context, req TokenRequest, client Client) (*OAuthTokens, error) {
 	switch req.GrantType {
+	case GrantTokenExchange:
+		return as.exchange(ctx, req, client)
 	case GrantAuthCode, GrantRefresh:
 	case "":
 		return nil, oauthError(OAuthInvalidRequest, "grant_type is required.")
@@ -356,6 +361,7 @@ type TokenInfo struct {
 	Username  string
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	Act       *Actor // the actor chain of a delegated token
 }
 
 // Introspect answers RFC 7662 for an authenticated confidential client: whether one of its own
@@ -400,7 +406,7 @@ func (as *AuthorizationServer) inspect(ctx context.Context, token string) (*Toke
 			return inactive, nil
 		}
 		return &TokenInfo{Active: true, TokenType: "access_token", Subject: u.ID, ClientID: claims.ClientID, Scope: claims.Scope,
-			Audience: claims.Audience, SessionID: sess.ID, JTI: claims.ID, IssuedAt: claims.IssuedAt, ExpiresAt: claims.ExpiresAt}, nil
+			Audience: claims.Audience, SessionID: sess.ID, JTI: claims.ID, IssuedAt: claims.IssuedAt, ExpiresAt: claims.ExpiresAt, Act: claims.Act}, nil
 	}
 	if len(token) > maxRefreshTokenLength {
 		return inactive, nil
