@@ -274,6 +274,12 @@ func newClient(kind string, in NewClientInput) (*OAuthClient, error) {
 	slices.Sort(grants)
 	grants = slices.Compact(grants)
 	for _, g := range grants {
+		if g == GrantTokenExchange {
+			if err := checkExchangeClient(kind, method); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if g != GrantAuthCode && g != GrantRefresh {
 			return nil, oauthError(OAuthInvalidClientMetadata, "grant_types may hold only authorization_code and refresh_token.")
 		}

@@ -539,6 +539,19 @@ func notFoundAs(err error, as error) error {
 	return err
 }
 
+// checkExchangeClient: only an operator registers a client for token exchange, and only a
+// confidential one. A self-registered client could otherwise turn any user token it comes by
+// into tokens of its own.
+func checkExchangeClient(kind, method string) *Error {
+	if kind != ClientRegistered {
+		return oauthError(OAuthInvalidClientMetadata, "The token-exchange grant is for clients an operator registers.")
+	}
+	if method == AuthMethodNone {
+		return oauthError(OAuthInvalidClientMetadata, "The token-exchange grant is for confidential clients.")
+	}
+	return nil
+}
+
 // DelegationRequest is a request to allow an agent to act for the user (the delegation page).
 type DelegationRequest struct {
 	ClientID     string

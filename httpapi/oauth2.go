@@ -206,6 +206,8 @@ func (a *api) handleOAuthToken() http.Handler {
 		RefreshToken string `json:"refresh_token,omitempty"`
 		Scope        string `json:"scope"`
 		IDToken      string `json:"id_token,omitempty"`
+		// IssuedTokenType answers a token exchange (RFC 8693 §2.2.1).
+		IssuedTokenType string `json:"issued_token_type,omitempty"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		form, cc, ok := a.clientRequest(w, r)
@@ -221,6 +223,11 @@ func (a *api) handleOAuthToken() http.Handler {
 			Scope:        form.Get("scope"),
 			Resources:    form["resource"],
 			Credentials:  cc,
+			Exchange: gatehouse.TokenExchangeParams{
+				SubjectToken: form.Get("subject_token"), SubjectTokenType: form.Get("subject_token_type"),
+				ActorToken: form.Get("actor_token"), ActorTokenType: form.Get("actor_token_type"),
+				RequestedTokenType: form.Get("requested_token_type"), Audience: form.Get("audience"),
+			},
 		}, httpkit.ClientOf(r, a.Config.TrustedProxies))
 		if err != nil {
 			a.writeClientError(w, r, err)
@@ -228,7 +235,8 @@ func (a *api) handleOAuthToken() http.Handler {
 		}
 		w.Header().Set("Pragma", "no-cache")
 		respond(w, http.StatusOK, response{AccessToken: out.AccessToken, TokenType: "Bearer",
-			ExpiresIn: int64(out.ExpiresIn / time.Second), RefreshToken: out.RefreshToken, Scope: out.Scope, IDToken: out.IDToken})
+			ExpiresIn: int64(out.ExpiresIn / time.Second), RefreshToken: out.RefreshToken, Scope: out.Scope, IDToken: out.IDToken,
+			IssuedTokenType: out.IssuedTokenType})
 	})
 }
 
@@ -266,6 +274,8 @@ func (a *api) handleOAuthIntrospect() http.Handler {
 		Iss       string `json:"iss,omitempty"`
 		Exp       int64  `json:"exp,omitempty"`
 		Iat       int64  `json:"iat,omitempty"`
+		// Act is the actor chain of a delegated token (RFC 8693 §4.1).
+		Act *gatehouse.Actor `json:"act,omitempty"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		form, cc, ok := a.clientRequest(w, r)
@@ -281,7 +291,7 @@ func (a *api) handleOAuthIntrospect() http.Handler {
 		if info.Active {
 			out = response{Active: true, TokenType: info.TokenType, Sub: info.Subject, ClientID: info.ClientID, Scope: info.Scope,
 				Aud: info.Audience, Sid: info.SessionID, JTI: info.JTI, Iss: a.Config.PublicURL,
-				Exp: info.ExpiresAt.Unix(), Iat: info.IssuedAt.Unix()}
+				Exp: info.ExpiresAt.Unix(), Iat: info.IssuedAt.Unix(), Act: info.Act}
 		}
 		respond(w, http.StatusOK, out)
 	})
@@ -444,7 +454,7 @@ func (a *api) handleAuthServerMetadata() http.Handler {
 			ScopesSupported:                        scopes,
 			ResponseTypesSupported:                 []string{"code"},
 			ResponseModesSupported:                 []string{"query"},
-			GrantTypesSupported:                    []string{gatehouse.GrantAuthCode, gatehouse.GrantRefresh},
+			GrantTypesSupported:                    []string{gatehouse.GrantAuthCode, gatehouse.GrantRefresh, gatehouse.GrantTokenExchange},
 			TokenEndpointAuthMethodsSupported:      []string{gatehouse.AuthMethodBasic, gatehouse.AuthMethodPost, gatehouse.AuthMethodNone},
 			RevocationEndpointAuthMethodsSupported: []string{gatehouse.AuthMethodBasic, gatehouse.AuthMethodPost, gatehouse.AuthMethodNone},
 			IntrospectionEndpointAuthMethods:       []string{gatehouse.AuthMethodBasic, gatehouse.AuthMethodPost},

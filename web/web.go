@@ -147,6 +147,8 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET "+authorizePath, s.page(s.authorize))
 	mux.Handle("POST "+authorizePath, s.page(s.authorizeDecision))
 	mux.Handle("GET /authorize", http.HandlerFunc(s.authorizeAlias))
+	mux.Handle("GET "+delegatePath, s.signedIn(s.delegate))
+	mux.Handle("POST "+delegatePath, s.signedIn(s.delegateDecision))
 	mux.Handle("GET /account/apps", s.signedIn(s.appsPage))
 	mux.Handle("POST /account/apps", s.signedIn(s.appsAction))
 	mux.Handle("GET /admin/oauth/clients", s.admin(s.clientsPage))

@@ -16,7 +16,7 @@ import (
 // made. They act as gatehouse.Operator, through the same rules as the admin API.
 
 // grantTypeFlags are the grant types clients create accepts today.
-var grantTypeFlags = []string{gatehouse.GrantAuthCode, gatehouse.GrantRefresh}
+var grantTypeFlags = []string{gatehouse.GrantAuthCode, gatehouse.GrantRefresh, gatehouse.GrantTokenExchange}
 
 // maxRefreshReuse is the longest per-client refresh retry window the domain accepts.
 const maxRefreshReuse = time.Minute
@@ -39,7 +39,9 @@ authenticates at the token endpoint with client_secret_basic or client_secret_po
 Redirect URIs: https; http only on a loopback address (127.0.0.1, [::1], localhost, any port for
 the IP literals); or a native app's private-use scheme (com.example.app:/callback).
 Grant types: authorization_code (always) and refresh_token (public clients get refresh tokens
-either way).`,
+either way); urn:ietf:params:oauth:grant-type:token-exchange (confidential clients only) lets the
+client exchange API keys and users' tokens for short-lived tokens, and act for users who allowed
+it (delegation).`,
 		Example: `  gatehouse clients create --name "Team wiki" --redirect-uri https://wiki.example.com/oauth/callback --confidential --grant refresh_token
   gatehouse clients create --name "my CLI" --redirect-uri http://127.0.0.1/callback`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -60,7 +62,7 @@ either way).`,
 			for _, g := range grants {
 				switch g = strings.TrimSpace(g); g {
 				case "":
-				case gatehouse.GrantAuthCode, gatehouse.GrantRefresh:
+				case gatehouse.GrantAuthCode, gatehouse.GrantRefresh, gatehouse.GrantTokenExchange:
 					in.GrantTypes = append(in.GrantTypes, g)
 				case "client_credentials":
 					return fmt.Errorf("clients create: --grant client_credentials is not supported yet; clients sign users in with authorization_code (and refresh_token)")
