@@ -43,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 		"AuditLog":                     testAuditLog,
 		"OAuthClientsAndResources":     testOAuthClientsAndResources,
 		"OAuthGrantsAndCodes":          testOAuthGrantsAndCodes,
+		"Exchange":                     testExchange,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
