@@ -112,6 +112,14 @@ func (s *AuthService) lockCaller(ctx context.Context, tx StoreTx, p *Principal) 
 		if !sessionUsable(sess, u, now) {
 			return nil, ErrUnauthenticated
 		}
+		// A token exchanged from another stands only while the sessions it came from do.
+		if sess.ParentID != "" {
+			if _, err := chainStands(ctx, tx, sess, u, now); err == errBadSubject {
+				return nil, ErrUnauthenticated
+			} else if err != nil {
+				return nil, err
+			}
+		}
 	}
 	return u, nil
 }
