@@ -24,7 +24,14 @@
 //     OAuth states, listing and unlinking), oauth.go (OAuthService), oauth_authorize.go,
 //     oauth_callback.go (state, code exchange, linking rules).
 //   - Abuse resistance: ratelimit.go (sliding-window limits over the store).
+//   - Gatehouse as an OAuth 2.1 authorization server and OpenID provider (AuthorizationServer):
+//     authserver.go (the service, OAuth error codes, store interfaces, grants and codes),
+//     authserver_clients.go (metadata-document, dynamically registered and pre-registered clients,
+//     redirect rules, client authentication), authserver_resources.go (resources and scopes),
+//     authserver_authorize.go (the authorization request, consent, codes), authserver_token.go
+//     (code exchange, refresh grant, revocation, introspection, userinfo), authserver_grants.go
+//     (connected apps). Its tokens live in sessions marked with client, grant, resource and scope.
 //
-// New capabilities arrive as their own file group and service (like OAuthService), sharing the
-// core of auth.go rather than adding methods to AuthService.
+// New capabilities arrive as their own file group and service (like OAuthService and
+// AuthorizationServer), sharing the core of auth.go rather than adding methods to AuthService.
 package gatehouse

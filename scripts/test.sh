@@ -76,6 +76,11 @@ step "Interop: official MCP TypeScript SDK and openid-client against a real Gate
 # The official MCP Go SDK's end-to-end test is in the go test stages (cmd/gatehouse/api_oauth2_mcp_go_test.go).
 sdks/interop/test.sh
 
+step "TypeScript resource-server kit and examples/mcp-server-ts against a real Gatehouse (sdks/node/test.sh)"
+# The official MCP Go SDK's client against examples/mcp-server-ts is in the go test stages
+# (cmd/gatehouse/api_oauth2_mcp_go_test.go), with the Go example.
+sdks/node/test.sh
+
 step "Next.js SDK: unit tests against real servers, next build + Chromium end to end (sdks/nextjs/test.sh)"
 scripts/chromium-up.sh # Debian's Chromium (never a browser download); the end-to-end stage needs it
 sdks/nextjs/test.sh

@@ -2,7 +2,7 @@ package main
 
 // Helpers of the interop tests (api_oauth2_mcp_go_test.go): a user who signs in and consents
 // through the dashboard's pages with nothing but HTTP and a cookie jar, a recorder of what a
-// client library sends, and the example MCP server (examples/mcp-server-go) as a process.
+// client library sends, and the example MCP servers (examples/mcp-server-*) as processes.
 
 import (
 	"bufio"
@@ -275,12 +275,38 @@ func (l *exchangeLog) find(match func(*exchange) bool) []*exchange {
 	return out
 }
 
-// startExampleMCPServer starts examples/mcp-server-go through its run script (which builds it
-// when needed) on a free loopback port, trusting issuer; it returns the MCP endpoint URL.
-func startExampleMCPServer(t *testing.T, issuer string) string {
+// exampleMCPServers are the example MCP servers of the repository (examples/mcp-server-*, each
+// with an executable run script), by folder name.
+func exampleMCPServers(t *testing.T) []string {
 	t.Helper()
+	runs, err := filepath.Glob(filepath.Join("..", "..", "examples", "mcp-server-*", "run"))
+	if err != nil || len(runs) == 0 {
+		t.Fatalf("no examples/mcp-server-*/run found (%v)", err)
+	}
+	var names []string
+	for _, r := range runs {
+		names = append(names, filepath.Base(filepath.Dir(r)))
+	}
+	return names
+}
+
+// exampleRuntimes are the programs an example's run script needs and cannot install itself.
+var exampleRuntimes = map[string]string{
+	"mcp-server-ts": "node", // Node.js >= 20.9 with npm
+}
+
+// startExampleMCPServer starts examples/<name> (mcp-server-go, mcp-server-ts…) through its run
+// script (which builds or installs it when needed) on a free loopback port, trusting issuer; it
+// returns the MCP endpoint URL. A missing runtime fails the test: no example is skipped.
+func startExampleMCPServer(t *testing.T, name, issuer string) string {
+	t.Helper()
+	if prog, ok := exampleRuntimes[name]; ok {
+		if _, err := exec.LookPath(prog); err != nil {
+			t.Fatalf("examples/%s needs %s, which is not on PATH: install it (Node.js >= 20.9 for the TypeScript example)", name, prog)
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, filepath.Join("..", "..", "examples", "mcp-server-go", "run"),
+	cmd := exec.CommandContext(ctx, filepath.Join("..", "..", "examples", name, "run"),
 		"--addr", "127.0.0.1:0", "--issuer", issuer)
 	cmd.WaitDelay = 5 * time.Second
 	stdout, err := cmd.StdoutPipe()
@@ -291,13 +317,13 @@ func startExampleMCPServer(t *testing.T, issuer string) string {
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		cancel()
-		t.Fatalf("examples/mcp-server-go/run: %v", err)
+		t.Fatalf("examples/%s/run: %v", name, err)
 	}
 	t.Cleanup(func() {
 		cancel()
 		_ = cmd.Wait()
 		if t.Failed() {
-			t.Logf("mcp-server-go's log:\n%s", logs.String())
+			t.Logf("%s's log:\n%s", name, logs.String())
 		}
 	})
 	found := make(chan string, 1)
@@ -313,11 +339,11 @@ func startExampleMCPServer(t *testing.T, issuer string) string {
 	select {
 	case u, ok := <-found:
 		if !ok {
-			t.Fatalf("mcp-server-go exited before listening:\n%s", logs.String())
+			t.Fatalf("%s exited before listening:\n%s", name, logs.String())
 		}
 		return u
-	case <-time.After(3 * time.Minute): // the first run builds the example
-		t.Fatalf("mcp-server-go did not start:\n%s", logs.String())
+	case <-time.After(3 * time.Minute): // the first run builds or installs the example
+		t.Fatalf("%s did not start:\n%s", name, logs.String())
 	}
 	return ""
 }

@@ -1,8 +1,9 @@
 package main
 
 // Interop: the official MCP Go SDK's client (github.com/modelcontextprotocol/go-sdk, its
-// auth.AuthorizationCodeHandler) signs in to an MCP server guarded by Gatehouse tokens
-// (examples/mcp-server-go, the Go kit) the way every MCP client does: 401 and WWW-Authenticate
+// auth.AuthorizationCodeHandler) signs in to each example MCP server guarded by Gatehouse tokens
+// (examples/mcp-server-go with the Go kit, examples/mcp-server-ts with the TypeScript kit and the
+// official MCP TypeScript SDK, started through their run scripts) the way every MCP client does: 401 and WWW-Authenticate
 // from the MCP server, protected-resource metadata (RFC 9728), Gatehouse's metadata (RFC 8414),
 // dynamic registration (RFC 7591), the authorization code flow with PKCE S256 and resource
 // (RFC 8707), iss in the response (RFC 9207), then tool calls and refreshes. The user's part
@@ -35,14 +36,20 @@ func mcpResource(t *testing.T, s *testServer, adminToken, mcpURL string) {
 
 func TestOAuthInteropMCPGoSDK(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs examples/mcp-server-go")
+		t.Skip("builds and runs the example MCP servers")
 	}
+	for _, name := range exampleMCPServers(t) {
+		t.Run(name, func(t *testing.T) { testMCPGoSDKAgainst(t, name) })
+	}
+}
+
+func testMCPGoSDKAgainst(t *testing.T, example string) {
 	// Access tokens live 2 s: x/oauth2 (under the SDK) refreshes a token 10 s before it expires,
 	// so every request the SDK sends after the first exchange goes through a refresh.
 	s := startServer(t, "GATEHOUSE_ACCESS_TOKEN_TTL=2s")
 	admin := s.admin(t)
 	user := s.register(t)
-	mcpURL := startExampleMCPServer(t, s.URL)
+	mcpURL := startExampleMCPServer(t, example, s.URL)
 	mcpResource(t, s, admin.Access, mcpURL)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

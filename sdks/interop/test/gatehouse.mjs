@@ -27,7 +27,7 @@ export async function gatehouseBin() {
 
 /**
  * Starts `gatehouse serve` with an admin API key (scope admin) made through the CLI first.
- * Returns { url, adminKey, cli, admin(method, path, body), stop, logs }.
+ * Returns { url, env, cli, admin(method, path, body), restart, stop, logs }.
  */
 export async function startGatehouse(extraEnv = {}) {
   const bin = await gatehouseBin();
@@ -47,10 +47,11 @@ export async function startGatehouse(extraEnv = {}) {
   await cli(['users', 'create', '--email', 'admin@example.com', '--password', 'admin password 123', '--role', 'admin']);
   const adminKey = lastLine(await cli(['keys', 'create', '--email', 'admin@example.com', '--scope', 'admin']));
 
-  const proc = spawn(bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stderr.on('data', (d) => (out += d));
-  const url = await new Promise((resolve, reject) => {
+  let proc;
+  const serve = () => new Promise((resolve, reject) => {
+    proc = spawn(bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.stderr.on('data', (d) => (out += d));
     const timer = setTimeout(() => reject(new Error(`gatehouse did not start in 20s:\n${out}`)), 20000);
     let stdout = '';
     proc.stdout.on('data', (d) => {
@@ -66,6 +67,15 @@ export async function startGatehouse(extraEnv = {}) {
       reject(new Error(`gatehouse exited with ${code} before listening:\n${out}`));
     });
   });
+  const url = await serve();
+  const kill = async () => {
+    if (proc.exitCode === null) {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000).unref())]);
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    }
+  };
 
   /** Calls the admin API with the admin key; returns { status, body }. */
   const admin = async (method, p, body) => {
@@ -84,13 +94,15 @@ export async function startGatehouse(extraEnv = {}) {
     cli,
     admin,
     logs: () => out,
+    /** Stops the server and starts it again on the same address and data (e.g. after a CLI change). */
+    async restart() {
+      await kill();
+      env.GATEHOUSE_ADDR = new URL(url).host;
+      const again = await serve();
+      if (again !== url) throw new Error(`gatehouse came back at ${again}, not ${url}`);
+    },
     async stop() {
-      if (proc.exitCode === null) {
-        const exited = new Promise((r) => proc.once('exit', r));
-        proc.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000).unref())]);
-        if (proc.exitCode === null) proc.kill('SIGKILL');
-      }
+      await kill();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

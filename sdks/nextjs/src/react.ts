@@ -8,11 +8,11 @@ import type { GatehouseSession } from './session.js';
 
 export type { GatehouseSession } from './session.js';
 
-const SessionContext = createContext<{ session: GatehouseSession | null } | undefined>(undefined);
+const SessionContext = createContext<{ session: GatehouseSession<object> | null } | undefined>(undefined);
 
 export interface GatehouseProviderProps {
   /** The session as auth() returned it in a Server Component (it has no token), or null. */
-  session: GatehouseSession | null;
+  session: GatehouseSession<object> | null;
   children?: ReactNode;
 }
 
@@ -25,15 +25,16 @@ export function GatehouseProvider({ session, children }: GatehouseProviderProps)
   return createElement(SessionContext.Provider, { value: { session: session ?? null } }, children);
 }
 
-function useSessionContext(hook: string): { session: GatehouseSession | null } {
+function useSessionContext(hook: string): { session: GatehouseSession<object> | null } {
   const v = useContext(SessionContext);
   if (!v) throw new Error(`gatehouse: ${hook}() must be used inside <GatehouseProvider>`);
   return v;
 }
 
 /** The session given to <GatehouseProvider>, or null when nobody is signed in. */
-export function useSession(): GatehouseSession | null {
-  return useSessionContext('useSession').session;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export function useSession<Claims extends object = {}>(): GatehouseSession<Claims> | null {
+  return useSessionContext('useSession').session as GatehouseSession<Claims> | null;
 }
 
 /** The signed-in user (`session.user`), or null. */

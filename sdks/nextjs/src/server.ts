@@ -15,9 +15,10 @@ import {
 } from './client.js';
 import { GatehouseConfigError, type GatehouseOptions } from './config.js';
 import { clearSessionCookies, cookieAttributes, parseCookieHeader, setSessionCookies } from './cookies.js';
+import { has, toSession as baseSession } from './access.js';
 import { Engine, type AuthResult } from './core.js';
 import { IdentityHeaders } from './identity.js';
-import { createMiddleware, type GatehouseMiddleware, type MiddlewareOptions } from './middleware.js';
+import { createMiddleware, type GatehouseMiddleware, type MiddlewareCallback, type MiddlewareOptions } from './middleware.js';
 import { originVerdict, requestOrigin } from './origin.js';
 import { safeRedirect, withQuery } from './redirect.js';
 import {
@@ -32,6 +33,7 @@ import {
 import type { GatehouseSession } from './session.js';
 
 export { safeRedirect } from './redirect.js';
+export { createRouteMatcher, type MiddlewareAuth, type MiddlewareCallback, type ProtectOptions, type RouteMatcherParam } from './middleware.js';
 export { GatehouseUnavailableError, GatehouseResponseError } from './client.js';
 export type { GatehouseUserObject, TokenResponse, Introspection } from './client.js';
 export type { AccessClaims } from './verify.js';
@@ -90,25 +92,7 @@ export interface RequireUserOptions extends AuthOptions {
   role?: string | string[];
 }
 
-/** What has() checks. */
-export interface HasOptions {
-  /** Any of these roles. Only a user session has a role: an API key acts with its scopes, never
-   * with its owner's role (Gatehouse itself gives a key admin rights only with the admin scope). */
-  role?: string | string[];
-  /** All of these API-key scopes (kind `api_key`). */
-  scope?: string | string[];
-}
-
-/** Whether a session has a role (any of those given) and scopes (all of those given). */
-export function has(session: GatehouseSession | null | undefined, o: HasOptions): boolean {
-  if (!session) return false;
-  const list = (v: string | string[] | undefined) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
-  const roles = list(o.role);
-  if (roles && !(session.kind === 'session' && session.user.role !== undefined && roles.includes(session.user.role))) return false;
-  const scopes = list(o.scope);
-  if (scopes && !scopes.every((x) => session.scopes.includes(x))) return false;
-  return true;
-}
+export { has, type HasOptions } from './access.js';
 
 /** What Next.js passes a Route Handler as its second argument (the dynamic segments). */
 export type RouteContext = { params: Promise<Record<string, string | string[] | undefined>> };
@@ -120,29 +104,42 @@ export type RouteContext = { params: Promise<Record<string, string | string[] | 
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type RouteHandler = (request: NextRequest, context?: any) => Promise<Response>;
-export type AuthedRouteHandler = (request: NextRequest, session: GatehouseSession, context: RouteContext) => Response | Promise<Response>;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export type AuthedRouteHandler<Claims extends object = {}> = (request: NextRequest, session: GatehouseSession<Claims>, context: RouteContext) => Response | Promise<Response>;
 
-export interface Gatehouse {
+/**
+ * `gatehouse.middleware` (and `gatehouse.proxy`): the middleware itself (`export const middleware =
+ * gatehouse.middleware`), or, given a callback, a middleware that runs it after authenticating the
+ * request (`export const middleware = gatehouse.middleware((auth, req) => { if (isProtected(req)) auth.protect(); })`).
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface GatehouseMiddlewareFactory<Claims extends object = {}> {
+  (request: NextRequest, event?: unknown): Promise<NextResponse>;
+  (callback: MiddlewareCallback<Claims>): GatehouseMiddleware;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface Gatehouse<Claims extends object = {}> {
   /** The middleware for `middleware.ts`: `export const middleware = gatehouse.middleware` (Edge or Node.js runtime). */
-  middleware: GatehouseMiddleware;
-  /** The same function for Next 16's `proxy.ts`: `export default gatehouse.proxy`. */
-  proxy: GatehouseMiddleware;
+  middleware: GatehouseMiddlewareFactory<Claims>;
+  /** The same function for Next 16's `proxy.ts`: `export default gatehouse.proxy` (or `gatehouse.proxy((auth, req) => …)`). */
+  proxy: GatehouseMiddlewareFactory<Claims>;
   /** The verified identity of the current request, or null. Throws GatehouseUnavailableError when Gatehouse (its JWKS) cannot be reached. */
-  auth(options?: AuthOptions): Promise<GatehouseSession | null>;
+  auth(options?: AuthOptions): Promise<GatehouseSession<Claims> | null>;
   /**
    * auth() for the Pages Router: the verified identity of a Node.js request (getServerSideProps'
    * `context.req`, an API route's `req`) from its cookies and Authorization / X-API-Key headers, or
    * null. Never renews an expired session (it cannot set cookies there): the middleware does.
    */
-  getAuth(req: NodeRequestLike, options?: GetAuthOptions): Promise<GatehouseSession | null>;
+  getAuth(req: NodeRequestLike, options?: GetAuthOptions): Promise<GatehouseSession<Claims> | null>;
   /** Like auth(), but redirects to the login page (with callbackUrl) when there is no valid session (or it lacks `role`). */
-  requireUser(options?: RequireUserOptions): Promise<GatehouseSession>;
+  requireUser(options?: RequireUserOptions): Promise<GatehouseSession<Claims>>;
   /** The signed-in user of the current request (from next/headers), or null; verified once per request. */
   currentUser(): Promise<GatehouseSession['user'] | null>;
   /** Wraps a Route Handler: 401/403/503 problem+json unless the request is authenticated. */
-  withAuth(handler: AuthedRouteHandler, options?: Omit<AuthOptions, 'request'>): RouteHandler;
+  withAuth(handler: AuthedRouteHandler<Claims>, options?: Omit<AuthOptions, 'request'>): RouteHandler;
   /** The full user object from Gatehouse (GET /api/v1/users/me) for a user session. */
-  getProfile(session: GatehouseSession): Promise<GatehouseUserObject>;
+  getProfile(session: GatehouseSession<object>): Promise<GatehouseUserObject>;
   /** The verified access token of the current request's user session (server-side only), or null. */
   getToken(options?: AuthOptions): Promise<string | null>;
   /** `export const { GET, POST } = handlers` in `app/api/auth/[...gatehouse]/route.ts`. */
@@ -171,9 +168,17 @@ const PROVIDER_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
  * your own (`gatehouse.ts`), and import from there in `middleware.ts`/`proxy.ts`, pages, actions
  * and route handlers.
  */
-export function createGatehouse(options: GatehouseConfig = {}): Gatehouse {
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export function createGatehouse<Claims extends object = {}>(options: GatehouseConfig = {}): Gatehouse<Claims> {
   // Checks the path rules now (a typo fails the build); the rest waits for the first request.
-  const middleware = createMiddleware({ ...options, apiKey: options.apiKey as string, protectedPaths: options.protectedPaths ?? [] });
+  const middlewareOptions: MiddlewareOptions = { ...options, apiKey: options.apiKey as string, protectedPaths: options.protectedPaths ?? [] };
+  const plain = createMiddleware(middlewareOptions);
+  // Called by Next.js with a request, it is the middleware; called by the app with a callback, it
+  // makes a middleware that runs the callback, from the same configuration.
+  const middleware = ((arg: NextRequest | MiddlewareCallback<Claims>, event?: unknown) =>
+    typeof arg === 'function'
+      ? createMiddleware(middlewareOptions, arg as MiddlewareCallback<object>)
+      : plain(arg, event)) as GatehouseMiddlewareFactory<Claims>;
   let engine: Engine | undefined;
   const getEngine = (): Engine => (engine ??= new Engine(options, (options.introspectionCacheSeconds ?? 5) * 1000));
   const afterLogin = options.afterLoginPath ?? '/';
@@ -185,7 +190,9 @@ export function createGatehouse(options: GatehouseConfig = {}): Gatehouse {
     // reading request data or the clock (token expiry), or Next logs prerender errors.
     await connection();
     const { headers } = await import('next/headers.js');
-    return new Headers(await headers());
+    const h = new Headers(await headers());
+    if (!h.has(IdentityHeaders.path)) warnNoMiddleware();
+    return h;
   }
 
   async function authenticate(h: Headers, o: AuthOptions | undefined, url?: URL, fromNextHeaders = !o?.request): Promise<AuthResult> {
@@ -253,7 +260,7 @@ export function createGatehouse(options: GatehouseConfig = {}): Gatehouse {
     return (await cachedAuth())?.user ?? null;
   }
 
-  function withAuth(handler: AuthedRouteHandler, o?: Omit<AuthOptions, 'request'>): RouteHandler {
+  function withAuth(handler: AuthedRouteHandler<Claims>, o?: Omit<AuthOptions, 'request'>): RouteHandler {
     return async (request, context) => {
       let r: AuthResult;
       try {
@@ -266,11 +273,11 @@ export function createGatehouse(options: GatehouseConfig = {}): Gatehouse {
       if (r.kind === 'forbidden') return problem(forbiddenProblem(r.detail));
       const s = toSession(r);
       if (!s) return problem(unauthorizedProblem(r.kind === 'none' && r.presented));
-      return handler(request, s, context ?? { params: Promise.resolve({}) });
+      return handler(request, s as GatehouseSession<Claims>, context ?? { params: Promise.resolve({}) });
     };
   }
 
-  async function getProfile(s: GatehouseSession): Promise<GatehouseUserObject> {
+  async function getProfile(s: GatehouseSession<object>): Promise<GatehouseUserObject> {
     const token = sessionTokens.get(s);
     if (s.kind !== 'session' || !token) throw new TypeError('gatehouse: getProfile needs a user session returned by auth()');
     return getEngine().client.me(token);
@@ -560,9 +567,9 @@ export function createGatehouse(options: GatehouseConfig = {}): Gatehouse {
     return problem({ status: 404, error_code: 'not_found', detail: 'Not found.' });
   };
 
-  return {
-    middleware,
-    proxy: middleware,
+  const gatehouse: Gatehouse = {
+    middleware: middleware as GatehouseMiddlewareFactory,
+    proxy: middleware as GatehouseMiddlewareFactory,
     auth,
     getAuth,
     requireUser,
@@ -579,42 +586,18 @@ export function createGatehouse(options: GatehouseConfig = {}): Gatehouse {
     oauthStart,
     oauthCallback,
   };
+  // The claims type is the app's description of its tokens' extra claims (unchecked at run time).
+  return gatehouse as unknown as Gatehouse<Claims>;
 }
 
 /** The access token behind each session object, kept off the object itself so that it can never be
  * serialised with it (props of a Client Component end up in the page's HTML). */
-const sessionTokens = new WeakMap<GatehouseSession, string>();
+const sessionTokens = new WeakMap<GatehouseSession<object>, string>();
 
 function toSession(r: AuthResult): GatehouseSession | null {
-  if (r.kind === 'session') {
-    const c = r.claims;
-    const s: GatehouseSession = {
-      kind: 'session',
-      user: {
-        id: c.sub,
-        email: typeof c.email === 'string' ? c.email : undefined,
-        emailVerified: typeof c.email_verified === 'boolean' ? c.email_verified : undefined,
-        role: typeof c.role === 'string' ? c.role : undefined,
-      },
-      sessionId: typeof c.sid === 'string' ? c.sid : undefined,
-      scopes: [],
-      expiresAt: new Date(c.exp * 1000),
-      claims: c,
-    };
-    sessionTokens.set(s, r.accessToken);
-    return s;
-  }
-  if (r.kind === 'api_key') {
-    const i = r.introspection;
-    return {
-      kind: 'api_key',
-      user: { id: i.sub!, email: i.email, role: i.role },
-      keyId: i.key_id,
-      scopes: r.scopes,
-      expiresAt: typeof i.exp === 'number' ? new Date(i.exp * 1000) : undefined,
-    };
-  }
-  return null;
+  const s = baseSession(r);
+  if (s && r.kind === 'session') sessionTokens.set(s, r.accessToken);
+  return s;
 }
 
 /** A Node.js request's headers as Web Headers (repeated values joined; cookies with `; `). */
@@ -678,28 +661,51 @@ function timingSafeEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
+let warnedNoMiddleware = false;
+/**
+ * The middleware marks every request it sees (x-gatehouse-path). A request without the mark did
+ * not go through it: no middleware.ts/proxy.ts at all, one the matcher skips this path for, or a
+ * proxy.ts on Next 15, which knows only middleware.ts. Said once per process.
+ */
+function warnNoMiddleware(): void {
+  if (warnedNoMiddleware) return;
+  warnedNoMiddleware = true;
+  console.warn(
+    'gatehouse: auth()/requireUser() ran for a request the Gatehouse middleware did not see, so nothing renewed an expired session on the way in. ' +
+      'Check that middleware.ts (Next 15; proxy.ts is Next 16 only) or proxy.ts (Next 16: a default or `proxy` export) is at the project root (or in src/), ' +
+      'and that its config.matcher covers this path.',
+  );
+}
+
 // ---- defaults bound to the GATEHOUSE_* environment ----
 
 let defaultInstance: Gatehouse | undefined;
 const instance = (): Gatehouse => (defaultInstance ??= createGatehouse());
 
 /** The verified identity of the current request (cookie session, Bearer token or API key), or null. */
-export const auth = (options?: AuthOptions): Promise<GatehouseSession | null> => instance().auth(options);
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export const auth = <Claims extends object = {}>(options?: AuthOptions): Promise<GatehouseSession<Claims> | null> =>
+  instance().auth(options) as Promise<GatehouseSession<Claims> | null>;
 /** auth() for the Pages Router: the verified identity of getServerSideProps' `context.req` or an
  * API route's `req` (cookies, Authorization, X-API-Key), or null. Never renews (the middleware does). */
-export const getAuth = (req: NodeRequestLike, options?: GetAuthOptions): Promise<GatehouseSession | null> => instance().getAuth(req, options);
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export const getAuth = <Claims extends object = {}>(req: NodeRequestLike, options?: GetAuthOptions): Promise<GatehouseSession<Claims> | null> =>
+  instance().getAuth(req, options) as Promise<GatehouseSession<Claims> | null>;
 /** The verified session, or a redirect to the login page with callbackUrl. */
-export const requireUser = (options?: RequireUserOptions): Promise<GatehouseSession> => instance().requireUser(options);
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export const requireUser = <Claims extends object = {}>(options?: RequireUserOptions): Promise<GatehouseSession<Claims>> =>
+  instance().requireUser(options) as Promise<GatehouseSession<Claims>>;
 /** The signed-in user of the current request, or null (verified once per request in Server Components). */
 export const currentUser = (): Promise<GatehouseSession['user'] | null> => instance().currentUser();
 /** Wraps a Route Handler so that it only runs for authenticated requests (else 401/403/503 problem+json). */
-export const withAuth = (handler: AuthedRouteHandler, options?: Omit<AuthOptions, 'request'>): RouteHandler =>
-  ((request, context) => instance().withAuth(handler, options)(request, context)) as RouteHandler;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export const withAuth = <Claims extends object = {}>(handler: AuthedRouteHandler<Claims>, options?: Omit<AuthOptions, 'request'>): RouteHandler =>
+  ((request, context) => instance().withAuth(handler as AuthedRouteHandler, options)(request, context)) as RouteHandler;
 /** The verified access token of the current request's user session, or null. Server-side only:
  * for calling Gatehouse or your own APIs from the server; never pass it to a Client Component. */
 export const getToken = (options?: AuthOptions): Promise<string | null> => instance().getToken(options);
 /** GET /api/v1/users/me for a user session. */
-export const getProfile = (session: GatehouseSession): Promise<GatehouseUserObject> => instance().getProfile(session);
+export const getProfile = (session: GatehouseSession<object>): Promise<GatehouseUserObject> => instance().getProfile(session);
 /** Route handlers for `app/api/auth/[...gatehouse]/route.ts`: `export const { GET, POST } = handlers;` */
 export const handlers: { GET: RouteHandler; POST: RouteHandler } = {
   GET: (request, context) => instance().handlers.GET(request, context),

@@ -5,6 +5,7 @@ import type { TokenResponse } from '../src/client.js';
 
 const calls: string[] = [];
 let cookieJar: Record<string, string> = {};
+let headerJar: Record<string, string> = {};
 
 vi.mock('next/server', async (importOriginal) => ({
   ...(await importOriginal<typeof import('next/server')>()),
@@ -15,7 +16,7 @@ vi.mock('next/server', async (importOriginal) => ({
 vi.mock('next/headers', () => ({
   headers: async () => {
     calls.push('headers');
-    return new Headers();
+    return new Headers(headerJar);
   },
   cookies: async () => {
     calls.push('cookies');
@@ -31,6 +32,7 @@ describe('connection() before request data (Cache Components)', () => {
   beforeEach(async () => {
     calls.length = 0;
     cookieJar = {};
+    headerJar = { 'x-gatehouse-path': '/page' };
     alice ??= await register(main.url);
   });
 
@@ -56,5 +58,22 @@ describe('connection() before request data (Cache Components)', () => {
     expect(calls[0]).toBe('connection');
     cookieJar = {};
     expect(await createGatehouse({ authUrl: main.url, apiKey: main.appKey }).currentUser()).toBeNull();
+  });
+
+  it('says once, with the fix, when the middleware did not see the request (none, a matcher that skips the path, or proxy.ts on Next 15)', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const g = createGatehouse({ authUrl: main.url, apiKey: main.appKey });
+      cookieJar = cookiesOf(alice);
+      expect((await g.auth())?.user.id).toBe(alice.user.id);
+      expect(warn).not.toHaveBeenCalled();
+      headerJar = {};
+      expect((await g.auth())?.user.id).toBe(alice.user.id);
+      await g.auth();
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]![0])).toMatch(/did not see.*middleware\.ts \(Next 15; proxy\.ts is Next 16 only\)/);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

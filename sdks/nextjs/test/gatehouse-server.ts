@@ -80,7 +80,8 @@ export async function startGatehouse(bin: string, extraEnv: Record<string, strin
       if (proc.exitCode === null) {
         const exited = new Promise((r) => proc.once('exit', r));
         proc.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        // unref: a pending timer must not keep the test process alive after the server exited.
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000).unref())]);
         if (proc.exitCode === null) proc.kill('SIGKILL');
       }
       rmSync(dataDir, { recursive: true, force: true });

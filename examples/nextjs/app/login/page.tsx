@@ -5,7 +5,7 @@ import { auth, safeRedirect } from '@gatehouse/next-sdk/server';
 
 const MESSAGES: Record<string, string> = {
   invalid_credentials: 'Incorrect email or password.',
-  forbidden: 'This account cannot sign in.',
+  forbidden: 'This account cannot sign in here; sign in as someone else.',
   rate_limited: 'Too many attempts; wait a moment and try again.',
   unavailable: 'The sign-in service is unavailable; try again shortly.',
   invalid_input: 'Check the email address and password.',
@@ -14,8 +14,9 @@ const MESSAGES: Record<string, string> = {
 export default async function LoginPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const params = await searchParams;
   const callbackUrl = safeRedirect(params.callbackUrl, '/dashboard');
-  // Already signed in: go on (an unreachable Gatehouse just shows the form).
-  if (await auth().catch(() => null)) redirect(callbackUrl);
+  // Already signed in: go on (an unreachable Gatehouse just shows the form). Not after `forbidden`
+  // (signed in, but without the role the page needs): that would go round in circles.
+  if (params.error !== 'forbidden' && (await auth().catch(() => null))) redirect(callbackUrl);
   const error = typeof params.error === 'string' ? (MESSAGES[params.error] ?? 'Sign-in failed.') : null;
   return (
     <main>

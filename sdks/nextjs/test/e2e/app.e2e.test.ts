@@ -9,7 +9,7 @@ import { decodeJwt } from 'jose';
 const e = inject('e2e');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-describe.each(e.apps)('$name', (app) => {
+describe.each(e.apps.filter((a) => a.full))('$name', (app) => {
   let profileDir: string;
   let context: BrowserContext;
   let page: Page;
@@ -223,6 +223,31 @@ describe.each(e.apps)('$name', (app) => {
       });
       expect(r.status).toBe(401);
     });
+
+    it("signIn() from the react entry without arguments goes to the login page, back to the current page", async () => {
+      await page.goto(app.url + '/');
+      await Promise.all([page.waitForURL((u) => u.pathname === '/login'), page.getByRole('button', { name: 'Go to the sign-in page' }).click()]);
+      expect(pathOf(page.url())).toBe('/login?callbackUrl=%2F');
+    });
+
+    it('signIn(undefined, { email, password }) from the react entry: a wrong password is reported, the right one signs in', async () => {
+      await page.goto(app.url + '/');
+      await page.getByLabel('signIn() email').fill(e.userEmail);
+      await page.getByLabel('signIn() password').fill('not the password');
+      await page.getByRole('button', { name: 'Sign in with signIn()' }).click();
+      await expect.poll(() => page.getByTestId('client-sign-in-error').textContent()).toBe('invalid_credentials');
+      expect((await sessionCookies()).access).toBeUndefined();
+      expect(pathOf(page.url())).toBe('/');
+      // React resets a form after its action ran: fill both fields again.
+      await page.getByLabel('signIn() email').fill(e.userEmail);
+      await page.getByLabel('signIn() password').fill(e.userPassword);
+      await Promise.all([page.waitForURL((u) => u.pathname === '/dashboard'), page.getByRole('button', { name: 'Sign in with signIn()' }).click()]);
+      expect(await page.getByTestId('user-email').textContent()).toBe(e.userEmail);
+      const { access, refresh } = await sessionCookies();
+      expect(access?.httpOnly).toBe(true);
+      expect(refresh?.httpOnly).toBe(true);
+      expect(await page.evaluate(() => document.cookie)).not.toContain('gatehouse_');
+    });
   });
 
   describe('the example app over plain HTTP (machine callers, bypass attempts)', () => {
@@ -294,14 +319,17 @@ describe.each(e.apps)('$name', (app) => {
       }
     });
   });
+});
 
+// Every variant: where its middleware runs, and no API key in its build.
+describe.each(e.apps)('$name', (app) => {
   describe('the build', () => {
     it('runs the middleware on the runtime its file convention implies', () => {
       const edge = JSON.parse(readFileSync(path.join(app.dir, '.next/server/middleware-manifest.json'), 'utf8'));
-      const functions = JSON.parse(readFileSync(path.join(app.dir, '.next/server/functions-config-manifest.json'), 'utf8'));
-      if (app.name.startsWith('middleware.ts')) {
+      if (app.runtime === 'edge') {
         expect(Object.keys(edge.middleware)).toEqual(['/']);
       } else {
+        const functions = JSON.parse(readFileSync(path.join(app.dir, '.next/server/functions-config-manifest.json'), 'utf8'));
         expect(edge.middleware).toEqual({});
         expect(functions.functions['/_middleware'].runtime).toBe('nodejs');
       }
@@ -320,7 +348,7 @@ describe.each(e.apps)('$name', (app) => {
     }
 
     it('do not contain the API key (nor does any build output)', () => {
-      expect(e.builtWithKey, 'the build must have had GATEHOUSE_API_KEY in its environment').toBe(true);
+      expect(app.builtWithKey, 'the build must have had GATEHOUSE_API_KEY in its environment').toBe(true);
       const staticFiles = files(path.join(app.dir, '.next/static'));
       expect(staticFiles.length).toBeGreaterThan(0);
       const secrets = [e.appKey, e.appKey.slice(3, 20)];
