@@ -277,7 +277,9 @@ func (s *AuthService) ListAPIKeys(ctx context.Context, p *Principal) ([]*APIKey,
 }
 
 // RevokeAPIKey revokes one of the caller's keys; another user's key is reported as not found.
+// The tokens exchanged from the key (token exchange) are revoked with it.
 func (s *AuthService) RevokeAPIKey(ctx context.Context, p *Principal, id string) error {
+	var exchanged []string
 	err := s.tx(ctx, func(tx StoreTx) error {
 		k, err := tx.APIKeyByID(ctx, id)
 		if err != nil {
@@ -286,7 +288,7 @@ func (s *AuthService) RevokeAPIKey(ctx context.Context, p *Principal, id string)
 		if k.UserID != p.User.ID || k.RevokedAt != nil {
 			return ErrNotFound
 		}
-		if err := tx.RevokeAPIKey(ctx, id, s.now()); err != nil {
+		if exchanged, err = s.revokeKeyTx(ctx, tx, k); err != nil {
 			return err
 		}
 		return s.auditTx(ctx, tx, p.Client, EventAPIKeyRevoked, k.UserID, OutcomeSuccess, "key "+k.ID+" ("+k.Prefix+")")
@@ -295,6 +297,7 @@ func (s *AuthService) RevokeAPIKey(ctx context.Context, p *Principal, id string)
 		return err
 	}
 	s.cache.invalidateKeys()
+	s.cache.invalidateSessions(exchanged...)
 	s.log.InfoContext(ctx, "api key revoked", "user_id", p.User.ID, "key_id", id)
 	return nil
 }
@@ -302,6 +305,7 @@ func (s *AuthService) RevokeAPIKey(ctx context.Context, p *Principal, id string)
 // RevokeAPIKeyByID revokes any key (operators, the CLI).
 func (s *AuthService) RevokeAPIKeyByID(ctx context.Context, id string) (*APIKey, error) {
 	var k *APIKey
+	var exchanged []string
 	err := s.tx(ctx, func(tx StoreTx) error {
 		var err error
 		if k, err = tx.APIKeyByID(ctx, id); err != nil {
@@ -310,7 +314,7 @@ func (s *AuthService) RevokeAPIKeyByID(ctx context.Context, id string) (*APIKey,
 		if k.RevokedAt != nil {
 			return nil
 		}
-		if err := tx.RevokeAPIKey(ctx, id, s.now()); err != nil {
+		if exchanged, err = s.revokeKeyTx(ctx, tx, k); err != nil {
 			return err
 		}
 		return s.auditTx(ctx, tx, Operator.Client, EventAPIKeyRevoked, k.UserID, OutcomeSuccess, "key "+k.ID+" ("+k.Prefix+") by an operator")
@@ -319,7 +323,22 @@ func (s *AuthService) RevokeAPIKeyByID(ctx context.Context, id string) (*APIKey,
 		return nil, err
 	}
 	s.cache.invalidateKeys()
+	s.cache.invalidateSessions(exchanged...)
 	return k, nil
+}
+
+// revokeKeyTx revokes a key and the sessions exchanged from it. The owner's row is locked first,
+// as a token exchange locks it, so an exchange in flight either sees the key revoked or has
+// created its session before the sessions of the key are revoked.
+func (s *AuthService) revokeKeyTx(ctx context.Context, tx StoreTx, k *APIKey) ([]string, error) {
+	if _, err := tx.LockUser(ctx, k.UserID); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if err := tx.RevokeAPIKey(ctx, k.ID, now); err != nil {
+		return nil, err
+	}
+	return tx.RevokeKeySessions(ctx, k.ID, now)
 }
 
 // APIKeysByPrefix returns the keys, revoked ones included, whose displayed prefix (what key

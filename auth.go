@@ -129,6 +129,9 @@ type Principal struct {
 	// ClientID is the OAuth client whose access token authenticated the request; empty for
 	// first-party sessions and API keys. Such a principal acts only within its scopes.
 	ClientID string
+	// Act is the actor chain of a delegated token: an agent acting for the user. Such a
+	// principal, always an app's, acts only within its scopes.
+	Act *Actor
 	// Client is where the request comes from, as the edge that authenticated it saw it; the audit
 	// log records it with every change made in the principal's name.
 	Client Client

@@ -22,15 +22,30 @@ func (s *AuthService) Authenticate(ctx context.Context, accessToken string) (*Pr
 	if sess.ClientID != claims.ClientID {
 		return nil, ErrUnauthenticated
 	}
-	p := &Principal{User: u, SessionID: sess.ID, Claims: claims, ClientID: claims.ClientID}
+	p := &Principal{User: u, SessionID: sess.ID, Claims: claims, ClientID: claims.ClientID, Act: claims.Act}
 	if claims.ClientID != "" {
 		p.Scopes = strings.Fields(claims.Scope)
 	}
 	return p, nil
 }
 
-// loadSession returns a usable session of userID and its user, from the cache when it can.
+// loadSession returns a usable session of userID and its user, from the cache when it can. A
+// session a token exchange issued is usable only while the sessions it was exchanged from are.
 func (s *AuthService) loadSession(ctx context.Context, sessionID, userID string) (*Session, *User, error) {
+	sess, u, err := s.loadOneSession(ctx, sessionID, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sess.ParentID != "" {
+		if err := s.parentsStand(ctx, sess, userID); err != nil {
+			return nil, nil, err
+		}
+	}
+	return sess, u, nil
+}
+
+// loadOneSession is loadSession without the parents.
+func (s *AuthService) loadOneSession(ctx context.Context, sessionID, userID string) (*Session, *User, error) {
 	now := s.now()
 	if sess, ok := s.cache.session(sessionID, now); ok {
 		if u, ok := s.cache.user(userID, now); ok {
@@ -96,6 +111,14 @@ func (s *AuthService) lockCaller(ctx context.Context, tx StoreTx, p *Principal) 
 		}
 		if !sessionUsable(sess, u, now) {
 			return nil, ErrUnauthenticated
+		}
+		// A token exchanged from another stands only while the sessions it came from do.
+		if sess.ParentID != "" {
+			if _, err := chainStands(ctx, tx, sess, u, now); err == errBadSubject {
+				return nil, ErrUnauthenticated
+			} else if err != nil {
+				return nil, err
+			}
 		}
 	}
 	return u, nil

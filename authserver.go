@@ -19,7 +19,8 @@ import (
 // authserver_resources.go (resources and scopes), authserver_authorize.go (the authorization
 // request and consent), authserver_token.go (the token endpoint, revocation, introspection,
 // userinfo), authserver_grants.go (what users and admins see and revoke), authserver_device.go
-// (device authorization, RFC 8628, and the API keys "gatehouse login --api-key" asks for).
+// (device authorization, RFC 8628, and the API keys "gatehouse login --api-key" asks for),
+// authserver_exchange.go (token exchange and delegation, RFC 8693).
 type AuthorizationServer struct {
 	auth     *AuthService
 	store    Store
@@ -161,6 +162,15 @@ func redirectError(code, format string, args ...any) *AuthorizeError {
 	return &AuthorizeError{Err: oauthError(code, format, args...), Redirect: true}
 }
 
+// notFoundAs turns ErrNotFound into the error the caller should see instead (an OAuth error
+// that reveals nothing more).
+func notFoundAs(err, as error) error {
+	if isNotFound(err) {
+		return as
+	}
+	return err
+}
+
 // AsAuthorizeError reports err as an AuthorizeError.
 func AsAuthorizeError(err error) (*AuthorizeError, bool) {
 	var ae *AuthorizeError
@@ -222,7 +232,10 @@ type GrantFilter struct {
 
 // Grant is a user's consent to one client for one resource, with the scopes consented to.
 type Grant struct {
-	ID         string
+	ID string
+	// Kind is GrantAuthorization (the authorization consent page) or GrantDelegation (the user
+	// let an agent act for them through token exchange); empty means GrantAuthorization.
+	Kind       string
 	UserID     string
 	ClientID   string
 	ClientName string

@@ -278,8 +278,14 @@ func newClient(kind string, in NewClientInput) (*OAuthClient, error) {
 	slices.Sort(grants)
 	grants = slices.Compact(grants)
 	for _, g := range grants {
+		if g == GrantTokenExchange {
+			if err := checkExchangeClient(kind, method); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if g != GrantAuthCode && g != GrantRefresh && g != GrantDeviceCode {
-			return nil, oauthError(OAuthInvalidClientMetadata, "grant_types may hold only authorization_code, refresh_token and "+GrantDeviceCode+".")
+			return nil, oauthError(OAuthInvalidClientMetadata, "grant_types may hold only authorization_code, refresh_token, "+GrantDeviceCode+" and "+GrantTokenExchange+".")
 		}
 	}
 	if !slices.Contains(grants, GrantAuthCode) && !slices.Contains(grants, GrantDeviceCode) {

@@ -663,10 +663,3 @@ func (as *AuthorizationServer) mintDeviceKey(ctx context.Context, tx StoreTx, u 
 	}
 	return k, secret, nil
 }
-
-func notFoundAs(err, as error) error {
-	if isNotFound(err) {
-		return as
-	}
-	return err
-}

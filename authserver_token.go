@@ -21,6 +21,7 @@ type TokenRequest struct {
 	Scope        string
 	Resources    []string
 	Credentials  ClientCredentials
+	Exchange     TokenExchangeParams // the token-exchange grant's parameters (authserver_exchange.go)
 }
 
 // OAuthTokens is a token response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
@@ -31,6 +32,8 @@ type OAuthTokens struct {
 	Scope        string
 	ExpiresIn    time.Duration
 	APIKey       *IssuedAPIKey // minted with a device flow's tokens, when the user approved one
+	// IssuedTokenType is the issued_token_type of a token exchange (RFC 8693 §2.2.1).
+	IssuedTokenType string
 }
 
 var (
@@ -43,6 +46,8 @@ var (
 // Token answers the token endpoint.
 func (as *AuthorizationServer) Token(ctx context.Context, req TokenRequest, client Client) (*OAuthTokens, error) {
 	switch req.GrantType {
+	case GrantTokenExchange:
+		return as.exchange(ctx, req, client)
 	case GrantAuthCode, GrantRefresh:
 	case GrantDeviceCode:
 		return as.deviceToken(ctx, req, client)
@@ -173,12 +178,7 @@ func (as *AuthorizationServer) exchangeCode(ctx context.Context, c *OAuthClient,
 	return as.tokens(ctx, user, sess, c, code.Scope, refresh, code.Nonce)
 }
 
-func notFoundAsBadCode(err error) error {
-	if isNotFound(err) {
-		return errBadCode
-	}
-	return err
-}
+func notFoundAsBadCode(err error) error { return notFoundAs(err, errBadCode) }
 
 // issuesRefresh: public clients get a refresh token without asking (OAuth 2.1 §4.3.1 with
 // rotation), as do clients registered for the refresh_token grant, and those asking for
@@ -360,6 +360,7 @@ type TokenInfo struct {
 	Username  string
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	Act       *Actor // the actor chain of a delegated token
 }
 
 // Introspect answers RFC 7662 for an authenticated confidential client: whether one of its own
@@ -404,7 +405,7 @@ func (as *AuthorizationServer) inspect(ctx context.Context, token string) (*Toke
 			return inactive, nil
 		}
 		return &TokenInfo{Active: true, TokenType: "access_token", Subject: u.ID, ClientID: claims.ClientID, Scope: claims.Scope,
-			Audience: claims.Audience, SessionID: sess.ID, JTI: claims.ID, IssuedAt: claims.IssuedAt, ExpiresAt: claims.ExpiresAt}, nil
+			Audience: claims.Audience, SessionID: sess.ID, JTI: claims.ID, IssuedAt: claims.IssuedAt, ExpiresAt: claims.ExpiresAt, Act: claims.Act}, nil
 	}
 	if len(token) > maxRefreshTokenLength {
 		return inactive, nil

@@ -19,6 +19,7 @@ type Introspection struct {
 	Role      string
 	ClientID  string // the OAuth client of an access token issued through the authorization server
 	Audience  string // the resource an access token is for
+	Act       *Actor // the actor chain of a delegated token (token exchange)
 	ExpiresAt *time.Time
 	IssuedAt  *time.Time
 }
@@ -51,7 +52,7 @@ func (s *AuthService) Introspect(ctx context.Context, credential string) *Intros
 	}
 	in := &Introspection{Active: true, TokenType: "access_token", Subject: u.ID, SessionID: sess.ID,
 		Scope: claims.Scope, ClientID: claims.ClientID, Audience: claims.Audience,
-		ExpiresAt: &claims.ExpiresAt, IssuedAt: &claims.IssuedAt}
+		ExpiresAt: &claims.ExpiresAt, IssuedAt: &claims.IssuedAt, Act: claims.Act}
 	if claims.ClientID == "" {
 		in.Scope, in.Email, in.Role = strings.Join(scopesAllowedFor(u), " "), u.Email, u.Role
 	} else if slices.Contains(strings.Fields(claims.Scope), ScopeEmail) {

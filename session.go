@@ -27,6 +27,13 @@ type Session struct {
 	// UserInfo: the grant's access tokens may read /oauth2/userinfo (an openid flow that named no
 	// resource, or named Gatehouse's own API). A token for another resource stays with it.
 	UserInfo bool
+	// Token exchange (authserver_exchange.go): a session an exchange issued names the session of
+	// its subject token (ParentID: it stands only while that one does) or the API key it was
+	// exchanged from (SubjectKeyID: revoking the key revokes it), and the actor chain of a
+	// delegation (Act).
+	ParentID     string
+	SubjectKeyID string
+	Act          *Actor
 }
 
 // FirstParty reports whether the session belongs to Gatehouse's own sign-in rather than to an
@@ -66,6 +73,9 @@ type AccessClaims struct {
 	Audience string
 	ClientID string // the OAuth client the token was issued to; empty for first-party tokens
 	Scope    string // space-separated scopes granted to the OAuth client
+	// Act is the actor of a delegated token (RFC 8693 §4.1): the agent acting for the subject,
+	// with its own actor nested for a chain. Nil for a token nobody acts through.
+	Act *Actor
 }
 
 // IDClaims are the claims of an OpenID Connect ID token.

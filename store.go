@@ -38,6 +38,7 @@ type StoreReader interface {
 	EmailReader
 	AuthServerReader
 	DeviceCodeReader
+	ExchangeReader
 }
 
 // StoreWriter writes; only a transaction can. Each capability adds its own writer interface here.
@@ -51,6 +52,7 @@ type StoreWriter interface {
 	EmailWriter
 	AuthServerWriter
 	DeviceCodeWriter
+	ExchangeWriter
 }
 
 // Rotation is what spending a refresh token writes.

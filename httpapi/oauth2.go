@@ -212,6 +212,8 @@ func (a *api) handleOAuthToken() http.Handler {
 		APIKeyName      string     `json:"api_key_name,omitempty"`
 		APIKeyScopes    []string   `json:"api_key_scopes,omitempty"`
 		APIKeyExpiresAt *time.Time `json:"api_key_expires_at,omitempty"`
+		// IssuedTokenType answers a token exchange (RFC 8693 §2.2.1).
+		IssuedTokenType string `json:"issued_token_type,omitempty"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		form, cc, ok := a.clientRequest(w, r)
@@ -228,6 +230,11 @@ func (a *api) handleOAuthToken() http.Handler {
 			Scope:        form.Get("scope"),
 			Resources:    form["resource"],
 			Credentials:  cc,
+			Exchange: gatehouse.TokenExchangeParams{
+				SubjectToken: form.Get("subject_token"), SubjectTokenType: form.Get("subject_token_type"),
+				ActorToken: form.Get("actor_token"), ActorTokenType: form.Get("actor_token_type"),
+				RequestedTokenType: form.Get("requested_token_type"), Audience: form.Get("audience"),
+			},
 		}, httpkit.ClientOf(r, a.Config.TrustedProxies))
 		if err != nil {
 			a.writeClientError(w, r, err)
@@ -235,7 +242,8 @@ func (a *api) handleOAuthToken() http.Handler {
 		}
 		w.Header().Set("Pragma", "no-cache")
 		resp := response{AccessToken: out.AccessToken, TokenType: "Bearer",
-			ExpiresIn: int64(out.ExpiresIn / time.Second), RefreshToken: out.RefreshToken, Scope: out.Scope, IDToken: out.IDToken}
+			ExpiresIn: int64(out.ExpiresIn / time.Second), RefreshToken: out.RefreshToken, Scope: out.Scope, IDToken: out.IDToken,
+			IssuedTokenType: out.IssuedTokenType}
 		if k := out.APIKey; k != nil {
 			resp.APIKey, resp.APIKeyID, resp.APIKeyName, resp.APIKeyScopes, resp.APIKeyExpiresAt = k.Secret, k.Key.ID, k.Key.Name, k.Key.Scopes, k.Key.ExpiresAt
 		}
@@ -315,6 +323,8 @@ func (a *api) handleOAuthIntrospect() http.Handler {
 		Iss       string `json:"iss,omitempty"`
 		Exp       int64  `json:"exp,omitempty"`
 		Iat       int64  `json:"iat,omitempty"`
+		// Act is the actor chain of a delegated token (RFC 8693 §4.1).
+		Act *gatehouse.Actor `json:"act,omitempty"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		form, cc, ok := a.clientRequest(w, r)
@@ -330,7 +340,7 @@ func (a *api) handleOAuthIntrospect() http.Handler {
 		if info.Active {
 			out = response{Active: true, TokenType: info.TokenType, Sub: info.Subject, ClientID: info.ClientID, Scope: info.Scope,
 				Aud: info.Audience, Sid: info.SessionID, JTI: info.JTI, Iss: a.Config.PublicURL,
-				Exp: info.ExpiresAt.Unix(), Iat: info.IssuedAt.Unix()}
+				Exp: info.ExpiresAt.Unix(), Iat: info.IssuedAt.Unix(), Act: info.Act}
 		}
 		respond(w, http.StatusOK, out)
 	})
@@ -495,7 +505,7 @@ func (a *api) handleAuthServerMetadata() http.Handler {
 			ScopesSupported:                        scopes,
 			ResponseTypesSupported:                 []string{"code"},
 			ResponseModesSupported:                 []string{"query"},
-			GrantTypesSupported:                    []string{gatehouse.GrantAuthCode, gatehouse.GrantRefresh, gatehouse.GrantDeviceCode},
+			GrantTypesSupported:                    []string{gatehouse.GrantAuthCode, gatehouse.GrantRefresh, gatehouse.GrantDeviceCode, gatehouse.GrantTokenExchange},
 			TokenEndpointAuthMethodsSupported:      []string{gatehouse.AuthMethodBasic, gatehouse.AuthMethodPost, gatehouse.AuthMethodNone},
 			RevocationEndpointAuthMethodsSupported: []string{gatehouse.AuthMethodBasic, gatehouse.AuthMethodPost, gatehouse.AuthMethodNone},
 			IntrospectionEndpointAuthMethods:       []string{gatehouse.AuthMethodBasic, gatehouse.AuthMethodPost},

@@ -10,7 +10,10 @@ import (
 // Grants (the apps a user connected), and the admin API of clients, resources and grants.
 
 type grantJSON struct {
-	ID         string   `json:"id"`
+	ID string `json:"id"`
+	// Kind is "authorization" (consent to an app) or "delegation" (an agent allowed to act for
+	// the user through token exchange).
+	Kind       string   `json:"kind"`
 	UserID     string   `json:"user_id"`
 	ClientID   string   `json:"client_id"`
 	ClientName string   `json:"client_name"`
@@ -27,7 +30,11 @@ func grantViews(gs []*gatehouse.Grant) []grantJSON {
 		if scopes == nil {
 			scopes = []string{}
 		}
-		out = append(out, grantJSON{ID: g.ID, UserID: g.UserID, ClientID: g.ClientID, ClientName: g.ClientName, Resource: g.Resource,
+		kind := g.Kind
+		if kind == "" {
+			kind = gatehouse.GrantAuthorization
+		}
+		out = append(out, grantJSON{ID: g.ID, Kind: kind, UserID: g.UserID, ClientID: g.ClientID, ClientName: g.ClientName, Resource: g.Resource,
 			Scopes: scopes, CreatedAt: g.CreatedAt.UTC().Format(time.RFC3339), UpdatedAt: g.UpdatedAt.UTC().Format(time.RFC3339)})
 	}
 	return out

@@ -130,7 +130,7 @@ func OwnsPath(path string) bool {
 
 // DashboardPaths are the dashboard's pages under the API's roots: the authorization endpoint
 // (the user signs in and consents there) and its root fallback (MCP 2025-03-26).
-var DashboardPaths = map[string]bool{"/oauth2/authorize": true, "/authorize": true}
+var DashboardPaths = map[string]bool{"/oauth2/authorize": true, "/authorize": true, "/oauth2/delegate": true}
 
 // api carries the dependencies that handler makers close over.
 type api struct {

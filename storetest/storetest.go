@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 		"OAuthClientsAndResources":     testOAuthClientsAndResources,
 		"OAuthGrantsAndCodes":          testOAuthGrantsAndCodes,
 		"DeviceCodes":                  testDeviceCodes,
+		"Exchange":                     testExchange,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

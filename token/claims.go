@@ -25,6 +25,8 @@ type wireClaims struct {
 	Role          string       `json:"role,omitempty"`
 	ClientID      string       `json:"client_id,omitempty"`
 	Scope         string       `json:"scope,omitempty"`
+	// Act is the actor chain of a delegated token (RFC 8693 §4.1).
+	Act *gatehouse.Actor `json:"act,omitempty"`
 }
 
 var _ jwt.ClaimsValidator = (*wireClaims)(nil)
@@ -41,6 +43,7 @@ func (c *wireClaims) GetAudience() (jwt.ClaimStrings, error) {
 var (
 	errMissingClaim = errors.New("token: a required claim (sub, sid, jti or iat) is missing")
 	errAudience     = errors.New("token: not exactly one audience")
+	errActor        = errors.New("token: act is malformed or nested too deep")
 )
 
 // Validate adds the claims the domain cannot work without to those the parser already requires
@@ -52,7 +55,21 @@ func (c *wireClaims) Validate() error {
 	if len(c.Audience) != 1 || c.Audience[0] == "" {
 		return errAudience
 	}
+	if c.Act != nil && !validActor(c.Act) {
+		return errActor
+	}
 	return nil
+}
+
+// validActor: every actor names its subject, and the chain is no deeper than the issuer ever
+// signs (gatehouse.MaxActorDepth).
+func validActor(a *gatehouse.Actor) bool {
+	for depth := 0; a != nil; a, depth = a.Act, depth+1 {
+		if depth >= gatehouse.MaxActorDepth || a.Subject == "" {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *wireClaims) access() *gatehouse.AccessClaims {
@@ -68,6 +85,7 @@ func (c *wireClaims) access() *gatehouse.AccessClaims {
 		Audience:      c.Audience[0],
 		ClientID:      c.ClientID,
 		Scope:         c.Scope,
+		Act:           c.Act,
 	}
 }
 

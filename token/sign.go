@@ -48,6 +48,9 @@ func (i *Issuer) Sign(ctx context.Context, c gatehouse.AccessClaims) (string, er
 	if c.ID == "" {
 		c.ID = gatehouse.RandomToken(jtiBytes)
 	}
+	if c.Act != nil && !validActor(c.Act) {
+		return "", errActor
+	}
 
 	aud := c.Audience
 	if aud == "" {
@@ -66,6 +69,7 @@ func (i *Issuer) Sign(ctx context.Context, c gatehouse.AccessClaims) (string, er
 		Role:          c.Role,
 		ClientID:      c.ClientID,
 		Scope:         c.Scope,
+		Act:           c.Act,
 	})
 	t.Header["typ"] = tokenType
 	t.Header["kid"] = ks.signer.id

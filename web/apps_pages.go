@@ -10,6 +10,7 @@ import (
 // grantRow is one app's access to one resource, as the connected-apps and admin pages list it.
 type grantRow struct {
 	ID, UserID, ClientID, ClientName string
+	Kind                             string // authorization or delegation
 	ResourceURI, ResourceName        string
 	Scopes                           []string
 	CreatedAt, UpdatedAt             time.Time
@@ -31,7 +32,7 @@ func (s *server) grantRows(r *http.Request, gs []*gatehouse.Grant) ([]grantRow, 
 		if name == "" {
 			name = g.ClientID
 		}
-		out = append(out, grantRow{ID: g.ID, UserID: g.UserID, ClientID: g.ClientID, ClientName: name, ResourceURI: g.Resource,
+		out = append(out, grantRow{ID: g.ID, Kind: g.Kind, UserID: g.UserID, ClientID: g.ClientID, ClientName: name, ResourceURI: g.Resource,
 			ResourceName: names[g.Resource], Scopes: g.Scopes, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt})
 	}
 	return out, nil

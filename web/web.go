@@ -152,6 +152,8 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET "+devicePath+"/approve", s.signedIn(s.deviceApprovePage))
 	mux.Handle("POST "+devicePath+"/approve", s.signedIn(s.deviceDecision))
 	mux.Handle("GET "+devicePath+"/done", s.signedIn(s.deviceDone))
+	mux.Handle("GET "+delegatePath, s.signedIn(s.delegate))
+	mux.Handle("POST "+delegatePath, s.signedIn(s.delegateDecision))
 	mux.Handle("GET /account/apps", s.signedIn(s.appsPage))
 	mux.Handle("POST /account/apps", s.signedIn(s.appsAction))
 	mux.Handle("GET /admin/oauth/clients", s.admin(s.clientsPage))

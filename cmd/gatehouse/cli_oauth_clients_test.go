@@ -2,8 +2,11 @@ package main
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse/gatehouse"
 )
 
 // TestCLIOAuthClientsCreate: a confidential client's secret is alone on the last line and
@@ -69,7 +72,8 @@ func TestCLIOAuthClientsCreateErrors(t *testing.T) {
 		{"clients create: --redirect-uri: redirect URI \"javascript:alert(1)\": scheme javascript cannot be a redirect URI", []string{"--name", "app", "--redirect-uri", "javascript:alert(1)"}},
 		{"clients create: --redirect-uri: redirect URI \"/cb\": not an absolute URI", []string{"--name", "app", "--redirect-uri", "/cb"}},
 		{"clients create: --grant client_credentials is not supported yet", []string{"--name", "app", "--redirect-uri", "https://app.example.com/cb", "--confidential", "--grant", "client_credentials"}},
-		{"clients create: --grant password: unknown grant type (grant types: authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code, device_code)", []string{"--name", "app", "--redirect-uri", "https://app.example.com/cb", "--grant", "password"}},
+		{"clients create: --grant password: unknown grant type (grant types: authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:token-exchange, urn:ietf:params:oauth:grant-type:device_code, device_code)", []string{"--name", "app", "--redirect-uri", "https://app.example.com/cb", "--grant", "password"}},
+		{"confidential clients", []string{"--name", "app", "--redirect-uri", "https://app.example.com/cb", "--grant", "urn:ietf:params:oauth:grant-type:token-exchange"}},
 		{"clients create: --client-uri must be an https URL", []string{"--name", "app", "--redirect-uri", "https://app.example.com/cb", "--client-uri", "http://app.example.com"}},
 		{"clients create: --refresh-reuse must be a duration from 0s to 1m0s", []string{"--name", "app", "--redirect-uri", "https://app.example.com/cb", "--refresh-reuse", "2m"}},
 		{"clients create: --refresh-reuse must be a duration", []string{"--name", "app", "--redirect-uri", "https://app.example.com/cb", "--refresh-reuse", "soon"}},
@@ -101,4 +105,28 @@ func TestCLIOAuthClientsRevoke(t *testing.T) {
 	s.cliFails(t, "clients revoke: client "+id+" (Doomed) was already revoked on ", "clients", "revoke", id)
 	s.cliFails(t, `clients revoke: no client "no-such-client" in database `, "clients", "revoke", "no-such-client")
 	s.cliFails(t, "clients revoke: want one client ID", "clients", "revoke")
+}
+
+// An operator registers a confidential client for token exchange; the secret it prints exchanges
+// an API key at once.
+func TestCLIOAuthClientsCreateTokenExchange(t *testing.T) {
+	s := startServer(t)
+	out := s.cliOut(t, "clients", "create", "--name", "Gateway", "--redirect-uri", "https://gw.example.com/cb", "--confidential",
+		"--grant", gatehouse.GrantTokenExchange)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if !strings.Contains(out, gatehouse.GrantTokenExchange) {
+		t.Fatalf("output does not name the grant:\n%s", out)
+	}
+	var id string
+	for _, l := range lines {
+		if v, ok := strings.CutPrefix(l, "client_id: "); ok {
+			id = v
+		}
+	}
+	secret := lines[len(lines)-1]
+	a := s.register(t)
+	key := s.createKey(t, a.Access)["api_key"].(string)
+	r := s.postForm(t, "/oauth2/token", url.Values{"grant_type": {gatehouse.GrantTokenExchange}, "subject_token": {key},
+		"subject_token_type": {gatehouse.TokenTypeAPIKey}}, o2Basic(id, secret))
+	expectStatus(t, r, http.StatusOK)
 }

@@ -16,7 +16,7 @@ import (
 // made. They act as gatehouse.Operator, through the same rules as the admin API.
 
 // grantTypeFlags are the grant types clients create accepts today.
-var grantTypeFlags = []string{gatehouse.GrantAuthCode, gatehouse.GrantRefresh, gatehouse.GrantDeviceCode, deviceCodeAlias}
+var grantTypeFlags = []string{gatehouse.GrantAuthCode, gatehouse.GrantRefresh, gatehouse.GrantTokenExchange, gatehouse.GrantDeviceCode, deviceCodeAlias}
 
 // deviceCodeAlias is --grant's short name of the device grant (RFC 8628).
 const deviceCodeAlias = "device_code"
@@ -42,9 +42,11 @@ authenticates at the token endpoint with client_secret_basic or client_secret_po
 Redirect URIs: https; http only on a loopback address (127.0.0.1, [::1], localhost, any port for
 the IP literals); or a native app's private-use scheme (com.example.app:/callback).
 Grant types: authorization_code (always, when the client has redirect URIs), refresh_token
-(public clients get refresh tokens either way), and device_code (short for
+(public clients get refresh tokens either way), device_code (short for
 urn:ietf:params:oauth:grant-type:device_code: device authorization, RFC 8628, for CLIs and
-devices without a browser; a client with only this grant has no redirect URI).`,
+devices without a browser; a client with only this grant has no redirect URI), and
+urn:ietf:params:oauth:grant-type:token-exchange (confidential clients only: the client exchanges
+API keys and users' tokens for short-lived tokens, and acts for users who allowed it).`,
 		Example: `  gatehouse clients create --name "Team wiki" --redirect-uri https://wiki.example.com/oauth/callback --confidential --grant refresh_token
   gatehouse clients create --name "my CLI" --redirect-uri http://127.0.0.1/callback
   gatehouse clients create --name "Build agent" --grant device_code`,
@@ -74,7 +76,7 @@ devices without a browser; a client with only this grant has no redirect URI).`,
 			for _, g := range grants {
 				switch g = strings.TrimSpace(g); g {
 				case "":
-				case gatehouse.GrantAuthCode, gatehouse.GrantRefresh, gatehouse.GrantDeviceCode:
+				case gatehouse.GrantAuthCode, gatehouse.GrantRefresh, gatehouse.GrantDeviceCode, gatehouse.GrantTokenExchange:
 					in.GrantTypes = append(in.GrantTypes, g)
 				case deviceCodeAlias:
 					in.GrantTypes = append(in.GrantTypes, gatehouse.GrantDeviceCode)

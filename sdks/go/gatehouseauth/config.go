@@ -78,6 +78,13 @@ type Config struct {
 	// cache. A revoked session's answer is kept until the token expires.
 	SessionCacheTTL time.Duration
 
+	// Delegation is what this server accepts of delegated tokens (those with "act", issued by
+	// Gatehouse's token exchange to an agent acting for a user): DelegationAllowed (the
+	// default: both kinds, the handler reads Principal.Act), DelegationRequired (only tokens an
+	// agent holds for a user) or DelegationRefused (never a delegated token). Refused tokens get
+	// 401 invalid_token. Per route, see [RequireDelegated] and [RefuseDelegated].
+	Delegation DelegationPolicy
+
 	// TokenCacheSize bounds the verified-token cache; default 10,000. Negative disables it.
 	TokenCacheSize int
 	// Now is the clock; default time.Now. Tests inject their own.
@@ -102,6 +109,7 @@ type Verifier struct {
 	now                func() time.Time
 	log                *slog.Logger
 	resourceName       string
+	delegation         DelegationPolicy
 
 	keys      atomic.Pointer[keySet]
 	fetchMu   sync.Mutex // serialises JWKS fetches
@@ -140,6 +148,10 @@ func New(cfg Config) (*Verifier, error) {
 		now:          cfg.Now,
 		log:          cfg.Logger,
 		resourceName: cfg.ResourceName,
+		delegation:   cfg.Delegation,
+	}
+	if v.delegation < DelegationAllowed || v.delegation > DelegationRefused {
+		return nil, fmt.Errorf("gatehouseauth: unknown Delegation policy %d", v.delegation)
 	}
 	if v.jwksURL == "" {
 		v.jwksURL = cfg.Issuer + "/.well-known/jwks.json"

@@ -31,6 +31,18 @@ type introspection struct {
 // needs AcceptAPIKeys. Answers, good and bad, are cached for IntrospectionCacheTTL and never
 // beyond the key's expiry.
 func (v *Verifier) VerifyAPIKey(ctx context.Context, key string) (*Principal, error) {
+	p, err := v.verifyAPIKey(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	// A key is never delegated: DelegationRequired refuses it.
+	if err := v.checkDelegation(p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (v *Verifier) verifyAPIKey(ctx context.Context, key string) (*Principal, error) {
 	if !v.apiKeys {
 		return nil, invalid("API keys are not accepted here")
 	}

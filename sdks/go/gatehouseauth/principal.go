@@ -25,6 +25,10 @@ type Principal struct {
 	SessionID string
 	// Email is the user's email when the token carries one.
 	Email string
+	// Act is the actor chain of a delegated token ("act", RFC 8693 §4.1): the agent acting for
+	// the user named by Subject, with its own actor nested for a chain. Nil when nobody acts
+	// for the subject (and always for API keys).
+	Act *Actor
 	// KeyID is the id of the API key for TypeAPIKey principals; empty for access tokens.
 	KeyID string
 	// TokenType is TypeAccessToken or TypeAPIKey.
@@ -34,6 +38,37 @@ type Principal struct {
 	// Claims are all the claims of the token (for an API key: the introspection answer).
 	Claims map[string]any
 }
+
+// Actor is one link of an actor chain: who acts (Subject: an agent's client_id), and who acted
+// for the subject before it (Act).
+type Actor struct {
+	Subject string `json:"sub"`
+	Act     *Actor `json:"act,omitempty"`
+}
+
+// maxActorDepth is the deepest chain Gatehouse signs.
+const maxActorDepth = 3
+
+// Depth is the number of actors in the chain.
+func (a *Actor) Depth() int {
+	n := 0
+	for ; a != nil; a = a.Act {
+		n++
+	}
+	return n
+}
+
+func (a *Actor) valid() bool {
+	for depth := 0; a != nil; a, depth = a.Act, depth+1 {
+		if depth >= maxActorDepth || a.Subject == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// Delegated reports whether an agent acts for the subject (the token carries "act").
+func (p *Principal) Delegated() bool { return p != nil && p.Act != nil }
 
 // HasScope reports whether the principal was granted scope.
 func (p *Principal) HasScope(scope string) bool {

@@ -30,6 +30,7 @@ type wireClaims struct {
 	ClientID string          `json:"client_id"`
 	Scope    string          `json:"scope"`
 	Email    string          `json:"email"`
+	Act      *Actor          `json:"act"`
 }
 
 // Verify checks an access token (the JWT alone, without "Bearer ") and returns its principal.
@@ -56,6 +57,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error)
 			return nil, err
 		}
 		v.tokens.put(k, tokenEntry{p: p, exp: p.ExpiresAt, kid: kid}, now)
+	}
+	if err := v.checkDelegation(p); err != nil {
+		return nil, err
 	}
 	if v.sessions {
 		if err := v.checkSession(ctx, k, token, p, now); err != nil {
@@ -109,6 +113,9 @@ func (v *Verifier) verifyJWT(ctx context.Context, token string, now time.Time) (
 	if c.Sub == "" {
 		return nil, "", invalid(`token has no "sub"`)
 	}
+	if c.Act != nil && !c.Act.valid() {
+		return nil, "", invalid(`token has a malformed "act"`)
+	}
 	exp, ok := numericDate(c.Exp)
 	if !ok {
 		return nil, "", invalid(`token has no valid "exp"`)
@@ -140,6 +147,7 @@ func (v *Verifier) verifyJWT(ctx context.Context, token string, now time.Time) (
 		Scopes:    strings.Fields(c.Scope),
 		SessionID: c.Sid,
 		Email:     c.Email,
+		Act:       c.Act,
 		TokenType: TypeAccessToken,
 		ExpiresAt: exp,
 		Claims:    all,
