@@ -47,9 +47,11 @@ func testMCPGoSDKAgainst(t *testing.T, example string) {
 	// Access tokens live 2 s: x/oauth2 (under the SDK) refreshes a token 10 s before it expires,
 	// so every request the SDK sends after the first exchange goes through a refresh.
 	s := startServer(t, "GATEHOUSE_ACCESS_TOKEN_TTL=2s")
+	// The example starts first (a first start installs its packages, which outlasts a 2 s
+	// token); the admin signs in after it.
+	mcpURL := startExampleMCPServer(t, example, s.URL)
 	admin := s.admin(t)
 	user := s.register(t)
-	mcpURL := startExampleMCPServer(t, example, s.URL)
 	mcpResource(t, s, admin.Access, mcpURL)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
