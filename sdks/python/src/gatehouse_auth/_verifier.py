@@ -232,6 +232,11 @@ class Verifier:
         e = self._tokens.get(k, now)
         if e is not None:
             p = e.principal
+            ks = self._keys
+            if ks is None or not now - ks.fetched_at < self.jwks_max_age:
+                # The key set is due for a refresh: a cached token of a key no longer
+                # published must be refused like a new one.
+                await self._key(e.kid)
         else:
             p, kid = await self._verify_jwt(token, now)
             self._tokens.put(k, TokenEntry(p, p.expires_at or 0.0, kid), now)
