@@ -257,3 +257,15 @@ def test_configuration_checks():
     root = Verifier("http://a.example", "https://api.example.com")
     assert root.metadata_paths == ("/.well-known/oauth-protected-resource",)
     assert root.challenge() == 'Bearer resource_metadata="https://api.example.com/.well-known/oauth-protected-resource"'
+
+
+def test_core_needs_neither_starlette_nor_mcp():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules.update({m: None for m in ('starlette', 'fastapi', 'mcp', 'pydantic')}); "
+            "import gatehouse_auth, gatehouse_auth.asgi; print(gatehouse_auth.__version__)")
+    src = str(__import__("pathlib").Path(__file__).parents[1] / "src")
+    out = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": src}, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "0.1.0"
