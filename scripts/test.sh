@@ -72,6 +72,10 @@ if command -v gcc >/dev/null 2>&1; then
   (cd sdks/go/gatehousemcp && CGO_ENABLED=1 go test -race -count=1 ./...)
 fi
 
+step "Python resource-server kit (sdks/python/test.sh: pytest against a real Gatehouse, benchmark)"
+# Its venv is cached under ${XDG_CACHE_HOME:-~/.cache}/gatehouse; pip installs only on the first run.
+sdks/python/test.sh
+
 step "Interop: official MCP TypeScript SDK and openid-client against a real Gatehouse (sdks/interop/test.sh)"
 # The official MCP Go SDK's end-to-end test is in the go test stages (cmd/gatehouse/api_oauth2_mcp_go_test.go).
 sdks/interop/test.sh

@@ -4,9 +4,12 @@
 #     written with the same SDK and guarded by Gatehouse tokens (jose against the JWKS), once with
 #     dynamic registration and once with a Client ID Metadata Document served over https on
 #     loopback (its certificate made with openssl, trusted by Gatehouse through SSL_CERT_FILE);
+#   - the same client against examples/mcp-server-py (the official MCP Python SDK guarded by the
+#     Python kit, sdks/python), started through its run script;
 #   - openid-client (v6) as an OpenID Connect relying party.
 # The user's part (sign-in on /login, the consent page) is played over HTTP with a cookie jar.
-# Needs Node >= 20.9, npm, Go and openssl. The npm install is skipped while node_modules matches the lock
+# Needs Node >= 20.9, npm, Go, openssl and Python >= 3.10 (the example's run script makes its venv
+# under ${XDG_CACHE_HOME:-~/.cache}/gatehouse once, then reuses it). The npm install is skipped while node_modules matches the lock
 # file; npm's download cache is $NPM_CONFIG_CACHE (default ~/.npm).
 #   GATEHOUSE_BIN=/path/to/gatehouse sdks/interop/test.sh   use a built binary
 set -euo pipefail
@@ -40,6 +43,9 @@ if [ -z "${GATEHOUSE_BIN:-}" ] || [ ! -x "$GATEHOUSE_BIN" ]; then
   (cd "$repo_root" && go build -o "$work/gatehouse" ./cmd/gatehouse)
   export GATEHOUSE_BIN="$work/gatehouse"
 fi
+
+step "examples/mcp-server-py: its run script installs what it needs (cached after the first run)"
+../../examples/mcp-server-py/run --help >/dev/null
 
 step "node --test (MCP TypeScript SDK, openid-client)"
 # Quiet unless something fails: the TAP output goes to a file, only the summary is shown.
