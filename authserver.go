@@ -18,12 +18,15 @@ import (
 // authserver_clients.go (clients: metadata documents, dynamic registration, pre-registration),
 // authserver_resources.go (resources and scopes), authserver_authorize.go (the authorization
 // request and consent), authserver_token.go (the token endpoint, revocation, introspection,
-// userinfo), authserver_grants.go (what users and admins see and revoke).
+// userinfo), authserver_grants.go (what users and admins see and revoke), authserver_machine.go
+// (client credentials and private_key_jwt).
 type AuthorizationServer struct {
 	auth     *AuthService
 	store    Store
 	metadata ClientMetadataFetcher
-	cfg      AuthServerConfig
+	// assertions verifies private_key_jwt client assertions; nil turns private_key_jwt off.
+	assertions ClientAssertionVerifier
+	cfg        AuthServerConfig
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -47,7 +50,9 @@ type AuthServerDeps struct {
 	Auth *AuthService
 	// Metadata fetches Client ID Metadata Documents; nil turns URL client_ids off.
 	Metadata ClientMetadataFetcher
-	Config   AuthServerConfig
+	// Assertions verifies private_key_jwt client assertions; nil turns private_key_jwt off.
+	Assertions ClientAssertionVerifier
+	Config     AuthServerConfig
 }
 
 // NewAuthorizationServer builds the authorization server on the account rules of d.Auth.
@@ -56,7 +61,7 @@ func NewAuthorizationServer(d AuthServerDeps) *AuthorizationServer {
 	if cfg.CodeTTL <= 0 || cfg.CodeTTL > DefaultCodeTTL {
 		cfg.CodeTTL = DefaultCodeTTL
 	}
-	return &AuthorizationServer{auth: d.Auth, store: d.Auth.store, metadata: d.Metadata, cfg: cfg, log: d.Auth.log, now: d.Auth.now}
+	return &AuthorizationServer{auth: d.Auth, store: d.Auth.store, metadata: d.Metadata, assertions: d.Assertions, cfg: cfg, log: d.Auth.log, now: d.Auth.now}
 }
 
 // Issuer is the server's issuer identifier.

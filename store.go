@@ -37,6 +37,7 @@ type StoreReader interface {
 	OAuthReader
 	EmailReader
 	AuthServerReader
+	MachineReader
 }
 
 // StoreWriter writes; only a transaction can. Each capability adds its own writer interface here.
@@ -49,6 +50,7 @@ type StoreWriter interface {
 	OAuthWriter
 	EmailWriter
 	AuthServerWriter
+	MachineWriter
 }
 
 // Rotation is what spending a refresh token writes.
