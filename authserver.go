@@ -27,8 +27,8 @@ type AuthorizationServer struct {
 	// assertions verifies private_key_jwt client assertions; nil turns private_key_jwt off.
 	assertions ClientAssertionVerifier
 	cfg        AuthServerConfig
-	log      *slog.Logger
-	now      func() time.Time
+	log        *slog.Logger
+	now        func() time.Time
 }
 
 // AuthServerConfig holds the authorization server's settings.

@@ -48,8 +48,8 @@ type OAuthClient struct {
 	// Scopes are what an admin granted a client_credentials client (sorted).
 	Scopes    []string
 	CreatedBy string // who registered it: a user ID, "operator", or "" for dynamic registration
-	CreatedAt    time.Time
-	RevokedAt    *time.Time
+	CreatedAt time.Time
+	RevokedAt *time.Time
 }
 
 // Public reports whether the client has no secret (RFC 6749 §2.1).
