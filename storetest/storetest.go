@@ -43,6 +43,9 @@ func Run(t *testing.T, open Opener) {
 		"AuditLog":                     testAuditLog,
 		"OAuthClientsAndResources":     testOAuthClientsAndResources,
 		"OAuthGrantsAndCodes":          testOAuthGrantsAndCodes,
+		"MachineClient":                testMachineClient,
+		"MachineSessions":              testMachineSessions,
+		"AssertionIDs":                 testAssertionIDs,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
