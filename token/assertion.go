@@ -28,7 +28,7 @@ const (
 	// keySetTTL is how long a key set fetched from a jwks_uri is used.
 	keySetTTL = 5 * time.Minute
 	// keySetRefetchEvery bounds the refetches that an unknown kid causes (a client that has
-	// just rotated its keys), since anyone can send a made-up kid.
+	// just rotated its keys) to one per key set in this time, since anyone can send a made-up kid.
 	keySetRefetchEvery = 30 * time.Second
 	// keySetFailureTTL is how long a failed fetch is remembered.
 	keySetFailureTTL = 10 * time.Second
@@ -55,6 +55,7 @@ type cachedKeySet struct {
 	keys      []jose.JSONWebKey
 	err       error
 	fetchedAt time.Time
+	forcedAt  time.Time // the last refetch an unknown kid caused
 }
 
 // NewAssertionVerifier returns a verifier that fetches jwks_uri key sets with fetch (nil: key sets
@@ -204,19 +205,24 @@ func (v *AssertionVerifier) keySet(ctx context.Context, keys gatehouse.ClientKey
 		return nil, true, refuse("this server does not fetch jwks_uri")
 	}
 	now := v.now()
+	var forcedAt time.Time
 	v.mu.Lock()
 	e := v.cache[keys.JWKSURI]
 	v.mu.Unlock()
 	if e != nil {
 		age := now.Sub(e.fetchedAt)
+		forcedAt = e.forcedAt
 		switch {
 		case e.err != nil && age < keySetFailureTTL:
 			return nil, true, e.err
 		case e.err == nil && !fresh && age < keySetTTL:
 			return e.keys, true, nil
-		case e.err == nil && fresh && age < keySetRefetchEvery:
+		case e.err == nil && fresh && now.Sub(e.forcedAt) < keySetRefetchEvery:
 			return e.keys, true, nil
 		}
+	}
+	if fresh {
+		forcedAt = now
 	}
 	body, err := v.fetch(ctx, keys.JWKSURI)
 	var set []jose.JSONWebKey
@@ -235,7 +241,7 @@ func (v *AssertionVerifier) keySet(ctx context.Context, keys gatehouse.ClientKey
 			break
 		}
 	}
-	v.cache[keys.JWKSURI] = &cachedKeySet{keys: set, err: err, fetchedAt: now}
+	v.cache[keys.JWKSURI] = &cachedKeySet{keys: set, err: err, fetchedAt: now, forcedAt: forcedAt}
 	v.mu.Unlock()
 	return set, true, err
 }
