@@ -433,8 +433,13 @@ func (as *AuthorizationServer) checkClientKeys(c *OAuthClient, in NewClientInput
 		}
 	}
 	c.Scopes = strings.Fields(scopeString(in.Scopes))
-	if slices.Contains(c.GrantTypes, GrantClientCredentials) && c.Public() {
-		return oauthError(OAuthInvalidClientMetadata, "A client_credentials client must be confidential (a secret, or keys for private_key_jwt).")
+	if slices.Contains(c.GrantTypes, GrantClientCredentials) {
+		if c.Public() {
+			return oauthError(OAuthInvalidClientMetadata, "A client_credentials client must be confidential (a secret, or keys for private_key_jwt).")
+		}
+		if len(c.Scopes) == 0 {
+			return oauthError(OAuthInvalidClientMetadata, "A client_credentials client needs at least one scope (a scope of a resource it will call).")
+		}
 	}
 	return nil
 }
