@@ -534,3 +534,27 @@ func TestOAuth2MachineClientKeysChecked(t *testing.T) {
 		})
 	}
 }
+
+// A client whose metadata document says token_endpoint_auth_method private_key_jwt with its jwks
+// authenticates with an assertion signed by that key (and with nothing else); it still cannot use
+// client_credentials, which only an admin grants.
+func TestOAuth2MachineCIMDPrivateKeyJWT(t *testing.T) {
+	rig := newMachineRig(t, "GATEHOUSE_OAUTH_CIMD_ALLOW_PRIVATE_NETWORKS=true")
+	host := startCIMDHost(t)
+	key := newMachineKey(t, "doc-key")
+	doc := cimdDoc(host.URL + "/client.json")
+	doc["token_endpoint_auth_method"] = "private_key_jwt"
+	doc["jwks"] = json.RawMessage(key.jwks(t))
+	id := host.doc("/client.json", doc)
+
+	// Authenticated: the made-up refresh token is what is refused.
+	f := withAssertion(o2Refresh(id, "bogus"), key.assertion(t, assertionClaims(id, rig.token)))
+	expectO2Error(t, rig.s.o2Form(t, "/oauth2/token", f), http.StatusBadRequest, "invalid_grant")
+	// Without an assertion, or with another key's, it is not.
+	expectO2Error(t, rig.s.o2Form(t, "/oauth2/token", o2Refresh(id, "bogus")), http.StatusUnauthorized, "invalid_client")
+	f = withAssertion(o2Refresh(id, "bogus"), newMachineKey(t, "doc-key").assertion(t, assertionClaims(id, rig.token)))
+	expectO2Error(t, rig.s.o2Form(t, "/oauth2/token", f), http.StatusUnauthorized, "invalid_client")
+	// No client_credentials for a client nobody registered.
+	f = withAssertion(ccForm(), key.assertion(t, assertionClaims(id, rig.token)))
+	expectO2Error(t, rig.s.o2Form(t, "/oauth2/token", f), http.StatusBadRequest, "unauthorized_client")
+}
