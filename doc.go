@@ -24,6 +24,8 @@
 //     OAuth states, listing and unlinking), oauth.go (OAuthService), oauth_authorize.go,
 //     oauth_callback.go (state, code exchange, linking rules).
 //   - Abuse resistance: ratelimit.go (sliding-window limits over the store).
+//   - The OAuth 2.1 / OpenID Connect provider: authserver*.go (see AuthorizationServer);
+//     authserver_machine.go has the client credentials grant and private_key_jwt.
 //
 // New capabilities arrive as their own file group and service (like OAuthService), sharing the
 // core of auth.go rather than adding methods to AuthService.
