@@ -20,14 +20,17 @@ import (
 // request and consent), authserver_token.go (the token endpoint, revocation, introspection,
 // userinfo), authserver_grants.go (what users and admins see and revoke), authserver_device.go
 // (device authorization, RFC 8628, and the API keys "gatehouse login --api-key" asks for),
-// authserver_exchange.go (token exchange and delegation, RFC 8693).
+// authserver_exchange.go (token exchange and delegation, RFC 8693), authserver_machine.go
+// (client credentials and private_key_jwt).
 type AuthorizationServer struct {
 	auth     *AuthService
 	store    Store
 	metadata ClientMetadataFetcher
-	cfg      AuthServerConfig
-	log      *slog.Logger
-	now      func() time.Time
+	// assertions verifies private_key_jwt client assertions; nil turns private_key_jwt off.
+	assertions ClientAssertionVerifier
+	cfg        AuthServerConfig
+	log        *slog.Logger
+	now        func() time.Time
 }
 
 // AuthServerConfig holds the authorization server's settings.
@@ -53,7 +56,9 @@ type AuthServerDeps struct {
 	Auth *AuthService
 	// Metadata fetches Client ID Metadata Documents; nil turns URL client_ids off.
 	Metadata ClientMetadataFetcher
-	Config   AuthServerConfig
+	// Assertions verifies private_key_jwt client assertions; nil turns private_key_jwt off.
+	Assertions ClientAssertionVerifier
+	Config     AuthServerConfig
 }
 
 // NewAuthorizationServer builds the authorization server on the account rules of d.Auth.
@@ -62,7 +67,7 @@ func NewAuthorizationServer(d AuthServerDeps) *AuthorizationServer {
 	if cfg.CodeTTL <= 0 || cfg.CodeTTL > DefaultCodeTTL {
 		cfg.CodeTTL = DefaultCodeTTL
 	}
-	return &AuthorizationServer{auth: d.Auth, store: d.Auth.store, metadata: d.Metadata, cfg: cfg, log: d.Auth.log, now: d.Auth.now}
+	return &AuthorizationServer{auth: d.Auth, store: d.Auth.store, metadata: d.Metadata, assertions: d.Assertions, cfg: cfg, log: d.Auth.log, now: d.Auth.now}
 }
 
 // Issuer is the server's issuer identifier.

@@ -42,9 +42,14 @@ type OAuthClient struct {
 	LogoURI      string
 	// RefreshReuse overrides the server's refresh retry window for this client; nil: the server's.
 	RefreshReuse *time.Duration
-	CreatedBy    string // who registered it: a user ID, "operator", or "" for dynamic registration
-	CreatedAt    time.Time
-	RevokedAt    *time.Time
+	// JWKS (a JWK Set) or JWKSURI holds the public keys of a private_key_jwt client.
+	JWKS    []byte
+	JWKSURI string
+	// Scopes are what an admin granted a client_credentials client (sorted).
+	Scopes    []string
+	CreatedBy string // who registered it: a user ID, "operator", or "" for dynamic registration
+	CreatedAt time.Time
+	RevokedAt *time.Time
 }
 
 // Public reports whether the client has no secret (RFC 6749 §2.1).
@@ -96,6 +101,9 @@ type ClientMetadataDocument struct {
 	RedirectURIs            []string
 	GrantTypes              []string
 	TokenEndpointAuthMethod string
+	// JWKS or JWKSURI: the keys of a private_key_jwt client.
+	JWKS    []byte
+	JWKSURI string
 }
 
 // IsMetadataClientID reports whether a client_id names a metadata document.
@@ -130,7 +138,7 @@ func (as *AuthorizationServer) Client(ctx context.Context, clientID string) (*OA
 			return nil, &Error{Kind: KindUnauthorized, Code: OAuthInvalidClient,
 				Message: "The client metadata document could not be used: " + err.Error(), Err: err}
 		}
-		return clientFromDocument(clientID, doc)
+		return as.clientFromDocument(clientID, doc)
 	}
 	c, err := as.store.OAuthClientByID(ctx, clientID)
 	if isNotFound(err) || err == nil && c.RevokedAt != nil {
@@ -140,14 +148,18 @@ func (as *AuthorizationServer) Client(ctx context.Context, clientID string) (*OA
 }
 
 // clientFromDocument is the client a metadata document describes. Such a client has no secret:
-// the document is public. Its redirect URIs are checked as a registration's would be.
-func clientFromDocument(id string, d *ClientMetadataDocument) (*OAuthClient, error) {
+// the document is public. It is public (none) or proves itself with the keys its document
+// publishes (private_key_jwt). Its redirect URIs are checked as a registration's would be.
+func (as *AuthorizationServer) clientFromDocument(id string, d *ClientMetadataDocument) (*OAuthClient, error) {
 	method := d.TokenEndpointAuthMethod
 	if method == "" {
 		method = AuthMethodNone
 	}
-	if method != AuthMethodNone {
-		return nil, oauthError(OAuthInvalidClient, "The client metadata document asks for token_endpoint_auth_method %q; this server supports only \"none\" for metadata documents.", method)
+	switch {
+	case method == AuthMethodNone:
+	case method == AuthMethodJWT && as.assertions != nil && (len(d.JWKS) > 0) != (d.JWKSURI != ""):
+	default:
+		return nil, oauthError(OAuthInvalidClient, "The client metadata document asks for token_endpoint_auth_method %q; this server supports \"none\" and \"private_key_jwt\" (with jwks or jwks_uri) for metadata documents.", cleanText(method, 50))
 	}
 	if err := checkRedirectURIs(d.RedirectURIs); err != nil {
 		return nil, oauthError(OAuthInvalidClient, "The client metadata document is invalid: %s", err.Message)
@@ -162,7 +174,7 @@ func clientFromDocument(id string, d *ClientMetadataDocument) (*OAuthClient, err
 		name = u.Host
 	}
 	return &OAuthClient{ID: id, Kind: ClientMetadata, Name: name, RedirectURIs: d.RedirectURIs, GrantTypes: grants,
-		AuthMethod: method, ClientURI: d.ClientURI, LogoURI: d.LogoURI}, nil
+		AuthMethod: method, ClientURI: d.ClientURI, LogoURI: d.LogoURI, JWKS: d.JWKS, JWKSURI: d.JWKSURI}, nil
 }
 
 // ClientCredentials is how a client authenticated at the token, revocation or introspection
@@ -170,16 +182,27 @@ func clientFromDocument(id string, d *ClientMetadataDocument) (*OAuthClient, err
 type ClientCredentials struct {
 	ClientID string
 	Secret   string
-	// Method is how the secret came: client_secret_basic, client_secret_post, or none.
+	// Method is how the client authenticated: client_secret_basic, client_secret_post,
+	// private_key_jwt, or none.
 	Method string
+	// AssertionType and Assertion are client_assertion_type and client_assertion (RFC 7523
+	// §2.2), sent with private_key_jwt.
+	AssertionType string
+	Assertion     string
 }
 
 // authenticateClient checks a client's credentials (RFC 6749 §2.3): a confidential client must
 // present its secret, a public client must not present one.
 func (as *AuthorizationServer) authenticateClient(ctx context.Context, cc ClientCredentials) (*OAuthClient, error) {
+	if cc.Method == AuthMethodJWT {
+		return as.authenticateAssertion(ctx, cc)
+	}
 	c, err := as.Client(ctx, cc.ClientID)
 	if err != nil {
 		return nil, err
+	}
+	if c.AuthMethod == AuthMethodJWT {
+		return nil, oauthError(OAuthInvalidClient, "This client authenticates with private_key_jwt: send client_assertion_type and client_assertion.")
 	}
 	if c.Public() {
 		if cc.Secret != "" {
@@ -203,6 +226,12 @@ type NewClientInput struct {
 	LogoURI      string
 	// RefreshReuse overrides the refresh retry window; nil: the server's.
 	RefreshReuse *time.Duration
+	// JWKS (a public JWK or JWK Set) or JWKSURI makes a private_key_jwt client, without a
+	// secret. Operators only.
+	JWKS    []byte
+	JWKSURI string
+	// Scopes are what a client_credentials client may be granted. Operators only.
+	Scopes []string
 }
 
 // RegisterClient registers a client on its own request (RFC 7591). The secret, for a
@@ -211,7 +240,7 @@ func (as *AuthorizationServer) RegisterClient(ctx context.Context, in NewClientI
 	if !as.cfg.DynamicRegistration {
 		return nil, "", Errorf(KindForbidden, "registration_disabled", "Dynamic client registration is turned off on this server.")
 	}
-	in.RefreshReuse = nil
+	in.RefreshReuse, in.JWKS, in.JWKSURI, in.Scopes = nil, nil, "", nil
 	return as.createClient(ctx, ClientDynamic, "", in, client)
 }
 
@@ -229,10 +258,13 @@ func (as *AuthorizationServer) createClient(ctx context.Context, kind, by string
 	if err != nil {
 		return nil, "", err
 	}
+	if err := as.checkClientKeys(c, in); err != nil {
+		return nil, "", err
+	}
 	c.CreatedBy = by
 	c.CreatedAt = as.now()
 	var secret string
-	if !c.Public() {
+	if !c.Public() && c.AuthMethod != AuthMethodJWT {
 		secret = "ghs_" + RandomToken(clientSecretSize)
 		c.SecretHash = HashToken(secret)
 	}
@@ -254,12 +286,6 @@ func newClient(kind string, in NewClientInput) (*OAuthClient, error) {
 	name := cleanText(in.Name, 100)
 	if name == "" {
 		name = "Unnamed app"
-	}
-	// A client of the device flow alone (RFC 8628) has no redirect URI.
-	if !deviceOnly(in.GrantTypes) || len(in.RedirectURIs) > 0 {
-		if err := checkRedirectURIs(in.RedirectURIs); err != nil {
-			return nil, err
-		}
 	}
 	method := in.AuthMethod
 	switch method {
@@ -284,12 +310,33 @@ func newClient(kind string, in NewClientInput) (*OAuthClient, error) {
 			}
 			continue
 		}
+		if g == GrantClientCredentials && kind == ClientRegistered {
+			continue
+		}
 		if g != GrantAuthCode && g != GrantRefresh && g != GrantDeviceCode {
-			return nil, oauthError(OAuthInvalidClientMetadata, "grant_types may hold only authorization_code, refresh_token, "+GrantDeviceCode+" and "+GrantTokenExchange+".")
+			if kind == ClientRegistered {
+				return nil, oauthError(OAuthInvalidClientMetadata, "grant_types may hold only authorization_code, refresh_token, client_credentials, "+GrantDeviceCode+" and "+GrantTokenExchange+".")
+			}
+			return nil, oauthError(OAuthInvalidClientMetadata, "grant_types may hold only authorization_code, refresh_token and "+GrantDeviceCode+".")
 		}
 	}
-	if !slices.Contains(grants, GrantAuthCode) && !slices.Contains(grants, GrantDeviceCode) {
+	// A client that only gets tokens of its own (client_credentials) signs nobody in: it has
+	// no redirect URIs. Every other client has authorization_code (with redirect URIs) or the
+	// device grant (a device-only client has no redirect URI either).
+	machineOnly := slices.Equal(grants, []string{GrantClientCredentials})
+	if !machineOnly && !slices.Contains(grants, GrantAuthCode) && !slices.Contains(grants, GrantDeviceCode) {
 		return nil, oauthError(OAuthInvalidClientMetadata, "grant_types must include authorization_code or "+GrantDeviceCode+".")
+	}
+	switch {
+	case machineOnly:
+		if len(in.RedirectURIs) > 0 {
+			return nil, oauthError(OAuthInvalidRedirectURI, "A client_credentials client signs no user in: it has no redirect URIs (add the authorization_code grant for that).")
+		}
+	case deviceOnly(grants) && len(in.RedirectURIs) == 0:
+	default:
+		if err := checkRedirectURIs(in.RedirectURIs); err != nil {
+			return nil, err
+		}
 	}
 	for _, u := range []string{in.ClientURI, in.LogoURI} {
 		if u != "" && !isHTTPSURL(u) {

@@ -51,10 +51,12 @@ func (as *AuthorizationServer) Token(ctx context.Context, req TokenRequest, clie
 	case GrantAuthCode, GrantRefresh:
 	case GrantDeviceCode:
 		return as.deviceToken(ctx, req, client)
+	case GrantClientCredentials:
+		return as.clientCredentials(ctx, req, client)
 	case "":
 		return nil, oauthError(OAuthInvalidRequest, "grant_type is required.")
 	default:
-		return nil, oauthError(OAuthUnsupportedGrantType, "This server supports the authorization_code and refresh_token grants.")
+		return nil, oauthError(OAuthUnsupportedGrantType, "This server supports the authorization_code, refresh_token, client_credentials, device_code and token-exchange grants.")
 	}
 	c, err := as.authenticateClient(ctx, req.Credentials)
 	if err != nil {
@@ -311,6 +313,9 @@ func (as *AuthorizationServer) Revoke(ctx context.Context, cc ClientCredentials,
 	}
 	sessionID := ""
 	if claims, err := as.auth.tokens.VerifyAnyAudience(ctx, token); err == nil {
+		if claims.Machine() {
+			return as.revokeMachine(ctx, c, claims, client)
+		}
 		if claims.ClientID == c.ID {
 			sessionID = claims.SessionID
 		}
@@ -394,6 +399,9 @@ func (as *AuthorizationServer) inspect(ctx context.Context, token string) (*Toke
 		return inactive, nil
 	}
 	if claims, err := as.auth.tokens.VerifyAnyAudience(ctx, token); err == nil {
+		if claims.Machine() {
+			return as.inspectMachine(ctx, claims)
+		}
 		sess, u, err := as.auth.loadSession(ctx, claims.SessionID, claims.Subject)
 		if err != nil {
 			if ErrorKindOf(err) == KindUnauthorized {
@@ -441,6 +449,9 @@ func (as *AuthorizationServer) UserInfo(ctx context.Context, accessToken string)
 	claims, err := as.auth.tokens.VerifyAnyAudience(ctx, accessToken)
 	if err != nil || claims.ClientID == "" {
 		return nil, oauthError(OAuthInvalidToken, "The access token is invalid or expired.")
+	}
+	if claims.Machine() {
+		return nil, oauthError(OAuthInvalidToken, "A client_credentials token has no user.")
 	}
 	sess, u, err := as.auth.loadSession(ctx, claims.SessionID, claims.Subject)
 	if err != nil {

@@ -30,7 +30,9 @@
 //     redirect rules, client authentication), authserver_resources.go (resources and scopes),
 //     authserver_authorize.go (the authorization request, consent, codes), authserver_token.go
 //     (code exchange, refresh grant, revocation, introspection, userinfo), authserver_grants.go
-//     (connected apps). Its tokens live in sessions marked with client, grant, resource and scope.
+//     (connected apps), authserver_device.go (device authorization), authserver_exchange.go (token
+//     exchange and delegation), authserver_machine.go (client credentials and private_key_jwt).
+//     Its tokens live in sessions marked with client, grant, resource and scope.
 //
 // New capabilities arrive as their own file group and service (like OAuthService and
 // AuthorizationServer), sharing the core of auth.go rather than adding methods to AuthService.

@@ -46,6 +46,16 @@ func (s *AuthService) Introspect(ctx context.Context, credential string) *Intros
 	if err != nil {
 		return &Introspection{}
 	}
+	if claims.Machine() {
+		// A client_credentials token: its subject is the client, and it has no user.
+		m, ok, err := s.machineSession(ctx, claims)
+		if err != nil || !ok {
+			return &Introspection{}
+		}
+		return &Introspection{Active: true, TokenType: "access_token", Subject: claims.Subject, SessionID: m.ID,
+			Scope: claims.Scope, ClientID: claims.ClientID, Audience: claims.Audience,
+			ExpiresAt: &claims.ExpiresAt, IssuedAt: &claims.IssuedAt}
+	}
 	sess, u, err := s.loadSession(ctx, claims.SessionID, claims.Subject)
 	if err != nil || sess.ClientID != claims.ClientID {
 		return &Introspection{}

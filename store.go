@@ -39,6 +39,7 @@ type StoreReader interface {
 	AuthServerReader
 	DeviceCodeReader
 	ExchangeReader
+	MachineReader
 }
 
 // StoreWriter writes; only a transaction can. Each capability adds its own writer interface here.
@@ -53,6 +54,7 @@ type StoreWriter interface {
 	AuthServerWriter
 	DeviceCodeWriter
 	ExchangeWriter
+	MachineWriter
 }
 
 // Rotation is what spending a refresh token writes.

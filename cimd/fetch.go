@@ -221,32 +221,46 @@ func (f *Fetcher) run(ctx context.Context, clientID string, u *url.URL, c *call)
 
 // fetch GETs the document once and validates it; it never touches the cache.
 func (f *Fetcher) fetch(ctx context.Context, clientID string, u *url.URL) (*Document, time.Duration, *Error) {
+	body, header, err := f.get(ctx, clientID, u.Host, "client metadata document")
+	if err != nil {
+		return nil, 0, err
+	}
+	doc, perr := parseDocument(clientID, body)
+	if perr != nil {
+		return nil, 0, perr
+	}
+	return doc, cacheTTL(header, f.now()), nil
+}
+
+// get is one guarded GET of rawURL: the dialer's address guard, no proxy, no redirect, 200 only,
+// Options.Timeout end to end and at most Options.MaxBytes of body. what names the resource in
+// error reasons.
+func (f *Fetcher) get(ctx context.Context, rawURL, host, what string) ([]byte, http.Header, *Error) {
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	host := u.Host
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, clientID, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return nil, 0, failWith("client_id is not a valid URL", err)
+		return nil, nil, failWith("the URL is not valid", err)
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", f.userAgent)
 
 	resp, err := f.client.Do(req)
 	if err != nil {
-		return nil, 0, transportError(host, err)
+		return nil, nil, transportError(host, what, err)
 	}
 	defer resp.Body.Close()
 
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return nil, 0, fail(fmt.Sprintf("%s answered with a redirect (HTTP %d); redirects are not followed", host, resp.StatusCode))
+		return nil, nil, fail(fmt.Sprintf("%s answered with a redirect (HTTP %d); redirects are not followed", host, resp.StatusCode))
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, 0, fail(fmt.Sprintf("%s answered with HTTP %d; the client metadata document must be served with 200", host, resp.StatusCode))
+		return nil, nil, fail(fmt.Sprintf("%s answered with HTTP %d; the %s must be served with 200", host, resp.StatusCode, what))
 	}
-	tooLarge := fail("client metadata document is larger than " + strconv.FormatInt(f.maxBytes, 10) + " bytes")
+	tooLarge := fail(what + " is larger than " + strconv.FormatInt(f.maxBytes, 10) + " bytes")
 	if resp.ContentLength > f.maxBytes {
-		return nil, 0, tooLarge
+		return nil, nil, tooLarge
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, f.maxBytes+1))
 	if err == nil {
@@ -255,21 +269,38 @@ func (f *Fetcher) fetch(ctx context.Context, clientID string, u *url.URL) (*Docu
 		err = ctx.Err()
 	}
 	if err != nil {
-		return nil, 0, transportError(host, err)
+		return nil, nil, transportError(host, what, err)
 	}
 	if int64(len(body)) > f.maxBytes {
-		return nil, 0, tooLarge
+		return nil, nil, tooLarge
 	}
-	doc, perr := parseDocument(clientID, body)
-	if perr != nil {
-		return nil, 0, perr
+	return body, resp.Header, nil
+}
+
+// FetchKeySet GETs a client's JWK Set from its jwks_uri (RFC 7591 §2; a metadata document's or a
+// pre-registered client's) with the same guarded client as metadata documents: https only, the
+// address guard in the dialer, no proxy, no redirect, 200 only, Options.Timeout and
+// Options.MaxBytes. It returns the body, which the caller parses; nothing is cached here. Every
+// error is an *Error whose Reason is safe to show the client.
+func (f *Fetcher) FetchKeySet(ctx context.Context, jwksURI string) ([]byte, error) {
+	u, err := url.Parse(jwksURI)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.Fragment != "" ||
+		len(jwksURI) > MaxClientIDLength || u.String() != jwksURI {
+		return nil, fail("jwks_uri must be an absolute https URL without userinfo or fragment")
 	}
-	return doc, cacheTTL(resp.Header, f.now()), nil
+	if err := ctx.Err(); err != nil {
+		return nil, failWith("the request was cancelled before the key set was fetched", err)
+	}
+	body, _, ferr := f.get(ctx, jwksURI, u.Host, "key set")
+	if ferr != nil {
+		return nil, ferr
+	}
+	return body, nil
 }
 
 // transportError turns a failure to get a response (or its body) into an *Error whose reason
 // names only the host.
-func transportError(host string, err error) *Error {
+func transportError(host, what string, err error) *Error {
 	var (
 		dnsErr  *net.DNSError
 		certErr *tls.CertificateVerificationError
@@ -282,14 +313,14 @@ func transportError(host string, err error) *Error {
 	case errors.Is(err, errBlockedAddress):
 		return failWith(host+" resolves to a non-public address; refusing to connect", err)
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		return failWith("timed out fetching the client metadata document from "+host, err)
+		return failWith("timed out fetching the "+what+" from "+host, err)
 	case errors.As(err, &dnsErr):
 		return failWith("could not resolve "+host, err)
 	case errors.As(err, &certErr), errors.As(err, &unkCA), errors.As(err, &hostErr),
 		errors.As(err, &alert), errors.As(err, &recErr):
 		return failWith("TLS connection to "+host+" failed", err)
 	default:
-		return failWith("could not fetch the client metadata document from "+host, err)
+		return failWith("could not fetch the "+what+" from "+host, err)
 	}
 }
 

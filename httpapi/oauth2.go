@@ -126,14 +126,22 @@ func cleanParam(s string) string {
 	}, s)
 }
 
-// clientCredentials reads how the client authenticates (RFC 6749 §2.3.1): HTTP Basic with
-// form-encoded id and secret, or client_id and client_secret in the body; never both.
+// clientCredentials reads how the client authenticates (RFC 6749 §2.3.1, RFC 7523 §2.2): HTTP
+// Basic with form-encoded id and secret, client_id and client_secret in the body, or a signed
+// client_assertion (private_key_jwt); never two of them.
 func clientCredentials(r *http.Request, form url.Values) (gatehouse.ClientCredentials, error) {
 	cc := gatehouse.ClientCredentials{ClientID: form.Get("client_id"), Secret: form.Get("client_secret"), Method: gatehouse.AuthMethodNone}
 	if cc.Secret != "" {
 		cc.Method = gatehouse.AuthMethodPost
 	}
 	auth := r.Header.Get("Authorization")
+	if form.Has("client_assertion") || form.Has("client_assertion_type") {
+		if cc.Secret != "" || auth != "" {
+			return cc, &httpError{http.StatusBadRequest, "invalid_request", "Use one client authentication method, not two."}
+		}
+		cc.Method, cc.AssertionType, cc.Assertion = gatehouse.AuthMethodJWT, form.Get("client_assertion_type"), form.Get("client_assertion")
+		return cc, nil
+	}
 	if auth == "" {
 		return cc, nil
 	}
@@ -473,8 +481,11 @@ func (a *api) handleAuthServerMetadata() http.Handler {
 		ResponseModesSupported                 []string `json:"response_modes_supported"`
 		GrantTypesSupported                    []string `json:"grant_types_supported"`
 		TokenEndpointAuthMethodsSupported      []string `json:"token_endpoint_auth_methods_supported"`
+		TokenEndpointAuthSigningAlgs           []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
 		RevocationEndpointAuthMethodsSupported []string `json:"revocation_endpoint_auth_methods_supported"`
+		RevocationEndpointAuthSigningAlgs      []string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
 		IntrospectionEndpointAuthMethods       []string `json:"introspection_endpoint_auth_methods_supported"`
+		IntrospectionEndpointAuthSigningAlgs   []string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
 		CodeChallengeMethodsSupported          []string `json:"code_challenge_methods_supported"`
 		SubjectTypesSupported                  []string `json:"subject_types_supported"`
 		IDTokenSigningAlgValuesSupported       []string `json:"id_token_signing_alg_values_supported"`
@@ -505,7 +516,7 @@ func (a *api) handleAuthServerMetadata() http.Handler {
 			ScopesSupported:                        scopes,
 			ResponseTypesSupported:                 []string{"code"},
 			ResponseModesSupported:                 []string{"query"},
-			GrantTypesSupported:                    []string{gatehouse.GrantAuthCode, gatehouse.GrantRefresh, gatehouse.GrantDeviceCode, gatehouse.GrantTokenExchange},
+			GrantTypesSupported:                    []string{gatehouse.GrantAuthCode, gatehouse.GrantRefresh, gatehouse.GrantClientCredentials, gatehouse.GrantDeviceCode, gatehouse.GrantTokenExchange},
 			TokenEndpointAuthMethodsSupported:      []string{gatehouse.AuthMethodBasic, gatehouse.AuthMethodPost, gatehouse.AuthMethodNone},
 			RevocationEndpointAuthMethodsSupported: []string{gatehouse.AuthMethodBasic, gatehouse.AuthMethodPost, gatehouse.AuthMethodNone},
 			IntrospectionEndpointAuthMethods:       []string{gatehouse.AuthMethodBasic, gatehouse.AuthMethodPost},
@@ -520,6 +531,16 @@ func (a *api) handleAuthServerMetadata() http.Handler {
 		}
 		if a.AuthServer.DynamicRegistration() {
 			out.RegistrationEndpoint = base + "/oauth2/register"
+		}
+		if a.AuthServer.PrivateKeyJWT() {
+			// private_key_jwt (RFC 7523 §2.2) at every endpoint where clients authenticate; the
+			// MCP client-credentials extension asks for the signing algorithms with it.
+			out.TokenEndpointAuthMethodsSupported = append(out.TokenEndpointAuthMethodsSupported, gatehouse.AuthMethodJWT)
+			out.RevocationEndpointAuthMethodsSupported = append(out.RevocationEndpointAuthMethodsSupported, gatehouse.AuthMethodJWT)
+			out.IntrospectionEndpointAuthMethods = append(out.IntrospectionEndpointAuthMethods, gatehouse.AuthMethodJWT)
+			out.TokenEndpointAuthSigningAlgs = gatehouse.AssertionAlgorithms
+			out.RevocationEndpointAuthSigningAlgs = gatehouse.AssertionAlgorithms
+			out.IntrospectionEndpointAuthSigningAlgs = gatehouse.AssertionAlgorithms
 		}
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		respond(w, http.StatusOK, out)

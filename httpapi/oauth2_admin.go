@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
@@ -92,13 +94,22 @@ type clientJSON struct {
 	AuthMethod   string   `json:"token_endpoint_auth_method"`
 	ClientURI    string   `json:"client_uri,omitempty"`
 	LogoURI      string   `json:"logo_uri,omitempty"`
-	CreatedAt    string   `json:"created_at"`
-	RevokedAt    *string  `json:"revoked_at"`
+	// Scopes are what a client_credentials client was granted.
+	Scopes []string `json:"scopes"`
+	// JWKS or JWKSURI are a private_key_jwt client's public keys.
+	JWKS      json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI   string          `json:"jwks_uri,omitempty"`
+	CreatedAt string          `json:"created_at"`
+	RevokedAt *string         `json:"revoked_at"`
 }
 
 func clientView(c *gatehouse.OAuthClient) clientJSON {
+	scopes := c.Scopes
+	if scopes == nil {
+		scopes = []string{}
+	}
 	return clientJSON{ClientID: c.ID, Kind: c.Kind, Name: c.Name, RedirectURIs: c.RedirectURIs, GrantTypes: c.GrantTypes,
-		AuthMethod: c.AuthMethod, ClientURI: c.ClientURI, LogoURI: c.LogoURI,
+		AuthMethod: c.AuthMethod, ClientURI: c.ClientURI, LogoURI: c.LogoURI, Scopes: scopes, JWKS: json.RawMessage(c.JWKS), JWKSURI: c.JWKSURI,
 		CreatedAt: c.CreatedAt.UTC().Format(time.RFC3339), RevokedAt: timeOrNil(c.RevokedAt)}
 }
 
@@ -127,6 +138,11 @@ func (a *api) handleCreateClient() http.Handler {
 		LogoURI      string   `json:"logo_uri"`
 		// RefreshReuseSeconds overrides the refresh retry window for this client.
 		RefreshReuseSeconds *int `json:"refresh_reuse_seconds"`
+		// Scopes are granted to a client_credentials client.
+		Scopes []string `json:"scopes"`
+		// JWKS (a public JWK or JWK Set) or JWKSURI makes a private_key_jwt client.
+		JWKS    json.RawMessage `json:"jwks"`
+		JWKSURI string          `json:"jwks_uri"`
 	}
 	type response struct {
 		clientJSON
@@ -139,8 +155,13 @@ func (a *api) handleCreateClient() http.Handler {
 			return
 		}
 		nc := gatehouse.NewClientInput{Name: in.Name, RedirectURIs: in.RedirectURIs, GrantTypes: in.GrantTypes,
-			AuthMethod: gatehouse.AuthMethodNone, ClientURI: in.ClientURI, LogoURI: in.LogoURI}
-		if in.Confidential {
+			AuthMethod: gatehouse.AuthMethodNone, ClientURI: in.ClientURI, LogoURI: in.LogoURI,
+			Scopes: in.Scopes, JWKSURI: in.JWKSURI}
+		if len(in.JWKS) > 0 && string(in.JWKS) != "null" {
+			nc.JWKS = in.JWKS
+		}
+		// A client_credentials client, or one with keys, is confidential by definition.
+		if in.Confidential || slices.Contains(in.GrantTypes, gatehouse.GrantClientCredentials) || nc.JWKS != nil || nc.JWKSURI != "" {
 			nc.AuthMethod = gatehouse.AuthMethodBasic
 		}
 		if in.RefreshReuseSeconds != nil {

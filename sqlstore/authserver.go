@@ -13,15 +13,21 @@ import (
 // The authorization server's clients, resources, grants and codes (migration 0006).
 
 const clientColumns = `id, kind, name, secret_hash, redirect_uris, grant_types, auth_method, client_uri, logo_uri,
-	refresh_reuse_micros, created_by, created_at, revoked_at`
+	refresh_reuse_micros, created_by, created_at, revoked_at, jwks, jwks_uri, scopes`
 
 func scanClient(row rowScanner) (*gatehouse.OAuthClient, error) {
 	var c gatehouse.OAuthClient
-	var redirects, grants string
+	var redirects, grants, jwks, scopes string
 	var reuse, revoked sql.NullInt64
 	var created int64
 	if err := row.Scan(&c.ID, &c.Kind, &c.Name, &c.SecretHash, &redirects, &grants, &c.AuthMethod, &c.ClientURI, &c.LogoURI,
-		&reuse, &c.CreatedBy, &created, &revoked); err != nil {
+		&reuse, &c.CreatedBy, &created, &revoked, &jwks, &c.JWKSURI, &scopes); err != nil {
+		return nil, err
+	}
+	if jwks != "" {
+		c.JWKS = []byte(jwks)
+	}
+	if err := json.Unmarshal([]byte(scopes), &c.Scopes); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(redirects), &c.RedirectURIs); err != nil {
@@ -64,9 +70,17 @@ func (t *tx) CreateOAuthClient(ctx context.Context, c *gatehouse.OAuthClient) er
 	if c.RefreshReuse != nil {
 		reuse = sql.NullInt64{Int64: c.RefreshReuse.Microseconds(), Valid: true}
 	}
-	_, err = t.exec(ctx, `INSERT INTO oauth_clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	scopes := c.Scopes
+	if scopes == nil {
+		scopes = []string{}
+	}
+	scopesJSON, err := json.Marshal(scopes)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `INSERT INTO oauth_clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Kind, c.Name, c.SecretHash, string(redirects), string(grants), c.AuthMethod, c.ClientURI, c.LogoURI,
-		reuse, c.CreatedBy, micros(c.CreatedAt), nullMicros(c.RevokedAt))
+		reuse, c.CreatedBy, micros(c.CreatedAt), nullMicros(c.RevokedAt), string(c.JWKS), c.JWKSURI, string(scopesJSON))
 	if err != nil && t.s.dialect.IsUniqueViolation(err) {
 		return gatehouse.ErrClientExists
 	}

@@ -45,6 +45,9 @@ func Run(t *testing.T, open Opener) {
 		"OAuthGrantsAndCodes":          testOAuthGrantsAndCodes,
 		"DeviceCodes":                  testDeviceCodes,
 		"Exchange":                     testExchange,
+		"MachineClient":                testMachineClient,
+		"MachineSessions":              testMachineSessions,
+		"AssertionIDs":                 testAssertionIDs,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

@@ -90,6 +90,18 @@ func (s *server) clientsAction(w http.ResponseWriter, r *http.Request, v *visit)
 			form["confidential"] = "on"
 			in.AuthMethod = gatehouse.AuthMethodBasic
 		}
+		form["scopes"] = r.PostFormValue("scopes")
+		in.Scopes = strings.Fields(form["scopes"])
+		if r.PostFormValue("client_credentials") != "" {
+			// A service with tokens of its own: confidential; with redirect URIs it signs users
+			// in too.
+			form["client_credentials"] = "on"
+			in.AuthMethod = gatehouse.AuthMethodBasic
+			in.GrantTypes = []string{gatehouse.GrantClientCredentials}
+			if len(in.RedirectURIs) > 0 {
+				in.GrantTypes = append(in.GrantTypes, gatehouse.GrantAuthCode)
+			}
+		}
 		var c *gatehouse.OAuthClient
 		var secret string
 		c, secret, err = s.AuthServer.CreateClient(ctx, v.p, in)
@@ -105,6 +117,8 @@ func (s *server) clientsAction(w http.ResponseWriter, r *http.Request, v *visit)
 		}
 		if e, ok := err.(*gatehouse.Error); ok && e.Code == gatehouse.OAuthInvalidRedirectURI {
 			err = invalid("redirect_uris", e.Message)
+		} else if ok && e.Code == gatehouse.OAuthInvalidClientMetadata {
+			err = invalid("scopes", e.Message)
 		}
 	case "revoke":
 		err = s.AuthServer.RevokeClient(ctx, v.p, r.PostFormValue("id"))

@@ -162,9 +162,11 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger, mailLog io.Writ
 		},
 		Email: email,
 	})
+	fetcher := newCIMDFetcher(cfg, log)
 	a.authz = gatehouse.NewAuthorizationServer(gatehouse.AuthServerDeps{
-		Auth:     a.auth,
-		Metadata: newMetadataFetcher(cfg, log),
+		Auth:       a.auth,
+		Metadata:   metadataFetcher{fetcher},
+		Assertions: token.NewAssertionVerifier(fetcher.FetchKeySet, nil),
 		Config: gatehouse.AuthServerConfig{
 			Issuer:              cfg.PublicURL,
 			DynamicRegistration: cfg.OAuth.DCR,

@@ -13,11 +13,13 @@ import (
 // cimd fetches and checks.
 type metadataFetcher struct{ f *cimd.Fetcher }
 
-func newMetadataFetcher(cfg *config, log *slog.Logger) gatehouse.ClientMetadataFetcher {
+// newCIMDFetcher is the one guarded HTTP client that fetches what clients host: their metadata
+// documents and the key sets at their jwks_uri.
+func newCIMDFetcher(cfg *config, log *slog.Logger) *cimd.Fetcher {
 	if cfg.OAuth.CIMDAllowPrivateNetworks {
-		log.Warn("GATEHOUSE_OAUTH_CIMD_ALLOW_PRIVATE_NETWORKS=true: client metadata documents may be fetched from loopback and private addresses; for tests and development only")
+		log.Warn("GATEHOUSE_OAUTH_CIMD_ALLOW_PRIVATE_NETWORKS=true: client metadata documents and key sets (jwks_uri) may be fetched from loopback and private addresses; for tests and development only")
 	}
-	return metadataFetcher{cimd.New(cimd.Options{AllowPrivateNetworks: cfg.OAuth.CIMDAllowPrivateNetworks, UserAgent: "Gatehouse"})}
+	return cimd.New(cimd.Options{AllowPrivateNetworks: cfg.OAuth.CIMDAllowPrivateNetworks, UserAgent: "Gatehouse"})
 }
 
 func (m metadataFetcher) FetchClientMetadata(ctx context.Context, clientID string) (*gatehouse.ClientMetadataDocument, error) {
@@ -31,5 +33,6 @@ func (m metadataFetcher) FetchClientMetadata(ctx context.Context, clientID strin
 		return nil, err
 	}
 	return &gatehouse.ClientMetadataDocument{ClientName: d.ClientName, ClientURI: d.ClientURI, LogoURI: d.LogoURI,
-		RedirectURIs: d.RedirectURIs, GrantTypes: d.GrantTypes, TokenEndpointAuthMethod: d.TokenEndpointAuthMethod}, nil
+		RedirectURIs: d.RedirectURIs, GrantTypes: d.GrantTypes, TokenEndpointAuthMethod: d.TokenEndpointAuthMethod,
+		JWKS: d.JWKS, JWKSURI: d.JWKSURI}, nil
 }

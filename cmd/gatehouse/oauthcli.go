@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,8 +17,8 @@ import (
 // The authorization server's commands: pre-registered clients, resources, and the grants users
 // made. They act as gatehouse.Operator, through the same rules as the admin API.
 
-// grantTypeFlags are the grant types clients create accepts today.
-var grantTypeFlags = []string{gatehouse.GrantAuthCode, gatehouse.GrantRefresh, gatehouse.GrantTokenExchange, gatehouse.GrantDeviceCode, deviceCodeAlias}
+// grantTypeFlags are the grant types clients create accepts.
+var grantTypeFlags = []string{gatehouse.GrantAuthCode, gatehouse.GrantRefresh, gatehouse.GrantClientCredentials, deviceCodeAlias, gatehouse.GrantDeviceCode, gatehouse.GrantTokenExchange}
 
 // deviceCodeAlias is --grant's short name of the device grant (RFC 8628).
 const deviceCodeAlias = "device_code"
@@ -25,11 +27,11 @@ const deviceCodeAlias = "device_code"
 const maxRefreshReuse = time.Minute
 
 func (c *cli) clientsCommand() *cobra.Command {
-	var name, clientURI, refreshReuse string
-	var redirects, grants []string
+	var name, clientURI, refreshReuse, jwksURI, jwkFile string
+	var redirects, grants, clientScopes []string
 	var confidential bool
 	create := &cobra.Command{
-		Use:   "create --name NAME [--redirect-uri URI...] [--confidential] [--grant TYPE]... [--client-uri URL] [--refresh-reuse DURATION]",
+		Use:   "create --name NAME (--redirect-uri URI... | --grant client_credentials --scope S... | --grant device_code) [--confidential] [--grant TYPE]... [--jwks-uri URL | --jwk FILE] [--client-uri URL] [--refresh-reuse DURATION]",
 		Short: "Register an OAuth client; a confidential client's secret is printed once, alone on the last line",
 		Long: `Register an OAuth client (an app that signs users in through Gatehouse, or gets tokens for
 a registered resource). It prints the client_id; a confidential client's secret is printed once,
@@ -41,50 +43,80 @@ authenticates at the token endpoint with client_secret_basic or client_secret_po
 
 Redirect URIs: https; http only on a loopback address (127.0.0.1, [::1], localhost, any port for
 the IP literals); or a native app's private-use scheme (com.example.app:/callback).
-Grant types: authorization_code (always, when the client has redirect URIs), refresh_token
-(public clients get refresh tokens either way), device_code (short for
+Grant types: authorization_code (with redirect URIs), refresh_token (public clients get refresh
+tokens either way), client_credentials, device_code (short for
 urn:ietf:params:oauth:grant-type:device_code: device authorization, RFC 8628, for CLIs and
 devices without a browser; a client with only this grant has no redirect URI), and
 urn:ietf:params:oauth:grant-type:token-exchange (confidential clients only: the client exchanges
-API keys and users' tokens for short-lived tokens, and acts for users who allowed it).`,
+API keys and users' tokens for short-lived tokens, and acts for users who allowed it).
+
+A client_credentials client is a service or agent that gets tokens of its own, with no user
+(sub = its client_id): it is confidential, needs no redirect URI (without one it has no other
+grant), and gets the scopes given with --scope (repeat it) among those of the resource it asks
+for. It authenticates with its secret, or, with --jwks-uri URL (an https URL serving its JWK
+Set) or --jwk FILE (a public JWK or JWK Set), with a signed client assertion (private_key_jwt,
+RFC 7523) instead; such a client has no secret.`,
 		Example: `  gatehouse clients create --name "Team wiki" --redirect-uri https://wiki.example.com/oauth/callback --confidential --grant refresh_token
   gatehouse clients create --name "my CLI" --redirect-uri http://127.0.0.1/callback
-  gatehouse clients create --name "Build agent" --grant device_code`,
+  gatehouse clients create --name "Build agent" --grant device_code
+  gatehouse clients create --name "nightly report" --grant client_credentials --scope mcp:tools
+  gatehouse clients create --name "build agent" --grant client_credentials --scope mcp:tools --jwk agent-public.jwk`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := required(cmd, "name"); err != nil {
 				return err
 			}
-			device := false
-			for _, g := range grants {
-				if g = strings.TrimSpace(g); g == deviceCodeAlias || g == gatehouse.GrantDeviceCode {
-					device = true
-				}
-			}
-			if len(redirects) == 0 && !device {
-				return fmt.Errorf("clients create: --redirect-uri is required (repeat it for each redirect URI; see %s --help)", cmd.CommandPath())
-			}
-			in := gatehouse.NewClientInput{Name: strings.TrimSpace(name), AuthMethod: gatehouse.AuthMethodNone, ClientURI: strings.TrimSpace(clientURI)}
-			if confidential {
-				in.AuthMethod = gatehouse.AuthMethodBasic
-			}
+			in := gatehouse.NewClientInput{Name: strings.TrimSpace(name), AuthMethod: gatehouse.AuthMethodNone, ClientURI: strings.TrimSpace(clientURI),
+				JWKSURI: strings.TrimSpace(jwksURI)}
 			for _, r := range redirects {
 				in.RedirectURIs = append(in.RedirectURIs, strings.TrimSpace(r))
 			}
-			if len(redirects) > 0 {
-				in.GrantTypes = []string{gatehouse.GrantAuthCode}
-			}
+			machine, device := false, false
 			for _, g := range grants {
 				switch g = strings.TrimSpace(g); g {
 				case "":
-				case gatehouse.GrantAuthCode, gatehouse.GrantRefresh, gatehouse.GrantDeviceCode, gatehouse.GrantTokenExchange:
+				case gatehouse.GrantAuthCode, gatehouse.GrantRefresh, gatehouse.GrantTokenExchange:
 					in.GrantTypes = append(in.GrantTypes, g)
-				case deviceCodeAlias:
-					in.GrantTypes = append(in.GrantTypes, gatehouse.GrantDeviceCode)
-				case "client_credentials":
-					return fmt.Errorf("clients create: --grant client_credentials is not supported yet; clients sign users in with authorization_code (and refresh_token)")
+				case gatehouse.GrantDeviceCode, deviceCodeAlias:
+					in.GrantTypes, device = append(in.GrantTypes, gatehouse.GrantDeviceCode), true
+				case gatehouse.GrantClientCredentials:
+					in.GrantTypes, machine = append(in.GrantTypes, g), true
 				default:
 					return fmt.Errorf("clients create: --grant %s: unknown grant type (grant types: %s)", g, strings.Join(grantTypeFlags, ", "))
 				}
+			}
+			// Redirect URIs mean a client that signs users in (authorization_code); without them,
+			// only a client_credentials client or a device client makes sense.
+			if len(redirects) > 0 {
+				in.GrantTypes = append([]string{gatehouse.GrantAuthCode}, in.GrantTypes...)
+			} else if !machine && !device {
+				return fmt.Errorf("clients create: --redirect-uri is required (repeat it for each redirect URI), unless the client is a service with --grant client_credentials or a device client with --grant device_code; see %s --help", cmd.CommandPath())
+			} else if slices.Contains(in.GrantTypes, gatehouse.GrantAuthCode) || !device && slices.Contains(in.GrantTypes, gatehouse.GrantRefresh) {
+				return fmt.Errorf("clients create: --grant authorization_code and refresh_token sign users in and need --redirect-uri")
+			}
+			for _, s := range clientScopes {
+				in.Scopes = append(in.Scopes, strings.Fields(s)...)
+			}
+			if len(in.Scopes) > 0 && !machine {
+				return fmt.Errorf("clients create: --scope is for client_credentials clients (add --grant client_credentials)")
+			}
+			if machine && len(in.Scopes) == 0 {
+				return fmt.Errorf("clients create: a client_credentials client needs --scope (a scope of the resource it will call; repeat for more)")
+			}
+			if jwkFile != "" && in.JWKSURI != "" {
+				return fmt.Errorf("clients create: give --jwk or --jwks-uri, not both")
+			}
+			if in.JWKSURI != "" && !strings.HasPrefix(in.JWKSURI, "https://") {
+				return fmt.Errorf("clients create: --jwks-uri must be an https URL, not %q", in.JWKSURI)
+			}
+			if jwkFile != "" {
+				b, err := os.ReadFile(jwkFile)
+				if err != nil {
+					return fmt.Errorf("clients create: --jwk: %w", err)
+				}
+				in.JWKS = b
+			}
+			if confidential || machine || in.JWKS != nil || in.JWKSURI != "" {
+				in.AuthMethod = gatehouse.AuthMethodBasic
 			}
 			if in.ClientURI != "" && !strings.HasPrefix(in.ClientURI, "https://") {
 				return fmt.Errorf("clients create: --client-uri must be an https URL, not %q", in.ClientURI)
@@ -106,11 +138,19 @@ API keys and users' tokens for short-lived tokens, and acts for users who allowe
 				return fmt.Errorf("clients create: %w", clientError(err))
 			}
 			kind, auth := "public", "PKCE, no secret"
-			if !cl.Public() {
+			switch {
+			case cl.AuthMethod == gatehouse.AuthMethodJWT:
+				kind, auth = "confidential", "private_key_jwt"
+			case !cl.Public():
 				kind, auth = "confidential", "client_secret_basic or client_secret_post"
 			}
 			fmt.Fprintf(c.stdout, "created %s client %q (grants: %s; %s)\n", kind, cl.Name, strings.Join(cl.GrantTypes, " "), auth)
-			fmt.Fprintf(c.stdout, "redirect URIs: %s\n", strings.Join(cl.RedirectURIs, " "))
+			if len(cl.RedirectURIs) > 0 {
+				fmt.Fprintf(c.stdout, "redirect URIs: %s\n", strings.Join(cl.RedirectURIs, " "))
+			}
+			if len(cl.Scopes) > 0 {
+				fmt.Fprintf(c.stdout, "client_credentials scopes: %s\n", strings.Join(cl.Scopes, " "))
+			}
 			fmt.Fprintf(c.stdout, "client_id: %s\n", cl.ID)
 			if secret != "" {
 				fmt.Fprintln(c.stdout, "the client secret is shown once; store it now:")
@@ -122,11 +162,14 @@ API keys and users' tokens for short-lived tokens, and acts for users who allowe
 	create.Flags().StringVar(&name, "name", "", "the name users see on the consent page (required)")
 	create.Flags().StringArrayVar(&redirects, "redirect-uri", nil, "a redirect URI (required unless --grant device_code; repeat the flag for more)")
 	create.Flags().BoolVar(&confidential, "confidential", false, "a client with a secret (a web app's server), rather than a public one")
-	create.Flags().StringSliceVar(&grants, "grant", nil, "a grant type besides authorization_code: refresh_token, device_code (repeat or separate with commas)")
+	create.Flags().StringSliceVar(&grants, "grant", nil, "a grant type besides authorization_code: refresh_token, client_credentials, device_code, urn:ietf:params:oauth:grant-type:token-exchange (repeat or separate with commas)")
+	create.Flags().StringArrayVar(&clientScopes, "scope", nil, "a scope a client_credentials client is granted (repeat the flag for more)")
+	create.Flags().StringVar(&jwksURI, "jwks-uri", "", "an https URL serving the client's public JWK Set: it authenticates with private_key_jwt, without a secret")
+	create.Flags().StringVar(&jwkFile, "jwk", "", "a file holding the client's public JWK or JWK Set: it authenticates with private_key_jwt, without a secret")
 	create.Flags().StringVar(&clientURI, "client-uri", "", "the app's home page (https), shown on the consent page")
 	create.Flags().StringVar(&refreshReuse, "refresh-reuse", "", "this client's refresh retry window, from 0s to 60s (default: the server's GATEHOUSE_REFRESH_REUSE_INTERVAL)")
 	_ = create.RegisterFlagCompletionFunc("grant", completeWords(grantTypeFlags...))
-	for _, f := range []string{"name", "redirect-uri", "client-uri", "refresh-reuse"} {
+	for _, f := range []string{"name", "redirect-uri", "client-uri", "refresh-reuse", "scope", "jwks-uri"} {
 		_ = create.RegisterFlagCompletionFunc(f, completeNothing)
 	}
 
@@ -211,7 +254,8 @@ func clientError(err error) error {
 		return fmt.Errorf("--redirect-uri: %w", cliError(err))
 	case gatehouse.OAuthInvalidClientMetadata:
 		msg := cliError(err).Error()
-		for field, flag := range map[string]string{"client_uri and logo_uri": "--client-uri", "grant_types": "--grant", "the refresh retry window": "--refresh-reuse"} {
+		for field, flag := range map[string]string{"client_uri and logo_uri": "--client-uri", "grant_types": "--grant", "the refresh retry window": "--refresh-reuse",
+			"jwks_uri": "--jwks-uri", "jwks:": "--jwk:", "scopes are": "--scope is"} {
 			msg = strings.Replace(msg, field, flag, 1)
 		}
 		return fmt.Errorf("%s", msg)
