@@ -66,3 +66,60 @@ func TestAttack2DelegationPageOffersMetadataDocumentAgent(t *testing.T) {
 	page := b.get("/oauth2/delegate?" + url.Values{"client_id": {id}, "resource": {rig.resource}, "scope": {"mcp:tools"}}.Encode())
 	expectNoForm(t, page)
 }
+
+// The operator turns command-line sign-in off before anyone used it: docs/oauth-server.md says
+// "gatehouse clients revoke gatehouse-cli turns command-line sign-in off, for good". But the
+// built-in client is stored only on its first device request, so on a server where nobody has
+// run "gatehouse login" yet the revocation finds no client and fails, and the next device request
+// creates the client, live: an operator cannot keep the device flow's built-in public client (and
+// with it API-key minting through the device flow) off before it is first used.
+func TestAttack2RevokingCLIClientBeforeFirstUseDoesNotTurnItOff(t *testing.T) {
+	s := startServer(t)
+	stdout, stderr, err := runCLI(s.env, "clients", "revoke", gatehouse.CLIClientID)
+	if err != nil {
+		t.Errorf("gatehouse clients revoke %s on a server where nobody signed in with gatehouse login yet: %v (stdout %q, stderr %q)",
+			gatehouse.CLIClientID, err, stdout, stderr)
+	}
+	r := s.deviceRequest(t, gatehouse.CLIClientID)
+	if r.Status == http.StatusOK {
+		t.Fatalf("after the operator revoked %s, a device request as %s still gets a code: %s", gatehouse.CLIClientID, gatehouse.CLIClientID, r.Body)
+	}
+	expectO2Error(t, r, http.StatusUnauthorized, "invalid_client")
+}
+
+// Removing a resource "removes a resource and every grant for it; sessions for it are revoked"
+// (RemoveResource), and the first review fixed a removal that left a live session (A6). But only
+// sessions of a grant are found: a token exchanged from an API key (no grant) and a
+// client_credentials token (a machine session) for the removed resource stay active at
+// introspection, where resource servers that check sessions (the kits' CheckSessions) ask. A
+// resource the operator removed keeps accepting tokens Gatehouse says are live.
+func TestAttack2RemovedResourceKeepsExchangedAndMachineTokensActive(t *testing.T) {
+	x := newExRig(t)
+	apiKey := x.s.createKey(t, x.user.Access, gatehouse.ScopeProfileRead)["api_key"].(string)
+	m, _ := exchangeOK(t, x.exchange(t, x.svcID, x.svcSecret, "subject_token="+apiKey,
+		"subject_token_type="+gatehouse.TokenTypeAPIKey, "resource="+exResource))
+	exchanged := m["access_token"].(string)
+
+	r := x.s.do(t, "POST", "/api/v1/admin/oauth/clients", map[string]any{"name": "Nightly job", "confidential": true,
+		"grant_types": []string{"client_credentials"}, "scopes": []string{"tools:read"}}, bearer(x.admin.Access))
+	expectStatus(t, r, http.StatusCreated)
+	ccID, ccSecret := r.str(t, "client_id"), r.str(t, "client_secret")
+	r = x.s.o2Form(t, "/oauth2/token", ccForm("resource="+exResource), o2Basic(ccID, ccSecret))
+	_, _, body := machineToken(t, r)
+	machine := body["access_token"].(string)
+
+	for name, tok := range map[string]string{"exchanged": exchanged, "machine": machine} {
+		if in := x.introspect(t, tok); in["active"] != true {
+			t.Fatalf("%s token inactive before the removal: %v", name, in)
+		}
+	}
+	r = x.s.do(t, "DELETE", "/api/v1/admin/oauth/resources?"+url.Values{"uri": {exResource}}.Encode(), nil, bearer(x.admin.Access))
+	if r.Status/100 != 2 {
+		t.Fatalf("remove resource: %d %s", r.Status, r.Body)
+	}
+	for name, tok := range map[string]string{"exchanged": exchanged, "machine": machine} {
+		if in := x.introspect(t, tok); in["active"] == true {
+			t.Errorf("the %s token for %s is still active at introspection after the operator removed the resource: %v", name, exResource, in)
+		}
+	}
+}
