@@ -201,6 +201,8 @@ type AuthServerReader interface {
 // AuthServerWriter writes them.
 type AuthServerWriter interface {
 	CreateOAuthClient(ctx context.Context, c *OAuthClient) error
+	// LockOAuthClient reads a stored client and locks its row until the transaction ends.
+	LockOAuthClient(ctx context.Context, id string) (*OAuthClient, error)
 	// RevokeOAuthClient marks the client revoked; ErrNotFound when it is missing or already revoked.
 	RevokeOAuthClient(ctx context.Context, id string, at time.Time) error
 	// CreateResource inserts r; ErrConflict-kind error (ErrResourceExists) when its URI is taken.
@@ -224,8 +226,8 @@ type AuthServerWriter interface {
 	UseAuthCode(ctx context.Context, hash []byte, at time.Time, sessionID string) error
 	// DeleteExpiredAuthCodes removes codes that expired before the given time.
 	DeleteExpiredAuthCodes(ctx context.Context, before time.Time) (int64, error)
-	// RevokeSessionsWhere revokes the active sessions of a grant, or of a client, and returns
-	// their IDs.
+	// RevokeSessionsWhere revokes the active OAuth sessions of a grant, of a client, or for a
+	// resource, and returns their IDs (first-party sessions are never selected).
 	RevokeSessionsWhere(ctx context.Context, f GrantFilter, at time.Time) ([]string, error)
 }
 

@@ -473,7 +473,17 @@ func (as *AuthorizationServer) RevokeClient(ctx context.Context, p *Principal, c
 			} else if err != nil {
 				return err
 			}
-		} else if err := tx.RevokeOAuthClient(ctx, clientID, now); err != nil {
+		} else if err := tx.RevokeOAuthClient(ctx, clientID, now); isNotFound(err) && clientID == CLIClientID {
+			// The built-in client of "gatehouse login" is stored on first use; revoked before
+			// that, it is stored revoked, and command-line sign-in is off from the start.
+			c := cliClient(now)
+			c.RevokedAt = &now
+			if err := tx.CreateOAuthClient(ctx, c); errors.Is(err, ErrClientExists) {
+				return ErrNotFound // stored and revoked already
+			} else if err != nil {
+				return err
+			}
+		} else if err != nil {
 			return err
 		}
 		// Grants first: an exchange in flight holds its grant's row, so this waits for it, and

@@ -232,8 +232,7 @@ func (as *AuthorizationServer) ensureCLIClient(ctx context.Context, client Clien
 	} else if !isNotFound(err) {
 		return err
 	}
-	c := &OAuthClient{ID: CLIClientID, Kind: ClientRegistered, Name: CLIClientName, RedirectURIs: []string{},
-		GrantTypes: []string{GrantDeviceCode}, AuthMethod: AuthMethodNone, CreatedBy: "builtin", CreatedAt: as.now()}
+	c := cliClient(as.now())
 	err := as.auth.tx(ctx, func(tx StoreTx) error {
 		if err := tx.CreateOAuthClient(ctx, c); err != nil {
 			return err
@@ -244,6 +243,12 @@ func (as *AuthorizationServer) ensureCLIClient(ctx context.Context, client Clien
 		return nil // stored meanwhile by another request
 	}
 	return err
+}
+
+// cliClient is the built-in client of "gatehouse login", as it is stored on first use.
+func cliClient(now time.Time) *OAuthClient {
+	return &OAuthClient{ID: CLIClientID, Kind: ClientRegistered, Name: CLIClientName, RedirectURIs: []string{},
+		GrantTypes: []string{GrantDeviceCode}, AuthMethod: AuthMethodNone, CreatedBy: "builtin", CreatedAt: now}
 }
 
 // deviceOnly: grant types that name the device grant and not the authorization code grant.

@@ -154,7 +154,9 @@ func (as *AuthorizationServer) exchange(ctx context.Context, req TokenRequest, c
 	if c.Public() {
 		return nil, oauthError(OAuthUnauthorizedClient, "A public client cannot exchange tokens.")
 	}
-	if !c.Allows(GrantTokenExchange) {
+	if !c.Allows(GrantTokenExchange) || c.Kind != ClientRegistered {
+		// A metadata document or a registration of its own can name any grant and any key: only
+		// an operator's registration makes a client one that may exchange tokens.
 		return nil, oauthError(OAuthUnauthorizedClient, "This client may not use the token-exchange grant; an operator registers it with --grant %s.", GrantTokenExchange)
 	}
 	x := req.Exchange
@@ -275,6 +277,14 @@ func (as *AuthorizationServer) exchange(ctx context.Context, req TokenRequest, c
 		}
 		if exp.Sub(now) < time.Second {
 			return errBadSubject
+		}
+		// The client may have been revoked since it authenticated: its row stays locked until the
+		// session is created, so a revocation either comes first (and is seen) or waits (and
+		// then revokes this session with the client's others).
+		if stored, err := tx.LockOAuthClient(ctx, c.ID); isNotFound(err) || err == nil && stored.RevokedAt != nil {
+			return errUnknownClient
+		} else if err != nil {
+			return err
 		}
 		sess = &Session{ID: NewID(), UserID: u.ID, CreatedAt: now, LastUsedAt: now, ExpiresAt: exp,
 			UserAgent: client.normalized().UserAgent, IP: client.normalized().IP,
@@ -574,7 +584,7 @@ func (as *AuthorizationServer) CheckDelegation(ctx context.Context, p *Principal
 	if err != nil {
 		return nil, err
 	}
-	if c.Public() || !c.Allows(GrantTokenExchange) {
+	if c.Public() || !c.Allows(GrantTokenExchange) || c.Kind != ClientRegistered {
 		return nil, oauthError(OAuthUnauthorizedClient, "This app is not registered to act for users (token exchange).")
 	}
 	var r *Resource

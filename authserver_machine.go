@@ -98,6 +98,8 @@ type MachineWriter interface {
 	CreateMachineSession(ctx context.Context, m *MachineSession) error
 	// RevokeMachineSession marks it revoked; ErrNotFound when it is missing or already revoked.
 	RevokeMachineSession(ctx context.Context, id string, at time.Time) error
+	// RevokeResourceMachineSessions revokes the active machine sessions for a resource.
+	RevokeResourceMachineSessions(ctx context.Context, resource string, at time.Time) error
 	// DeleteExpiredMachineSessions removes those that expired before the given time.
 	DeleteExpiredMachineSessions(ctx context.Context, before time.Time) (int64, error)
 	// UseAssertionID records the jti of a client's assertion until expiresAt. It returns

@@ -193,6 +193,16 @@ func (as *AuthorizationServer) RemoveResource(ctx context.Context, p *Principal,
 			}
 			revoked = append(revoked, r...)
 		}
+		// Tokens for the resource that no grant stands behind: those exchanged from API keys,
+		// and client_credentials tokens.
+		r, err := tx.RevokeSessionsWhere(ctx, GrantFilter{Resource: uri}, now)
+		if err != nil {
+			return err
+		}
+		revoked = append(revoked, r...)
+		if err := tx.RevokeResourceMachineSessions(ctx, uri, now); err != nil {
+			return err
+		}
 		return as.auth.auditTx(ctx, tx, p.Client, EventOAuthResourceRemoved, "", OutcomeSuccess, "resource "+uri+p.actor())
 	})
 	if err != nil {

@@ -49,6 +49,11 @@ func (r reader) OAuthClientByID(ctx context.Context, id string) (*gatehouse.OAut
 	return c, r.s.mapErr(err)
 }
 
+func (t *tx) LockOAuthClient(ctx context.Context, id string) (*gatehouse.OAuthClient, error) {
+	c, err := scanClient(t.queryRow(ctx, `SELECT `+clientColumns+` FROM oauth_clients WHERE id = ?`+t.s.dialect.ForUpdate, id))
+	return c, t.s.mapErr(err)
+}
+
 func (r reader) ListOAuthClients(ctx context.Context) ([]*gatehouse.OAuthClient, error) {
 	out, err := queryAll(ctx, r, scanClient, `SELECT `+clientColumns+` FROM oauth_clients ORDER BY created_at DESC, id DESC`)
 	if out == nil && err == nil {
@@ -235,7 +240,7 @@ func (t *tx) DeleteGrants(ctx context.Context, f gatehouse.GrantFilter) ([]strin
 }
 
 func (t *tx) RevokeSessionsWhere(ctx context.Context, f gatehouse.GrantFilter, at time.Time) ([]string, error) {
-	if f.ClientID == "" && f.GrantID == "" {
+	if f.ClientID == "" && f.GrantID == "" && f.Resource == "" {
 		return nil, nil // first-party sessions are never selected this way
 	}
 	where, args := grantWhere(gatehouse.GrantFilter{UserID: f.UserID, ClientID: f.ClientID, Resource: f.Resource, GrantID: f.GrantID}, "grant_id")

@@ -39,6 +39,11 @@ func (t *tx) RevokeMachineSession(ctx context.Context, id string, at time.Time) 
 	return t.execOne(ctx, `UPDATE oauth_machine_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, micros(at), id)
 }
 
+func (t *tx) RevokeResourceMachineSessions(ctx context.Context, resource string, at time.Time) error {
+	_, err := t.exec(ctx, `UPDATE oauth_machine_sessions SET revoked_at = ? WHERE resource = ? AND revoked_at IS NULL`, micros(at), resource)
+	return err
+}
+
 func (t *tx) DeleteExpiredMachineSessions(ctx context.Context, before time.Time) (int64, error) {
 	return t.sweep(ctx, "oauth_machine_sessions", "id", before)
 }

@@ -222,6 +222,10 @@ client_id gets 401 invalid_client from then on.`,
 			}
 			defer a.Close()
 			cl, err := a.store.OAuthClientByID(c.ctx, id)
+			if gatehouse.ErrorKindOf(err) == gatehouse.KindNotFound && id == gatehouse.CLIClientID {
+				// Stored on its first use: revoking it before that turns command-line sign-in off.
+				cl, err = &gatehouse.OAuthClient{ID: id, Name: gatehouse.CLIClientName}, nil
+			}
 			if gatehouse.ErrorKindOf(err) == gatehouse.KindNotFound {
 				return fmt.Errorf("clients revoke: no client %q in database %s (see gatehouse clients list)", id, describeDatabase(a.cfg))
 			} else if err != nil {
