@@ -9,6 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 repo_root=$(cd ../.. && pwd)
 
+# Debian ships venv and ensurepip in python3-venv: install it where missing and allowed (CI runs as root).
+if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "sdks/python: installing Python (python3-venv)"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv; } >/dev/null
+  fi
+fi
 command -v python3 >/dev/null || { echo "sdks/python: python3 is not installed (3.10 or later)" >&2; exit 1; }
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' || { echo "sdks/python: Python 3.10 or later is needed" >&2; exit 1; }
 
