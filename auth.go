@@ -120,6 +120,9 @@ type TokenSet struct {
 	ExpiresIn    time.Duration
 	User         *User
 	SessionID    string
+	// PasswordBreached is set by a password login whose password the breach check knows: the
+	// login succeeds, and the user should be asked to change the password.
+	PasswordBreached bool
 }
 
 // Principal is an authenticated caller: a user through a session (access token) or an API key.

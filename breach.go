@@ -57,3 +57,13 @@ func (s *AuthService) loginBreached(ctx context.Context, password string) bool {
 	}
 	return found
 }
+
+// issueLogin issues a password login's tokens, flagged when the password is known from breaches.
+func (s *AuthService) issueLogin(ctx context.Context, u *User, sessionID, refresh, password string) (*TokenSet, error) {
+	ts, err := s.issue(ctx, u, sessionID, refresh)
+	if err != nil {
+		return nil, err
+	}
+	ts.PasswordBreached = s.loginBreached(ctx, password)
+	return ts, nil
+}
