@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -248,4 +249,33 @@ func TestBreachConfigErrors(t *testing.T) {
 			t.Errorf("%s: %v; want %q", kv, err, want)
 		}
 	}
+}
+
+// TestWebBreachedPassword: the dashboard refuses a breached password at sign-up and change with
+// the field's message, and a sign-in with one lands on the change-password page with a notice.
+func TestWebBreachedPassword(t *testing.T) {
+	const breached, later = "summer holiday in 2019!", "my old favourite passphrase"
+	env := testEnv(t)
+	s := startServerEnv(t, env)
+	email := newWebEmail("breach")
+	s.webClient(t).signUp(email, later)
+	s.stop()
+	if _, stderr, err := runCLI(env, "breach", "import", writeRangeFiles(t, breached, later)); err != nil {
+		t.Fatalf("import: %v\n%s", err, stderr)
+	}
+	env["GATEHOUSE_BREACH_CHECK"] = "offline"
+	s = startServerEnv(t, env)
+
+	b := s.webClient(t)
+	r := b.submit("/signup", url.Values{"email": {newWebEmail("breach2")}, "password": {breached}, "name": {"x"}})
+	expectPage(t, r, http.StatusUnprocessableEntity, "appeared in a data breach")
+
+	r = b.submit("/login", url.Values{"email": {email}, "password": {later}})
+	expectRedirect(t, r, "/account/password?notice=password_breached")
+	expectPage(t, b.get("/account/password?notice=password_breached"), http.StatusOK, "Your password has appeared in a data breach elsewhere")
+	r = b.submit("/account/password", url.Values{"current_password": {later}, "new_password": {breached}, "confirm_password": {breached}})
+	expectPage(t, r, http.StatusUnprocessableEntity, "appeared in a data breach")
+	expectRedirect(t, b.submit("/account/password", url.Values{"current_password": {later}, "new_password": {"a fresh and unleaked one"}, "confirm_password": {"a fresh and unleaked one"}}), "/account/password?notice=password_changed")
+	// Signed in with a clean password: the usual landing page.
+	s.webClient(t).signIn(email, "a fresh and unleaked one")
 }
