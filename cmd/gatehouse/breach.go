@@ -115,9 +115,10 @@ are skipped.
 
 The filter is a binary fuse filter with 32-bit fingerprints: about 4.5 bytes per hash, a
 false-positive rate of 2^-32 (about 2.3e-10), lookups in well under a microsecond from a
-memory-mapped file. Building it holds about 25 bytes per hash in memory. The file is written
-beside its destination and renamed into place, so a running server's file is never half-written;
-restart the server to use a new one.`,
+memory-mapped file. Building it holds about 40 bytes per hash in memory (some 40 GB for the full
+corpus of about a billion hashes; --min-count leaves out the rarest). The file is written beside
+its destination and renamed into place, so a running server's file is never half-written; restart
+the server to use a new one.`,
 		Example: `  gatehouse breach import --out /var/lib/gatehouse/breached-passwords.filter ./pwnedpasswords/
   GATEHOUSE_BREACH_CHECK=offline gatehouse serve`,
 		Args: func(cmd *cobra.Command, args []string) error {
