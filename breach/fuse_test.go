@@ -220,3 +220,36 @@ func BenchmarkBreached(b *testing.B) {
 		f.Breached(ctx, "correct horse battery staple")
 	}
 }
+
+// FuzzOpen: no file, however crafted, makes Open or a lookup panic; a file Open accepts answers
+// every lookup from inside its mapping.
+func FuzzOpen(f *testing.F) {
+	dir := f.TempDir()
+	good := filepath.Join(dir, "good")
+	if _, err := WriteFilter(good, []uint64{1, 2, 3, 4, 5}); err != nil {
+		f.Fatal(err)
+	}
+	b, _ := os.ReadFile(good)
+	f.Add(b)
+	f.Add(b[:headerSize])
+	f.Add([]byte(fileMagic))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		// Any file the fuzzer makes is resealed, so the checks behind the checksums are reached.
+		if len(data) >= headerSize {
+			binary.LittleEndian.PutUint32(data[44:], crc32Checksum(data[headerSize:]))
+			binary.LittleEndian.PutUint32(data[60:], crc32Checksum(data[:60]))
+		}
+		p := filepath.Join(t.TempDir(), "f")
+		os.WriteFile(p, data, 0o644)
+		flt, err := Open(p)
+		if err != nil {
+			return
+		}
+		defer flt.Close()
+		var h [sha1.Size]byte
+		for i := range 64 {
+			h[0], h[7] = byte(i), byte(i*37)
+			flt.ContainsHash(h)
+		}
+	})
+}
