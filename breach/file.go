@@ -218,19 +218,34 @@ func Open(path string) (*Filter, error) {
 	if !info.Mode().IsRegular() {
 		return nil, fmt.Errorf("%w: not a regular file", ErrBadFile)
 	}
+	// The header is checked before anything is mapped: a foreign or truncated file is refused
+	// without touching the rest of it.
 	h := make([]byte, headerSize)
 	n, _ := io.ReadFull(file, h)
-	hd, err := decodeHeader(h[:n], info.Size())
-	if err != nil {
+	if _, err := decodeHeader(h[:n], info.Size()); err != nil {
 		return nil, err
 	}
 	data, unmap, err := mapFile(file, info.Size())
 	if err != nil {
 		return nil, err
 	}
-	f := &Filter{params: hd.params, count: hd.count, fps: data[headerSize:], unmap: unmap}
+	f, err := parse(data)
+	if err != nil {
+		unmap()
+		return nil, err
+	}
+	f.unmap = unmap
+	return f, nil
+}
+
+// parse checks a whole filter file held in data and returns a Filter reading from it.
+func parse(data []byte) (*Filter, error) {
+	hd, err := decodeHeader(data[:min(len(data), headerSize)], int64(len(data)))
+	if err != nil {
+		return nil, err
+	}
+	f := &Filter{params: hd.params, count: hd.count, fps: data[headerSize:]}
 	if crc32.Checksum(f.fps, castagnoli) != hd.dataCRC {
-		f.Close()
 		return nil, fmt.Errorf("%w: fingerprint checksum mismatch (corrupt file)", ErrBadFile)
 	}
 	return f, nil
