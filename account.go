@@ -97,6 +97,9 @@ func (s *AuthService) ChangePassword(ctx context.Context, p *Principal, current,
 	if msg := s.policy.Check(next); msg != "" {
 		return Invalid(FieldError{Field: "new_password", Message: msg})
 	}
+	if err := s.checkBreached(ctx, "new_password", next); err != nil {
+		return err
+	}
 	hash, err := s.hasher.Hash(ctx, next)
 	if err != nil {
 		return err

@@ -34,6 +34,7 @@ type AuthService struct {
 	store  Store
 	hasher PasswordHasher
 	policy PasswordPolicy
+	breach BreachChecker // nil: no check beyond the policy
 	tokens AccessTokens
 	cfg    AuthConfig
 	cache  *principalCache
@@ -53,6 +54,8 @@ type AuthDeps struct {
 	Store  Store
 	Hasher PasswordHasher
 	Policy PasswordPolicy
+	// Breach refuses new passwords known from breaches and flags breached ones at login; nil: none.
+	Breach BreachChecker
 	Tokens AccessTokens
 	Config AuthConfig
 	Log    *slog.Logger     // nil: slog.Default()
@@ -86,7 +89,7 @@ func NewAuthService(d AuthDeps) *AuthService {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	s := &AuthService{store: d.Store, hasher: d.Hasher, policy: d.Policy, tokens: d.Tokens, cfg: d.Config,
+	s := &AuthService{store: d.Store, hasher: d.Hasher, policy: d.Policy, breach: d.Breach, tokens: d.Tokens, cfg: d.Config,
 		cache: newPrincipalCache(d.Config.PrincipalCacheTTL), usage: newKeyUsage(), log: d.Log, now: d.Now,
 		observer: d.Observer, limiter: d.Limiter, rules: d.Rules}
 	if e := d.Email; e != nil {
@@ -117,6 +120,9 @@ type TokenSet struct {
 	ExpiresIn    time.Duration
 	User         *User
 	SessionID    string
+	// PasswordBreached is set by a password login whose password the breach check knows: the
+	// login succeeds, and the user should be asked to change the password.
+	PasswordBreached bool
 }
 
 // Principal is an authenticated caller: a user through a session (access token) or an API key.

@@ -12,7 +12,8 @@
 //     per-area reader and writer interfaces), random.go (ids, tokens, hashing), text.go (client
 //     text made safe to store), audit.go (audit events, the rate rules the domain enforces).
 //   - Accounts: user.go (User, address and name rules), register.go, login.go, account.go
-//     (profile and password change), admin.go (listing, role, disable), credits.go.
+//     (profile and password change), breach.go (BreachChecker: breached passwords refused when
+//     set, flagged at login), admin.go (listing, role, disable), credits.go.
 //   - Sessions and tokens: session.go (Session, RefreshToken, listing and revoking sessions),
 //     refresh.go (rotation, retry window, reuse detection), authenticate.go (bearer tokens and API
 //     keys to a Principal), principalcache.go (the hot path's cache), introspect.go (RFC 7662).

@@ -75,7 +75,7 @@ func (s *AuthService) Login(ctx context.Context, email, password string, client 
 		}
 		return nil, err
 	}
-	return s.issue(ctx, u, sess.ID, refresh)
+	return s.issueLogin(ctx, u, sess.ID, refresh, password)
 }
 
 func notFoundAsInvalidCredentials(err error) error {

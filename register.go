@@ -29,6 +29,9 @@ func (s *AuthService) Register(ctx context.Context, in RegisterInput, client Cli
 	if len(fields) > 0 {
 		return nil, Invalid(fields...)
 	}
+	if err := s.checkBreached(ctx, "password", in.Password); err != nil {
+		return nil, err
+	}
 	// Refuse a known duplicate before spending a hash on it; the unique index still decides races.
 	if _, err := s.store.UserByEmail(ctx, email); err == nil {
 		return nil, ErrEmailTaken
@@ -95,6 +98,9 @@ func (s *AuthService) CreateUser(ctx context.Context, in RegisterInput, role str
 	}
 	if len(fields) > 0 {
 		return nil, Invalid(fields...)
+	}
+	if err := s.checkBreached(ctx, "password", in.Password); err != nil {
+		return nil, err
 	}
 	hash, err := s.hasher.Hash(ctx, in.Password)
 	if err != nil {

@@ -106,6 +106,9 @@ func (s *AuthService) ResetPassword(ctx context.Context, token, newPassword stri
 	if msg := s.policy.Check(newPassword); msg != "" {
 		return Invalid(FieldError{Field: "new_password", Message: msg})
 	}
+	if err := s.checkBreached(ctx, "new_password", newPassword); err != nil {
+		return err
+	}
 	encoded, err := s.hasher.Hash(ctx, newPassword)
 	if err != nil {
 		return err

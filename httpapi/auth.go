@@ -181,6 +181,8 @@ type tokenJSON struct {
 	TokenType    string   `json:"token_type"`
 	ExpiresIn    int      `json:"expires_in"`
 	User         userJSON `json:"user"`
+	// PasswordBreached: a login whose password is known from breaches; ask the user to change it.
+	PasswordBreached bool `json:"password_breached,omitempty"`
 }
 
 func respondTokens(w http.ResponseWriter, status int, ts *gatehouse.TokenSet) {
@@ -192,6 +194,8 @@ func respondTokens(w http.ResponseWriter, status int, ts *gatehouse.TokenSet) {
 		TokenType:    "bearer",
 		ExpiresIn:    int(ts.ExpiresIn / time.Second),
 		User:         userView(ts.User),
+
+		PasswordBreached: ts.PasswordBreached,
 	})
 }
 

@@ -1,6 +1,7 @@
 package password
 
 import (
+	"context"
 	_ "embed"
 	"fmt"
 	"strings"
@@ -77,4 +78,16 @@ func isCommon(password string) bool {
 	})
 	_, ok := common[strings.ToLower(password)]
 	return ok
+}
+
+// CommonList is the embedded common-password list as a breach checker
+// (GATEHOUSE_BREACH_CHECK=embedded). The policy already refuses these passwords as new ones;
+// at login it flags an account whose password has been added to the list since it was set.
+type CommonList struct{}
+
+var _ gatehouse.BreachChecker = CommonList{}
+
+// Breached reports whether password is in the list (case-insensitively).
+func (CommonList) Breached(_ context.Context, password string) (bool, error) {
+	return isCommon(password), nil
 }

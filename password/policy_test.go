@@ -75,3 +75,11 @@ func TestCommonPasswordList(t *testing.T) {
 		}
 	}
 }
+
+func TestCommonListBreachChecker(t *testing.T) {
+	for pw, want := range map[string]bool{"password1": true, "QWERTYUIOP": true, "a completely new passphrase": false} {
+		if got, err := (CommonList{}).Breached(t.Context(), pw); err != nil || got != want {
+			t.Errorf("Breached(%q) = %v, %v; want %v", pw, got, err, want)
+		}
+	}
+}

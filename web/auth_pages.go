@@ -145,6 +145,10 @@ func (s *server) login(w http.ResponseWriter, r *http.Request, v *visit) {
 		}
 	}
 	s.startSession(w, ts)
+	if ts.PasswordBreached && safeNext(next) == "" {
+		redirect(w, r, "/account/password?notice=password_breached")
+		return
+	}
 	redirect(w, r, afterSignIn(next))
 }
 

@@ -109,6 +109,7 @@ var notices = map[string]string{
 	"verification_sent":  "A new verification email is on its way.",
 	"already_verified":   "Your email address is already verified.",
 	"password_changed":   "Your password was changed. Your other sessions were signed out.",
+	"password_breached":  "Your password has appeared in a data breach elsewhere. It still works, but anyone may try it: choose a new one now.",
 	"session_revoked":    "The session was signed out.",
 	"others_revoked":     "Every other session was signed out.",
 	"key_revoked":        "The API key was revoked. It no longer works.",

@@ -35,6 +35,7 @@ type app struct {
 	master  *masterKey
 	keys    *seal.SigningKeys
 	limiter *gatehouse.RateLimiter
+	breach  *breachChecker // the configured breached-password check
 	// runOutbox sends the queued emails until its context ends (serve only; nil for the CLI).
 	runOutbox func(context.Context)
 }
@@ -136,12 +137,17 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger, mailLog io.Writ
 	// the OS once no hash has run for hashIdleRelease.
 	a.hasher = password.NewHasher(password.DefaultParams, cfg.HashWorkers, cfg.HashMaxWait).
 		WithQueueLimit(cfg.HashQueue).WithIdleRelease(hashIdleRelease)
+	if a.breach, err = openBreachChecker(cfg, log); err != nil {
+		store.Close()
+		return nil, err
+	}
 	a.metrics = metrics.New()
 	a.limiter = gatehouse.NewRateLimiter(store, cfg.RateLimitsEnabled, a.metrics.RateLimited)
 	a.auth = gatehouse.NewAuthService(gatehouse.AuthDeps{
 		Store:  store,
 		Hasher: a.hasher,
 		Policy: password.Policy{MinLength: cfg.PasswordMinLength, MaxLength: 256},
+		Breach: a.breach.checker,
 		Tokens: a.tokens,
 		Config: gatehouse.AuthConfig{
 			AccessTokenTTL:           cfg.AccessTokenTTL,
@@ -235,4 +241,7 @@ func (a *app) addSigningKey(ctx context.Context) error {
 	return a.store.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.CreateSigningKey(ctx, key) })
 }
 
-func (a *app) Close() error { return a.store.Close() }
+func (a *app) Close() error {
+	a.breach.Close()
+	return a.store.Close()
+}

@@ -46,8 +46,9 @@ type config struct {
 	DBStatementTimeout       time.Duration // PostgreSQL statement_timeout; 0 keeps the server's
 	LogLevel                 string
 	LogFormat                string
-	OAuth                    oauthConfig // social sign-in: oauth_config.go
-	Email                    emailConfig // email and outbox: email_config.go
+	Breach                   breachConfig // breached-password check: breach.go
+	OAuth                    oauthConfig  // social sign-in: oauth_config.go
+	Email                    emailConfig  // email and outbox: email_config.go
 }
 
 // configError names the variable at fault, so a bad value stops the process with a useful line.
@@ -217,6 +218,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		c.LogLevel = "warn"
 	default:
 		return nil, &configError{"GATEHOUSE_LOG_LEVEL", c.LogLevel, "want debug, info, warn or error"}
+	}
+	if c.Breach, err = loadBreachConfig(getenv, c.DataDir); err != nil {
+		return nil, err
 	}
 	if c.OAuth, err = loadOAuthConfig(getenv); err != nil {
 		return nil, err

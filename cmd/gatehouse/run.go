@@ -89,6 +89,7 @@ and init create the database; the other commands refuse to run without one.`,
 		c.oauthCommand(),
 		c.loginCommand(),
 		c.signingKeysCommand(),
+		c.breachCommand(),
 		c.configCommand(),
 		c.benchCommand(),
 		&cobra.Command{

@@ -76,6 +76,11 @@ var variables = []variable{
 	{name: "GATEHOUSE_SIGNING_ALG", value: func(c *config) string { return c.SigningAlg }},
 	{name: "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION", value: boolValue(func(c *config) bool { return c.RequireEmailVerification })},
 	{name: "GATEHOUSE_PASSWORD_MIN_LENGTH", value: intValue(func(c *config) int { return c.PasswordMinLength })},
+	{name: "GATEHOUSE_BREACH_CHECK", value: func(c *config) string { return c.Breach.Mode }},
+	{name: "GATEHOUSE_BREACH_FILE", value: func(c *config) string { return c.Breach.File }},
+	{name: "GATEHOUSE_BREACH_API_URL", value: func(c *config) string { return c.Breach.APIURL }},
+	{name: "GATEHOUSE_BREACH_TIMEOUT", value: durationValue(func(c *config) time.Duration { return c.Breach.Timeout })},
+	{name: "GATEHOUSE_BREACH_FAIL", value: func(c *config) string { return c.Breach.Fail }},
 	{name: "GATEHOUSE_RATE_LIMITS", value: func(c *config) string { return c.RateLimits }},
 	{name: "GATEHOUSE_CORS_ORIGINS", value: func(c *config) string { return strings.Join(c.CORSOrigins, ",") }, unset: "none"},
 	{name: "GATEHOUSE_TRUSTED_PROXIES", value: func(c *config) string {
