@@ -190,11 +190,14 @@ func (s *AuthService) tx(ctx context.Context, fn func(StoreTx) error) error {
 }
 
 // issue signs an access token for a session of u.
-func (s *AuthService) issue(ctx context.Context, u *User, sessionID, refresh string) (*TokenSet, error) {
+func (s *AuthService) issue(ctx context.Context, u *User, sess *Session, refresh string) (*TokenSet, error) {
 	now := s.now()
+	sessionID := sess.ID
 	access, err := s.tokens.Sign(ctx, AccessClaims{
 		Subject:       u.ID,
 		SessionID:     sessionID,
+		AMR:           sess.AMR,
+		AAL:           AAL(sess.AMR),
 		Email:         u.Email,
 		EmailVerified: u.EmailVerified,
 		Role:          u.Role,
@@ -207,8 +210,9 @@ func (s *AuthService) issue(ctx context.Context, u *User, sessionID, refresh str
 	return &TokenSet{AccessToken: access, RefreshToken: refresh, ExpiresIn: s.cfg.AccessTokenTTL, User: u, SessionID: sessionID}, nil
 }
 
-// startSession creates a session and its first refresh token inside tx.
-func (s *AuthService) startSession(ctx context.Context, tx StoreTx, u *User, client Client, now time.Time) (*Session, string, error) {
+// startSession creates a session and its first refresh token inside tx; amr is how the user
+// authenticated.
+func (s *AuthService) startSession(ctx context.Context, tx StoreTx, u *User, client Client, now time.Time, amr []string) (*Session, string, error) {
 	client = client.normalized()
 	sess := &Session{
 		ID:         NewID(),
@@ -218,6 +222,7 @@ func (s *AuthService) startSession(ctx context.Context, tx StoreTx, u *User, cli
 		ExpiresAt:  now.Add(s.cfg.SessionLifetime),
 		UserAgent:  client.UserAgent,
 		IP:         client.IP,
+		AMR:        amr,
 	}
 	if err := tx.CreateSession(ctx, sess); err != nil {
 		return nil, "", err

@@ -27,6 +27,9 @@ type wireClaims struct {
 	Scope         string       `json:"scope,omitempty"`
 	// Act is the actor chain of a delegated token (RFC 8693 §4.1).
 	Act *gatehouse.Actor `json:"act,omitempty"`
+	// AMR and AAL say how the user authenticated (RFC 8176; NIST SP 800-63B levels).
+	AMR []string `json:"amr,omitempty"`
+	AAL string   `json:"aal,omitempty"`
 }
 
 var _ jwt.ClaimsValidator = (*wireClaims)(nil)
@@ -86,6 +89,8 @@ func (c *wireClaims) access() *gatehouse.AccessClaims {
 		ClientID:      c.ClientID,
 		Scope:         c.Scope,
 		Act:           c.Act,
+		AMR:           c.AMR,
+		AAL:           c.AAL,
 	}
 }
 

@@ -114,6 +114,8 @@ func sampleClaims() gatehouse.AccessClaims {
 		Email:         "ada@example.test",
 		EmailVerified: true,
 		Role:          "user",
+		AMR:           []string{"pwd", "otp", "mfa"},
+		AAL:           "aal2",
 	}
 }
 

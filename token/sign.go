@@ -70,6 +70,8 @@ func (i *Issuer) Sign(ctx context.Context, c gatehouse.AccessClaims) (string, er
 		ClientID:      c.ClientID,
 		Scope:         c.Scope,
 		Act:           c.Act,
+		AMR:           c.AMR,
+		AAL:           c.AAL,
 	})
 	t.Header["typ"] = tokenType
 	t.Header["kid"] = ks.signer.id
