@@ -362,3 +362,41 @@ func TestMFAAdminReset(t *testing.T) {
 		t.Fatalf("audit: %s", r.Body)
 	}
 }
+
+// enrolAndSignIn enrols an authenticator app for a and signs in with a code; it returns the aal2
+// access token.
+func (s *testServer) enrolAndSignIn(t *testing.T, a *account) string {
+	t.Helper()
+	secret, _ := s.enrolTOTP(t, a)
+	r := s.do(t, "POST", "/api/v1/auth/mfa/verify", map[string]string{"mfa_token": s.mfaLogin(t, a), "code": totpCode(t, secret, time.Now())})
+	expectStatus(t, r, http.StatusOK)
+	return r.str(t, "access_token")
+}
+
+func TestMFAAdminRequireMFA(t *testing.T) {
+	s := startServer(t, "GATEHOUSE_ADMIN_REQUIRE_MFA=true")
+	admin := s.admin(t)
+	// A password-only (aal1) admin session is refused admin routes and admin-scoped keys.
+	expectProblem(t, s.do(t, "GET", "/api/v1/admin/users", nil, bearer(admin.Access)), http.StatusForbidden, "mfa_required_for_admin")
+	expectProblem(t, s.do(t, "POST", "/api/v1/api-keys", map[string]any{"name": "ops", "scopes": []string{"admin"}}, bearer(admin.Access)), http.StatusForbidden, "mfa_required_for_admin")
+	// The admin still acts as a user.
+	expectStatus(t, s.do(t, "GET", "/api/v1/users/me", nil, bearer(admin.Access)), http.StatusOK)
+	expectStatus(t, s.do(t, "POST", "/api/v1/api-keys", map[string]any{"name": "mine", "scopes": []string{"profile:read"}}, bearer(admin.Access)), http.StatusCreated)
+
+	aal2 := s.enrolAndSignIn(t, admin)
+	expectStatus(t, s.do(t, "GET", "/api/v1/admin/users", nil, bearer(aal2)), http.StatusOK)
+	r := s.do(t, "POST", "/api/v1/api-keys", map[string]any{"name": "ops", "scopes": []string{"admin"}}, bearer(aal2))
+	expectStatus(t, r, http.StatusCreated)
+	key, _ := r.json(t)["api_key"].(string)
+	expectStatus(t, s.do(t, "GET", "/api/v1/admin/users", nil, "X-API-Key: "+key), http.StatusOK)
+
+	// Users are not concerned.
+	u := s.register(t)
+	expectProblem(t, s.do(t, "GET", "/api/v1/admin/users", nil, bearer(u.Access)), http.StatusForbidden, "forbidden")
+}
+
+func TestMFAAdminWithoutRequirement(t *testing.T) {
+	s := startServer(t)
+	admin := s.admin(t)
+	expectStatus(t, s.do(t, "GET", "/api/v1/admin/users", nil, bearer(admin.Access)), http.StatusOK)
+}

@@ -151,6 +151,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger, mailLog io.Writ
 			SessionLifetime:          cfg.SessionLifetime,
 			RefreshReuseInterval:     cfg.RefreshReuseInterval,
 			RequireEmailVerification: cfg.RequireEmailVerification,
+			AdminRequireMFA:          cfg.AdminRequireMFA,
 			PrincipalCacheTTL:        cfg.CacheTTL,
 		},
 		Log:      log,
