@@ -209,6 +209,7 @@ func (s *AuthService) issue(ctx context.Context, u *User, sess *Session, refresh
 		SessionID:     sessionID,
 		AMR:           sess.AMR,
 		AAL:           AAL(sess.AMR),
+		AuthTime:      sessionAuthTime(sess),
 		Email:         u.Email,
 		EmailVerified: u.EmailVerified,
 		Role:          u.Role,

@@ -240,3 +240,37 @@ func isTOTPCode(code string) bool {
 }
 
 func totpAAD(userID string) []byte { return []byte(totpSecretAADPrefix + userID) }
+
+// StepUpMaxAge is how recent a sign-in must be for the sensitive changes (the password, removing a
+// second factor): older sessions must sign in again first.
+const StepUpMaxAge = 10 * time.Minute
+
+// ErrReauthenticationRequired refuses a sensitive change to a session signed in too long ago.
+var ErrReauthenticationRequired = &Error{Kind: KindForbidden, Code: "reauthentication_required",
+	Message: "This change needs a recent sign-in (within the last 10 minutes): sign in again, then retry."}
+
+// requireRecentAuth is the step-up rule: the caller's session must have been signed in to
+// (auth_time: its creation, for a first-party session) within StepUpMaxAge. Principals without a
+// session (the operator's command line) answer to nobody.
+func (s *AuthService) requireRecentAuth(ctx context.Context, p *Principal) error {
+	if p.SessionID == "" {
+		return nil
+	}
+	sess, _, err := s.loadSession(ctx, p.SessionID, p.User.ID)
+	if err != nil {
+		return err
+	}
+	if s.now().Sub(sessionAuthTime(sess)) > StepUpMaxAge {
+		return ErrReauthenticationRequired
+	}
+	return nil
+}
+
+// sessionAuthTime is when the user of sess authenticated: an OAuth grant's recorded time, or the
+// creation of a first-party session (every sign-in creates one; a refresh keeps it).
+func sessionAuthTime(sess *Session) time.Time {
+	if !sess.AuthTime.IsZero() {
+		return sess.AuthTime
+	}
+	return sess.CreatedAt
+}

@@ -233,8 +233,12 @@ func (m *MFAService) useCodeTx(ctx context.Context, tx StoreTx, userID, code str
 
 // DisableTOTP removes the caller's authenticator app and recovery codes, proven by a current code
 // (or a recovery code) or by the account's password, and revokes every other session of the user.
+// The caller must have signed in within StepUpMaxAge.
 func (m *MFAService) DisableTOTP(ctx context.Context, p *Principal, code, password string) error {
 	code = strings.TrimSpace(code)
+	if err := m.auth.requireRecentAuth(ctx, p); err != nil {
+		return err
+	}
 	if code == "" && password == "" {
 		return Invalid(FieldError{Field: "code", Message: "Send a current code (or a recovery code), or the password."})
 	}

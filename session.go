@@ -83,6 +83,9 @@ type AccessClaims struct {
 	// First-party tokens always carry an AAL; OAuth clients' tokens carry neither.
 	AMR []string
 	AAL string
+	// AuthTime is when the user authenticated (the sign-in that started the session); zero when
+	// unknown.
+	AuthTime time.Time
 }
 
 // IDClaims are the claims of an OpenID Connect ID token.

@@ -116,6 +116,7 @@ func sampleClaims() gatehouse.AccessClaims {
 		Role:          "user",
 		AMR:           []string{"pwd", "otp", "mfa"},
 		AAL:           "aal2",
+		AuthTime:      time.Unix(1_800_000_000, 0).UTC(),
 	}
 }
 
