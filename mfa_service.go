@@ -425,3 +425,45 @@ func (m *MFAService) ResetFactors(ctx context.Context, by *Principal, userID str
 	m.auth.cache.invalidateSessions(revoked...)
 	return nil
 }
+
+// RenewRecoveryCodes replaces the caller's recovery codes with ten new ones, shown once, proven by
+// a current TOTP code (a recovery code cannot renew the codes).
+func (m *MFAService) RenewRecoveryCodes(ctx context.Context, p *Principal, code string) ([]string, error) {
+	code = strings.TrimSpace(code)
+	if !isTOTPCode(code) {
+		return nil, Invalid(FieldError{Field: "code", Message: "code must be the 6 digits the authenticator app shows."})
+	}
+	ticket, err := m.auth.limiter.Take(ctx, m.rules.TOTPFailures, p.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	var codes []string
+	err = m.auth.tx(ctx, func(tx StoreTx) error {
+		u, err := m.auth.lockCaller(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		f, err := tx.TOTPFactorOf(ctx, u.ID)
+		if isNotFound(err) || (err == nil && !f.Confirmed()) {
+			return ErrMFANotEnrolled
+		} else if err != nil {
+			return err
+		}
+		now := m.auth.now()
+		if _, err := m.useCodeTx(ctx, tx, u.ID, code, p.Client, now); err != nil {
+			return err
+		}
+		var hashes [][]byte
+		codes, hashes = newRecoveryCodes(u.ID)
+		if err := tx.ReplaceRecoveryCodes(ctx, u.ID, hashes, now); err != nil {
+			return err
+		}
+		return m.auth.auditTx(ctx, tx, p.Client, EventMFACodesRenewed, u.ID, OutcomeSuccess, "")
+	})
+	if err != nil {
+		m.failed(ctx, p.Client, p.User.ID, ticket, err, "recovery codes")
+		return nil, err
+	}
+	m.auth.limiter.Refund(ctx, ticket)
+	return codes, nil
+}

@@ -142,3 +142,29 @@ func (a *api) handleAdminResetMFA() http.Handler {
 		respond(w, http.StatusOK, messageJSON{Message: "The user's second factors were removed and their sessions revoked."})
 	})
 }
+
+func (a *api) handleRenewRecoveryCodes() http.Handler {
+	type request struct {
+		Code string `json:"code"`
+	}
+	type response struct {
+		RecoveryCodes []string `json:"recovery_codes"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.mfaOff(w, r) {
+			return
+		}
+		in, err := decode[request](r, false)
+		if err != nil {
+			writeError(w, r, a.Log, err)
+			return
+		}
+		codes, err := a.MFA.RenewRecoveryCodes(r.Context(), principalFrom(r.Context()), in.Code)
+		if err != nil {
+			writeError(w, r, a.Log, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		respond(w, http.StatusOK, response{RecoveryCodes: codes})
+	})
+}

@@ -55,6 +55,7 @@ func routes(d Deps) []Route {
 	add("POST", "/api/v1/users/me/mfa/totp", a.requireSession(a.handleBeginTOTP()))
 	add("POST", "/api/v1/users/me/mfa/totp/confirm", a.requireSession(a.handleConfirmTOTP()))
 	add("DELETE", "/api/v1/users/me/mfa/totp", a.requireSession(a.handleDisableTOTP()))
+	add("POST", "/api/v1/users/me/mfa/recovery-codes", a.requireSession(a.handleRenewRecoveryCodes()))
 	add("GET", "/api/v1/users/me/identities", a.requireSession(a.handleListIdentities()))
 	add("DELETE", "/api/v1/users/me/identities/{provider}", a.requireSession(a.handleUnlinkIdentity()))
 

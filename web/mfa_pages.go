@@ -74,6 +74,16 @@ func (s *server) securityAction(w http.ResponseWriter, r *http.Request, v *visit
 		vw.Data = d
 		vw.Notice = "Two-step sign-in is on. Keep the recovery codes below somewhere safe: they are shown only now."
 		s.render(w, r, v, http.StatusOK, "security", vw)
+	case "renew":
+		codes, err := s.MFA.RenewRecoveryCodes(r.Context(), v.p, r.PostFormValue("renew_code"))
+		if err != nil {
+			s.failForm(w, r, v, "security", vw, renameField(codeField(err), "code", "renew_code"))
+			return
+		}
+		d.CodesLeft, d.RecoveryCodes = len(codes), codes
+		vw.Data = d
+		vw.Notice = "New recovery codes made; the old ones no longer work. Keep these somewhere safe: they are shown only now."
+		s.render(w, r, v, http.StatusOK, "security", vw)
 	case "disable":
 		if err := s.MFA.DisableTOTP(r.Context(), v.p, r.PostFormValue("code"), r.PostFormValue("password")); err != nil {
 			s.failForm(w, r, v, "security", vw, codeField(err))
@@ -113,6 +123,11 @@ func (s *server) loginMFA(w http.ResponseWriter, r *http.Request, v *visit) {
 		return
 	}
 	token := r.PostFormValue("mfa_token")
+	// The API's per-address sign-in limit counts this step too, as POST /auth/mfa/verify.
+	vw := &view{Title: "Enter your code", Form: map[string]string{"next": safeNext(next), "mfa_token": token}}
+	if !s.limitIP(w, r, v, s.Limits.LoginIP, "login_mfa", vw) {
+		return
+	}
 	ts, err := s.MFA.Verify(r.Context(), token, r.PostFormValue("code"), v.client)
 	if errors.Is(err, gatehouse.ErrMFAInvalidToken) {
 		// Expired or used: the sign-in starts again.
@@ -130,4 +145,21 @@ func (s *server) loginMFA(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 	s.startSession(w, ts)
 	redirect(w, r, afterSignIn(next))
+}
+
+// renameField moves a field error to the input of the form that sent it (one page, two code fields).
+func renameField(err error, from, to string) error {
+	var ge *gatehouse.Error
+	if !errors.As(err, &ge) || len(ge.Fields) == 0 {
+		return err
+	}
+	out := *ge
+	out.Fields = nil
+	for _, f := range ge.Fields {
+		if f.Field == from {
+			f.Field = to
+		}
+		out.Fields = append(out.Fields, f)
+	}
+	return &out
 }

@@ -400,3 +400,23 @@ func TestMFAAdminWithoutRequirement(t *testing.T) {
 	admin := s.admin(t)
 	expectStatus(t, s.do(t, "GET", "/api/v1/admin/users", nil, bearer(admin.Access)), http.StatusOK)
 }
+
+func TestMFARenewRecoveryCodes(t *testing.T) {
+	s := startServer(t)
+	a := s.register(t)
+	expectProblem(t, s.do(t, "POST", "/api/v1/users/me/mfa/recovery-codes", map[string]string{"code": "123456"}, bearer(a.Access)), http.StatusNotFound, "mfa_not_enrolled")
+	secret, old := s.enrolTOTP(t, a)
+	// A recovery code cannot renew the codes.
+	expectProblem(t, s.do(t, "POST", "/api/v1/users/me/mfa/recovery-codes", map[string]string{"code": old[0]}, bearer(a.Access)), http.StatusUnprocessableEntity, "validation_failed")
+	r := s.do(t, "POST", "/api/v1/users/me/mfa/recovery-codes", map[string]string{"code": totpCode(t, secret, time.Now())}, bearer(a.Access))
+	expectStatus(t, r, http.StatusOK)
+	var out struct {
+		RecoveryCodes []string `json:"recovery_codes"`
+	}
+	if err := json.Unmarshal(r.Body, &out); err != nil || len(out.RecoveryCodes) != 10 || slices.Contains(out.RecoveryCodes, old[1]) {
+		t.Fatalf("renewed codes: %s", r.Body)
+	}
+	// The old codes no longer sign in; the new ones do.
+	expectProblem(t, s.do(t, "POST", "/api/v1/auth/mfa/verify", map[string]string{"mfa_token": s.mfaLogin(t, a), "code": old[1]}), http.StatusUnauthorized, "invalid_mfa_code")
+	expectStatus(t, s.do(t, "POST", "/api/v1/auth/mfa/verify", map[string]string{"mfa_token": s.mfaLogin(t, a), "code": out.RecoveryCodes[1]}), http.StatusOK)
+}

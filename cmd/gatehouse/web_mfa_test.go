@@ -45,6 +45,15 @@ func TestWebMFA(t *testing.T) {
 		t.Fatal("the recovery codes are shown again")
 	}
 
+	// New recovery codes, with the current code of the app (the confirming one was the step before).
+	r = b.submit("/account/security", url.Values{"action": {"renew"}, "renew_code": {"000000"}})
+	expectPage(t, r, http.StatusUnprocessableEntity, "The code is incorrect")
+	r = b.submit("/account/security", url.Values{"action": {"renew"}, "renew_code": {totpCode(t, secret, time.Now())}})
+	expectPage(t, r, http.StatusOK, "New recovery codes made")
+	if codes := recoveryItem.FindAllSubmatch(r.Body, -1); len(codes) != 10 {
+		t.Fatalf("%d renewed recovery codes on the page", len(codes))
+	}
+
 	// A new browser: the password is right, so the code is asked for.
 	b2 := s.webClient(t)
 	r = b2.submit("/login", url.Values{"email": {email}, "password": {password}})
@@ -58,14 +67,16 @@ func TestWebMFA(t *testing.T) {
 	}
 	r = b2.submit("/login/mfa", url.Values{"mfa_token": {string(tok[1])}, "code": {"000000"}})
 	expectPage(t, r, http.StatusUnprocessableEntity, "Enter your code", "The code is incorrect")
-	r = b2.submit("/login/mfa", url.Values{"mfa_token": {string(tok[1])}, "code": {totpCode(t, secret, time.Now())}})
+	// The current code was spent on the renewal: the next step's (one step of clock skew) signs in.
+	next := totpCode(t, secret, time.Now().Add(30*time.Second))
+	r = b2.submit("/login/mfa", url.Values{"mfa_token": {string(tok[1])}, "code": {next}})
 	expectRedirect(t, r, "/account")
 	access, _ := b2.sessionTokens()
 	if claimsOf(t, access)["aal"] != "aal2" {
 		t.Fatalf("dashboard session claims: %v", claimsOf(t, access))
 	}
 	// The used mfa_token starts the sign-in over.
-	r = b2.submit("/login/mfa", url.Values{"mfa_token": {string(tok[1])}, "code": {totpCode(t, secret, time.Now())}})
+	r = b2.submit("/login/mfa", url.Values{"mfa_token": {string(tok[1])}, "code": {next}})
 	expectRedirect(t, r, "/login?notice=mfa_expired")
 
 	// Turning it off with a wrong password fails; with the right one it works and signs b2 out.
