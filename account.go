@@ -68,8 +68,11 @@ func validateAvatarURL(raw string) *FieldError {
 }
 
 // ChangePassword replaces the caller's password after checking the current one, and revokes
-// every other session of the user.
+// every other session of the user. The caller must have signed in within StepUpMaxAge.
 func (s *AuthService) ChangePassword(ctx context.Context, p *Principal, current, next string) error {
+	if err := s.requireRecentAuth(ctx, p); err != nil {
+		return err
+	}
 	u, err := s.store.UserByID(ctx, p.User.ID)
 	if err != nil {
 		return notFoundAsUnauthenticated(err)

@@ -218,6 +218,11 @@ func (s *AuthService) CreateAPIKey(ctx context.Context, p *Principal, in NewAPIK
 		if !slices.Contains(scopesAllowedFor(p.User), sc) || (p.APIKey != nil && !p.Allows(sc)) {
 			return nil, "", errScopeNotAllowed
 		}
+		// An admin session that may not act as an admin (GATEHOUSE_ADMIN_REQUIRE_MFA) may not
+		// mint a key that would.
+		if sc == ScopeAdmin && p.AdminNeedsMFA {
+			return nil, "", ErrAdminNeedsMFA
+		}
 	}
 	now := s.now()
 	secret := NewAPIKeySecret()

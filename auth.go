@@ -15,6 +15,9 @@ type AuthConfig struct {
 	SessionLifetime          time.Duration // absolute lifetime of a session
 	RefreshReuseInterval     time.Duration // 0 disables the retry window
 	RequireEmailVerification bool
+	// AdminRequireMFA: an admin's session acts as an admin only when its sign-in used a second
+	// factor (aal2); admin-scoped API keys can then only be created by such a session.
+	AdminRequireMFA bool
 	// PrincipalCacheTTL bounds how long a revocation made elsewhere can go unnoticed; 0 turns
 	// the cache off.
 	PrincipalCacheTTL time.Duration
@@ -141,7 +144,15 @@ type Principal struct {
 	// Client is where the request comes from, as the edge that authenticated it saw it; the audit
 	// log records it with every change made in the principal's name.
 	Client Client
+	// AdminNeedsMFA: the user is an admin, admin actions require a second factor
+	// (GATEHOUSE_ADMIN_REQUIRE_MFA) and this session's sign-in did not use one: the principal
+	// acts as a user until it signs in again with one.
+	AdminNeedsMFA bool
 }
+
+// ErrAdminNeedsMFA refuses an admin action to an admin whose session is only aal1.
+var ErrAdminNeedsMFA = &Error{Kind: KindForbidden, Code: "mfa_required_for_admin",
+	Message: "Admin actions need a sign-in with a second factor (aal2): enrol an authenticator app and sign in again with it."}
 
 // actor names who acted, for the detail of an audit event about someone else: " by <user id>",
 // or "" for the command line.
@@ -164,7 +175,7 @@ func (p *Principal) Allows(scope string) bool {
 		return scope != ScopeAdmin && slices.Contains(p.Scopes, scope)
 	}
 	if p.APIKey == nil {
-		return scope != ScopeAdmin || p.User.IsAdmin()
+		return scope != ScopeAdmin || (p.User.IsAdmin() && !p.AdminNeedsMFA)
 	}
 	return slices.Contains(p.Scopes, scope)
 }
@@ -196,11 +207,15 @@ func (s *AuthService) tx(ctx context.Context, fn func(StoreTx) error) error {
 }
 
 // issue signs an access token for a session of u.
-func (s *AuthService) issue(ctx context.Context, u *User, sessionID, refresh string) (*TokenSet, error) {
+func (s *AuthService) issue(ctx context.Context, u *User, sess *Session, refresh string) (*TokenSet, error) {
 	now := s.now()
+	sessionID := sess.ID
 	access, err := s.tokens.Sign(ctx, AccessClaims{
 		Subject:       u.ID,
 		SessionID:     sessionID,
+		AMR:           sess.AMR,
+		AAL:           AAL(sess.AMR),
+		AuthTime:      sessionAuthTime(sess),
 		Email:         u.Email,
 		EmailVerified: u.EmailVerified,
 		Role:          u.Role,
@@ -213,8 +228,9 @@ func (s *AuthService) issue(ctx context.Context, u *User, sessionID, refresh str
 	return &TokenSet{AccessToken: access, RefreshToken: refresh, ExpiresIn: s.cfg.AccessTokenTTL, User: u, SessionID: sessionID}, nil
 }
 
-// startSession creates a session and its first refresh token inside tx.
-func (s *AuthService) startSession(ctx context.Context, tx StoreTx, u *User, client Client, now time.Time) (*Session, string, error) {
+// startSession creates a session and its first refresh token inside tx; amr is how the user
+// authenticated.
+func (s *AuthService) startSession(ctx context.Context, tx StoreTx, u *User, client Client, now time.Time, amr []string) (*Session, string, error) {
 	client = client.normalized()
 	sess := &Session{
 		ID:         NewID(),
@@ -224,6 +240,7 @@ func (s *AuthService) startSession(ctx context.Context, tx StoreTx, u *User, cli
 		ExpiresAt:  now.Add(s.cfg.SessionLifetime),
 		UserAgent:  client.UserAgent,
 		IP:         client.IP,
+		AMR:        amr,
 	}
 	if err := tx.CreateSession(ctx, sess); err != nil {
 		return nil, "", err

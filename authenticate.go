@@ -23,6 +23,9 @@ func (s *AuthService) Authenticate(ctx context.Context, accessToken string) (*Pr
 		return nil, ErrUnauthenticated
 	}
 	p := &Principal{User: u, SessionID: sess.ID, Claims: claims, ClientID: claims.ClientID, Act: claims.Act}
+	// The session, not the token, says how the user signed in (they agree: the token was signed
+	// from it).
+	p.AdminNeedsMFA = s.cfg.AdminRequireMFA && u.IsAdmin() && AAL(sess.AMR) != AAL2
 	if claims.ClientID != "" {
 		p.Scopes = strings.Fields(claims.Scope)
 	}

@@ -59,8 +59,8 @@ func (s *AuthService) loginBreached(ctx context.Context, password string) bool {
 }
 
 // issueLogin issues a password login's tokens, flagged when the password is known from breaches.
-func (s *AuthService) issueLogin(ctx context.Context, u *User, sessionID, refresh, password string) (*TokenSet, error) {
-	ts, err := s.issue(ctx, u, sessionID, refresh)
+func (s *AuthService) issueLogin(ctx context.Context, u *User, sess *Session, refresh, password string) (*TokenSet, error) {
+	ts, err := s.issue(ctx, u, sess, refresh)
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,9 @@
 //     OAuth states, listing and unlinking), oauth.go (OAuthService), oauth_authorize.go,
 //     oauth_callback.go (state, code exchange, linking rules).
 //   - Abuse resistance: ratelimit.go (sliding-window limits over the store).
+//   - Second factors (MFAService): mfa.go (factors, challenges, store interfaces, the OTP
+//     interface, the mfa_required answer and the challenge every sign-in asks for),
+//     mfa_service.go (TOTP enrolment and removal, recovery codes, the verify step, admin reset).
 //   - Gatehouse as an OAuth 2.1 authorization server and OpenID provider (AuthorizationServer):
 //     authserver.go (the service, OAuth error codes, store interfaces, grants and codes),
 //     authserver_clients.go (metadata-document, dynamically registered and pre-registered clients,

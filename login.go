@@ -44,7 +44,7 @@ func (s *AuthService) Login(ctx context.Context, email, password string, client 
 	s.limiter.Refund(ctx, ticket)
 	now := s.now()
 	var sess *Session
-	var refresh string
+	var refresh, mfaToken string
 	err = s.tx(ctx, func(tx StoreTx) error {
 		// The password was checked before this transaction. Under the account's lock it must
 		// still be the account's password, and the account still open to it: a provider sign-in
@@ -64,7 +64,11 @@ func (s *AuthService) Login(ctx context.Context, email, password string, client 
 				return err
 			}
 		}
-		if sess, refresh, err = s.startSession(ctx, tx, u, client, now); err != nil {
+		// A second factor enrolled: the password was right, and the sign-in waits for a code.
+		if mfaToken, err = s.mfaChallengeTx(ctx, tx, u, AMRPassword, client, now); err != nil || mfaToken != "" {
+			return err
+		}
+		if sess, refresh, err = s.startSession(ctx, tx, u, client, now, []string{AMRPassword}); err != nil {
 			return err
 		}
 		return s.auditTx(ctx, tx, client, EventLoginSucceeded, u.ID, OutcomeSuccess, "")
@@ -75,7 +79,10 @@ func (s *AuthService) Login(ctx context.Context, email, password string, client 
 		}
 		return nil, err
 	}
-	return s.issueLogin(ctx, u, sess.ID, refresh, password)
+	if mfaToken != "" {
+		return nil, &MFARequiredError{Token: mfaToken, Factors: mfaFactors()}
+	}
+	return s.issueLogin(ctx, u, sess, refresh, password)
 }
 
 func notFoundAsInvalidCredentials(err error) error {

@@ -97,11 +97,12 @@ func (o *OAuthService) spendState(ctx context.Context, providerName string, in O
 // retries once and finds the winner's link.
 func (o *OAuthService) signIn(ctx context.Context, providerName string, pid *ProviderIdentity, client Client) (*TokenSet, error) {
 	var (
-		u       *User
-		taken   *takeover
-		sess    *Session
-		refresh string
-		err     error
+		u        *User
+		taken    *takeover
+		sess     *Session
+		refresh  string
+		mfaToken string
+		err      error
 	)
 	for attempt := 0; attempt < 2; attempt++ {
 		now := o.auth.now()
@@ -116,7 +117,12 @@ func (o *OAuthService) signIn(ctx context.Context, providerName string, pid *Pro
 			if o.auth.cfg.RequireEmailVerification && !u.EmailVerified {
 				return ErrEmailNotVerified
 			}
-			if sess, refresh, err = o.auth.startSession(ctx, tx, u, client, now); err != nil {
+			// A second factor enrolled: the provider vouched for the first; the sign-in waits for a
+			// code (a takeover or link this transaction made still commits).
+			if mfaToken, err = o.auth.mfaChallengeTx(ctx, tx, u, "", client, now); err != nil || mfaToken != "" {
+				return err
+			}
+			if sess, refresh, err = o.auth.startSession(ctx, tx, u, client, now, nil); err != nil {
 				return err
 			}
 			return o.auth.auditTx(ctx, tx, client, EventLoginSucceeded, u.ID, OutcomeSuccess, "via "+providerName)
@@ -136,7 +142,10 @@ func (o *OAuthService) signIn(ctx context.Context, providerName string, pid *Pro
 	if o.auth.email != nil {
 		o.auth.email.wake() // a link to an existing account queued a notice
 	}
-	return o.auth.issue(ctx, u, sess.ID, refresh)
+	if mfaToken != "" {
+		return nil, &MFARequiredError{Token: mfaToken, Factors: mfaFactors()}
+	}
+	return o.auth.issue(ctx, u, sess, refresh)
 }
 
 // linkAccount finds or makes the local account of a provider account, inside tx:

@@ -28,7 +28,7 @@ func (s *AuthService) Refresh(ctx context.Context, token string, client Client) 
 	if err != nil {
 		return nil, err
 	}
-	return s.issue(ctx, spent.user, spent.session.ID, spent.successor)
+	return s.issue(ctx, spent.user, spent.session, spent.successor)
 }
 
 // firstPartyOnly refuses the refresh tokens of OAuth clients: they are spent at /oauth2/token.

@@ -65,7 +65,7 @@ func (s *AuthService) Register(ctx context.Context, in RegisterInput, client Cli
 				return err
 			}
 		}
-		if sess, refresh, err = s.startSession(ctx, tx, u, client, now); err != nil {
+		if sess, refresh, err = s.startSession(ctx, tx, u, client, now, []string{AMRPassword}); err != nil {
 			return err
 		}
 		return s.auditTx(ctx, tx, client, EventRegistered, u.ID, OutcomeSuccess, "")
@@ -77,7 +77,7 @@ func (s *AuthService) Register(ctx context.Context, in RegisterInput, client Cli
 		s.email.wake()
 	}
 	s.log.InfoContext(ctx, "user registered", "user_id", u.ID)
-	return s.issue(ctx, u, sess.ID, refresh)
+	return s.issue(ctx, u, sess, refresh)
 }
 
 // CreateUser makes an account without signing it in (operators, the CLI).

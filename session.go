@@ -34,6 +34,9 @@ type Session struct {
 	ParentID     string
 	SubjectKeyID string
 	Act          *Actor
+	// AMR is how the user authenticated for a first-party session (RFC 8176 values: "pwd",
+	// "otp", "mfa"); its access tokens carry it, and the assurance level it gives, across refreshes.
+	AMR []string
 }
 
 // FirstParty reports whether the session belongs to Gatehouse's own sign-in rather than to an
@@ -76,6 +79,13 @@ type AccessClaims struct {
 	// Act is the actor of a delegated token (RFC 8693 §4.1): the agent acting for the subject,
 	// with its own actor nested for a chain. Nil for a token nobody acts through.
 	Act *Actor
+	// AMR and AAL say how the user authenticated (RFC 8176 method references; aal1 or aal2).
+	// First-party tokens always carry an AAL; OAuth clients' tokens carry neither.
+	AMR []string
+	AAL string
+	// AuthTime is when the user authenticated (the sign-in that started the session); zero when
+	// unknown.
+	AuthTime time.Time
 }
 
 // IDClaims are the claims of an OpenID Connect ID token.

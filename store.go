@@ -40,6 +40,7 @@ type StoreReader interface {
 	DeviceCodeReader
 	ExchangeReader
 	MachineReader
+	MFAReader
 }
 
 // StoreWriter writes; only a transaction can. Each capability adds its own writer interface here.
@@ -55,6 +56,7 @@ type StoreWriter interface {
 	DeviceCodeWriter
 	ExchangeWriter
 	MachineWriter
+	MFAWriter
 }
 
 // Rotation is what spending a refresh token writes.

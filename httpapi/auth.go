@@ -122,6 +122,9 @@ func (a *api) requireSession(next http.Handler) http.Handler {
 func (a *api) requireScope(scope string, next http.Handler) http.Handler {
 	return a.withPrincipal(next, func(p *gatehouse.Principal) error {
 		if !p.Allows(scope) {
+			if scope == gatehouse.ScopeAdmin && p.AdminNeedsMFA {
+				return gatehouse.ErrAdminNeedsMFA
+			}
 			if scope == gatehouse.ScopeAdmin && p.APIKey == nil {
 				return gatehouse.ErrForbidden
 			}

@@ -17,8 +17,10 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/httpapi"
 	"github.com/gatehouse/gatehouse/password"
+	"github.com/gatehouse/gatehouse/seal"
 	"github.com/gatehouse/gatehouse/sqlite"
 	"github.com/gatehouse/gatehouse/token"
+	"github.com/gatehouse/gatehouse/totp"
 )
 
 // endpointRig is a whole API on a real SQLite file, with a cheap password hash so that the
@@ -57,7 +59,12 @@ func newRig(dir string) (*endpointRig, error) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	auth := gatehouse.NewAuthService(gatehouse.AuthDeps{Store: store, Hasher: password.NewHasher(cheap, 4, time.Second), Policy: password.Policy{}, Tokens: tokens, Config: gatehouse.DefaultAuthConfig, Log: log})
 	authz := gatehouse.NewAuthorizationServer(gatehouse.AuthServerDeps{Auth: auth, Config: gatehouse.AuthServerConfig{Issuer: "http://fuzz", DynamicRegistration: true}})
-	h := httpapi.NewServer(httpapi.Deps{Auth: auth, AuthServer: authz, DB: store, Keys: tokens, Log: log, Config: httpapi.Config{PublicURL: "http://fuzz", SigningAlg: "ES256"}})
+	box, err := seal.New(make([]byte, seal.KeySize))
+	if err != nil {
+		return nil, err
+	}
+	mfa := gatehouse.NewMFAService(gatehouse.MFADeps{Auth: auth, Sealer: box, OTP: totp.Engine{}})
+	h := httpapi.NewServer(httpapi.Deps{Auth: auth, MFA: mfa, AuthServer: authz, DB: store, Keys: tokens, Log: log, Config: httpapi.Config{PublicURL: "http://fuzz", SigningAlg: "ES256"}})
 	r := &endpointRig{handler: h, routes: httpapi.Routes()}
 	ts, err := auth.Register(ctx, gatehouse.RegisterInput{Email: "fuzz@example.com", Password: "fuzzing password", Name: "F"}, gatehouse.Client{})
 	if err != nil {
@@ -77,7 +84,7 @@ func newRig(dir string) (*endpointRig, error) {
 func FuzzEndpoints(f *testing.F) {
 	seeds := []string{`{"email":"a@b.co","password":"long enough pw","name":"x"}`, `{"refresh_token":"abc"}`, `{"all":true}`,
 		`{"name":"k","scopes":["profile:read"],"expires_in_days":1}`, `{"token":"x"}`, `{"amount":1}`, `{"role":"admin","is_active":false}`,
-		`{"current_password":"a","new_password":"b"}`, `{"avatar_url":null}`, `username=a&password=b`, `{`, `[]`, `null`, "\x00\xff"}
+		`{"current_password":"a","new_password":"b"}`, `{"avatar_url":null}`, `{"mfa_token":"x","code":"123456"}`, `{"code":"123456"}`, `{"code":"abcd-efgh-ijkl-mnop"}`, `{"password":"p"}`, `username=a&password=b`, `{`, `[]`, `null`, "\x00\xff"}
 	for i, s := range seeds {
 		for mode := range 3 {
 			f.Add(uint8(i), uint8(mode), []byte(s))

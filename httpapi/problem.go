@@ -17,6 +17,9 @@ type problem struct {
 	Detail    string                 `json:"detail"`
 	ErrorCode string                 `json:"error_code"`
 	Errors    []gatehouse.FieldError `json:"errors,omitempty"`
+	// MFAToken and Factors answer a sign-in that needs a second factor (mfa_required).
+	MFAToken string   `json:"mfa_token,omitempty"`
+	Factors  []string `json:"factors,omitempty"`
 }
 
 // httpError is an error that only exists at the HTTP edge (bad framing, wrong media type).
@@ -42,6 +45,16 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	var he *httpError
 	if errors.As(err, &he) {
 		writeProblem(w, he.status, he.code, he.detail, nil)
+		return
+	}
+	var mfa *gatehouse.MFARequiredError
+	if errors.As(err, &mfa) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusUnauthorized)
+		_ = encodeJSON(w, problem{Type: "about:blank", Title: http.StatusText(http.StatusUnauthorized), Status: http.StatusUnauthorized,
+			Detail: gatehouse.ErrMFARequired.Message, ErrorCode: gatehouse.ErrMFARequired.Code, MFAToken: mfa.Token, Factors: mfa.Factors})
 		return
 	}
 	var ge *gatehouse.Error

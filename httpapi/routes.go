@@ -42,6 +42,7 @@ func routes(d Deps) []Route {
 	auth("POST", "/verify-email", a.handleVerifyEmail())
 	auth("GET", "/verify-email", a.handleVerifyEmail())
 	auth("POST", "/verify-email/resend", a.limitIP(d.Limits.ResendIP, a.requireSession(a.handleResendVerification())))
+	auth("POST", "/mfa/verify", a.limitIP(d.Limits.LoginIP, a.handleMFAVerify()))
 	auth("POST", "/forgot-password", a.limitIP(d.Limits.ForgotIP, a.handleForgotPassword()))
 	auth("POST", "/reset-password", a.limitIP(d.Limits.ResetIP, a.handleResetPassword()))
 
@@ -50,6 +51,11 @@ func routes(d Deps) []Route {
 	add("POST", "/api/v1/users/me/password", a.requireSession(a.handleChangePassword()))
 	add("GET", "/api/v1/users/me/sessions", a.requireSession(a.handleListSessions()))
 	add("DELETE", "/api/v1/users/me/sessions/{id}", a.requireSession(a.handleRevokeSession()))
+	add("GET", "/api/v1/users/me/mfa", a.requireSession(a.handleMFAStatus()))
+	add("POST", "/api/v1/users/me/mfa/totp", a.requireSession(a.handleBeginTOTP()))
+	add("POST", "/api/v1/users/me/mfa/totp/confirm", a.requireSession(a.handleConfirmTOTP()))
+	add("DELETE", "/api/v1/users/me/mfa/totp", a.requireSession(a.handleDisableTOTP()))
+	add("POST", "/api/v1/users/me/mfa/recovery-codes", a.requireSession(a.handleRenewRecoveryCodes()))
 	add("GET", "/api/v1/users/me/identities", a.requireSession(a.handleListIdentities()))
 	add("DELETE", "/api/v1/users/me/identities/{provider}", a.requireSession(a.handleUnlinkIdentity()))
 
@@ -57,6 +63,7 @@ func routes(d Deps) []Route {
 	add("GET", "/api/v1/admin/audit", a.requireAdmin(a.handleAdminAudit()))
 	add("GET", "/api/v1/users/me/audit", a.requireSession(a.handleMyAudit()))
 	add("PATCH", "/api/v1/admin/users/{id}", a.requireAdmin(a.handleUpdateUser()))
+	add("DELETE", "/api/v1/admin/users/{id}/mfa", a.requireAdmin(a.handleAdminResetMFA()))
 	add("POST", "/api/v1/admin/users/{id}/credits", a.requireAdmin(a.handleGrantCredits()))
 
 	for _, prefix := range []string{"/api/v1/api-keys", "/api/v1/public/api-keys"} {

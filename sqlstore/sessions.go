@@ -3,26 +3,28 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
 )
 
-const sessionColumns = `id, user_id, created_at, last_used_at, expires_at, user_agent, ip, revoked_at, client_id, grant_id, resource, scope, auth_time, userinfo, parent_id, subject_key_id, act`
+const sessionColumns = `id, user_id, created_at, last_used_at, expires_at, user_agent, ip, revoked_at, client_id, grant_id, resource, scope, auth_time, userinfo, parent_id, subject_key_id, act, amr`
 
 func scanSession(row rowScanner) (*gatehouse.Session, error) {
 	var s gatehouse.Session
 	var created, used, expires, authTime, userinfo int64
 	var revoked sql.NullInt64
-	var act string
+	var act, amr string
 	if err := row.Scan(&s.ID, &s.UserID, &created, &used, &expires, &s.UserAgent, &s.IP, &revoked,
-		&s.ClientID, &s.GrantID, &s.Resource, &s.Scope, &authTime, &userinfo, &s.ParentID, &s.SubjectKeyID, &act); err != nil {
+		&s.ClientID, &s.GrantID, &s.Resource, &s.Scope, &authTime, &userinfo, &s.ParentID, &s.SubjectKeyID, &act, &amr); err != nil {
 		return nil, err
 	}
 	var err error
 	if s.Act, err = gatehouse.UnmarshalActor(act); err != nil {
 		return nil, err
 	}
+	s.AMR = strings.Fields(amr)
 	s.UserInfo = userinfo != 0
 	s.CreatedAt, s.LastUsedAt, s.ExpiresAt = fromMicros(created), fromMicros(used), fromMicros(expires)
 	if authTime != 0 {
@@ -43,10 +45,10 @@ func (r reader) ListActiveSessions(ctx context.Context, userID string, now time.
 }
 
 func (t *tx) CreateSession(ctx context.Context, s *gatehouse.Session) error {
-	_, err := t.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := t.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.UserID, micros(s.CreatedAt), micros(s.LastUsedAt), micros(s.ExpiresAt), s.UserAgent, s.IP, nullMicros(s.RevokedAt),
 		s.ClientID, s.GrantID, s.Resource, s.Scope, authMicros(s.AuthTime), boolInt(s.UserInfo),
-		s.ParentID, s.SubjectKeyID, gatehouse.MarshalActor(s.Act))
+		s.ParentID, s.SubjectKeyID, gatehouse.MarshalActor(s.Act), strings.Join(s.AMR, " "))
 	return err
 }
 

@@ -27,6 +27,11 @@ type wireClaims struct {
 	Scope         string       `json:"scope,omitempty"`
 	// Act is the actor chain of a delegated token (RFC 8693 §4.1).
 	Act *gatehouse.Actor `json:"act,omitempty"`
+	// AMR and AAL say how the user authenticated (RFC 8176; NIST SP 800-63B levels).
+	AMR []string `json:"amr,omitempty"`
+	AAL string   `json:"aal,omitempty"`
+	// AuthTime is when the user signed in (OpenID Connect's auth_time).
+	AuthTime *numericDate `json:"auth_time,omitempty"`
 }
 
 var _ jwt.ClaimsValidator = (*wireClaims)(nil)
@@ -86,6 +91,9 @@ func (c *wireClaims) access() *gatehouse.AccessClaims {
 		ClientID:      c.ClientID,
 		Scope:         c.Scope,
 		Act:           c.Act,
+		AMR:           c.AMR,
+		AAL:           c.AAL,
+		AuthTime:      c.AuthTime.time(),
 	}
 }
 
@@ -120,6 +128,14 @@ func (d *numericDate) UnmarshalJSON(b []byte) error {
 		return errNotNumber
 	}
 	return d.NumericDate.UnmarshalJSON(b)
+}
+
+// time is the date in UTC, or the zero time for an absent claim.
+func (d *numericDate) time() time.Time {
+	if d == nil {
+		return time.Time{}
+	}
+	return d.UTC()
 }
 
 func (d *numericDate) get() *jwt.NumericDate {

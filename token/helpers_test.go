@@ -114,6 +114,9 @@ func sampleClaims() gatehouse.AccessClaims {
 		Email:         "ada@example.test",
 		EmailVerified: true,
 		Role:          "user",
+		AMR:           []string{"pwd", "otp", "mfa"},
+		AAL:           "aal2",
+		AuthTime:      time.Unix(1_800_000_000, 0).UTC(),
 	}
 }
 

@@ -3,6 +3,7 @@ package token
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -28,7 +29,7 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 			if aud, ok := p["aud"].(string); !ok || aud != testAudience {
 				t.Fatalf("aud = %#v, want the single string %q", p["aud"], testAudience)
 			}
-			for _, name := range []string{"iss", "sub", "aud", "exp", "iat", "jti", "sid", "email", "email_verified", "role"} {
+			for _, name := range []string{"iss", "sub", "aud", "exp", "iat", "jti", "sid", "email", "email_verified", "role", "amr", "aal"} {
 				if _, ok := p[name]; !ok {
 					t.Errorf("payload lacks %q: %v", name, p)
 				}
@@ -44,7 +45,7 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 			want.IssuedAt = now
 			want.ExpiresAt = now.Add(testTTL)
 			want.Audience = testAudience // an empty audience signs as the first-party one
-			if *out != want {
+			if !reflect.DeepEqual(*out, want) {
 				t.Fatalf("Verify = %+v\nwant     %+v", *out, want)
 			}
 			if len(out.ID) != 22 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -70,6 +71,9 @@ func (i *Issuer) Sign(ctx context.Context, c gatehouse.AccessClaims) (string, er
 		ClientID:      c.ClientID,
 		Scope:         c.Scope,
 		Act:           c.Act,
+		AMR:           c.AMR,
+		AAL:           c.AAL,
+		AuthTime:      optionalDate(c.AuthTime),
 	})
 	t.Header["typ"] = tokenType
 	t.Header["kid"] = ks.signer.id
@@ -78,4 +82,12 @@ func (i *Issuer) Sign(ctx context.Context, c gatehouse.AccessClaims) (string, er
 		return "", fmt.Errorf("token: signing with key %q: %w", ks.signer.id, err)
 	}
 	return s, nil
+}
+
+// optionalDate is a date claim that is left out when t is zero.
+func optionalDate(t time.Time) *numericDate {
+	if t.IsZero() {
+		return nil
+	}
+	return newNumericDate(t)
 }

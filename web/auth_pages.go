@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -129,6 +130,12 @@ func (s *server) login(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 	// Login carries the per-account failure limit itself, exactly as for the API.
 	ts, err := s.Auth.Login(r.Context(), r.PostFormValue("email"), r.PostFormValue("password"), v.client)
+	var mfa *gatehouse.MFARequiredError
+	if errors.As(err, &mfa) {
+		// The password was right; the account has an authenticator app.
+		s.mfaForm(w, r, v, http.StatusOK, mfa.Token, next, nil)
+		return
+	}
 	if err != nil {
 		if gatehouse.ErrorKindOf(err) == gatehouse.KindUnauthorized {
 			// The API's words, not a field error: which of the two was wrong is not to be told.

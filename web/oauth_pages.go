@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -92,6 +93,12 @@ func (s *server) oauthCallback(w http.ResponseWriter, r *http.Request, v *visit)
 	ts, err := s.OAuth.Callback(r.Context(), provider, gatehouse.OAuthCallback{
 		Code: q.Get("code"), RedirectURI: CallbackURL(s.Config.PublicURL, provider), State: q.Get("state"),
 	}, v.client)
+	var mfa *gatehouse.MFARequiredError
+	if errors.As(err, &mfa) {
+		// The provider vouched for the account; it has an authenticator app too.
+		s.mfaForm(w, r, v, http.StatusOK, mfa.Token, next, nil)
+		return
+	}
 	if err != nil {
 		s.failForm(w, r, v, "login", vw, err)
 		return

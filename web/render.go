@@ -114,6 +114,8 @@ var notices = map[string]string{
 	"others_revoked":     "Every other session was signed out.",
 	"key_revoked":        "The API key was revoked. It no longer works.",
 	"identity_unlinked":  "The sign-in method was removed.",
+	"mfa_disabled":       "Two-step sign-in is off; your other devices were signed out.",
+	"mfa_expired":        "That sign-in took too long or was already finished. Sign in again.",
 	"user_updated":       "The user was updated.",
 	"app_revoked":        "The app's access was revoked. It can no longer act for you.",
 	"delegation_allowed": "The agent may now act for you, within the scopes you allowed. Withdraw it here at any time.",

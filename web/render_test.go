@@ -56,6 +56,8 @@ func TestEveryPageRenders(t *testing.T) {
 		"password":   {Title: "Password", Nav: "password", Data: passwordData{HasPassword: true}, Fields: map[string]string{"current_password": "wrong"}},
 		"sessions":   {Title: "Sessions", Nav: "sessions", Data: sessionsData{Sessions: []sessionRow{{ID: "s1", Device: "Chrome on Linux", IP: "127.0.0.1", CreatedAt: now, LastUsedAt: now, Current: true}, {ID: "s2", Device: "curl", CreatedAt: now, LastUsedAt: now}}, Others: 1}},
 		"keys":       {Title: "API keys", Nav: "keys", Form: map[string]string{}, Data: keys, Fields: map[string]string{"scopes": "Choose at least one scope."}},
+		"security":   {Title: "Two-step sign-in", Nav: "security", Data: securityData{Pending: true, HasPassword: true, Secret: "JBSWY3DPEHPK3PXP", URI: "otpauth://totp/Gatehouse:ada@example.com?secret=JBSWY3DPEHPK3PXP", RecoveryCodes: []string{"abcd-efgh-ijkl-mnop"}}, Fields: map[string]string{"code": "wrong"}},
+		"login_mfa":  {Title: "Enter your code", Form: map[string]string{"mfa_token": "t", "next": "/account"}, Fields: map[string]string{"code": "The code is incorrect or was already used."}},
 		"identities": {Title: "Sign-in methods", Nav: "identities", Data: identitiesData{HasPassword: false, Identities: []identityRow{{Provider: "github", Email: "ada@users.example", CreatedAt: now, LastUsedAt: now}}}},
 		"credits":    {Title: "Credits", Nav: "credits", Data: &gatehouse.CreditAccount{Plan: "pro", Total: 10000, Used: 2500, PeriodStart: now, PeriodEnd: later}},
 		"users":      {Title: "Users", Nav: "users", Form: map[string]string{"q": "ada"}, Data: &usersData{Query: "ada", Users: []*gatehouse.User{admin, {ID: "u2", Email: "bob@example.com", Role: "user", CreatedAt: now}}, NextCursor: "u2", Partial: true, Scanned: 2000}},

@@ -66,6 +66,10 @@ func (s *server) signedIn(h pageFunc) http.Handler {
 // admin admits what the API's requireAdmin admits: a session whose user has the admin role.
 func (s *server) admin(h pageFunc) http.Handler {
 	return s.signedIn(func(w http.ResponseWriter, r *http.Request, v *visit) {
+		if v.p.AdminNeedsMFA {
+			s.errorPage(w, r, v, http.StatusForbidden, "Second factor required", "Admin pages need a sign-in with a second factor. Set up an authenticator app, then sign out and sign in again with a code.")
+			return
+		}
 		if !v.p.Allows(gatehouse.ScopeAdmin) {
 			s.errorPage(w, r, v, http.StatusForbidden, "Admins only", "This page is for administrators. Your account does not have the admin role.")
 			return

@@ -49,7 +49,7 @@ func (v *view) FieldErrors() []gatehouse.FieldError {
 }
 
 // fieldOrder is the order in which fields appear on the dashboard's forms.
-var fieldOrder = []string{"name", "email", "avatar_url", "password", "current_password", "new_password", "confirm_password", "scopes", "expires_in_days", "role", "redirect_uris", "uri"}
+var fieldOrder = []string{"name", "email", "avatar_url", "password", "code", "renew_code", "current_password", "new_password", "confirm_password", "scopes", "expires_in_days", "role", "redirect_uris", "uri"}
 
 // field describes one input for the "field" partial.
 type field struct {

@@ -33,6 +33,9 @@ type Config struct {
 // Deps are the services the dashboard drives.
 type Deps struct {
 	Auth *gatehouse.AuthService
+	// MFA holds second factors: the security page and the sign-in's second step. nil turns
+	// them off.
+	MFA *gatehouse.MFAService
 	// OAuth signs in through providers; its allow-list must hold CallbackURL of each provider.
 	// nil hides the provider buttons.
 	OAuth *gatehouse.OAuthService
@@ -116,6 +119,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /signup", s.page(s.signup))
 	mux.Handle("GET /login", s.page(s.loginForm))
 	mux.Handle("POST /login", s.page(s.login))
+	mux.Handle("POST /login/mfa", s.page(s.loginMFA))
 	mux.Handle("GET /login/{provider}", s.page(s.oauthStart))
 	mux.Handle("GET /login/{provider}/callback", s.page(s.oauthCallback))
 	mux.Handle("GET /logout", s.page(s.logoutForm))
@@ -135,6 +139,8 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /account/sessions", s.signedIn(s.sessionsAction))
 	mux.Handle("GET /account/keys", s.signedIn(s.keysPage))
 	mux.Handle("POST /account/keys", s.signedIn(s.keysAction))
+	mux.Handle("GET /account/security", s.signedIn(s.securityPage))
+	mux.Handle("POST /account/security", s.signedIn(s.securityAction))
 	mux.Handle("GET /account/identities", s.signedIn(s.identitiesPage))
 	mux.Handle("POST /account/identities", s.signedIn(s.identitiesAction))
 	mux.Handle("GET /account/credits", s.signedIn(s.creditsPage))

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/seal"
 	"github.com/gatehouse/gatehouse/sqlite"
 	"github.com/gatehouse/gatehouse/token"
+	"github.com/gatehouse/gatehouse/totp"
 )
 
 // hashIdleRelease is how long the password-hash pool stays idle before its memory is returned.
@@ -31,6 +32,7 @@ type app struct {
 	hasher  *password.Hasher
 	auth    *gatehouse.AuthService
 	authz   *gatehouse.AuthorizationServer // Gatehouse as an OAuth 2.1 / OpenID Connect provider
+	mfa     *gatehouse.MFAService          // second factors
 	metrics *metrics.Metrics
 	master  *masterKey
 	keys    *seal.SigningKeys
@@ -155,6 +157,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger, mailLog io.Writ
 			SessionLifetime:          cfg.SessionLifetime,
 			RefreshReuseInterval:     cfg.RefreshReuseInterval,
 			RequireEmailVerification: cfg.RequireEmailVerification,
+			AdminRequireMFA:          cfg.AdminRequireMFA,
 			PrincipalCacheTTL:        cfg.CacheTTL,
 		},
 		Log:      log,
@@ -167,6 +170,26 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger, mailLog io.Writ
 			NoticeEmail:  cfg.RateRules["notice_email"],
 		},
 		Email: email,
+	})
+	// TOTP secrets are sealed under a key of their own, derived from the master key.
+	mfaBox, err := a.master.box("mfa secrets")
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	issuer := cfg.Email.ProductName
+	if issuer == "" {
+		issuer = "Gatehouse"
+	}
+	a.mfa = gatehouse.NewMFAService(gatehouse.MFADeps{
+		Auth:   a.auth,
+		Sealer: mfaBox,
+		OTP:    totp.Engine{},
+		Issuer: issuer,
+		Rules: gatehouse.MFARateRules{
+			TOTPFailures:     cfg.RateRules["mfa_totp_user"],
+			RecoveryFailures: cfg.RateRules["mfa_recovery_user"],
+		},
 	})
 	fetcher := newCIMDFetcher(cfg, log)
 	a.authz = gatehouse.NewAuthorizationServer(gatehouse.AuthServerDeps{

@@ -42,6 +42,10 @@ func defaultRateRules() rateRules {
 		"device_authorization_ip": rule("device_authorization_ip", 60, 15*time.Minute),
 		"device_code_ip":          rule("device_code_ip", 20, 15*time.Minute),
 		"device_code_user":        rule("device_code_user", 10, 15*time.Minute),
+		// Wrong second-factor codes per user and factor (TOTP, recovery codes): a 6-digit code
+		// has a million values, so 5 guesses per 5 minutes leave an attacker no real chance.
+		"mfa_totp_user":     rule("mfa_totp_user", 5, 5*time.Minute),
+		"mfa_recovery_user": rule("mfa_recovery_user", 5, 5*time.Minute),
 	}
 }
 

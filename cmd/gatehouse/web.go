@@ -31,6 +31,7 @@ func (a *app) dashboard(cfg *config, log *slog.Logger) (http.Handler, error) {
 	})
 	return web.New(web.Deps{
 		Auth:  a.auth,
+		MFA:   a.mfa,
 		OAuth: oauthRules,
 		// The authorization endpoint and consent page of the OAuth 2.1 / OpenID Connect provider.
 		AuthServer: a.authz,

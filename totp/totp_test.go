@@ -1,0 +1,34 @@
+package totp
+
+import (
+	"testing"
+	"time"
+)
+
+func TestMatchTOTPWindow(t *testing.T) {
+	secret, uri, err := Engine{}.NewTOTP("Gatehouse", "ada@example.com")
+	if err != nil || len(secret) != 32 || uri == "" {
+		t.Fatalf("NewTOTP: %q %q %v", secret, uri, err)
+	}
+	now := time.Unix(1_800_000_015, 0) // step 60,000,000
+	step := now.Unix() / Period
+	for d := int64(-3); d <= 3; d++ {
+		code, err := Code(secret, now.Add(time.Duration(d)*Period*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := Engine{}.MatchTOTP(secret, code, now)
+		inWindow := d >= -Skew && d <= Skew
+		if ok != inWindow || (ok && got != step+d) {
+			t.Errorf("offset %d: step %d ok %v (want step %d, ok %v)", d, got, ok, step+d, inWindow)
+		}
+	}
+	for _, bad := range []string{"", "12345", "1234567", "abcdef"} {
+		if _, ok := (Engine{}).MatchTOTP(secret, bad, now); ok {
+			t.Errorf("%q matched", bad)
+		}
+	}
+	if _, ok := (Engine{}).MatchTOTP("not base32!", "123456", now); ok {
+		t.Error("a bad secret matched")
+	}
+}
