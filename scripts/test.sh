@@ -96,7 +96,7 @@ if [ -z "${QUICK:-}" ]; then
   # A count, not a duration: Go 1.26's fuzz coordinator can report a spurious "context deadline
   # exceeded" when a duration runs out under load (go.dev/issue/75804, fixed in Go 1.27).
   fuzz() { # package target
-    go test "$1" -run '^$' -fuzz "^$2\$" -fuzztime "${FUZZTIME:-20000x}" >"$work/fuzz.log" 2>&1 ||
+    go test "$1" -run '^$' -fuzz "^$2\$" -fuzztime "${FUZZTIME:-10000x}" >"$work/fuzz.log" 2>&1 ||
       { cat "$work/fuzz.log"; echo "fuzz target $2 failed"; exit 1; }
     echo "ok   $1 $2"
   }
