@@ -119,7 +119,7 @@ func TestAttackFirstPartyIntrospectionRevealsEmailWithoutEmailScope(t *testing.T
 }
 
 // RFC 8707 §2 / RFC 9068 §4 / MCP authorization "Token Audience Binding": a token is accepted
-// only by the resource it was issued for; CONTRACT §8 has userinfo accept "the access token of an
+// only by the resource it was issued for; docs/oauth-server.md has userinfo accept "the access token of an
 // openid flow that named no resource". A token the client asked for the MCP server (resource
 // named) is accepted by /oauth2/userinfo, a different resource: the MCP server, which receives
 // every such token, can replay it at Gatehouse (token passthrough) and read the user's profile.

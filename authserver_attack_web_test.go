@@ -21,7 +21,7 @@ import (
 // it lists the user's sessions and API keys, revokes keys and sessions, unlinks sign-in methods,
 // renames the account. The API refuses all of that to OAuth tokens (requireSession: "an app's
 // OAuth token cannot do it"); the dashboard does not. RFC 6750 §5.2 / RFC 8707: a token is used
-// only where and for what it was issued; CONTRACT §8: a client's token acts only within its scopes.
+// only where and for what it was issued; docs/oauth-server.md: a client's token acts only within its scopes.
 func TestAttackOAuthTokenDrivesTheDashboard(t *testing.T) {
 	r := newAttackRig(t)
 	ctx := context.Background()

@@ -41,7 +41,7 @@ func TestOAuth2ResourceDuplicateConflict(t *testing.T) {
 	expectProblem(t, o2AddResource(t, s, admin, "https://mcp.example.com/mcp"), http.StatusConflict, "")
 }
 
-// CONTRACT §8: Gatehouse's own API is the resource {PUBLIC_URL}/api/v1, built in; neither it nor
+// docs/oauth-server.md: Gatehouse's own API is the resource {PUBLIC_URL}/api/v1, built in; neither it nor
 // the issuer itself can be registered as another resource (422).
 func TestOAuth2ResourceOwnAPIRefused(t *testing.T) {
 	s := startServer(t, "GATEHOUSE_PUBLIC_URL="+o2PublicURL)

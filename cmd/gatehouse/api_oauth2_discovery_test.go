@@ -275,7 +275,7 @@ func TestOAuth2CORSPreflight(t *testing.T) {
 	}
 }
 
-// MCP 2025-03-26 fallback (CONTRACT §8): /token and /register at the root are the same endpoints,
+// MCP 2025-03-26 fallback (docs/oauth-server.md): /token and /register at the root are the same endpoints,
 // with the same open CORS for browser-based clients.
 func TestOAuth2CORSOnRootFallbacks(t *testing.T) {
 	s := startServer(t, "GATEHOUSE_PUBLIC_URL="+o2PublicURL)

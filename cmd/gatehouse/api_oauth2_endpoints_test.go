@@ -148,7 +148,7 @@ func TestOAuth2UserinfoWithoutToken(t *testing.T) {
 	}
 }
 
-// CONTRACT §8 and OIDC Core §5.3: userinfo accepts the access token of an openid flow; a
+// docs/oauth-server.md and OIDC Core §5.3: userinfo accepts the access token of an openid flow; a
 // first-party access token from /api/v1/auth/login is not one, and is refused with 401.
 func TestOAuth2UserinfoRefusesFirstPartyToken(t *testing.T) {
 	s := startServer(t)
@@ -181,7 +181,7 @@ func TestOAuth2UserinfoBadTokenSaysInvalidToken(t *testing.T) {
 	}
 }
 
-// CONTRACT §8 and RFC 6749 §5.2: a revoked client is invalid_client at every endpoint that
+// docs/oauth-server.md and RFC 6749 §5.2: a revoked client is invalid_client at every endpoint that
 // authenticates clients, not only at the token endpoint.
 func TestOAuth2RevokedClientRefusedEverywhere(t *testing.T) {
 	s := startServer(t)

@@ -242,7 +242,7 @@ func TestOAuth2RegisterIgnoresUnknownMetadata(t *testing.T) {
 }
 
 // The registration endpoint is rate-limited per IP (MCP 2025-11-25 security considerations;
-// CONTRACT): over the limit, 429 with Retry-After (RFC 6585 §4).
+// docs/oauth-server.md): over the limit, 429 with Retry-After (RFC 6585 §4).
 func TestOAuth2RegisterRateLimitedPerIP(t *testing.T) {
 	s := startServer(t, "GATEHOUSE_RATE_LIMITS=client_register_ip=2/1h")
 	for i := range 2 {
@@ -283,7 +283,7 @@ func TestOAuth2RegisterRefusedWhenDCROff(t *testing.T) {
 	}
 }
 
-// MCP 2025-03-26 fallback (CONTRACT): /register and /token also answer at the root.
+// MCP 2025-03-26 fallback (docs/oauth-server.md): /register and /token also answer at the root.
 func TestOAuth2RootFallbackEndpoints(t *testing.T) {
 	s := startServer(t)
 	r := s.do(t, "POST", "/register", o2Meta("https://app.example.com/callback"))

@@ -61,7 +61,7 @@ func TestOAuth2TokenRepeatedParameterRefused(t *testing.T) {
 	}
 }
 
-// RFC 6749 §5.2: an unknown client is invalid_client, 401 (CONTRACT: so clients re-register);
+// RFC 6749 §5.2: an unknown client is invalid_client, 401 (docs/oauth-server.md: so clients re-register);
 // when the client used HTTP Basic, the 401 carries WWW-Authenticate with the Basic scheme.
 func TestOAuth2TokenUnknownClient(t *testing.T) {
 	s := startServer(t)
@@ -73,7 +73,7 @@ func TestOAuth2TokenUnknownClient(t *testing.T) {
 	}
 }
 
-// CONTRACT and RFC 6749 §5.2: a revoked client is invalid_client, 401, at once.
+// docs/oauth-server.md and RFC 6749 §5.2: a revoked client is invalid_client, 401, at once.
 func TestOAuth2TokenRevokedClient(t *testing.T) {
 	s := startServer(t)
 	admin := s.admin(t)

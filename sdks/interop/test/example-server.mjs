@@ -1,4 +1,4 @@
-// The example MCP servers of examples/ (CONTRACT §9), started through their own `run` scripts
+// The example MCP servers of examples/ (README: "Protect your API or MCP server"), started through their own `run` scripts
 // exactly as a user would: `run --addr 127.0.0.1:0 --issuer URL`, ready once the script prints
 // "listening on http://HOST:PORT/mcp".
 import { spawn } from 'node:child_process';
