@@ -379,7 +379,7 @@ func (m *MFAService) Verify(ctx context.Context, mfaToken, code string, client C
 			return err
 		}
 		var amr []string
-		if c.AMR != "" {
+		if c.AMR != "" && c.AMR != AMROTP { // an email code's otp is not listed twice
 			amr = append(amr, c.AMR)
 		}
 		amr = append(amr, AMROTP, AMRMFA)

@@ -57,6 +57,7 @@ type StoreWriter interface {
 	ExchangeWriter
 	MachineWriter
 	MFAWriter
+	EmailSignInWriter
 }
 
 // Rotation is what spending a refresh token writes.
