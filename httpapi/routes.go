@@ -44,6 +44,8 @@ func routes(d Deps) []Route {
 	auth("POST", "/verify-email/resend", a.limitIP(d.Limits.ResendIP, a.requireSession(a.handleResendVerification())))
 	auth("POST", "/mfa/verify", a.limitIP(d.Limits.LoginIP, a.handleMFAVerify()))
 	auth("POST", "/forgot-password", a.limitIP(d.Limits.ForgotIP, a.handleForgotPassword()))
+	auth("POST", "/email/start", a.limitIP(d.Limits.EmailSignInIP, a.handleEmailSignInStart()))
+	auth("POST", "/email/verify", a.limitIP(d.Limits.EmailCodeIP, a.handleEmailSignInVerify()))
 	auth("POST", "/reset-password", a.limitIP(d.Limits.ResetIP, a.handleResetPassword()))
 
 	add("GET", "/api/v1/users/me", a.requireScope(gatehouse.ScopeProfileRead, a.handleMe()))

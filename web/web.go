@@ -36,6 +36,8 @@ type Deps struct {
 	// MFA holds second factors: the security page and the sign-in's second step. nil turns
 	// them off.
 	MFA *gatehouse.MFAService
+	// SignIn is the passwordless sign-in by email; nil hides "Email me a sign-in code".
+	SignIn *gatehouse.EmailSignInService
 	// OAuth signs in through providers; its allow-list must hold CallbackURL of each provider.
 	// nil hides the provider buttons.
 	OAuth *gatehouse.OAuthService

@@ -33,6 +33,7 @@ type app struct {
 	auth    *gatehouse.AuthService
 	authz   *gatehouse.AuthorizationServer // Gatehouse as an OAuth 2.1 / OpenID Connect provider
 	mfa     *gatehouse.MFAService          // second factors
+	signIn  *gatehouse.EmailSignInService  // passwordless sign-in by email
 	metrics *metrics.Metrics
 	master  *masterKey
 	keys    *seal.SigningKeys
@@ -191,6 +192,15 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger, mailLog io.Writ
 			RecoveryFailures: cfg.RateRules["mfa_recovery_user"],
 		},
 	})
+	// Email sign-in codes are hashed under a key of their own, derived from the master key.
+	codeKey, err := seal.Derive(a.master.key, "email sign-in codes")
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	signInCfg := gatehouse.DefaultEmailSignInConfig
+	signInCfg.PerAddress = cfg.RateRules["email_signin_email"]
+	a.signIn = gatehouse.NewEmailSignInService(gatehouse.EmailSignInDeps{Auth: a.auth, CodeKey: codeKey, Config: signInCfg})
 	fetcher := newCIMDFetcher(cfg, log)
 	a.authz = gatehouse.NewAuthorizationServer(gatehouse.AuthServerDeps{
 		Auth:       a.auth,
@@ -216,6 +226,7 @@ func (a *app) httpLimits() httpapi.RateLimits {
 		ResetIP: r["reset_ip"], ResendIP: r["resend_ip"], OAuthIP: r["oauth_ip"], KeyFailureIP: r["key_failure_ip"],
 		ClientRegisterIP: r["client_register_ip"], ClientAuthFailureIP: r["client_auth_failure_ip"],
 		DeviceAuthorizationIP: r["device_authorization_ip"], DeviceCodeIP: r["device_code_ip"], DeviceCodeUser: r["device_code_user"],
+		EmailSignInIP: r["email_signin_ip"], EmailCodeIP: r["email_code_ip"],
 	}
 }
 
