@@ -40,6 +40,8 @@ func Run(t *testing.T, open Opener) {
 		"TOTPStepOnce":                 testTOTPStepOnce,
 		"SessionAMR":                   testSessionAMR,
 		"EmailTokenUsedOnce":           testEmailTokenUsedOnce,
+		"EmailSignIns":                 testEmailSignIns,
+		"EmailSignInsConcurrent":       testEmailSignInsConcurrent,
 		"Outbox":                       testOutbox,
 		"OutboxConcurrentClaims":       testOutboxConcurrentClaims,
 		"RateEvents":                   testRateEvents,
