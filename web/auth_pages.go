@@ -54,10 +54,13 @@ func providerOrder(names []string) []string {
 
 type authData struct {
 	Providers []providerButton
+	// EmailSignIn offers "Email me a sign-in code" (the passwordless sign-in is on).
+	EmailSignIn bool
 }
 
 func (s *server) authView(title, next string) *view {
-	return &view{Title: title, Form: map[string]string{"next": safeNext(next)}, Data: authData{Providers: s.providerButtons(next)}}
+	return &view{Title: title, Form: map[string]string{"next": safeNext(next)},
+		Data: authData{Providers: s.providerButtons(next), EmailSignIn: s.SignIn != nil}}
 }
 
 func (s *server) signupForm(w http.ResponseWriter, r *http.Request, v *visit) {

@@ -131,6 +131,11 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /reset-password", s.page(s.resetForm))
 	mux.Handle("POST /reset-password", s.page(s.reset))
 	mux.Handle("GET /verify-email", s.page(s.verifyEmail))
+	mux.Handle("GET "+emailSignInPath, s.page(s.emailSignInForm))
+	mux.Handle("POST "+emailSignInPath, s.page(s.emailSignInStart))
+	mux.Handle("POST "+emailSignInPath+"/code", s.page(s.emailSignInCode))
+	mux.Handle("GET "+gatehouse.SignInPath, s.page(s.emailLinkPage))
+	mux.Handle("POST "+gatehouse.SignInPath, s.page(s.emailLinkSignIn))
 
 	mux.Handle("GET /account", s.signedIn(s.accountPage))
 	mux.Handle("POST /account", s.signedIn(s.updateProfile))
