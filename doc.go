@@ -21,6 +21,8 @@
 //     batching).
 //   - Email: email.go (email tokens, kinds, config), emailqueue.go (the transactional outbox
 //     write), verify.go, reset.go, outbox.go and outboxworker.go (delivery with retries and leases).
+//   - Passwordless sign-in by email (EmailSignInService): emailsignin.go (a code and a link in one
+//     email, attempts, the sign-in itself; LocalPath, the rule of every return path).
 //   - Sign-in with providers: provider.go (the Provider interface), identity.go (linked identities,
 //     OAuth states, listing and unlinking), oauth.go (OAuthService), oauth_authorize.go,
 //     oauth_callback.go (state, code exchange, linking rules).
