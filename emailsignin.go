@@ -228,15 +228,19 @@ func (e *EmailSignInService) VerifyCode(ctx context.Context, email, code string,
 	}
 	s := e.auth
 	u, err := s.store.UserByEmail(ctx, email)
-	if isNotFound(err) {
-		return nil, ErrEmailSignInInvalid
-	} else if err != nil {
+	if err != nil && !isNotFound(err) {
 		return nil, err
+	}
+	// An unknown address costs the same statement as a known one without a pending sign-in
+	// (user ids are UUIDs: "unknown" matches no row), so the time tells nothing either.
+	userID := "unknown"
+	if u != nil {
+		userID = u.ID
 	}
 	var si *EmailSignIn
 	err = s.tx(ctx, func(tx StoreTx) error {
 		var err error
-		si, err = tx.TakeEmailSignInAttempt(ctx, u.ID, s.now(), e.cfg.MaxAttempts)
+		si, err = tx.TakeEmailSignInAttempt(ctx, userID, s.now(), e.cfg.MaxAttempts)
 		if isNotFound(err) {
 			return ErrEmailSignInInvalid
 		}
@@ -244,6 +248,9 @@ func (e *EmailSignInService) VerifyCode(ctx context.Context, email, code string,
 	})
 	if err != nil {
 		return nil, err
+	}
+	if u == nil {
+		return nil, ErrEmailSignInInvalid
 	}
 	hash := e.codeHash(u.ID, code)
 	if !hmac.Equal(si.CodeHash, hash) {
