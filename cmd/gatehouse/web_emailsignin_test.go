@@ -3,8 +3,11 @@ package main
 import (
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The dashboard's email sign-in without JavaScript: the sign-in page offers it, the code page
@@ -47,4 +50,37 @@ func TestWebEmailSignIn(t *testing.T) {
 		t.Fatal("a dead link's page still has the sign-in form")
 	}
 	expectPage(t, other.get("/email-sign-in/link"), http.StatusBadRequest, "This link does not work")
+}
+
+// An account with an authenticator app: the email code leads to the code page of the second
+// step, with no session before it, and the app's code then signs in.
+func TestWebEmailSignInMFA(t *testing.T) {
+	s, mail := startMailServer(t)
+	a := s.register(t)
+	secret, _ := s.enrolTOTP(t, a)
+	b := s.webClient(t)
+	expectStatus(t, b.submit("/email-sign-in", url.Values{"email": {a.Email}}), http.StatusOK)
+	code, _, _ := signInMail(t, mail, a.Email)
+	r := b.submit("/email-sign-in/code", url.Values{"email": {a.Email}, "code": {code}, "next": {"/account/sessions"}})
+	expectPage(t, r, http.StatusOK, `action="/login/mfa"`, `name="mfa_token"`, `value="/account/sessions"`)
+	if b.cookie("gatehouse_session") != nil {
+		t.Fatal("a session before the second factor")
+	}
+	token := regexpValue(t, r, "mfa_token")
+	r = b.submit("/login/mfa", url.Values{"mfa_token": {token}, "code": {totpCode(t, secret, time.Now())}, "next": {"/account/sessions"}})
+	expectRedirect(t, r, "/account/sessions")
+	access, _ := b.sessionTokens()
+	if amr := amrOf(t, access); !slices.Equal(amr, []string{"otp", "mfa"}) {
+		t.Fatalf("amr %v", amr)
+	}
+}
+
+// regexpValue reads the value of the hidden input name from a page.
+func regexpValue(t *testing.T, r *response, name string) string {
+	t.Helper()
+	m := regexp.MustCompile(`name="` + regexp.QuoteMeta(name) + `" value="([^"]*)"`).FindSubmatch(r.Body)
+	if m == nil {
+		t.Fatalf("no %s on the page: %s", name, r.Body)
+	}
+	return string(m[1])
 }
