@@ -35,11 +35,11 @@ type Config struct {
 
 // Deps are the services the API serves.
 type Deps struct {
-	Auth *gatehouse.AuthService
-	MFA  *gatehouse.MFAService // second factors; nil answers mfa_unavailable
+	Auth  *gatehouse.AuthService
+	MFA   *gatehouse.MFAService   // second factors; nil answers mfa_unavailable
+	OAuth *gatehouse.OAuthService // social sign-in; nil serves every provider as unknown
 	// SignIn is the passwordless sign-in by email; nil answers email_unavailable.
 	SignIn *gatehouse.EmailSignInService
-	OAuth  *gatehouse.OAuthService // social sign-in; nil serves every provider as unknown
 	// AuthServer is Gatehouse as an OAuth 2.1 / OpenID Connect provider.
 	AuthServer *gatehouse.AuthorizationServer
 	DB         Pinger

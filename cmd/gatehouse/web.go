@@ -30,11 +30,11 @@ func (a *app) dashboard(cfg *config, log *slog.Logger) (http.Handler, error) {
 		StateTTL:     cfg.OAuth.StateTTL,
 	})
 	return web.New(web.Deps{
-		Auth: a.auth,
-		MFA:  a.mfa,
+		Auth:  a.auth,
+		MFA:   a.mfa,
+		OAuth: oauthRules,
 		// Passwordless sign-in by email: "Email me a sign-in code" and the magic link's page.
 		SignIn: a.signIn,
-		OAuth:  oauthRules,
 		// The authorization endpoint and consent page of the OAuth 2.1 / OpenID Connect provider.
 		AuthServer: a.authz,
 		Limits:     a.httpLimits(),
