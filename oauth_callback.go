@@ -97,12 +97,12 @@ func (o *OAuthService) spendState(ctx context.Context, providerName string, in O
 // retries once and finds the winner's link.
 func (o *OAuthService) signIn(ctx context.Context, providerName string, pid *ProviderIdentity, client Client) (*TokenSet, error) {
 	var (
-		u        *User
-		taken    *takeover
-		sess     *Session
-		refresh  string
-		mfaReq   *MFARequiredError
-		err      error
+		u       *User
+		taken   *takeover
+		sess    *Session
+		refresh string
+		mfaReq  *MFARequiredError
+		err     error
 	)
 	for attempt := 0; attempt < 2; attempt++ {
 		now := o.auth.now()
