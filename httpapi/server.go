@@ -35,9 +35,11 @@ type Config struct {
 
 // Deps are the services the API serves.
 type Deps struct {
-	Auth  *gatehouse.AuthService
-	MFA   *gatehouse.MFAService   // second factors; nil answers mfa_unavailable
-	OAuth *gatehouse.OAuthService // social sign-in; nil serves every provider as unknown
+	Auth *gatehouse.AuthService
+	MFA  *gatehouse.MFAService // second factors; nil answers mfa_unavailable
+	// Passkeys (WebAuthn); nil answers passkeys_unavailable.
+	Passkeys *gatehouse.PasskeyService
+	OAuth    *gatehouse.OAuthService // social sign-in; nil serves every provider as unknown
 	// AuthServer is Gatehouse as an OAuth 2.1 / OpenID Connect provider.
 	AuthServer *gatehouse.AuthorizationServer
 	DB         Pinger

@@ -46,6 +46,8 @@ func defaultRateRules() rateRules {
 		// has a million values, so 5 guesses per 5 minutes leave an attacker no real chance.
 		"mfa_totp_user":     rule("mfa_totp_user", 5, 5*time.Minute),
 		"mfa_recovery_user": rule("mfa_recovery_user", 5, 5*time.Minute),
+		// Failed passkey assertions of the second step of a sign-in, per user.
+		"mfa_webauthn_user": rule("mfa_webauthn_user", 5, 5*time.Minute),
 	}
 }
 
