@@ -36,6 +36,9 @@ type Deps struct {
 	// MFA holds second factors: the security page and the sign-in's second step. nil turns
 	// them off.
 	MFA *gatehouse.MFAService
+	// Passkeys (WebAuthn): the security page's list, the sign-in page's button and autofill, and
+	// the passkey as a second step. nil hides them.
+	Passkeys *gatehouse.PasskeyService
 	// OAuth signs in through providers; its allow-list must hold CallbackURL of each provider.
 	// nil hides the provider buttons.
 	OAuth *gatehouse.OAuthService
@@ -120,6 +123,9 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /login", s.page(s.loginForm))
 	mux.Handle("POST /login", s.page(s.login))
 	mux.Handle("POST /login/mfa", s.page(s.loginMFA))
+	mux.Handle("POST /login/mfa/passkey/options", s.page(s.passkeyMFAOptions))
+	mux.Handle("POST /login/passkey/options", s.page(s.passkeyLoginOptions))
+	mux.Handle("POST /login/passkey", s.page(s.passkeyLogin))
 	mux.Handle("GET /login/{provider}", s.page(s.oauthStart))
 	mux.Handle("GET /login/{provider}/callback", s.page(s.oauthCallback))
 	mux.Handle("GET /logout", s.page(s.logoutForm))
@@ -141,6 +147,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /account/keys", s.signedIn(s.keysAction))
 	mux.Handle("GET /account/security", s.signedIn(s.securityPage))
 	mux.Handle("POST /account/security", s.signedIn(s.securityAction))
+	mux.Handle("POST /account/passkeys/options", s.signedIn(s.passkeyRegisterOptions))
 	mux.Handle("GET /account/identities", s.signedIn(s.identitiesPage))
 	mux.Handle("POST /account/identities", s.signedIn(s.identitiesAction))
 	mux.Handle("GET /account/credits", s.signedIn(s.creditsPage))
