@@ -119,8 +119,9 @@ func codeField(err error) error {
 // mfaForm is the second step of the dashboard's sign-in: the password (or a provider) was right
 // and the account has an authenticator app or a passkey (factors).
 func (s *server) mfaForm(w http.ResponseWriter, r *http.Request, v *visit, status int, token, next string, factors []string, err error) {
-	vw := &view{Title: "Second step", Form: map[string]string{"next": safeNext(next), "mfa_token": token}}
+	vw := &view{Form: map[string]string{"next": safeNext(next), "mfa_token": token}}
 	mfaFactorsForm(vw.Form, factors)
+	vw.Title = mfaTitle(vw.Form)
 	if err != nil {
 		s.failForm(w, r, v, "login_mfa", vw, codeField(err))
 		return
@@ -145,8 +146,9 @@ func (s *server) loginMFA(w http.ResponseWriter, r *http.Request, v *visit) {
 		factors = append(factors, gatehouse.FactorWebAuthn)
 	}
 	// The API's per-address sign-in limit counts this step too, as POST /auth/mfa/verify.
-	vw := &view{Title: "Second step", Form: map[string]string{"next": safeNext(next), "mfa_token": token}}
+	vw := &view{Form: map[string]string{"next": safeNext(next), "mfa_token": token}}
 	mfaFactorsForm(vw.Form, factors)
+	vw.Title = mfaTitle(vw.Form)
 	if !s.limitIP(w, r, v, s.Limits.LoginIP, "login_mfa", vw) {
 		return
 	}

@@ -133,6 +133,14 @@ func mfaFactorsForm(form map[string]string, factors []string) {
 	}
 }
 
+// mfaTitle names the second step's page by what it asks for.
+func mfaTitle(form map[string]string) string {
+	if form["passkey"] == "1" && form["totp"] != "1" {
+		return "Use your passkey"
+	}
+	return "Enter your code"
+}
+
 // securityPasskeyAction handles the passkey forms of /account/security; false when the action
 // is none of them.
 func (s *server) securityPasskeyAction(w http.ResponseWriter, r *http.Request, v *visit, vw *view) bool {

@@ -95,7 +95,7 @@ func TestBrowserPasskeys(t *testing.T) {
 	b.fill("#f-email", a.Email)
 	b.fill("#f-password", a.Password)
 	b.press(`form[action="/login"] button[type="submit"]`)
-	b.expectText("main h1", "Second step")
+	b.expectText("main h1", "Use your passkey")
 	if n := browserRun(b, chromedp.Evaluate[int](`document.querySelectorAll("#f-code").length`)); n != 0 {
 		t.Fatal("a code field is offered to a user without an authenticator app")
 	}
