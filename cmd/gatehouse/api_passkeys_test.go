@@ -267,6 +267,18 @@ func TestPasskeySignIn(t *testing.T) {
 			t.Fatalf("%s: detail %v differs from %v", c.name, r.json(t)["detail"], detail)
 		}
 	}
+	// An answer to another ceremony's challenge.
+	first := s.do(t, "POST", "/api/v1/auth/passkey/options", nil)
+	second := s.do(t, "POST", "/api/v1/auth/passkey/options", nil)
+	cred, err = laptop.Get(publicKeyOf(t, first), webauthntest.Tamper{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := s.do(t, "POST", "/api/v1/auth/passkey/login", map[string]any{"ceremony_id": second.str(t, "ceremony_id"), "credential": json.RawMessage(cred)})
+	expectSameRefusal(t, "wrong challenge", wrong)
+	if wrong.json(t)["detail"] != detail {
+		t.Fatalf("wrong challenge: detail %v", wrong.json(t)["detail"])
+	}
 	expectSameRefusal(t, "no ceremony", s.do(t, "POST", "/api/v1/auth/passkey/login", map[string]any{"ceremony_id": "x", "credential": json.RawMessage(cred)}))
 	expectProblem(t, s.do(t, "POST", "/api/v1/auth/passkey/login", `{"ceremony_id":`, "Content-Type: application/json"), http.StatusBadRequest, "")
 
@@ -429,6 +441,17 @@ func TestPasskeyRemoval(t *testing.T) {
 		t.Fatalf("passkeys after the reset: %s", got.Body)
 	}
 	expectProblem(t, s.do(t, "DELETE", "/api/v1/admin/users/"+a.ID+"/mfa", nil, bearer(admin.Access)), http.StatusNotFound, "mfa_not_enrolled")
+}
+
+// TestPasskeySignInRateLimited: passkey options and sign-ins count against the login limit per
+// address, as password logins do.
+func TestPasskeySignInRateLimited(t *testing.T) {
+	s := startPasskeyServer(t, "GATEHOUSE_RATE_LIMITS=login_ip=3/15m")
+	for range 3 {
+		expectStatus(t, s.do(t, "POST", "/api/v1/auth/passkey/options", nil), http.StatusOK)
+	}
+	expectProblem(t, s.do(t, "POST", "/api/v1/auth/passkey/options", nil), http.StatusTooManyRequests, "")
+	expectProblem(t, s.do(t, "POST", "/api/v1/auth/passkey/login", map[string]any{"ceremony_id": "x", "credential": map[string]any{}}), http.StatusTooManyRequests, "")
 }
 
 // TestPasskeyConfiguration: an explicit RP ID that no origin is under stops the start with the
