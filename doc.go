@@ -30,6 +30,9 @@
 //   - Second factors (MFAService): mfa.go (factors, challenges, store interfaces, the OTP
 //     interface, the mfa_required answer and the challenge every sign-in asks for),
 //     mfa_service.go (TOTP enrolment and removal, recovery codes, the verify step, admin reset).
+//   - Passkeys (PasskeyService): passkey.go (passkeys, ceremonies, store interfaces, the WebAuthn
+//     interface the passkey package implements, amr values), passkey_service.go (registration,
+//     rename, removal, passwordless sign-in, the passkey as second factor, counter checks).
 //   - Gatehouse as an OAuth 2.1 authorization server and OpenID provider (AuthorizationServer):
 //     authserver.go (the service, OAuth error codes, store interfaces, grants and codes),
 //     authserver_clients.go (metadata-document, dynamically registered and pre-registered clients,

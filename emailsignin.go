@@ -294,7 +294,7 @@ func (e *EmailSignInService) finish(ctx context.Context, method string, client C
 		u        *User
 		sess     *Session
 		refresh  string
-		mfaToken string
+		mfaReq   *MFARequiredError
 		verified bool
 	)
 	err := s.tx(ctx, func(tx StoreTx) error {
@@ -325,7 +325,7 @@ func (e *EmailSignInService) finish(ctx context.Context, method string, client C
 				return err
 			}
 		}
-		if mfaToken, err = s.mfaChallengeTx(ctx, tx, u, AMROTP, client, now); err != nil || mfaToken != "" {
+		if mfaReq, err = s.mfaChallengeTx(ctx, tx, u, AMROTP, client, now); err != nil || mfaReq != nil {
 			return err
 		}
 		if sess, refresh, err = s.startSession(ctx, tx, u, client, now, []string{AMROTP}); err != nil {
@@ -342,8 +342,8 @@ func (e *EmailSignInService) finish(ctx context.Context, method string, client C
 	if verified {
 		s.cache.invalidateUser(u.ID)
 	}
-	if mfaToken != "" {
-		return nil, &MFARequiredError{Token: mfaToken, Factors: mfaFactors()}
+	if mfaReq != nil {
+		return nil, mfaReq
 	}
 	return s.issue(ctx, u, sess, refresh)
 }

@@ -52,6 +52,7 @@ type MFAStatus struct {
 	TOTP              bool // a confirmed authenticator app
 	Pending           bool // an enrolment started and not confirmed
 	RecoveryCodesLeft int
+	Passkeys          int // registered passkeys (each is a second factor too)
 }
 
 // Status reports the caller's factors.
@@ -67,6 +68,11 @@ func (m *MFAService) Status(ctx context.Context, p *Principal) (*MFAStatus, erro
 	if st.RecoveryCodesLeft, err = m.auth.store.RecoveryCodesLeft(ctx, p.User.ID); err != nil {
 		return nil, err
 	}
+	passkeys, err := m.auth.store.PasskeysOf(ctx, p.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	st.Passkeys = len(passkeys)
 	return st, nil
 }
 
@@ -396,7 +402,8 @@ func (m *MFAService) Verify(ctx context.Context, mfaToken, code string, client C
 	return m.auth.issue(ctx, u, sess, refresh)
 }
 
-// ResetFactors removes every second factor of a user, for an admin (or the operator), and
+// ResetFactors removes every second factor of a user (authenticator app, recovery codes,
+// passkeys), for an admin (or the operator), and
 // revokes the user's sessions: whoever signs in next does so with the password alone and can
 // enrol again.
 func (m *MFAService) ResetFactors(ctx context.Context, by *Principal, userID string) error {
@@ -410,14 +417,18 @@ func (m *MFAService) ResetFactors(ctx context.Context, by *Principal, userID str
 		if err != nil {
 			return err
 		}
-		if !had {
+		passkeys, err := tx.DeletePasskeys(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if !had && passkeys == 0 {
 			return ErrMFANotEnrolled
 		}
 		if revoked, err = tx.RevokeUserSessions(ctx, u.ID, "", m.auth.now()); err != nil {
 			return err
 		}
 		return m.auth.auditTx(ctx, tx, by.Client, EventMFAReset, u.ID, OutcomeSuccess,
-			"second factors removed; "+CountNoun(len(revoked), "session")+" revoked"+by.actor())
+			"second factors removed ("+CountNoun(passkeys, "passkey")+"); "+CountNoun(len(revoked), "session")+" revoked"+by.actor())
 	})
 	if err != nil {
 		return err

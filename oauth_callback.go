@@ -97,12 +97,12 @@ func (o *OAuthService) spendState(ctx context.Context, providerName string, in O
 // retries once and finds the winner's link.
 func (o *OAuthService) signIn(ctx context.Context, providerName string, pid *ProviderIdentity, client Client) (*TokenSet, error) {
 	var (
-		u        *User
-		taken    *takeover
-		sess     *Session
-		refresh  string
-		mfaToken string
-		err      error
+		u       *User
+		taken   *takeover
+		sess    *Session
+		refresh string
+		mfaReq  *MFARequiredError
+		err     error
 	)
 	for attempt := 0; attempt < 2; attempt++ {
 		now := o.auth.now()
@@ -119,7 +119,7 @@ func (o *OAuthService) signIn(ctx context.Context, providerName string, pid *Pro
 			}
 			// A second factor enrolled: the provider vouched for the first; the sign-in waits for a
 			// code (a takeover or link this transaction made still commits).
-			if mfaToken, err = o.auth.mfaChallengeTx(ctx, tx, u, "", client, now); err != nil || mfaToken != "" {
+			if mfaReq, err = o.auth.mfaChallengeTx(ctx, tx, u, "", client, now); err != nil || mfaReq != nil {
 				return err
 			}
 			if sess, refresh, err = o.auth.startSession(ctx, tx, u, client, now, nil); err != nil {
@@ -142,8 +142,8 @@ func (o *OAuthService) signIn(ctx context.Context, providerName string, pid *Pro
 	if o.auth.email != nil {
 		o.auth.email.wake() // a link to an existing account queued a notice
 	}
-	if mfaToken != "" {
-		return nil, &MFARequiredError{Token: mfaToken, Factors: mfaFactors()}
+	if mfaReq != nil {
+		return nil, mfaReq
 	}
 	return o.auth.issue(ctx, u, sess, refresh)
 }

@@ -41,6 +41,7 @@ type StoreReader interface {
 	ExchangeReader
 	MachineReader
 	MFAReader
+	PasskeyReader
 }
 
 // StoreWriter writes; only a transaction can. Each capability adds its own writer interface here.
@@ -58,6 +59,7 @@ type StoreWriter interface {
 	MachineWriter
 	MFAWriter
 	EmailSignInWriter
+	PasskeyWriter
 }
 
 // Rotation is what spending a refresh token writes.

@@ -40,6 +40,8 @@ type Deps struct {
 	OAuth *gatehouse.OAuthService // social sign-in; nil serves every provider as unknown
 	// SignIn is the passwordless sign-in by email; nil answers email_unavailable.
 	SignIn *gatehouse.EmailSignInService
+	// Passkeys (WebAuthn); nil answers passkeys_unavailable.
+	Passkeys *gatehouse.PasskeyService
 	// AuthServer is Gatehouse as an OAuth 2.1 / OpenID Connect provider.
 	AuthServer *gatehouse.AuthorizationServer
 	DB         Pinger

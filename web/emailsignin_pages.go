@@ -149,7 +149,7 @@ func isMFARequired(err error) bool {
 func (s *server) finishEmailSignIn(w http.ResponseWriter, r *http.Request, v *visit, ts *gatehouse.TokenSet, err error, next string) {
 	var mfa *gatehouse.MFARequiredError
 	if errors.As(err, &mfa) {
-		s.mfaForm(w, r, v, http.StatusOK, mfa.Token, next, nil)
+		s.mfaForm(w, r, v, http.StatusOK, mfa.Token, next, mfa.Factors, nil)
 		return
 	}
 	if v.p != nil {

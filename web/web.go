@@ -38,6 +38,9 @@ type Deps struct {
 	MFA *gatehouse.MFAService
 	// SignIn is the passwordless sign-in by email; nil hides "Email me a sign-in code".
 	SignIn *gatehouse.EmailSignInService
+	// Passkeys (WebAuthn): the security page's list, the sign-in page's button and autofill, and
+	// the passkey as a second step. nil hides them.
+	Passkeys *gatehouse.PasskeyService
 	// OAuth signs in through providers; its allow-list must hold CallbackURL of each provider.
 	// nil hides the provider buttons.
 	OAuth *gatehouse.OAuthService
@@ -122,6 +125,9 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /login", s.page(s.loginForm))
 	mux.Handle("POST /login", s.page(s.login))
 	mux.Handle("POST /login/mfa", s.page(s.loginMFA))
+	mux.Handle("POST /login/mfa/passkey/options", s.page(s.passkeyMFAOptions))
+	mux.Handle("POST /login/passkey/options", s.page(s.passkeyLoginOptions))
+	mux.Handle("POST /login/passkey", s.page(s.passkeyLogin))
 	mux.Handle("GET /login/{provider}", s.page(s.oauthStart))
 	mux.Handle("GET /login/{provider}/callback", s.page(s.oauthCallback))
 	mux.Handle("GET /logout", s.page(s.logoutForm))
@@ -148,6 +154,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /account/keys", s.signedIn(s.keysAction))
 	mux.Handle("GET /account/security", s.signedIn(s.securityPage))
 	mux.Handle("POST /account/security", s.signedIn(s.securityAction))
+	mux.Handle("POST /account/passkeys/options", s.signedIn(s.passkeyRegisterOptions))
 	mux.Handle("GET /account/identities", s.signedIn(s.identitiesPage))
 	mux.Handle("POST /account/identities", s.signedIn(s.identitiesAction))
 	mux.Handle("GET /account/credits", s.signedIn(s.creditsPage))

@@ -25,20 +25,21 @@ const hashIdleRelease = 5 * time.Second
 
 // app is everything the commands share: configuration, the store and the services built on it.
 type app struct {
-	cfg     *config
-	log     *slog.Logger
-	store   gatehouse.Store
-	tokens  *token.Issuer
-	hasher  *password.Hasher
-	auth    *gatehouse.AuthService
-	authz   *gatehouse.AuthorizationServer // Gatehouse as an OAuth 2.1 / OpenID Connect provider
-	mfa     *gatehouse.MFAService          // second factors
-	signIn  *gatehouse.EmailSignInService  // passwordless sign-in by email
-	metrics *metrics.Metrics
-	master  *masterKey
-	keys    *seal.SigningKeys
-	limiter *gatehouse.RateLimiter
-	breach  *breachChecker // the configured breached-password check
+	cfg      *config
+	log      *slog.Logger
+	store    gatehouse.Store
+	tokens   *token.Issuer
+	hasher   *password.Hasher
+	auth     *gatehouse.AuthService
+	authz    *gatehouse.AuthorizationServer // Gatehouse as an OAuth 2.1 / OpenID Connect provider
+	mfa      *gatehouse.MFAService          // second factors
+	passkeys *gatehouse.PasskeyService      // passkeys; nil when off (passkey_config.go)
+	signIn   *gatehouse.EmailSignInService  // passwordless sign-in by email
+	metrics  *metrics.Metrics
+	master   *masterKey
+	keys     *seal.SigningKeys
+	limiter  *gatehouse.RateLimiter
+	breach   *breachChecker // the configured breached-password check
 	// runOutbox sends the queued emails until its context ends (serve only; nil for the CLI).
 	runOutbox func(context.Context)
 }
@@ -198,9 +199,17 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger, mailLog io.Writ
 		store.Close()
 		return nil, err
 	}
+	rp, err := passkeyRP(cfg, issuer, log)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	signInCfg := gatehouse.DefaultEmailSignInConfig
 	signInCfg.PerAddress = cfg.RateRules["email_signin_email"]
 	a.signIn = gatehouse.NewEmailSignInService(gatehouse.EmailSignInDeps{Auth: a.auth, CodeKey: codeKey, Config: signInCfg})
+	if rp != nil {
+		a.passkeys = gatehouse.NewPasskeyService(gatehouse.PasskeyDeps{Auth: a.auth, WebAuthn: rp, Failures: cfg.RateRules["mfa_webauthn_user"]})
+	}
 	fetcher := newCIMDFetcher(cfg, log)
 	a.authz = gatehouse.NewAuthorizationServer(gatehouse.AuthServerDeps{
 		Auth:       a.auth,

@@ -52,6 +52,8 @@ func defaultRateRules() rateRules {
 		"email_signin_ip":    rule("email_signin_ip", 20, time.Hour),
 		"email_signin_email": rule("email_signin_email", 5, time.Hour),
 		"email_code_ip":      rule("email_code_ip", 30, 15*time.Minute),
+		// Failed passkey assertions of the second step of a sign-in, per user.
+		"mfa_webauthn_user": rule("mfa_webauthn_user", 5, 5*time.Minute),
 	}
 }
 

@@ -56,6 +56,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 		Auth:       a.auth,
 		MFA:        a.mfa,
 		SignIn:     a.signIn,
+		Passkeys:   a.passkeys,
 		OAuth:      newOAuthService(cfg, a.auth, log),
 		AuthServer: a.authz,
 		DB:         a.store,
