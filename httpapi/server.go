@@ -38,6 +38,8 @@ type Deps struct {
 	Auth  *gatehouse.AuthService
 	MFA   *gatehouse.MFAService   // second factors; nil answers mfa_unavailable
 	OAuth *gatehouse.OAuthService // social sign-in; nil serves every provider as unknown
+	// Impersonation lets admins act as users for support; nil answers 404 on its route.
+	Impersonation *gatehouse.Impersonation
 	// AuthServer is Gatehouse as an OAuth 2.1 / OpenID Connect provider.
 	AuthServer *gatehouse.AuthorizationServer
 	DB         Pinger

@@ -100,7 +100,7 @@ func (s *server) resolveSession(w http.ResponseWriter, r *http.Request, client g
 		return nil, nil
 	}
 	if err == nil {
-		p.Client = client
+		p.UseClient(client)
 		return p, nil
 	}
 	if gatehouse.ErrorKindOf(err) != gatehouse.KindUnauthorized {
@@ -123,7 +123,7 @@ func (s *server) resolveSession(w http.ResponseWriter, r *http.Request, client g
 		}
 		return nil, err
 	}
-	p.Client = client
+	p.UseClient(client)
 	return p, nil
 }
 

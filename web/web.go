@@ -39,6 +39,8 @@ type Deps struct {
 	// OAuth signs in through providers; its allow-list must hold CallbackURL of each provider.
 	// nil hides the provider buttons.
 	OAuth *gatehouse.OAuthService
+	// Impersonation lets admins open a dashboard session as a user; nil hides it.
+	Impersonation *gatehouse.Impersonation
 	// AuthServer is Gatehouse as an OAuth 2.1 / OpenID Connect provider: the authorization
 	// endpoint, the consent page, connected apps and the admin pages of clients and resources.
 	// nil turns those pages off.

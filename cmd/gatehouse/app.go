@@ -33,6 +33,7 @@ type app struct {
 	auth    *gatehouse.AuthService
 	authz   *gatehouse.AuthorizationServer // Gatehouse as an OAuth 2.1 / OpenID Connect provider
 	mfa     *gatehouse.MFAService          // second factors
+	imp     *gatehouse.Impersonation       // admins acting as users, for support
 	metrics *metrics.Metrics
 	master  *masterKey
 	keys    *seal.SigningKeys
@@ -191,6 +192,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger, mailLog io.Writ
 			RecoveryFailures: cfg.RateRules["mfa_recovery_user"],
 		},
 	})
+	a.imp = gatehouse.NewImpersonation(a.auth)
 	fetcher := newCIMDFetcher(cfg, log)
 	a.authz = gatehouse.NewAuthorizationServer(gatehouse.AuthServerDeps{
 		Auth:       a.auth,

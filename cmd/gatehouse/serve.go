@@ -53,13 +53,14 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	background.Go(func() { a.runOutbox(bg) })
 
 	apiHandler := httpapi.NewServer(httpapi.Deps{
-		Auth:       a.auth,
-		MFA:        a.mfa,
-		OAuth:      newOAuthService(cfg, a.auth, log),
-		AuthServer: a.authz,
-		DB:         a.store,
-		Keys:       a.tokens,
-		Log:        log,
+		Auth:          a.auth,
+		MFA:           a.mfa,
+		Impersonation: a.imp,
+		OAuth:         newOAuthService(cfg, a.auth, log),
+		AuthServer:    a.authz,
+		DB:            a.store,
+		Keys:          a.tokens,
+		Log:           log,
 		Config: httpapi.Config{
 			PublicURL:      cfg.PublicURL,
 			TrustedProxies: cfg.TrustedProxies,

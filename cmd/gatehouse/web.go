@@ -30,9 +30,10 @@ func (a *app) dashboard(cfg *config, log *slog.Logger) (http.Handler, error) {
 		StateTTL:     cfg.OAuth.StateTTL,
 	})
 	return web.New(web.Deps{
-		Auth:  a.auth,
-		MFA:   a.mfa,
-		OAuth: oauthRules,
+		Auth:          a.auth,
+		MFA:           a.mfa,
+		Impersonation: a.imp,
+		OAuth:         oauthRules,
 		// The authorization endpoint and consent page of the OAuth 2.1 / OpenID Connect provider.
 		AuthServer: a.authz,
 		Limits:     a.httpLimits(),
