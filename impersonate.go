@@ -126,14 +126,14 @@ func (im *Impersonation) Start(ctx context.Context, by *Principal, userID, reaso
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
+	// The one access token lives exactly as long as its session.
 	access, err := s.tokens.Sign(ctx, AccessClaims{Subject: u.ID, SessionID: sess.ID, Email: u.Email, EmailVerified: u.EmailVerified,
-		Role: u.Role, AMR: sess.AMR, AAL: AAL(sess.AMR), AuthTime: sess.CreatedAt, IssuedAt: now, ExpiresAt: sess.ExpiresAt, Act: sess.Act})
+		Role: u.Role, AMR: sess.AMR, AAL: AAL(sess.AMR), AuthTime: sess.CreatedAt, IssuedAt: sess.CreatedAt, ExpiresAt: sess.ExpiresAt, Act: sess.Act})
 	if err != nil {
 		return nil, err
 	}
 	s.log.InfoContext(ctx, "impersonation started", "admin_id", by.User.ID, "user_id", u.ID, "session_id", sess.ID)
-	return &ImpersonationToken{AccessToken: access, ExpiresIn: sess.ExpiresAt.Sub(now), SessionID: sess.ID, User: u}, nil
+	return &ImpersonationToken{AccessToken: access, ExpiresIn: ttl, SessionID: sess.ID, User: u}, nil
 }
 
 // Impersonation reports whether the session is an impersonation session: a first-party session
