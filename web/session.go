@@ -106,6 +106,11 @@ func (s *server) resolveSession(w http.ResponseWriter, r *http.Request, client g
 	if gatehouse.ErrorKindOf(err) != gatehouse.KindUnauthorized {
 		return nil, err
 	}
+	if refresh == "" {
+		// An impersonation session, which has nothing to refresh: it is over.
+		s.clearSession(w)
+		return nil, nil
+	}
 	ts, err := s.Auth.Refresh(ctx, refresh, client)
 	if err != nil {
 		if gatehouse.ErrorKindOf(err) == gatehouse.KindUnauthorized {

@@ -150,6 +150,9 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/users", s.admin(s.usersPage))
 	mux.Handle("POST /admin/users", s.admin(s.usersAction))
 	mux.Handle("GET /admin/audit", s.admin(s.auditPage))
+	mux.Handle("GET /admin/users/{id}/impersonate", s.admin(s.impersonateForm))
+	mux.Handle("POST /admin/users/{id}/impersonate", s.admin(s.impersonate))
+	mux.Handle("POST /impersonation/end", s.signedIn(s.endImpersonation))
 
 	// Gatehouse as an OAuth 2.1 / OpenID Connect provider.
 	mux.Handle("GET "+authorizePath, s.page(s.authorize))
