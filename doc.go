@@ -28,6 +28,8 @@
 //   - Second factors (MFAService): mfa.go (factors, challenges, store interfaces, the OTP
 //     interface, the mfa_required answer and the challenge every sign-in asks for),
 //     mfa_service.go (TOTP enrolment and removal, recovery codes, the verify step, admin reset).
+//   - Impersonation (Impersonation): impersonate.go (an admin's refresh-less session as a user,
+//     marked with the admin as its actor; what it may not do; the actor in every audit event).
 //   - Gatehouse as an OAuth 2.1 authorization server and OpenID provider (AuthorizationServer):
 //     authserver.go (the service, OAuth error codes, store interfaces, grants and codes),
 //     authserver_clients.go (metadata-document, dynamically registered and pre-registered clients,
