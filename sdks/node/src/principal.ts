@@ -113,9 +113,9 @@ function freezeActor(a: Actor | undefined): Actor | undefined {
   return Object.freeze(a.act ? { sub: a.sub, act: freezeActor(a.act) } : { sub: a.sub });
 }
 
-/** The `act` claim read strictly: undefined when absent; null when malformed or deeper than Gatehouse signs. */
+/** The `act` claim read strictly: undefined when absent (or JSON null); null when malformed or deeper than Gatehouse signs. */
 export function readActor(v: unknown): Actor | undefined | null {
-  if (v === undefined) return undefined;
+  if (v === undefined || v === null) return undefined;
   let a: unknown = v;
   for (let depth = 0; a !== undefined; depth++) {
     if (depth >= MAX_ACTOR_DEPTH || typeof a !== 'object' || a === null || Array.isArray(a)) return null;
