@@ -270,3 +270,27 @@ describe('has() and the session object', () => {
     }
   });
 });
+
+describe('auth.protect({ permission, orgRole }) in the middleware callback', () => {
+  it('lets a member with the permission through and refuses the others (403 on API routes, sign in again on pages)', async () => {
+    const mw = createGatehouse({ authUrl: standin.url, loginPath: '/login' }).middleware((auth, request) => {
+      if (request.nextUrl.pathname.startsWith('/api/invoices')) auth.protect({ permission: 'invoices:write' });
+      else if (request.nextUrl.pathname.startsWith('/settings')) auth.protect({ orgRole: ['owner', 'admin'] });
+    });
+    const admin = await standin.signIn('org-1'); // admin, invoices:write
+    const member = await standin.signIn('org-2'); // member, invoices:read
+    const loner = await standin.signIn(); // no organization
+
+    const ok = await mw(req(APP + '/api/invoices', { cookies: cookies(admin) }));
+    expect(ok.headers.get('x-middleware-next')).toBe('1');
+    for (const t of [member, loner]) {
+      const no = await mw(req(APP + '/api/invoices', { cookies: cookies(t) }));
+      expect(no.status).toBe(403);
+      expect((await no.json()).detail).toContain('permission');
+    }
+    expect((await mw(req(APP + '/settings', { cookies: cookies(admin) }))).headers.get('x-middleware-next')).toBe('1');
+    const page = await mw(req(APP + '/settings', { cookies: cookies(member) }));
+    expect(page.status).toBe(307);
+    expect(new URL(page.headers.get('location')!).searchParams.get('error')).toBe('forbidden');
+  });
+});
