@@ -63,6 +63,12 @@ func TestBrowserImpersonation(t *testing.T) {
 	if strings.Contains(b.text("body"), "by admin") {
 		t.Fatal("the banner is still shown after the end")
 	}
+	// The admin's audit page names both.
+	b.visit("/admin/audit?user=" + u.ID)
+	b.expectText("table.list", "Impersonation started")
+	b.expectText("table.list", "by admin "+adm.Email)
+	b.shot("61-impersonation-audit")
+
 	items := s.auditItems(t, adm, "type=impersonation.refused&user_id="+u.ID)
 	if len(items) != 1 || items[0]["actor_id"] != adm.ID {
 		t.Fatalf("the refused password change is not audited under both names: %v", items)
