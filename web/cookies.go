@@ -68,9 +68,11 @@ func (s *server) cookie(name, value string, maxAge time.Duration) *http.Cookie {
 }
 
 // startSession keeps a new session in the browser. The CSRF secret is replaced at the same time,
-// so a secret planted before sign-in is worth nothing after it.
+// so a secret planted before sign-in is worth nothing after it; an admin's session set aside by an
+// impersonation is forgotten (a sign-in replaces whoever was signed in).
 func (s *server) startSession(w http.ResponseWriter, ts *gatehouse.TokenSet) {
 	http.SetCookie(w, s.cookie(s.cookies.session, encodeSession(ts), s.Config.SessionMaxAge))
+	http.SetCookie(w, s.cookie(s.cookies.stash, "", -1))
 	s.newCSRFSecret(w)
 }
 

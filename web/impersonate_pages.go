@@ -66,10 +66,11 @@ func (s *server) impersonate(w http.ResponseWriter, r *http.Request, v *visit) {
 		s.failForm(w, r, v, "impersonate", vw, err)
 		return
 	}
+	s.startSession(w, &gatehouse.TokenSet{AccessToken: t.AccessToken})
+	// After startSession, which forgets any set-aside session: the browser applies cookies in order.
 	if c, err := r.Cookie(s.cookies.session); err == nil && c.Value != "" {
 		http.SetCookie(w, s.cookie(s.cookies.stash, c.Value, s.Config.SessionMaxAge))
 	}
-	s.startSession(w, &gatehouse.TokenSet{AccessToken: t.AccessToken})
 	redirect(w, r, "/account?notice=impersonation_started")
 }
 
