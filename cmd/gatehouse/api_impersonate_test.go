@@ -55,7 +55,25 @@ func TestImpersonationToken(t *testing.T) {
 	sid, _ := c["sid"].(string)
 	list := s.do(t, "GET", "/api/v1/users/me/sessions", nil, bearer(u.Access))
 	expectStatus(t, list, http.StatusOK)
-	if sid == "" || !strings.Contains(string(list.Body), sid) {
+	var sessions []map[string]any
+	if err := json.Unmarshal(list.Body, &sessions); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, sess := range sessions {
+		switch sess["id"] {
+		case sid:
+			found = true
+			if sess["impersonated_by"] != admin.ID {
+				t.Fatalf("the impersonation session does not name the admin: %v", sess)
+			}
+		default:
+			if _, ok := sess["impersonated_by"]; ok {
+				t.Fatalf("the user's own session names an admin: %v", sess)
+			}
+		}
+	}
+	if sid == "" || !found {
 		t.Fatalf("the impersonation session %q is not among the user's: %s", sid, list.Body)
 	}
 }

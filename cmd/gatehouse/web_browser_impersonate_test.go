@@ -35,9 +35,11 @@ func TestBrowserImpersonation(t *testing.T) {
 	b.expectText(".who-email", u.Email)
 	b.shot("60-impersonation-banner")
 
-	// The banner is on every page, and the password cannot be changed from here.
-	b.visit("/account/keys")
+	// The banner is on every page, the session list says who opened the session, and the
+	// password cannot be changed from here.
+	b.visit("/account/sessions")
 	b.expectText("#impersonation-banner", adm.Email)
+	b.expectText("table.list", "Opened by admin "+adm.Email+" for support")
 	b.visit("/account/password")
 	b.expectText("#impersonation-banner", adm.Email)
 	b.fill("#f-current_password", u.Password)
