@@ -21,7 +21,8 @@ import (
 // names the admin beside the user (AuditEvent.ActorID, carried by Principal.Client), and what
 // would take the account from its owner is refused with ErrImpersonationForbidden: password,
 // second factors, API keys, linked sign-ins, consent to apps and their grants, other sessions,
-// admin actions. A rule that changes who can sign in as the user calls Principal.forbidImpersonated.
+// admin actions. A rule that changes who can sign in as the user calls AuthService.forbidImpersonated
+// first (passkeys, organization keys and ownership, an email change, account deletion).
 
 // MaxImpersonationTTL is the longest an impersonation session lives.
 const MaxImpersonationTTL = time.Hour
