@@ -33,6 +33,8 @@
 //   - Passkeys (PasskeyService): passkey.go (passkeys, ceremonies, store interfaces, the WebAuthn
 //     interface the passkey package implements, amr values), passkey_service.go (registration,
 //     rename, removal, passwordless sign-in, the passkey as second factor, counter checks).
+//   - Impersonation (Impersonation): impersonate.go (an admin's refresh-less session as a user,
+//     marked with the admin as its actor; what it may not do; the actor in every audit event).
 //   - Gatehouse as an OAuth 2.1 authorization server and OpenID provider (AuthorizationServer):
 //     authserver.go (the service, OAuth error codes, store interfaces, grants and codes),
 //     authserver_clients.go (metadata-document, dynamically registered and pre-registered clients,

@@ -85,6 +85,9 @@ type TOTPEnrolment struct {
 // BeginTOTP starts enrolling an authenticator app: a new secret, stored sealed and pending until
 // ConfirmTOTP. Starting again replaces a pending secret; an enrolled app must be removed first.
 func (m *MFAService) BeginTOTP(ctx context.Context, p *Principal) (*TOTPEnrolment, error) {
+	if err := m.auth.forbidImpersonated(ctx, p, "authenticator app enrolment"); err != nil {
+		return nil, err
+	}
 	secret, uri, err := m.otp.NewTOTP(m.issuer, p.User.Email)
 	if err != nil {
 		return nil, err
@@ -117,6 +120,9 @@ func (m *MFAService) BeginTOTP(ctx context.Context, p *Principal) (*TOTPEnrolmen
 // codes, shown this once (the store keeps their hashes). From now on every sign-in asks for a
 // code.
 func (m *MFAService) ConfirmTOTP(ctx context.Context, p *Principal, code string) ([]string, error) {
+	if err := m.auth.forbidImpersonated(ctx, p, "authenticator app enrolment"); err != nil {
+		return nil, err
+	}
 	code = strings.TrimSpace(code)
 	if !isTOTPCode(code) {
 		return nil, Invalid(FieldError{Field: "code", Message: "code must be the 6 digits the authenticator app shows."})
@@ -241,6 +247,9 @@ func (m *MFAService) useCodeTx(ctx context.Context, tx StoreTx, userID, code str
 // (or a recovery code) or by the account's password, and revokes every other session of the user.
 // The caller must have signed in within StepUpMaxAge.
 func (m *MFAService) DisableTOTP(ctx context.Context, p *Principal, code, password string) error {
+	if err := m.auth.forbidImpersonated(ctx, p, "authenticator app removal"); err != nil {
+		return err
+	}
 	code = strings.TrimSpace(code)
 	if err := m.auth.requireRecentAuth(ctx, p); err != nil {
 		return err
@@ -440,6 +449,9 @@ func (m *MFAService) ResetFactors(ctx context.Context, by *Principal, userID str
 // RenewRecoveryCodes replaces the caller's recovery codes with ten new ones, shown once, proven by
 // a current TOTP code (a recovery code cannot renew the codes).
 func (m *MFAService) RenewRecoveryCodes(ctx context.Context, p *Principal, code string) ([]string, error) {
+	if err := m.auth.forbidImpersonated(ctx, p, "recovery code renewal"); err != nil {
+		return nil, err
+	}
 	code = strings.TrimSpace(code)
 	if !isTOTPCode(code) {
 		return nil, Invalid(FieldError{Field: "code", Message: "code must be the 6 digits the authenticator app shows."})

@@ -51,6 +51,9 @@ type Ceremony struct {
 // BeginRegistration starts adding a passkey to the caller's account. Like removing one, it
 // needs a recent sign-in: a stolen session must not be able to plant a lasting way in.
 func (s *PasskeyService) BeginRegistration(ctx context.Context, p *Principal) (*Ceremony, error) {
+	if err := s.auth.forbidImpersonated(ctx, p, "passkey registration"); err != nil {
+		return nil, err
+	}
 	if err := s.auth.requireRecentAuth(ctx, p); err != nil {
 		return nil, err
 	}
@@ -95,6 +98,9 @@ func (s *PasskeyService) spendCeremony(ctx context.Context, hash []byte, kind st
 // FinishRegistration checks the browser's new credential against the caller's ceremony and
 // stores it under name.
 func (s *PasskeyService) FinishRegistration(ctx context.Context, p *Principal, ceremonyID, name string, credential []byte) (*Passkey, error) {
+	if err := s.auth.forbidImpersonated(ctx, p, "passkey registration"); err != nil {
+		return nil, err
+	}
 	name, err := passkeyName(name)
 	if err != nil {
 		return nil, err
@@ -148,6 +154,9 @@ func (s *PasskeyService) FinishRegistration(ctx context.Context, p *Principal, c
 
 // Rename gives one of the caller's passkeys a new name.
 func (s *PasskeyService) Rename(ctx context.Context, p *Principal, id, name string) (*Passkey, error) {
+	if err := s.auth.forbidImpersonated(ctx, p, "passkey rename"); err != nil {
+		return nil, err
+	}
 	name, err := passkeyName(name)
 	if err != nil {
 		return nil, err
@@ -188,6 +197,9 @@ func passkeyOf(ctx context.Context, r StoreReader, userID, id string) (*Passkey,
 // it needs a recent sign-in, and it signs out every other session of the user (as removing the
 // authenticator app does).
 func (s *PasskeyService) Remove(ctx context.Context, p *Principal, id string) error {
+	if err := s.auth.forbidImpersonated(ctx, p, "passkey removal"); err != nil {
+		return err
+	}
 	if err := s.auth.requireRecentAuth(ctx, p); err != nil {
 		return err
 	}

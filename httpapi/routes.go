@@ -75,6 +75,7 @@ func routes(d Deps) []Route {
 	add("PATCH", "/api/v1/admin/users/{id}", a.requireAdmin(a.handleUpdateUser()))
 	add("DELETE", "/api/v1/admin/users/{id}/mfa", a.requireAdmin(a.handleAdminResetMFA()))
 	add("POST", "/api/v1/admin/users/{id}/credits", a.requireAdmin(a.handleGrantCredits()))
+	add("POST", "/api/v1/admin/users/{id}/impersonate", a.requireAdmin(a.handleImpersonate()))
 
 	for _, prefix := range []string{"/api/v1/api-keys", "/api/v1/public/api-keys"} {
 		add("GET", prefix, a.requireScope(gatehouse.ScopeKeysRead, a.handleListAPIKeys()))

@@ -42,6 +42,8 @@ type Deps struct {
 	SignIn *gatehouse.EmailSignInService
 	// Passkeys (WebAuthn); nil answers passkeys_unavailable.
 	Passkeys *gatehouse.PasskeyService
+	// Impersonation lets admins act as users for support; nil answers 404 on its route.
+	Impersonation *gatehouse.Impersonation
 	// AuthServer is Gatehouse as an OAuth 2.1 / OpenID Connect provider.
 	AuthServer *gatehouse.AuthorizationServer
 	DB         Pinger

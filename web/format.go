@@ -134,6 +134,8 @@ var eventLabels = map[string]string{
 	"user.profile_updated":     "Profile updated",
 	"credits.granted":          "Credits granted",
 	"rate_limited":             "Rate limited",
+	"impersonation.started":    "Impersonation started",
+	"impersonation.refused":    "Refused in an impersonation",
 }
 
 func eventLabel(typ string) string {

@@ -44,6 +44,8 @@ type Deps struct {
 	// OAuth signs in through providers; its allow-list must hold CallbackURL of each provider.
 	// nil hides the provider buttons.
 	OAuth *gatehouse.OAuthService
+	// Impersonation lets admins open a dashboard session as a user; nil hides it.
+	Impersonation *gatehouse.Impersonation
 	// AuthServer is Gatehouse as an OAuth 2.1 / OpenID Connect provider: the authorization
 	// endpoint, the consent page, connected apps and the admin pages of clients and resources.
 	// nil turns those pages off.
@@ -162,6 +164,9 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/users", s.admin(s.usersPage))
 	mux.Handle("POST /admin/users", s.admin(s.usersAction))
 	mux.Handle("GET /admin/audit", s.admin(s.auditPage))
+	mux.Handle("GET /admin/users/{id}/impersonate", s.admin(s.impersonateForm))
+	mux.Handle("POST /admin/users/{id}/impersonate", s.admin(s.impersonate))
+	mux.Handle("POST /impersonation/end", s.signedIn(s.endImpersonation))
 
 	// Gatehouse as an OAuth 2.1 / OpenID Connect provider.
 	mux.Handle("GET "+authorizePath, s.page(s.authorize))

@@ -443,6 +443,32 @@ func TestPasskeyRemoval(t *testing.T) {
 	expectProblem(t, s.do(t, "DELETE", "/api/v1/admin/users/"+a.ID+"/mfa", nil, bearer(admin.Access)), http.StatusNotFound, "mfa_not_enrolled")
 }
 
+// TestPasskeyImpersonationRefused: an admin impersonating a user can neither add, rename nor
+// remove the user's passkeys (a passkey is a lasting way in).
+func TestPasskeyImpersonationRefused(t *testing.T) {
+	s := startPasskeyServer(t)
+	a := s.register(t)
+	id := s.addPasskey(t, a, webauthntest.New(passkeyOrigin), "Laptop")
+	admin := s.admin(t)
+	tok := s.impersonate(t, admin, a.ID)
+	for _, f := range []struct {
+		method, path string
+		body         any
+	}{
+		{"POST", "/api/v1/users/me/passkeys/register/options", nil},
+		{"POST", "/api/v1/users/me/passkeys/register", map[string]any{"ceremony_id": "x", "name": "Backdoor", "credential": map[string]any{"id": "x"}}},
+		{"PATCH", "/api/v1/users/me/passkeys/" + id, map[string]string{"name": "Mine now"}},
+		{"DELETE", "/api/v1/users/me/passkeys/" + id, nil},
+	} {
+		expectProblem(t, s.do(t, f.method, f.path, f.body, bearer(tok)), http.StatusForbidden, "impersonation_forbidden")
+	}
+	r := s.do(t, "GET", "/api/v1/users/me/passkeys", nil, bearer(a.Access))
+	expectStatus(t, r, http.StatusOK)
+	if !strings.Contains(string(r.Body), `"Laptop"`) {
+		t.Fatalf("the passkey changed under impersonation: %s", r.Body)
+	}
+}
+
 // TestPasskeySignInRateLimited: passkey options and sign-ins count against the login limit per
 // address, as password logins do.
 func TestPasskeySignInRateLimited(t *testing.T) {

@@ -35,6 +35,7 @@ type app struct {
 	mfa      *gatehouse.MFAService          // second factors
 	passkeys *gatehouse.PasskeyService      // passkeys; nil when off (passkey_config.go)
 	signIn   *gatehouse.EmailSignInService  // passwordless sign-in by email
+	imp      *gatehouse.Impersonation       // admins acting as users, for support
 	metrics  *metrics.Metrics
 	master   *masterKey
 	keys     *seal.SigningKeys
@@ -210,6 +211,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger, mailLog io.Writ
 	if rp != nil {
 		a.passkeys = gatehouse.NewPasskeyService(gatehouse.PasskeyDeps{Auth: a.auth, WebAuthn: rp, Failures: cfg.RateRules["mfa_webauthn_user"]})
 	}
+	a.imp = gatehouse.NewImpersonation(a.auth)
 	fetcher := newCIMDFetcher(cfg, log)
 	a.authz = gatehouse.NewAuthorizationServer(gatehouse.AuthServerDeps{
 		Auth:       a.auth,
