@@ -286,7 +286,8 @@ func (e *EmailSignInService) VerifyLink(ctx context.Context, token string, clien
 
 // finish spends the sign-in and starts the session, in one transaction: the account, locked,
 // must still have the address the email went to and be enabled. Using the code or the link
-// proves control of the address, so an unverified address becomes verified.
+// proves control of the address, so an unverified address becomes verified, and the credentials
+// set up before anyone proved it (password, sessions, API keys, grants) are dropped.
 func (e *EmailSignInService) finish(ctx context.Context, method string, client Client,
 	spend func(tx StoreTx, now time.Time) (*EmailSignIn, error)) (*TokenSet, error) {
 	s := e.auth
@@ -296,6 +297,7 @@ func (e *EmailSignInService) finish(ctx context.Context, method string, client C
 		refresh  string
 		mfaToken string
 		verified bool
+		taken    *takeover
 	)
 	err := s.tx(ctx, func(tx StoreTx) error {
 		now := s.now()
@@ -317,11 +319,20 @@ func (e *EmailSignInService) finish(ctx context.Context, method string, client C
 			return ErrAccountDisabled
 		}
 		if !u.EmailVerified {
+			// Anyone can register someone else's address with a password: until now nobody had
+			// shown they own this mailbox, so whatever the account holds was set up by a
+			// stranger as much as by its owner. The owner, proven now, gets the account without
+			// them (a pre-account takeover otherwise: the registrant's password, sessions and
+			// API keys would live on, the password made valid by this very verification).
+			if taken, err = e.auth.dropCredentialsTx(ctx, tx, u, now); err != nil {
+				return err
+			}
 			if err := tx.SetEmailVerified(ctx, u.ID, si.Email, now); err != nil {
 				return err
 			}
 			u.EmailVerified, verified = true, true
-			if err := s.auditTx(ctx, tx, client, EventEmailVerified, u.ID, OutcomeSuccess, "by "+method+" sign-in"); err != nil {
+			if err := s.auditTx(ctx, tx, client, EventEmailVerified, u.ID, OutcomeSuccess,
+				"by "+method+" sign-in; "+taken.String()); err != nil {
 				return err
 			}
 		}
@@ -340,6 +351,7 @@ func (e *EmailSignInService) finish(ctx context.Context, method string, client C
 		return nil, err
 	}
 	if verified {
+		taken.invalidate(s)
 		s.cache.invalidateUser(u.ID)
 	}
 	if mfaToken != "" {
