@@ -53,6 +53,13 @@ type EmailSignIn struct {
 	UsedAt    *time.Time
 }
 
+// EmailSignInReader reads pending email sign-ins.
+type EmailSignInReader interface {
+	// EmailSignInByLink returns the sign-in whose link token has this hash, used or not;
+	// ErrNotFound when there is none.
+	EmailSignInByLink(ctx context.Context, linkHash []byte) (*EmailSignIn, error)
+}
+
 // EmailSignInWriter writes pending email sign-ins. Callers of PutEmailSignIn hold the user's row
 // lock (LockUser).
 type EmailSignInWriter interface {
@@ -282,6 +289,30 @@ func (e *EmailSignInService) VerifyLink(ctx context.Context, token string, clien
 	return e.finish(ctx, emailSignInLink, client, func(tx StoreTx, now time.Time) (*EmailSignIn, error) {
 		return tx.SpendEmailSignInLink(ctx, hash, now, e.cfg.MaxAttempts)
 	})
+}
+
+// LinkAddress returns the address a link's token would sign in to, without spending it, so the
+// page the link lands on can name the account (a stranger's link must not sign a browser in to
+// the stranger's account unnoticed). Every token that VerifyLink would refuse (malformed,
+// unknown, used, expired, its code tried MaxAttempts times) is ErrEmailSignInInvalid. Only the
+// token's holder learns the address, and it is the one the email went to.
+func (e *EmailSignInService) LinkAddress(ctx context.Context, token string) (string, error) {
+	if err := e.available(); err != nil {
+		return "", err
+	}
+	if !validEmailTokenShape(token) {
+		return "", ErrEmailSignInInvalid
+	}
+	si, err := e.auth.store.EmailSignInByLink(ctx, HashToken(token))
+	if isNotFound(err) {
+		return "", ErrEmailSignInInvalid
+	} else if err != nil {
+		return "", err
+	}
+	if si.UsedAt != nil || !e.auth.now().Before(si.ExpiresAt) || si.Attempts >= e.cfg.MaxAttempts {
+		return "", ErrEmailSignInInvalid
+	}
+	return si.Email, nil
 }
 
 // finish spends the sign-in and starts the session, in one transaction: the account, locked,

@@ -41,6 +41,7 @@ type StoreReader interface {
 	ExchangeReader
 	MachineReader
 	MFAReader
+	EmailSignInReader
 }
 
 // StoreWriter writes; only a transaction can. Each capability adds its own writer interface here.
