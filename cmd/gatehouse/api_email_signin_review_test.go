@@ -51,3 +51,23 @@ func TestEmailSignInDoesNotActivateForeignPassword(t *testing.T) {
 	expectProblem(t, s.do(t, "POST", "/api/v1/auth/login", map[string]string{"email": attacker.Email, "password": attacker.Password}),
 		http.StatusUnauthorized, "")
 }
+
+// An unverified account with an authenticator app: whoever reads the mailbox (a mistyped address
+// belongs to someone else) gets only as far as mfa_required, and that first step must neither
+// drop the owner's password and sessions nor verify the address.
+func TestEmailSignInUnverifiedWithSecondFactorKeepsCredentialsAtFirstStep(t *testing.T) {
+	s, mail := startMailServer(t)
+	owner := s.register(t)
+	s.enrolTOTP(t, owner)
+	expectStatus(t, s.emailStart(t, owner.Email), http.StatusAccepted)
+	code, _, _ := signInMail(t, mail, owner.Email)
+	expectProblem(t, s.emailCode(t, owner.Email, code), http.StatusUnauthorized, "mfa_required")
+
+	expectProblem(t, s.do(t, "POST", "/api/v1/auth/login", map[string]string{"email": owner.Email, "password": owner.Password}),
+		http.StatusUnauthorized, "mfa_required")
+	r := s.do(t, "GET", "/api/v1/users/me", nil, bearer(owner.Access))
+	expectStatus(t, r, http.StatusOK)
+	if r.json(t)["email_verified"] != false {
+		t.Fatalf("the first step verified the address: %s", r.Body)
+	}
+}
