@@ -349,6 +349,12 @@ func (e *EmailSignInService) finish(ctx context.Context, method string, client C
 		if !u.IsActive {
 			return ErrAccountDisabled
 		}
+		// With a second factor the code is only the first step: nothing changes until the
+		// second (an unverified address may be someone else's mailbox; the factor's holder set
+		// the account up), so the address stays unverified and the credentials stay.
+		if mfaToken, err = s.mfaChallengeTx(ctx, tx, u, AMROTP, client, now); err != nil || mfaToken != "" {
+			return err
+		}
 		if !u.EmailVerified {
 			// Anyone can register someone else's address with a password: until now nobody had
 			// shown they own this mailbox, so whatever the account holds was set up by a
@@ -366,9 +372,6 @@ func (e *EmailSignInService) finish(ctx context.Context, method string, client C
 				"by "+method+" sign-in; "+taken.String()); err != nil {
 				return err
 			}
-		}
-		if mfaToken, err = s.mfaChallengeTx(ctx, tx, u, AMROTP, client, now); err != nil || mfaToken != "" {
-			return err
 		}
 		if sess, refresh, err = s.startSession(ctx, tx, u, client, now, []string{AMROTP}); err != nil {
 			return err
