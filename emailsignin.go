@@ -53,6 +53,13 @@ type EmailSignIn struct {
 	UsedAt    *time.Time
 }
 
+// EmailSignInReader reads pending email sign-ins.
+type EmailSignInReader interface {
+	// EmailSignInByLink returns the sign-in whose link token has this hash, used or not;
+	// ErrNotFound when there is none.
+	EmailSignInByLink(ctx context.Context, linkHash []byte) (*EmailSignIn, error)
+}
+
 // EmailSignInWriter writes pending email sign-ins. Callers of PutEmailSignIn hold the user's row
 // lock (LockUser).
 type EmailSignInWriter interface {
@@ -284,9 +291,34 @@ func (e *EmailSignInService) VerifyLink(ctx context.Context, token string, clien
 	})
 }
 
+// LinkAddress returns the address a link's token would sign in to, without spending it, so the
+// page the link lands on can name the account (a stranger's link must not sign a browser in to
+// the stranger's account unnoticed). Every token that VerifyLink would refuse (malformed,
+// unknown, used, expired, its code tried MaxAttempts times) is ErrEmailSignInInvalid. Only the
+// token's holder learns the address, and it is the one the email went to.
+func (e *EmailSignInService) LinkAddress(ctx context.Context, token string) (string, error) {
+	if err := e.available(); err != nil {
+		return "", err
+	}
+	if !validEmailTokenShape(token) {
+		return "", ErrEmailSignInInvalid
+	}
+	si, err := e.auth.store.EmailSignInByLink(ctx, HashToken(token))
+	if isNotFound(err) {
+		return "", ErrEmailSignInInvalid
+	} else if err != nil {
+		return "", err
+	}
+	if si.UsedAt != nil || !e.auth.now().Before(si.ExpiresAt) || si.Attempts >= e.cfg.MaxAttempts {
+		return "", ErrEmailSignInInvalid
+	}
+	return si.Email, nil
+}
+
 // finish spends the sign-in and starts the session, in one transaction: the account, locked,
 // must still have the address the email went to and be enabled. Using the code or the link
-// proves control of the address, so an unverified address becomes verified.
+// proves control of the address, so an unverified address becomes verified, and the credentials
+// set up before anyone proved it (password, sessions, API keys, grants) are dropped.
 func (e *EmailSignInService) finish(ctx context.Context, method string, client Client,
 	spend func(tx StoreTx, now time.Time) (*EmailSignIn, error)) (*TokenSet, error) {
 	s := e.auth
@@ -296,6 +328,7 @@ func (e *EmailSignInService) finish(ctx context.Context, method string, client C
 		refresh  string
 		mfaReq   *MFARequiredError
 		verified bool
+		taken    *takeover
 	)
 	err := s.tx(ctx, func(tx StoreTx) error {
 		now := s.now()
@@ -316,17 +349,29 @@ func (e *EmailSignInService) finish(ctx context.Context, method string, client C
 		if !u.IsActive {
 			return ErrAccountDisabled
 		}
+		// With a second factor the code is only the first step: nothing changes until the
+		// second (an unverified address may be someone else's mailbox; the factor's holder set
+		// the account up), so the address stays unverified and the credentials stay.
+		if mfaReq, err = s.mfaChallengeTx(ctx, tx, u, AMROTP, client, now); err != nil || mfaReq != nil {
+			return err
+		}
 		if !u.EmailVerified {
+			// Anyone can register someone else's address with a password: until now nobody had
+			// shown they own this mailbox, so whatever the account holds was set up by a
+			// stranger as much as by its owner. The owner, proven now, gets the account without
+			// them (a pre-account takeover otherwise: the registrant's password, sessions and
+			// API keys would live on, the password made valid by this very verification).
+			if taken, err = e.auth.dropCredentialsTx(ctx, tx, u, now); err != nil {
+				return err
+			}
 			if err := tx.SetEmailVerified(ctx, u.ID, si.Email, now); err != nil {
 				return err
 			}
 			u.EmailVerified, verified = true, true
-			if err := s.auditTx(ctx, tx, client, EventEmailVerified, u.ID, OutcomeSuccess, "by "+method+" sign-in"); err != nil {
+			if err := s.auditTx(ctx, tx, client, EventEmailVerified, u.ID, OutcomeSuccess,
+				"by "+method+" sign-in; "+taken.String()); err != nil {
 				return err
 			}
-		}
-		if mfaReq, err = s.mfaChallengeTx(ctx, tx, u, AMROTP, client, now); err != nil || mfaReq != nil {
-			return err
 		}
 		if sess, refresh, err = s.startSession(ctx, tx, u, client, now, []string{AMROTP}); err != nil {
 			return err
@@ -340,6 +385,7 @@ func (e *EmailSignInService) finish(ctx context.Context, method string, client C
 		return nil, err
 	}
 	if verified {
+		taken.invalidate(s)
 		s.cache.invalidateUser(u.ID)
 	}
 	if mfaReq != nil {

@@ -42,6 +42,7 @@ type StoreReader interface {
 	MachineReader
 	MFAReader
 	PasskeyReader
+	EmailSignInReader
 }
 
 // StoreWriter writes; only a transaction can. Each capability adds its own writer interface here.

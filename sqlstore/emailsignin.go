@@ -23,6 +23,11 @@ func scanEmailSignIn(row rowScanner) (*gatehouse.EmailSignIn, error) {
 	return &s, nil
 }
 
+func (r reader) EmailSignInByLink(ctx context.Context, linkHash []byte) (*gatehouse.EmailSignIn, error) {
+	s, err := scanEmailSignIn(r.queryRow(ctx, `SELECT `+emailSignInColumns+` FROM email_signins WHERE link_hash = ?`, linkHash))
+	return s, r.s.mapErr(err)
+}
+
 // PutEmailSignIn replaces the user's pending sign-in in one statement; its attempts start again.
 func (t *tx) PutEmailSignIn(ctx context.Context, s *gatehouse.EmailSignIn) error {
 	_, err := t.exec(ctx, `INSERT INTO email_signins (`+emailSignInColumns+`) VALUES (?, ?, ?, ?, 0, ?, ?, NULL)

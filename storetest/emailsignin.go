@@ -98,8 +98,18 @@ func testEmailSignIns(t *testing.T, s gatehouse.Store) {
 	}
 	// By link; and a link whose code was tried the maximum is dead.
 	putSignIn(t, s, u, "33333333", "link-3", at)
+	// Reading by link (the link page names the account) spends nothing.
+	if got, err := s.EmailSignInByLink(ctx, gatehouse.HashToken("link-3")); err != nil || got.Email != u.Email || got.UsedAt != nil {
+		t.Fatalf("sign-in by link: %+v %v", got, err)
+	}
 	if got, err := spendLink("link-3", at, 5); err != nil || got.UserID != u.ID || got.UsedAt == nil {
 		t.Fatalf("link spend: %+v %v", got, err)
+	}
+	if got, err := s.EmailSignInByLink(ctx, gatehouse.HashToken("link-3")); err != nil || got.UsedAt == nil {
+		t.Fatalf("sign-in by link after the spend: %+v %v", got, err)
+	}
+	if _, err := s.EmailSignInByLink(ctx, gatehouse.HashToken("no-such-link")); !errors.Is(err, gatehouse.ErrNotFound) {
+		t.Fatalf("unknown link: %v", err)
 	}
 	putSignIn(t, s, u, "44444444", "link-4", at)
 	for i := range 2 {

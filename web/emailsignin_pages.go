@@ -10,7 +10,8 @@ import (
 // Passwordless sign-in by email: "Email me a sign-in code" on the sign-in page asks for the
 // address (/email-sign-in), then the code page takes the 8 digits of the email. The email's link
 // lands on /email-sign-in/link, which only shows a button: mail scanners and link previews open
-// links, so the GET never spends the token; the button's POST does.
+// links, so the GET never spends the token; the button's POST does. The page names the account
+// the link signs in to, and the browser's own when it is another.
 
 const emailSignInPath = "/email-sign-in"
 
@@ -20,6 +21,9 @@ const emailSignInMessage = "If an account exists for this address, an email with
 type emailLinkData struct {
 	Token string
 	Dead  bool // the link was refused: no button, a way to ask for a new one
+	// Email is the address of the account the link signs in to, and SignedInAs the browser's
+	// account when it is another one: a stranger's link must not swap accounts unnoticed.
+	Email, SignedInAs string
 }
 
 func (s *server) emailSignInView(next string) *view {
@@ -109,6 +113,19 @@ func (s *server) emailLinkPage(w http.ResponseWriter, r *http.Request, v *visit)
 		s.failForm(w, r, v, "email_link", vw, errMissingToken)
 		return
 	}
+	email, err := s.SignIn.LinkAddress(r.Context(), token)
+	if err != nil {
+		if errors.Is(err, gatehouse.ErrEmailSignInInvalid) {
+			vw.Data = emailLinkData{Dead: true}
+		}
+		s.failForm(w, r, v, "email_link", vw, err)
+		return
+	}
+	data := emailLinkData{Token: token, Email: email}
+	if v.p != nil && v.p.User.Email != email {
+		data.SignedInAs = v.p.User.Email
+	}
+	vw.Data = data
 	s.render(w, r, v, http.StatusOK, "email_link", vw)
 }
 

@@ -93,7 +93,7 @@ func TestEveryPageRenders(t *testing.T) {
 	pagesData["login"].Data = authData{EmailSignIn: true}
 	pagesData["email_signin"] = &view{Title: "Sign in with an email code", Form: map[string]string{"next": "/account/keys", "email": "a@b.c"}, Fields: map[string]string{"email": "bad"}}
 	pagesData["email_code"] = &view{Title: "Enter your sign-in code", Form: map[string]string{"next": "/account", "email": "<a>@b.c"}, Notice: "sent", Fields: map[string]string{"code": "wrong"}}
-	pagesData["email_link"] = &view{Title: "Sign in", Form: map[string]string{"next": "/account"}, Data: emailLinkData{Token: "t<0>k"}}
+	pagesData["email_link"] = &view{Title: "Sign in", Form: map[string]string{"next": "/account"}, Data: emailLinkData{Token: "t<0>k", Email: "ada@example.com", SignedInAs: "bob@example.com"}}
 	if len(pagesData) != len(s.pages.byName) {
 		t.Fatalf("%d pages have sample data, %d templates exist", len(pagesData), len(s.pages.byName))
 	}
