@@ -170,4 +170,21 @@ func testPasskeyCeremonies(t *testing.T, s gatehouse.Store) {
 	if wins != 1 {
 		t.Fatalf("%d spends of one ceremony won", wins)
 	}
+	// Concurrent ceremonies of one hash (new options for one mfa_token, twice at once): every
+	// write succeeds, one of them is kept.
+	again := gatehouse.HashToken("again")
+	for range 20 {
+		wg.Go(func() {
+			if err := s.Tx(ctx, func(tx gatehouse.StoreTx) error {
+				return tx.CreatePasskeyCeremony(ctx, &gatehouse.PasskeyCeremony{Hash: again, Kind: gatehouse.CeremonyMFA, UserID: u.ID,
+					State: []byte("s"), CreatedAt: t0, ExpiresAt: t0.Add(5 * time.Minute)})
+			}); err != nil {
+				t.Errorf("concurrent replace: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if c, err := spend(again, gatehouse.CeremonyMFA, t0); err != nil || c.UserID != u.ID {
+		t.Fatalf("after concurrent replaces: %+v %v", c, err)
+	}
 }
