@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
+	"github.com/gatehouse/gatehouse/internal/smtptest"
 	"github.com/gatehouse/gatehouse/internal/webauthntest"
 )
 
@@ -37,4 +39,21 @@ func TestPasskeyMFAOptionsConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectStatus(t, s.do(t, "POST", "/api/v1/auth/mfa/verify", map[string]any{"mfa_token": token, "credential": json.RawMessage(cred)}), http.StatusOK)
+}
+
+// TestPasskeyAddedNotice: adding a passkey binds a new way to sign in (alone, at aal2), so the
+// mailbox owner is told, as after a password change or a linked provider: whoever planted a
+// passkey with a borrowed session must not go unnoticed. The notice does not carry the passkey's
+// name (text chosen by whoever added it).
+func TestPasskeyAddedNotice(t *testing.T) {
+	mail := smtptest.Start(t, smtptest.Options{})
+	s := startPasskeyServer(t, mailEnv(mail)...)
+	a := s.register(t)
+	s.addPasskey(t, a, webauthntest.New(passkeyOrigin), "Call +1 555 0100 to keep your account")
+	m := mail.Await(t, mailWait, func(m *smtptest.Message) bool {
+		return len(m.To) == 1 && m.To[0] == a.Email && strings.Contains(strings.ToLower(m.Subject), "passkey")
+	})
+	if !strings.Contains(m.Text, testAppURL) || strings.Contains(m.Text+m.HTML+m.Subject, "555 0100") {
+		t.Fatalf("notice: %q\n%s", m.Subject, m.Text)
+	}
 }
