@@ -138,7 +138,13 @@ func (s *PasskeyService) FinishRegistration(ctx context.Context, p *Principal, c
 		if err := tx.CreatePasskey(ctx, pk); err != nil {
 			return err
 		}
-		return s.auth.auditTx(ctx, tx, p.Client, EventPasskeyAdded, u.ID, OutcomeSuccess, "passkey "+quoteName(name))
+		if err := s.auth.auditTx(ctx, tx, p.Client, EventPasskeyAdded, u.ID, OutcomeSuccess, "passkey "+quoteName(name)); err != nil || s.auth.email == nil {
+			return err
+		}
+		// A passkey signs in alone: tell the mailbox owner, so one planted with a borrowed session
+		// does not go unnoticed (as a password change or a linked provider is told). The name is
+		// left out: it is text of whoever added the passkey.
+		return s.auth.queueEmail(ctx, tx, EmailPasskeyAdded, EmailData{Email: u.Email}, "", now)
 	})
 	if err != nil {
 		return nil, err
