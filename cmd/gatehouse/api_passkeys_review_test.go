@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fxamacker/cbor/v2"
+
 	"github.com/gatehouse/gatehouse/internal/smtptest"
 	"github.com/gatehouse/gatehouse/internal/webauthntest"
 )
@@ -56,4 +58,43 @@ func TestPasskeyAddedNotice(t *testing.T) {
 	if !strings.Contains(m.Text, testAppURL) || strings.Contains(m.Text+m.HTML+m.Subject, "555 0100") {
 		t.Fatalf("notice: %q\n%s", m.Subject, m.Text)
 	}
+}
+
+// TestPasskeyUnusableKeyRefused: a registration whose public key is no key (no key type, a
+// point off the curve, an empty RSA modulus) is refused and nothing is stored. Stored, it could
+// never sign in, yet it would count as the account's second factor: the next password sign-in
+// would ask for a passkey that cannot answer.
+func TestPasskeyUnusableKeyRefused(t *testing.T) {
+	s := startPasskeyServer(t)
+	a := s.register(t)
+	mustCBOR := func(v any) []byte {
+		b, err := cbor.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	keys := map[string][]byte{
+		"no key type":         mustCBOR(map[int]any{3: -7}),
+		"point off the curve": mustCBOR(map[int]any{1: 2, 3: -7, -1: 1, -2: make([]byte, 32), -3: make([]byte, 32)}),
+		"unknown curve":       mustCBOR(map[int]any{1: 2, 3: -7, -1: 99, -2: make([]byte, 32), -3: make([]byte, 32)}),
+		"empty RSA modulus":   mustCBOR(map[int]any{1: 3, 3: -257, -1: []byte{}, -2: []byte{1, 0, 1}}),
+	}
+	for name, key := range keys {
+		r := s.do(t, "POST", "/api/v1/users/me/passkeys/register/options", nil, bearer(a.Access))
+		expectStatus(t, r, http.StatusOK)
+		cred, _, err := webauthntest.New(passkeyOrigin).Create(publicKeyOf(t, r), webauthntest.Tamper{COSEKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg := s.do(t, "POST", "/api/v1/users/me/passkeys/register", map[string]any{
+			"ceremony_id": r.str(t, "ceremony_id"), "name": name, "credential": json.RawMessage(cred)}, bearer(a.Access))
+		if reg.Status != http.StatusUnprocessableEntity {
+			t.Errorf("%s: %d %s", name, reg.Status, reg.Body)
+		}
+	}
+	if got := s.do(t, "GET", "/api/v1/users/me/passkeys", nil, bearer(a.Access)); strings.TrimSpace(string(got.Body)) != "[]" {
+		t.Fatalf("stored: %s", got.Body)
+	}
+	expectStatus(t, s.do(t, "POST", "/api/v1/auth/login", map[string]string{"email": a.Email, "password": a.Password}), http.StatusOK)
 }
