@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/protocol/webauthncose"
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/gatehouse/gatehouse"
@@ -178,6 +179,12 @@ func (rp *RP) FinishRegistration(pu gatehouse.PasskeyUser, state, cred []byte) (
 	}
 	if !c.Flags.UserVerified {
 		return nil, rejected(gatehouse.ErrPasskeyRejected, errors.New("no user verification"))
+	}
+	// With attestation "none" nothing above parses the public key; one that is no key (no key
+	// type, a point off its curve, an empty modulus) could never sign in, yet stored it would
+	// count as the account's second factor.
+	if _, err := webauthncose.ParsePublicKey(c.PublicKey); err != nil {
+		return nil, rejected(gatehouse.ErrPasskeyRejected, fmt.Errorf("unusable public key: %w", err))
 	}
 	// The attestation object is of no further use (attestation "none"); the record keeps what
 	// verifying assertions needs.
