@@ -98,3 +98,30 @@ func TestPasskeyUnusableKeyRefused(t *testing.T) {
 	}
 	expectStatus(t, s.do(t, "POST", "/api/v1/auth/login", map[string]string{"email": a.Email, "password": a.Password}), http.StatusOK)
 }
+
+// TestPasskeyRegistrationCeremoniesBounded: a signed-in user asking for creation options again
+// and again keeps one registration ceremony in the store, not one per request: the newest
+// options replace the previous ones (which then answer invalid_ceremony), as new options of a
+// sign-in's second step replace that step's.
+func TestPasskeyRegistrationCeremoniesBounded(t *testing.T) {
+	s := startPasskeyServer(t)
+	a := s.register(t)
+	var first *response
+	for i := range 30 {
+		r := s.do(t, "POST", "/api/v1/users/me/passkeys/register/options", nil, bearer(a.Access))
+		expectStatus(t, r, http.StatusOK)
+		if i == 0 {
+			first = r
+		}
+	}
+	if kept := s.sqlStrings(t, "SELECT kind FROM passkey_ceremonies WHERE user_id = '"+a.ID+"'"); len(kept) != 1 {
+		t.Fatalf("%d registration ceremonies kept for one user", len(kept))
+	}
+	cred, _, err := webauthntest.New(passkeyOrigin).Create(publicKeyOf(t, first), webauthntest.Tamper{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectProblem(t, s.do(t, "POST", "/api/v1/users/me/passkeys/register", map[string]any{
+		"ceremony_id": first.str(t, "ceremony_id"), "credential": json.RawMessage(cred)}, bearer(a.Access)), http.StatusBadRequest, "invalid_ceremony")
+	s.addPasskey(t, a, webauthntest.New(passkeyOrigin), "Newest options")
+}
