@@ -72,9 +72,17 @@ func (s *PasskeyService) BeginRegistration(ctx context.Context, p *Principal) (*
 	return &Ceremony{ID: id, Options: options}, nil
 }
 
+// storeCeremony keeps a ceremony for five minutes. A user has one registration in progress at
+// a time: new creation options replace the previous ones, so asking again and again cannot fill
+// the store (a second step's ceremony is replaced the same way, by its mfa_token's hash).
 func (s *PasskeyService) storeCeremony(ctx context.Context, hash []byte, kind, userID string, state []byte) error {
 	now := s.auth.now()
 	return s.auth.tx(ctx, func(tx StoreTx) error {
+		if kind == CeremonyRegister {
+			if err := tx.DeletePasskeyCeremonies(ctx, userID, kind); err != nil {
+				return err
+			}
+		}
 		return tx.CreatePasskeyCeremony(ctx, &PasskeyCeremony{Hash: hash, Kind: kind, UserID: userID, State: state,
 			CreatedAt: now, ExpiresAt: now.Add(passkeyCeremonyTTL)})
 	})

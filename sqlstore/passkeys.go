@@ -88,6 +88,11 @@ func (t *tx) CreatePasskeyCeremony(ctx context.Context, c *gatehouse.PasskeyCere
 	return err
 }
 
+func (t *tx) DeletePasskeyCeremonies(ctx context.Context, userID, kind string) error {
+	_, err := t.exec(ctx, `DELETE FROM passkey_ceremonies WHERE user_id = ? AND kind = ?`, userID, kind)
+	return err
+}
+
 func (t *tx) SpendPasskeyCeremony(ctx context.Context, hash []byte, kind string, now time.Time) (*gatehouse.PasskeyCeremony, error) {
 	c := gatehouse.PasskeyCeremony{Hash: hash}
 	var created, expires int64
