@@ -125,3 +125,17 @@ func TestPasskeyRegistrationCeremoniesBounded(t *testing.T) {
 		"ceremony_id": first.str(t, "ceremony_id"), "credential": json.RawMessage(cred)}, bearer(a.Access)), http.StatusBadRequest, "invalid_ceremony")
 	s.addPasskey(t, a, webauthntest.New(passkeyOrigin), "Newest options")
 }
+
+// TestPasskeyLimit: at most 20 passkeys per account; removing one makes room again.
+func TestPasskeyLimit(t *testing.T) {
+	s := startPasskeyServer(t)
+	a := s.register(t)
+	var last string
+	for i := range 20 {
+		last = s.addPasskey(t, a, webauthntest.New(passkeyOrigin), "Key "+string(rune('A'+i)))
+	}
+	expectProblem(t, s.do(t, "POST", "/api/v1/users/me/passkeys/register/options", nil, bearer(a.Access)), http.StatusConflict, "passkey_limit")
+	expectStatus(t, s.do(t, "DELETE", "/api/v1/users/me/passkeys/"+last, nil, bearer(a.Access)), http.StatusOK)
+	s.addPasskey(t, a, webauthntest.New(passkeyOrigin), "Room again")
+	expectProblem(t, s.do(t, "POST", "/api/v1/users/me/passkeys/register/options", nil, bearer(a.Access)), http.StatusConflict, "passkey_limit")
+}
