@@ -139,3 +139,41 @@ func TestPasskeyLimit(t *testing.T) {
 	s.addPasskey(t, a, webauthntest.New(passkeyOrigin), "Room again")
 	expectProblem(t, s.do(t, "POST", "/api/v1/users/me/passkeys/register/options", nil, bearer(a.Access)), http.StatusConflict, "passkey_limit")
 }
+
+// TestPasskeyRSAKeySize: an RSA key outside 2048 to 8192 bits is refused at registration. A
+// modulus of hundreds of thousands of bits (the credential may be 64 KiB) would make every
+// verification against it cost seconds of CPU, and anyone may send an assertion naming its
+// credential id to the passwordless sign-in, unauthenticated; a 1024-bit one is breakable. A
+// 2048-bit key is accepted.
+func TestPasskeyRSAKeySize(t *testing.T) {
+	s := startPasskeyServer(t)
+	a := s.register(t)
+	rsaKey := func(bits int) []byte {
+		n := make([]byte, bits/8)
+		for i := range n {
+			n[i] = 0xc5
+		}
+		b, err := cbor.Marshal(map[int]any{1: 3, 3: -257, -1: n, -2: []byte{1, 0, 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	register := func(bits int) *response {
+		r := s.do(t, "POST", "/api/v1/users/me/passkeys/register/options", nil, bearer(a.Access))
+		expectStatus(t, r, http.StatusOK)
+		cred, _, err := webauthntest.New(passkeyOrigin).Create(publicKeyOf(t, r), webauthntest.Tamper{COSEKey: rsaKey(bits)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.do(t, "POST", "/api/v1/users/me/passkeys/register", map[string]any{
+			"ceremony_id": r.str(t, "ceremony_id"), "credential": json.RawMessage(cred)}, bearer(a.Access))
+	}
+	for _, bits := range []int{65536, 16384, 1024} {
+		expectProblem(t, register(bits), http.StatusUnprocessableEntity, "passkey_rejected")
+	}
+	if got := s.do(t, "GET", "/api/v1/users/me/passkeys", nil, bearer(a.Access)); strings.TrimSpace(string(got.Body)) != "[]" {
+		t.Fatalf("stored: %s", got.Body)
+	}
+	expectStatus(t, register(2048), http.StatusCreated)
+}
