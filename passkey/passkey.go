@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/url"
 	"strings"
@@ -173,6 +174,10 @@ func (rp *RP) FinishRegistration(pu gatehouse.PasskeyUser, state, cred []byte) (
 	if err != nil {
 		return nil, rejected(gatehouse.ErrPasskeyRejected, err)
 	}
+	// The key is checked before anything is verified with it (a "packed" self attestation is).
+	if err := checkPublicKey(parsed.Response.AttestationObject.AuthData.AttData.CredentialPublicKey); err != nil {
+		return nil, rejected(gatehouse.ErrPasskeyRejected, err)
+	}
 	c, err := rp.w.CreateCredential(&user{u: pu}, session, parsed)
 	if err != nil {
 		return nil, rejected(gatehouse.ErrPasskeyRejected, err)
@@ -180,11 +185,8 @@ func (rp *RP) FinishRegistration(pu gatehouse.PasskeyUser, state, cred []byte) (
 	if !c.Flags.UserVerified {
 		return nil, rejected(gatehouse.ErrPasskeyRejected, errors.New("no user verification"))
 	}
-	// With attestation "none" nothing above parses the public key; one that is no key (no key
-	// type, a point off its curve, an empty modulus) could never sign in, yet stored it would
-	// count as the account's second factor.
-	if _, err := webauthncose.ParsePublicKey(c.PublicKey); err != nil {
-		return nil, rejected(gatehouse.ErrPasskeyRejected, fmt.Errorf("unusable public key: %w", err))
+	if err := checkPublicKey(c.PublicKey); err != nil {
+		return nil, rejected(gatehouse.ErrPasskeyRejected, err)
 	}
 	// The attestation object is of no further use (attestation "none"); the record keeps what
 	// verifying assertions needs.
@@ -195,6 +197,31 @@ func (rp *RP) FinishRegistration(pu gatehouse.PasskeyUser, state, cred []byte) (
 	}
 	return &gatehouse.Passkey{CredentialID: c.ID, Record: record, SignCount: c.Authenticator.SignCount,
 		BackupEligible: c.Flags.BackupEligible, BackupState: c.Flags.BackupState}, nil
+}
+
+// RSA keys are accepted from 2048 bits (below, breakable) to 8192 (above, each verification costs
+// more CPU than a sign-in may: anyone can send an assertion naming a credential id).
+const (
+	minRSABits = 2048
+	maxRSABits = 8192
+)
+
+// checkPublicKey accepts a credential public key that assertions can be verified against at a
+// bounded cost. With attestation "none" go-webauthn never parses the key at registration: one
+// that is no key (no key type, a point off its curve, an empty modulus) could never sign in, yet
+// stored it would count as the account's second factor. go-webauthn's parser makes the checks
+// its verification makes; the RSA size is Gatehouse's.
+func checkPublicKey(cose []byte) error {
+	k, err := webauthncose.ParsePublicKey(cose)
+	if err != nil {
+		return fmt.Errorf("unusable public key: %w", err)
+	}
+	if r, ok := k.(webauthncose.RSAPublicKeyData); ok {
+		if bits := new(big.Int).SetBytes(r.Modulus).BitLen(); bits < minRSABits || bits > maxRSABits {
+			return fmt.Errorf("RSA public key of %d bits; %d to %d are accepted", bits, minRSABits, maxRSABits)
+		}
+	}
+	return nil
 }
 
 // rejected is the domain's answer with go-webauthn's reason kept as the cause, for the logs.
@@ -252,7 +279,18 @@ func (rp *RP) FinishLogin(ctx context.Context, state, cred []byte, lookup gateho
 		if lookupErr != nil {
 			return nil, lookupErr
 		}
-		return newUser(pu, passkeys)
+		u, err := newUser(pu, passkeys)
+		if err != nil {
+			return nil, err
+		}
+		// A key stored before its size was checked is not verified against at any cost.
+		for _, c := range u.creds {
+			if string(c.ID) == string(rawID) && checkPublicKey(c.PublicKey) != nil {
+				lookupErr = rejected(gatehouse.ErrPasskeyInvalid, errors.New("the stored public key is not accepted any more"))
+				return nil, lookupErr
+			}
+		}
+		return u, nil
 	}
 	var c *webauthn.Credential
 	if len(session.UserID) == 0 {
