@@ -1,10 +1,21 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
+	"math/big"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fxamacker/cbor/v2"
 
@@ -176,4 +187,101 @@ func TestPasskeyRSAKeySize(t *testing.T) {
 		t.Fatalf("stored: %s", got.Body)
 	}
 	expectStatus(t, register(2048), http.StatusCreated)
+}
+
+// TestPasskeyAttestationCertificateKeySize: a "packed" attestation whose certificate holds an
+// RSA key above 8192 bits is refused before its signature is checked: go-webauthn verifies
+// attestation signatures without a bound on the key, so any signed-up account could make each
+// registration attempt cost up to a second of CPU. The test's certificate key (65,536 bits, e=3)
+// is built so that the attestation verifies: without the check, the registration succeeds.
+func TestPasskeyAttestationCertificateKeySize(t *testing.T) {
+	s := startPasskeyServer(t)
+	a := s.register(t)
+	r := s.do(t, "POST", "/api/v1/users/me/passkeys/register/options", nil, bearer(a.Access))
+	expectStatus(t, r, http.StatusOK)
+	var o struct {
+		Challenge string
+		RP        struct{ ID string }
+	}
+	if err := json.Unmarshal(publicKeyOf(t, r), &o); err != nil {
+		t.Fatal(err)
+	}
+	b64 := base64.RawURLEncoding
+	clientData, _ := json.Marshal(map[string]any{"type": "webauthn.create", "challenge": o.Challenge, "origin": passkeyOrigin, "crossOrigin": false})
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := key.PublicKey.X.FillBytes(make([]byte, 32)), key.PublicKey.Y.FillBytes(make([]byte, 32))
+	cose, _ := cbor.Marshal(map[int]any{1: 2, 3: -7, -1: 1, -2: x, -3: y})
+	id := make([]byte, 32)
+	_, _ = rand.Read(id)
+	rpHash := sha256.Sum256([]byte(o.RP.ID))
+	authData := append(rpHash[:], 0x45) // UP, UV, AT
+	authData = binary.BigEndian.AppendUint32(authData, 0)
+	authData = append(authData, make([]byte, 16)...)
+	authData = binary.BigEndian.AppendUint16(authData, uint16(len(id)))
+	authData = append(append(authData, id...), cose...)
+	cdh := sha256.Sum256(clientData)
+	digest := sha256.Sum256(append(append([]byte{}, authData...), cdh[:]...))
+
+	// An RSA public key (N, 3) for which s^3 mod N is the PKCS#1 v1.5 encoding of digest: N = s^3 - m.
+	const k = 8192 // bytes
+	m := new(big.Int).SetBytes(pkcs1SHA256(k, digest[:]))
+	target := new(big.Int).Add(new(big.Int).Lsh(big.NewInt(1), 8*k-1), m)
+	sig := new(big.Int).Add(cubeRoot(target), big.NewInt(1))
+	var n *big.Int
+	for {
+		n = new(big.Int).Sub(new(big.Int).Exp(sig, big.NewInt(3), nil), m)
+		if n.Bit(0) == 1 && len(n.Bytes()) == k {
+			break
+		}
+		sig.Add(sig, big.NewInt(1))
+	}
+	signer, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		Subject:               pkix.Name{Country: []string{"US"}, Organization: []string{"Test"}, OrganizationalUnit: []string{"Authenticator Attestation"}, CommonName: "test"},
+		BasicConstraintsValid: true}
+	cert, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &rsa.PublicKey{N: n, E: 3}, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	att, _ := cbor.Marshal(map[string]any{"fmt": "packed", "authData": authData,
+		"attStmt": map[string]any{"alg": -257, "sig": sig.FillBytes(make([]byte, k)), "x5c": []any{cert}}})
+	cred, _ := json.Marshal(map[string]any{"id": b64.EncodeToString(id), "rawId": b64.EncodeToString(id), "type": "public-key",
+		"clientExtensionResults": map[string]any{},
+		"response":               map[string]any{"clientDataJSON": b64.EncodeToString(clientData), "attestationObject": b64.EncodeToString(att)}})
+	reg := s.do(t, "POST", "/api/v1/users/me/passkeys/register", map[string]any{
+		"ceremony_id": r.str(t, "ceremony_id"), "credential": json.RawMessage(cred)}, bearer(a.Access))
+	expectProblem(t, reg, http.StatusUnprocessableEntity, "passkey_rejected")
+}
+
+// pkcs1SHA256 is the PKCS#1 v1.5 encoding of a SHA-256 digest in k bytes.
+func pkcs1SHA256(k int, digest []byte) []byte {
+	prefix := []byte{0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20}
+	em := make([]byte, k)
+	em[1] = 1
+	for i := 2; i < k-len(prefix)-len(digest)-1; i++ {
+		em[i] = 0xff
+	}
+	copy(em[k-len(prefix)-len(digest):], prefix)
+	copy(em[k-len(digest):], digest)
+	return em
+}
+
+// cubeRoot is the integer cube root of a (rounded down).
+func cubeRoot(a *big.Int) *big.Int {
+	x := new(big.Int).Lsh(big.NewInt(1), uint(a.BitLen()/3+1))
+	for {
+		y := new(big.Int).Div(a, new(big.Int).Mul(x, x))
+		y.Add(y, new(big.Int).Lsh(x, 1))
+		y.Div(y, big.NewInt(3))
+		if y.Cmp(x) >= 0 {
+			return x
+		}
+		x = y
+	}
 }
