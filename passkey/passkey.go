@@ -8,6 +8,8 @@ package passkey
 
 import (
 	"context"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -174,8 +176,12 @@ func (rp *RP) FinishRegistration(pu gatehouse.PasskeyUser, state, cred []byte) (
 	if err != nil {
 		return nil, rejected(gatehouse.ErrPasskeyRejected, err)
 	}
-	// The key is checked before anything is verified with it (a "packed" self attestation is).
+	// The keys are checked before anything is verified with them (a "packed" self attestation
+	// is, with the credential's key; other attestations with their certificates' keys).
 	if err := checkPublicKey(parsed.Response.AttestationObject.AuthData.AttData.CredentialPublicKey); err != nil {
+		return nil, rejected(gatehouse.ErrPasskeyRejected, err)
+	}
+	if err := checkAttestation(parsed.Response.AttestationObject); err != nil {
 		return nil, rejected(gatehouse.ErrPasskeyRejected, err)
 	}
 	c, err := rp.w.CreateCredential(&user{u: pu}, session, parsed)
@@ -219,6 +225,34 @@ func checkPublicKey(cose []byte) error {
 	if r, ok := k.(webauthncose.RSAPublicKeyData); ok {
 		if bits := new(big.Int).SetBytes(r.Modulus).BitLen(); bits < minRSABits || bits > maxRSABits {
 			return fmt.Errorf("RSA public key of %d bits; %d to %d are accepted", bits, minRSABits, maxRSABits)
+		}
+	}
+	return nil
+}
+
+// checkAttestation bounds the work an attestation statement can cause. Gatehouse asks for none
+// and keeps none, but go-webauthn verifies whatever statement comes, with its certificates' keys,
+// whatever their size: an RSA certificate key above maxRSABits is refused first. The formats
+// whose certificates are not in x5c (android-safetynet, in a JWS header; compound, in nested
+// statements) are refused: SafetyNet is shut down, and no browser sends compound to a relying
+// party that asked for no attestation.
+func checkAttestation(att protocol.AttestationObject) error {
+	switch protocol.AttestationFormat(att.Format) {
+	case protocol.AttestationFormatAndroidSafetyNet, protocol.AttestationFormatCompound:
+		return fmt.Errorf("attestation format %q is not accepted", att.Format)
+	}
+	x5c, _ := att.AttStatement["x5c"].([]any)
+	for _, raw := range x5c {
+		der, ok := raw.([]byte)
+		if !ok {
+			return errors.New("an x5c entry is not a certificate")
+		}
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			return fmt.Errorf("x5c: %w", err)
+		}
+		if k, ok := cert.PublicKey.(*rsa.PublicKey); ok && k.N.BitLen() > maxRSABits {
+			return fmt.Errorf("attestation certificate RSA key of %d bits; at most %d are accepted", k.N.BitLen(), maxRSABits)
 		}
 	}
 	return nil
