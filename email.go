@@ -112,13 +112,15 @@ const (
 	EmailReset           EmailKind = "reset_password"
 	EmailPasswordChanged EmailKind = "password_changed"
 	EmailIdentityLinked  EmailKind = "identity_linked"
+	// EmailPasskeyAdded tells the mailbox owner that a passkey was added (passkey_service.go).
+	EmailPasskeyAdded EmailKind = "passkey_added"
 	// EmailSignIn carries a one-time code and a link that sign in without a password
 	// (emailsignin.go).
 	EmailSignInMail EmailKind = "email_sign_in"
 )
 
 // EmailKinds lists every kind, for template loading and checks.
-var EmailKinds = []EmailKind{EmailVerify, EmailReset, EmailPasswordChanged, EmailIdentityLinked, EmailSignInMail}
+var EmailKinds = []EmailKind{EmailVerify, EmailReset, EmailPasswordChanged, EmailIdentityLinked, EmailSignInMail, EmailPasskeyAdded}
 
 // HasLink reports whether emails of the kind carry an action link; the others are notices.
 func (k EmailKind) HasLink() bool { return k == EmailVerify || k == EmailReset || k == EmailSignInMail }

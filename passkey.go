@@ -109,6 +109,8 @@ type PasskeyWriter interface {
 	UsePasskey(ctx context.Context, id string, signCount uint32, backupState bool, at time.Time) error
 	// CreatePasskeyCeremony stores a ceremony, replacing one of the same hash, and drops expired ones.
 	CreatePasskeyCeremony(ctx context.Context, c *PasskeyCeremony) error
+	// DeletePasskeyCeremonies removes the user's ceremonies of that kind.
+	DeletePasskeyCeremonies(ctx context.Context, userID, kind string) error
 	// SpendPasskeyCeremony deletes the unexpired ceremony of that hash and kind and returns it;
 	// ErrNotFound when there is none (unknown, expired, or spent by a concurrent request).
 	SpendPasskeyCeremony(ctx context.Context, hash []byte, kind string, now time.Time) (*PasskeyCeremony, error)

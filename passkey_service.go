@@ -75,9 +75,17 @@ func (s *PasskeyService) BeginRegistration(ctx context.Context, p *Principal) (*
 	return &Ceremony{ID: id, Options: options}, nil
 }
 
+// storeCeremony keeps a ceremony for five minutes. A user has one registration in progress at
+// a time: new creation options replace the previous ones, so asking again and again cannot fill
+// the store (a second step's ceremony is replaced the same way, by its mfa_token's hash).
 func (s *PasskeyService) storeCeremony(ctx context.Context, hash []byte, kind, userID string, state []byte) error {
 	now := s.auth.now()
 	return s.auth.tx(ctx, func(tx StoreTx) error {
+		if kind == CeremonyRegister {
+			if err := tx.DeletePasskeyCeremonies(ctx, userID, kind); err != nil {
+				return err
+			}
+		}
 		return tx.CreatePasskeyCeremony(ctx, &PasskeyCeremony{Hash: hash, Kind: kind, UserID: userID, State: state,
 			CreatedAt: now, ExpiresAt: now.Add(passkeyCeremonyTTL)})
 	})
@@ -144,7 +152,13 @@ func (s *PasskeyService) FinishRegistration(ctx context.Context, p *Principal, c
 		if err := tx.CreatePasskey(ctx, pk); err != nil {
 			return err
 		}
-		return s.auth.auditTx(ctx, tx, p.Client, EventPasskeyAdded, u.ID, OutcomeSuccess, "passkey "+quoteName(name))
+		if err := s.auth.auditTx(ctx, tx, p.Client, EventPasskeyAdded, u.ID, OutcomeSuccess, "passkey "+quoteName(name)); err != nil || s.auth.email == nil {
+			return err
+		}
+		// A passkey signs in alone: tell the mailbox owner, so one planted with a borrowed session
+		// does not go unnoticed (as a password change or a linked provider is told). The name is
+		// left out: it is text of whoever added the passkey.
+		return s.auth.queueEmail(ctx, tx, EmailPasskeyAdded, EmailData{Email: u.Email}, "", now)
 	})
 	if err != nil {
 		return nil, err

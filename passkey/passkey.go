@@ -8,14 +8,18 @@ package passkey
 
 import (
 	"context"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/url"
 	"strings"
 
 	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/protocol/webauthncose"
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/gatehouse/gatehouse"
@@ -172,12 +176,23 @@ func (rp *RP) FinishRegistration(pu gatehouse.PasskeyUser, state, cred []byte) (
 	if err != nil {
 		return nil, rejected(gatehouse.ErrPasskeyRejected, err)
 	}
+	// The keys are checked before anything is verified with them (a "packed" self attestation
+	// is, with the credential's key; other attestations with their certificates' keys).
+	if err := checkPublicKey(parsed.Response.AttestationObject.AuthData.AttData.CredentialPublicKey); err != nil {
+		return nil, rejected(gatehouse.ErrPasskeyRejected, err)
+	}
+	if err := checkAttestation(parsed.Response.AttestationObject); err != nil {
+		return nil, rejected(gatehouse.ErrPasskeyRejected, err)
+	}
 	c, err := rp.w.CreateCredential(&user{u: pu}, session, parsed)
 	if err != nil {
 		return nil, rejected(gatehouse.ErrPasskeyRejected, err)
 	}
 	if !c.Flags.UserVerified {
 		return nil, rejected(gatehouse.ErrPasskeyRejected, errors.New("no user verification"))
+	}
+	if err := checkPublicKey(c.PublicKey); err != nil {
+		return nil, rejected(gatehouse.ErrPasskeyRejected, err)
 	}
 	// The attestation object is of no further use (attestation "none"); the record keeps what
 	// verifying assertions needs.
@@ -188,6 +203,59 @@ func (rp *RP) FinishRegistration(pu gatehouse.PasskeyUser, state, cred []byte) (
 	}
 	return &gatehouse.Passkey{CredentialID: c.ID, Record: record, SignCount: c.Authenticator.SignCount,
 		BackupEligible: c.Flags.BackupEligible, BackupState: c.Flags.BackupState}, nil
+}
+
+// RSA keys are accepted from 2048 bits (below, breakable) to 8192 (above, each verification costs
+// more CPU than a sign-in may: anyone can send an assertion naming a credential id).
+const (
+	minRSABits = 2048
+	maxRSABits = 8192
+)
+
+// checkPublicKey accepts a credential public key that assertions can be verified against at a
+// bounded cost. With attestation "none" go-webauthn never parses the key at registration: one
+// that is no key (no key type, a point off its curve, an empty modulus) could never sign in, yet
+// stored it would count as the account's second factor. go-webauthn's parser makes the checks
+// its verification makes; the RSA size is Gatehouse's.
+func checkPublicKey(cose []byte) error {
+	k, err := webauthncose.ParsePublicKey(cose)
+	if err != nil {
+		return fmt.Errorf("unusable public key: %w", err)
+	}
+	if r, ok := k.(webauthncose.RSAPublicKeyData); ok {
+		if bits := new(big.Int).SetBytes(r.Modulus).BitLen(); bits < minRSABits || bits > maxRSABits {
+			return fmt.Errorf("RSA public key of %d bits; %d to %d are accepted", bits, minRSABits, maxRSABits)
+		}
+	}
+	return nil
+}
+
+// checkAttestation bounds the work an attestation statement can cause. Gatehouse asks for none
+// and keeps none, but go-webauthn verifies whatever statement comes, with its certificates' keys,
+// whatever their size: an RSA certificate key above maxRSABits is refused first. The formats
+// whose certificates are not in x5c (android-safetynet, in a JWS header; compound, in nested
+// statements) are refused: SafetyNet is shut down, and no browser sends compound to a relying
+// party that asked for no attestation.
+func checkAttestation(att protocol.AttestationObject) error {
+	switch protocol.AttestationFormat(att.Format) {
+	case protocol.AttestationFormatAndroidSafetyNet, protocol.AttestationFormatCompound:
+		return fmt.Errorf("attestation format %q is not accepted", att.Format)
+	}
+	x5c, _ := att.AttStatement["x5c"].([]any)
+	for _, raw := range x5c {
+		der, ok := raw.([]byte)
+		if !ok {
+			return errors.New("an x5c entry is not a certificate")
+		}
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			return fmt.Errorf("x5c: %w", err)
+		}
+		if k, ok := cert.PublicKey.(*rsa.PublicKey); ok && k.N.BitLen() > maxRSABits {
+			return fmt.Errorf("attestation certificate RSA key of %d bits; at most %d are accepted", k.N.BitLen(), maxRSABits)
+		}
+	}
+	return nil
 }
 
 // rejected is the domain's answer with go-webauthn's reason kept as the cause, for the logs.
@@ -245,7 +313,18 @@ func (rp *RP) FinishLogin(ctx context.Context, state, cred []byte, lookup gateho
 		if lookupErr != nil {
 			return nil, lookupErr
 		}
-		return newUser(pu, passkeys)
+		u, err := newUser(pu, passkeys)
+		if err != nil {
+			return nil, err
+		}
+		// A key stored before its size was checked is not verified against at any cost.
+		for _, c := range u.creds {
+			if string(c.ID) == string(rawID) && checkPublicKey(c.PublicKey) != nil {
+				lookupErr = rejected(gatehouse.ErrPasskeyInvalid, errors.New("the stored public key is not accepted any more"))
+				return nil, lookupErr
+			}
+		}
+		return u, nil
 	}
 	var c *webauthn.Credential
 	if len(session.UserID) == 0 {

@@ -75,11 +75,21 @@ func (t *tx) UsePasskey(ctx context.Context, id string, signCount uint32, backup
 
 func (t *tx) CreatePasskeyCeremony(ctx context.Context, c *gatehouse.PasskeyCeremony) error {
 	// Ceremonies nobody finished are of no use once expired; each new one clears them.
-	if _, err := t.exec(ctx, `DELETE FROM passkey_ceremonies WHERE expires_at <= ? OR hash = ?`, micros(c.CreatedAt), c.Hash); err != nil {
+	if _, err := t.exec(ctx, `DELETE FROM passkey_ceremonies WHERE expires_at <= ?`, micros(c.CreatedAt)); err != nil {
 		return err
 	}
-	_, err := t.exec(ctx, `INSERT INTO passkey_ceremonies (hash, kind, user_id, state, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+	// One statement replaces a ceremony of the same hash (new options for one mfa_token): a
+	// DELETE then INSERT would let two concurrent requests both insert, and the second fail on
+	// the primary key (PostgreSQL).
+	_, err := t.exec(ctx, `INSERT INTO passkey_ceremonies (hash, kind, user_id, state, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (hash) DO UPDATE SET kind = excluded.kind, user_id = excluded.user_id, state = excluded.state,
+		created_at = excluded.created_at, expires_at = excluded.expires_at`,
 		c.Hash, c.Kind, c.UserID, c.State, micros(c.CreatedAt), micros(c.ExpiresAt))
+	return err
+}
+
+func (t *tx) DeletePasskeyCeremonies(ctx context.Context, userID, kind string) error {
+	_, err := t.exec(ctx, `DELETE FROM passkey_ceremonies WHERE user_id = ? AND kind = ?`, userID, kind)
 	return err
 }
 

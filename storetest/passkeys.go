@@ -170,4 +170,43 @@ func testPasskeyCeremonies(t *testing.T, s gatehouse.Store) {
 	if wins != 1 {
 		t.Fatalf("%d spends of one ceremony won", wins)
 	}
+	// DeletePasskeyCeremonies: the user's ceremonies of that kind only.
+	r1, r2, mfa := gatehouse.HashToken("r1"), gatehouse.HashToken("r2"), gatehouse.HashToken("m")
+	put(&gatehouse.PasskeyCeremony{Hash: r1, Kind: gatehouse.CeremonyRegister, UserID: u.ID, State: []byte("s"), CreatedAt: t0, ExpiresAt: t0.Add(5 * time.Minute)})
+	put(&gatehouse.PasskeyCeremony{Hash: r2, Kind: gatehouse.CeremonyRegister, UserID: u.ID, State: []byte("s"), CreatedAt: t0, ExpiresAt: t0.Add(5 * time.Minute)})
+	put(&gatehouse.PasskeyCeremony{Hash: mfa, Kind: gatehouse.CeremonyMFA, UserID: u.ID, State: []byte("s"), CreatedAt: t0, ExpiresAt: t0.Add(5 * time.Minute)})
+	other := createUser(t, s, "ceremony-other@example.com")
+	r3 := gatehouse.HashToken("r3")
+	put(&gatehouse.PasskeyCeremony{Hash: r3, Kind: gatehouse.CeremonyRegister, UserID: other.ID, State: []byte("s"), CreatedAt: t0, ExpiresAt: t0.Add(5 * time.Minute)})
+	mustTx(t, s, func(tx gatehouse.StoreTx) error {
+		return tx.DeletePasskeyCeremonies(ctx, u.ID, gatehouse.CeremonyRegister)
+	})
+	for _, h := range [][]byte{r1, r2} {
+		if _, err := spend(h, gatehouse.CeremonyRegister, t0); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Fatalf("a deleted registration ceremony was spent: %v", err)
+		}
+	}
+	if _, err := spend(mfa, gatehouse.CeremonyMFA, t0); err != nil {
+		t.Fatalf("another kind was deleted: %v", err)
+	}
+	if _, err := spend(r3, gatehouse.CeremonyRegister, t0); err != nil {
+		t.Fatalf("another user's ceremony was deleted: %v", err)
+	}
+	// Concurrent ceremonies of one hash (new options for one mfa_token, twice at once): every
+	// write succeeds, one of them is kept.
+	again := gatehouse.HashToken("again")
+	for range 20 {
+		wg.Go(func() {
+			if err := s.Tx(ctx, func(tx gatehouse.StoreTx) error {
+				return tx.CreatePasskeyCeremony(ctx, &gatehouse.PasskeyCeremony{Hash: again, Kind: gatehouse.CeremonyMFA, UserID: u.ID,
+					State: []byte("s"), CreatedAt: t0, ExpiresAt: t0.Add(5 * time.Minute)})
+			}); err != nil {
+				t.Errorf("concurrent replace: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if c, err := spend(again, gatehouse.CeremonyMFA, t0); err != nil || c.UserID != u.ID {
+		t.Fatalf("after concurrent replaces: %+v %v", c, err)
+	}
 }

@@ -52,6 +52,9 @@ type Tamper struct {
 	Counter  *uint32
 	Use      *Credential // assert with this credential, whatever the options allow
 	WrongSig bool
+	// COSEKey is the credential public key a registration reports instead of the real one (a
+	// key no signature can be checked against).
+	COSEKey []byte
 }
 
 const (
@@ -114,6 +117,9 @@ func (a *Authenticator) Create(options []byte, t Tamper) ([]byte, *Credential, e
 	cose, err := cbor.Marshal(map[int]any{1: 2, 3: -7, -1: 1, -2: x, -3: y})
 	if err != nil {
 		return nil, nil, err
+	}
+	if t.COSEKey != nil {
+		cose = t.COSEKey
 	}
 	auth := a.authData(rpIDOf(o.RP.ID, t), t, flagAT, 0)
 	auth = append(auth, make([]byte, 16)...) // AAGUID: none
