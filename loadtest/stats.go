@@ -90,6 +90,15 @@ type Result struct {
 	Dropped      int64         // open loop: scheduled but not started, MaxInFlight being reached
 	Elapsed      time.Duration // from the first start to the last answer
 	Latency      Latency       // of the 2xx answers
+	RSS          int64         // the server's resident memory in bytes right after; 0 if not read
+}
+
+// ShareOf is r's successes per second as a share of base's (0.25 for a quarter); 0 without a base.
+func (r *Result) ShareOf(base *Result) float64 {
+	if base == nil || base.SuccessRate() <= 0 {
+		return 0
+	}
+	return r.SuccessRate() / base.SuccessRate()
 }
 
 // SuccessRate is successes per second of Elapsed.
