@@ -46,20 +46,26 @@ func ServeBare(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
+// BareServer is a running baseline process.
+type BareServer struct {
+	URL  string // its base URL
+	PID  int
+	Stop func()
+}
+
 // StartBare starts binary with args plus "--addr ADDR" (a free port of 127.0.0.1; the command
-// must then serve BareHandler there), waits until it answers, and returns its base URL and a
-// function that stops it.
-func StartBare(ctx context.Context, binary string, args []string) (string, func(), error) {
+// must then serve BareHandler there) and waits until it answers.
+func StartBare(ctx context.Context, binary string, args []string) (*BareServer, error) {
 	addr, err := freePort()
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	cmd := exec.Command(binary, append(args, "--addr", addr)...)
 	var stderr bytes.Buffer
 	cmd.Stdout = io.Discard
 	cmd.Stderr = &limitedBuffer{buf: &stderr, max: 16 << 10}
 	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("baseline: %w", err)
+		return nil, fmt.Errorf("baseline: %w", err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -73,22 +79,22 @@ func StartBare(ctx context.Context, binary string, args []string) (string, func(
 		if err == nil {
 			drain(resp.Body)
 			if resp.StatusCode == http.StatusOK {
-				return base, stop, nil
+				return &BareServer{URL: base, PID: cmd.Process.Pid, Stop: stop}, nil
 			}
 		}
 		select {
 		case err := <-exited:
 			exited <- err
 			stop()
-			return "", nil, fmt.Errorf("baseline: the bare server exited (%v): %s", err, strings.TrimSpace(stderr.String()))
+			return nil, fmt.Errorf("baseline: the bare server exited (%v): %s", err, strings.TrimSpace(stderr.String()))
 		case <-ctx.Done():
 			stop()
-			return "", nil, context.Cause(ctx)
+			return nil, context.Cause(ctx)
 		case <-time.After(time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			stop()
-			return "", nil, fmt.Errorf("baseline: the bare server did not answer within 10s: %s", strings.TrimSpace(stderr.String()))
+			return nil, fmt.Errorf("baseline: the bare server did not answer within 10s: %s", strings.TrimSpace(stderr.String()))
 		}
 	}
 }

@@ -68,6 +68,7 @@ type Config struct {
 	// BareURL is the base URL of a bare net/http handler (see StartBare). When set, the run loads
 	// it first, the same way as the scenarios, and reports each scenario as a share of it.
 	BareURL string
+	BarePID int // the bare server's process, whose CPU time is read like the server's
 	// HashTime, when set, times one uncontended password hash as the server computes it; the
 	// run calls it just before the login scenario and reports logins as a share of the hash
 	// limit, HashCores / HashTime.
@@ -281,7 +282,11 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 
 	if r.bareBase != "" {
 		fmt.Fprintf(progress, "%s: %s for %s (baseline: a bare net/http handler at %s)...\n", ScenarioBare, rep.Mode, cfg.Duration, r.bareBase)
+		cpu0 := readCPU(cfg.BarePID)
 		rep.Bare = r.runScenario(ctx, scenario{ScenarioBare, noUser, r.bare}, nil)
+		if cfg.BarePID > 0 {
+			rep.Bare.ServerCPU = readCPU(cfg.BarePID) - cpu0
+		}
 		if ctx.Err() != nil {
 			return rep, fmt.Errorf("interrupted: %w", context.Cause(ctx))
 		}
@@ -292,9 +297,11 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 			rep.HashTime, rep.HashCores = cfg.HashTime(), cfg.HashCores
 		}
 		fmt.Fprintf(progress, "%s: %s for %s...\n", name, rep.Mode, cfg.Duration)
+		cpu0 := readCPU(cfg.ServerPID)
 		res := r.runScenario(ctx, scenarioByName(name, r), users)
 		if cfg.ServerPID > 0 {
 			res.RSS, _, _ = readRSS(cfg.ServerPID)
+			res.ServerCPU = readCPU(cfg.ServerPID) - cpu0
 		}
 		rep.Results = append(rep.Results, res)
 		if ctx.Err() != nil {

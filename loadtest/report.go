@@ -42,7 +42,7 @@ func (rep *Report) HashLimit() float64 {
 
 func (rep *Report) hasRSS() bool {
 	for _, r := range rep.Results {
-		if r.RSS > 0 {
+		if r.RSS > 0 || r.ServerCPU > 0 {
 			return true
 		}
 	}
@@ -81,7 +81,7 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	}
 	withRSS := rep.hasRSS()
 	if withRSS {
-		head += "rss after\t"
+		head += "server cpu/2xx\trss after\t"
 	}
 	fmt.Fprintln(tw, head+"status\t")
 	rows := rep.Results
@@ -102,7 +102,11 @@ func (rep *Report) WriteTable(w io.Writer) error {
 			if r.RSS > 0 {
 				rss = mib(r.RSS)
 			}
-			fmt.Fprintf(tw, "%s\t", rss)
+			cpu := "-"
+			if c := r.CPUPerSuccess(); c > 0 {
+				cpu = strconv.FormatFloat(float64(c)/float64(time.Microsecond), 'f', 0, 64) + "µs"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t", cpu, rss)
 		}
 		fmt.Fprintf(tw, "%s\t\n", statusList(r.Status))
 	}
@@ -206,6 +210,7 @@ type jsonResult struct {
 	ShareOfBare  float64           `json:"share_of_bare,omitempty"`
 	ShareOfHash  float64           `json:"share_of_hash_limit,omitempty"`
 	RSSBytes     int64             `json:"rss_after_bytes,omitempty"`
+	ServerCPUS   float64           `json:"server_cpu_seconds,omitempty"`
 }
 
 type jsonLatency struct {
@@ -235,7 +240,7 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 			ElapsedS: r.Elapsed.Seconds(),
 			LatencyMS: jsonLatency{r.Latency.Count, msf(r.Latency.P50), msf(r.Latency.P90),
 				msf(r.Latency.P99), msf(r.Latency.Max)},
-			ShareOfBare: r.ShareOf(rep.Bare), RSSBytes: r.RSS,
+			ShareOfBare: r.ShareOf(rep.Bare), RSSBytes: r.RSS, ServerCPUS: r.ServerCPU.Seconds(),
 		}
 		if limit := rep.HashLimit(); limit > 0 && r.Scenario == ScenarioLogin {
 			j.ShareOfHash = r.SuccessRate() / limit

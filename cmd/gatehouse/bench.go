@@ -83,12 +83,12 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("bench: baseline: %w", err)
 		}
-		url, stop, err := loadtest.StartBare(ctx, self, []string{"bench", benchBareCommand})
+		bare, err := loadtest.StartBare(ctx, self, []string{"bench", benchBareCommand})
 		if err != nil {
 			return fmt.Errorf("bench: %w", err)
 		}
-		defer stop()
-		cfg.BareURL = url
+		defer bare.Stop()
+		cfg.BareURL, cfg.BarePID = bare.URL, bare.PID
 	}
 
 	rep, err := loadtest.Run(ctx, cfg, stderr)
