@@ -3,7 +3,8 @@
 // loop (each connection issues requests back to back) or open loop (requests start on a fixed
 // schedule) and reports throughput, status codes and latency percentiles.
 //
-// It only ever talks to the base URL it is given; it follows no redirects and uses no proxy.
+// It only ever talks to the base URL it is given (and to Config.BareURL, the baseline); it follows
+// no redirects and uses no proxy.
 package loadtest
 
 import (

@@ -24,13 +24,18 @@ Registers fresh users (not measured), then loads each scenario for --duration an
 2xx answers, status codes, errors, 2xx per second and p50/p90/p99/max latency of the 2xx answers.
 First it loads a bare Go net/http handler the same way (the baseline: its own process, started by
 this command on a free port of 127.0.0.1) and gives every scenario as a share of it; before the
-login scenario it times one uncontended password hash and gives logins as a share of the hash
-limit (cores / hash time). With --pid, it reads the server's resident memory after each scenario,
-and again after --settle of idleness.
+login scenario it times one uncontended password hash on this machine and gives logins as a share
+of the hash limit (this machine's cores / hash time). With --pid (the server's process, on this
+machine), it reads the server's CPU time per 2xx answer and its resident memory after each
+scenario, and the memory again after --settle of idleness.
 Without --rate each connection sends requests back to back (closed loop); with --rate, requests
 start on a fixed schedule (open loop), each on its own connection, at most --max-in-flight at once,
 and latency counts from each scheduled start. A login flood: --scenario login --connections 64.
-Only --url is ever contacted.
+Only --url, and the baseline this command starts on 127.0.0.1, are ever contacted.
+
+       gatehouse bench bare [--addr HOST:PORT]
+
+Serves the baseline alone: every request answered 200 with a short JSON body, nothing else.
 
        gatehouse bench startup [--runs N] [--idle D] [--binary PATH] [--json]
 
@@ -65,7 +70,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Password, "password", "", "password of the registered users (default: a random strong one per user)")
 	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", 0, "open loop: most requests (and connections) in flight, beyond which scheduled requests are dropped (0 = 4 x --connections)")
 	baseline := fs.Bool("baseline", true, "measure a bare net/http handler first and give each scenario as a share of it")
-	fs.IntVar(&cfg.ServerPID, "pid", 0, "the server's process id: read its resident memory after each scenario (Linux)")
+	fs.IntVar(&cfg.ServerPID, "pid", 0, "the server's process id: read its CPU time and resident memory after each scenario (Linux)")
 	fs.DurationVar(&cfg.Settle, "settle", 0, "with --pid: read its resident memory again after this long idle")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object instead of a table")
 	if err := fs.Parse(args); err != nil {
