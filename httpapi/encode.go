@@ -20,12 +20,18 @@ func encodeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// Header values every JSON answer carries, shared read-only (full, so that Add copies).
+var (
+	jsonContentType = []string{"application/json"}[:1:1]
+	noStore         = []string{"no-store"}[:1:1]
+)
+
 // respond writes v as JSON with the given status. Every API response is private to its caller.
 func respond(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	h["Content-Type"] = jsonContentType
 	if h.Get("Cache-Control") == "" {
-		h.Set("Cache-Control", "no-store")
+		h["Cache-Control"] = noStore
 	}
 	w.WriteHeader(status)
 	_ = encodeJSON(w, v)

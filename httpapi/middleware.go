@@ -24,6 +24,10 @@ func cleanRequestText(next http.Handler) http.Handler {
 			writeProblem(w, http.StatusBadRequest, "invalid_request_encoding", "The path contains bytes that are not text.", nil)
 			return
 		}
+		if r.URL.RawQuery == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
 		for k, vs := range r.URL.Query() {
 			for _, v := range vs {
 				if bad(k) || bad(v) {
@@ -42,7 +46,9 @@ func limitBody(next http.Handler) http.Handler {
 			writeError(w, r, nil, errBodyTooLarge)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		if r.Body != nil && r.Body != http.NoBody { // the server's own body-less request needs no limit
+			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		}
 		next.ServeHTTP(w, r)
 	})
 }

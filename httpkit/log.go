@@ -90,12 +90,44 @@ func Recover(log *slog.Logger, fail func(w http.ResponseWriter, r *http.Request)
 }
 
 // SecurityHeaders sets headers (each edge has its own set) on every response, and HSTS when the
-// request came over TLS or the public URL is HTTPS (TLS ending at a proxy in front).
+// request came over TLS or the public URL is HTTPS. The values are built once and shared by every
+// response (read-only, and full so that Header.Add copies rather than appends in place): setting
+// them is a map assignment per header instead of an allocation.
 func SecurityHeaders(headers map[string]string, https bool, next http.Handler) http.Handler {
+	set, hsts := sharedHeaders(headers, https), sharedHeaders(map[string]string{hstsKey: hstsValue}, false)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		SetSecurityHeaders(w.Header(), r, headers, https)
+		h := w.Header()
+		for _, kv := range set {
+			h[kv.key] = kv.value
+		}
+		if r.TLS != nil && !https {
+			h[hsts[0].key] = hsts[0].value
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+const (
+	hstsKey   = "Strict-Transport-Security"
+	hstsValue = "max-age=31536000; includeSubDomains"
+)
+
+type sharedHeader struct {
+	key   string
+	value []string
+}
+
+// sharedHeaders is headers (plus HSTS with https) with canonical keys and one-element values of
+// capacity one.
+func sharedHeaders(headers map[string]string, https bool) []sharedHeader {
+	out := make([]sharedHeader, 0, len(headers)+1)
+	for k, v := range headers {
+		out = append(out, sharedHeader{http.CanonicalHeaderKey(k), []string{v}[:1:1]})
+	}
+	if https {
+		out = append(out, sharedHeader{hstsKey, []string{hstsValue}[:1:1]})
+	}
+	return out
 }
 
 // SetSecurityHeaders sets headers on h, and HSTS when r came over TLS or the public URL is HTTPS,
@@ -105,6 +137,6 @@ func SetSecurityHeaders(h http.Header, r *http.Request, headers map[string]strin
 		h.Set(k, v)
 	}
 	if r.TLS != nil || https {
-		h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		h.Set(hstsKey, hstsValue)
 	}
 }

@@ -3,7 +3,8 @@
 // loop (each connection issues requests back to back) or open loop (requests start on a fixed
 // schedule) and reports throughput, status codes and latency percentiles.
 //
-// It only ever talks to the base URL it is given; it follows no redirects and uses no proxy.
+// It only ever talks to the base URL it is given (and to Config.BareURL, the baseline); it follows
+// no redirects and uses no proxy.
 package loadtest
 
 import (
@@ -15,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -63,6 +65,20 @@ type Config struct {
 	MaxInFlight int           // open loop: most requests (and connections) in flight; 4*Connections if 0
 	// SetupConcurrency bounds the parallel registrations of setup; min(Users, 8) if 0.
 	SetupConcurrency int
+
+	// BareURL is the base URL of a bare net/http handler (see StartBare). When set, the run loads
+	// it first, the same way as the scenarios, and reports each scenario as a share of it.
+	BareURL string
+	BarePID int // the bare server's process, whose CPU time is read like the server's
+	// HashTime, when set, times one uncontended password hash as the server computes it; the
+	// run calls it just before the login scenario and reports logins as a share of the hash
+	// limit, HashCores / HashTime.
+	HashTime  func() time.Duration
+	HashCores int // cores the server hashes on; runtime.NumCPU() if 0
+	// ServerPID, when set, is the server's process: its resident memory is read after each
+	// scenario and, after the last, again once it has been idle for Settle.
+	ServerPID int
+	Settle    time.Duration
 
 	// Test hooks.
 	now           func() time.Time // clock of the closed-loop deadline; time.Now if nil
@@ -118,6 +134,17 @@ func (c Config) normalize() (Config, string, error) {
 	}
 	if strings.ContainsAny(c.APIKey, "\r\n") {
 		return c, "", errors.New("api key must be one line")
+	}
+	if c.BareURL != "" {
+		if c.BareURL, err = baseURL(c.BareURL); err != nil {
+			return c, "", err
+		}
+	}
+	if c.HashCores == 0 {
+		c.HashCores = runtime.NumCPU()
+	}
+	if c.ServerPID < 0 || c.Settle < 0 || c.HashCores < 0 {
+		return c, "", errors.New("server pid, settle and hash cores must not be negative")
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -191,9 +218,10 @@ func NewClient(connections int) *http.Client {
 
 // runner holds what every request of a run needs.
 type runner struct {
-	cfg    Config
-	base   string
-	client *http.Client
+	cfg      Config
+	base     string
+	bareBase string
+	client   *http.Client
 }
 
 // Run registers the virtual users, runs the scenarios one after the other and returns their
@@ -220,7 +248,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	}
 	client := NewClient(conns)
 	defer client.CloseIdleConnections()
-	r := &runner{cfg: cfg, base: base, client: client}
+	r := &runner{cfg: cfg, base: base, bareBase: cfg.BareURL, client: client}
 
 	if err := r.preflight(ctx); err != nil {
 		return nil, err
@@ -253,13 +281,41 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 		}
 	}
 
+	if r.bareBase != "" {
+		fmt.Fprintf(progress, "%s: %s for %s (baseline: a bare net/http handler at %s)...\n", ScenarioBare, rep.Mode, cfg.Duration, r.bareBase)
+		cpu0 := readCPU(cfg.BarePID)
+		rep.Bare = r.runScenario(ctx, scenario{ScenarioBare, noUser, r.bare}, nil)
+		if cfg.BarePID > 0 {
+			rep.Bare.ServerCPU = readCPU(cfg.BarePID) - cpu0
+		}
+		if ctx.Err() != nil {
+			return rep, fmt.Errorf("interrupted: %w", context.Cause(ctx))
+		}
+	}
 	for _, name := range scenarios {
+		if name == ScenarioLogin && cfg.HashTime != nil {
+			fmt.Fprintf(progress, "%s: timing one uncontended password hash...\n", name)
+			rep.HashTime, rep.HashCores = cfg.HashTime(), cfg.HashCores
+		}
 		fmt.Fprintf(progress, "%s: %s for %s...\n", name, rep.Mode, cfg.Duration)
+		cpu0 := readCPU(cfg.ServerPID)
 		res := r.runScenario(ctx, scenarioByName(name, r), users)
+		if cfg.ServerPID > 0 {
+			res.RSS, _, _ = readRSS(cfg.ServerPID)
+			res.ServerCPU = readCPU(cfg.ServerPID) - cpu0
+		}
 		rep.Results = append(rep.Results, res)
 		if ctx.Err() != nil {
 			return rep, fmt.Errorf("interrupted: %w", context.Cause(ctx))
 		}
+	}
+	if cfg.ServerPID > 0 && cfg.Settle > 0 {
+		fmt.Fprintf(progress, "waiting %s for the server to settle...\n", cfg.Settle)
+		if !sleep(ctx, cfg.Settle) {
+			return rep, fmt.Errorf("interrupted: %w", context.Cause(ctx))
+		}
+		rep.Settle = cfg.Settle
+		rep.RSSSettled, _, _ = readRSS(cfg.ServerPID)
 	}
 	for _, res := range rep.Results {
 		if res.Requests > 0 && res.Requests == res.Errors {

@@ -24,6 +24,29 @@ type Report struct {
 	Setup       *SetupResult  // nil when no scenario needed users
 	Results     []*Result
 	Notes       []string
+
+	Bare       *Result       // the baseline, a bare net/http handler; nil if not measured
+	HashTime   time.Duration // one uncontended password hash, timed before the login scenario; 0 if not
+	HashCores  int           // the hash limit is HashCores / HashTime
+	Settle     time.Duration // how long the server was left idle after the last scenario
+	RSSSettled int64         // its resident memory then, in bytes; 0 if not read
+}
+
+// HashLimit is the most logins per second the server's cores can hash: HashCores / HashTime.
+func (rep *Report) HashLimit() float64 {
+	if rep.HashTime <= 0 {
+		return 0
+	}
+	return float64(rep.HashCores) / rep.HashTime.Seconds()
+}
+
+func (rep *Report) hasRSS() bool {
+	for _, r := range rep.Results {
+		if r.RSS > 0 || r.ServerCPU > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // WriteTable prints the report as a table.
@@ -48,21 +71,58 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	b.WriteString("\n\n")
 
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := "scenario\trequests\t2xx\t2xx/s\tp50\tp90\tp99\tmax\terrors\t"
+	head := "scenario\trequests\t2xx\t2xx/s\t"
+	if rep.Bare != nil {
+		head += "% bare\t"
+	}
+	head += "p50\tp90\tp99\tmax\terrors\t"
 	if rep.Rate > 0 {
 		head += "dropped\t"
 	}
+	withRSS := rep.hasRSS()
+	if withRSS {
+		head += "server cpu/2xx\trss after\t"
+	}
 	fmt.Fprintln(tw, head+"status\t")
-	for _, r := range rep.Results {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%s\t%s\t%s\t%s\t%d\t", r.Scenario, r.Requests, r.Successes, r.SuccessRate(),
-			ms(r.Latency.P50), ms(r.Latency.P90), ms(r.Latency.P99), ms(r.Latency.Max), r.Errors)
+	rows := rep.Results
+	if rep.Bare != nil {
+		rows = append([]*Result{rep.Bare}, rows...)
+	}
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t", r.Scenario, r.Requests, r.Successes, r.SuccessRate())
+		if rep.Bare != nil {
+			fmt.Fprintf(tw, "%.1f%%\t", 100*r.ShareOf(rep.Bare))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t", ms(r.Latency.P50), ms(r.Latency.P90), ms(r.Latency.P99), ms(r.Latency.Max), r.Errors)
 		if rep.Rate > 0 {
 			fmt.Fprintf(tw, "%d\t", r.Dropped)
+		}
+		if withRSS {
+			rss := "-"
+			if r.RSS > 0 {
+				rss = mib(r.RSS)
+			}
+			cpu := "-"
+			if c := r.CPUPerSuccess(); c > 0 {
+				cpu = strconv.FormatFloat(float64(c)/float64(time.Microsecond), 'f', 0, 64) + "µs"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t", cpu, rss)
 		}
 		fmt.Fprintf(tw, "%s\t\n", statusList(r.Status))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if limit := rep.HashLimit(); limit > 0 {
+		for _, r := range rep.Results {
+			if r.Scenario == ScenarioLogin {
+				fmt.Fprintf(&b, "\nlogin: %.1f/s = %.1f%% of the hash limit, %d cores / %s a hash = %.1f/s\n",
+					r.SuccessRate(), 100*r.SuccessRate()/limit, rep.HashCores, ms(rep.HashTime), limit)
+			}
+		}
+	}
+	if rep.RSSSettled > 0 {
+		fmt.Fprintf(&b, "\nresident memory of the server after %s idle: %s\n", rep.Settle, mib(rep.RSSSettled))
 	}
 
 	var details []string
@@ -116,6 +176,13 @@ type jsonReport struct {
 	Setup       *jsonSetup   `json:"setup,omitempty"`
 	Scenarios   []jsonResult `json:"scenarios"`
 	Notes       []string     `json:"notes,omitempty"`
+
+	Bare            *jsonResult `json:"bare,omitempty"`
+	HashMS          float64     `json:"hash_ms,omitempty"`
+	HashCores       int         `json:"hash_cores,omitempty"`
+	HashLimit       float64     `json:"hash_limit_per_second,omitempty"`
+	SettleS         float64     `json:"settle_seconds,omitempty"`
+	RSSSettledBytes int64       `json:"rss_settled_bytes,omitempty"`
 }
 
 type jsonSetup struct {
@@ -140,6 +207,10 @@ type jsonResult struct {
 	Dropped      int64             `json:"dropped"`
 	ElapsedS     float64           `json:"elapsed_seconds"`
 	LatencyMS    jsonLatency       `json:"latency_ms"`
+	ShareOfBare  float64           `json:"share_of_bare,omitempty"`
+	ShareOfHash  float64           `json:"share_of_hash_limit,omitempty"`
+	RSSBytes     int64             `json:"rss_after_bytes,omitempty"`
+	ServerCPUS   float64           `json:"server_cpu_seconds,omitempty"`
 }
 
 type jsonLatency struct {
@@ -161,15 +232,33 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 	if s := rep.Setup; s != nil {
 		out.Setup = &jsonSetup{s.Registered, s.Failed, s.Retries, s.Elapsed.Seconds(), s.FirstError}
 	}
-	for _, r := range rep.Results {
-		out.Scenarios = append(out.Scenarios, jsonResult{
+	toJSON := func(r *Result) jsonResult {
+		j := jsonResult{
 			Scenario: r.Scenario, Scheduled: r.Scheduled, Requests: r.Requests, Successes: r.Successes,
 			SuccessRate: r.SuccessRate(), Status: r.Status, Problems: r.Problems, Errors: r.Errors,
 			ErrorKinds: r.ErrorKinds, ErrorSamples: r.ErrorSamples, Dropped: r.Dropped,
 			ElapsedS: r.Elapsed.Seconds(),
 			LatencyMS: jsonLatency{r.Latency.Count, msf(r.Latency.P50), msf(r.Latency.P90),
 				msf(r.Latency.P99), msf(r.Latency.Max)},
-		})
+			ShareOfBare: r.ShareOf(rep.Bare), RSSBytes: r.RSS, ServerCPUS: r.ServerCPU.Seconds(),
+		}
+		if limit := rep.HashLimit(); limit > 0 && r.Scenario == ScenarioLogin {
+			j.ShareOfHash = r.SuccessRate() / limit
+		}
+		return j
+	}
+	for _, r := range rep.Results {
+		out.Scenarios = append(out.Scenarios, toJSON(r))
+	}
+	if rep.Bare != nil {
+		b := toJSON(rep.Bare)
+		out.Bare = &b
+	}
+	if rep.HashTime > 0 {
+		out.HashMS, out.HashCores, out.HashLimit = msf(rep.HashTime), rep.HashCores, rep.HashLimit()
+	}
+	if rep.RSSSettled > 0 {
+		out.SettleS, out.RSSSettledBytes = rep.Settle.Seconds(), rep.RSSSettled
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

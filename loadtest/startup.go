@@ -204,6 +204,34 @@ func readRSS(pid int) (rss, anon, file int64) {
 	return rss, anon, file
 }
 
+// readCPU returns the user + system CPU time pid has used (fields 14 and 15 of /proc/PID/stat,
+// in clock ticks of 10 ms), or 0 where /proc is missing or pid is 0.
+func readCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name, field 2, is in parentheses and may hold spaces: count from after it.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
+	return time.Duration(utime+stime) * tick
+}
+
 // limitedBuffer keeps the first max bytes written to it.
 type limitedBuffer struct {
 	buf *bytes.Buffer

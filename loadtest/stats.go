@@ -90,6 +90,25 @@ type Result struct {
 	Dropped      int64         // open loop: scheduled but not started, MaxInFlight being reached
 	Elapsed      time.Duration // from the first start to the last answer
 	Latency      Latency       // of the 2xx answers
+	RSS          int64         // the server's resident memory in bytes right after; 0 if not read
+	ServerCPU    time.Duration // CPU time (user + system) the server used during the scenario; 0 if not read
+}
+
+// CPUPerSuccess is the server's CPU time per 2xx answer, which other work on the machine changes
+// less than the rate does; 0 if not read.
+func (r *Result) CPUPerSuccess() time.Duration {
+	if r.Successes == 0 {
+		return 0
+	}
+	return r.ServerCPU / time.Duration(r.Successes)
+}
+
+// ShareOf is r's successes per second as a share of base's (0.25 for a quarter); 0 without a base.
+func (r *Result) ShareOf(base *Result) float64 {
+	if base == nil || base.SuccessRate() <= 0 {
+		return 0
+	}
+	return r.SuccessRate() / base.SuccessRate()
 }
 
 // SuccessRate is successes per second of Elapsed.

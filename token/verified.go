@@ -22,16 +22,16 @@ func newVerifiedTokens(max int) *verifiedTokens {
 	return &verifiedTokens{entries: make(map[[32]byte]verifiedClaims), max: max}
 }
 
-func (v *verifiedTokens) get(token string, now time.Time) (*verifiedClaims, bool) {
+func (v *verifiedTokens) get(token string, now time.Time) (verifiedClaims, bool) {
 	key := sha256.Sum256([]byte(token))
 	v.mu.RLock()
 	c, ok := v.entries[key]
 	v.mu.RUnlock()
 	// The same leeway as the parser would grant, and not a moment more.
 	if !ok || !now.Before(c.ExpiresAt.Add(leeway)) {
-		return nil, false
+		return verifiedClaims{}, false
 	}
-	return &c, true
+	return c, true // a copy, on the caller's stack
 }
 
 func (v *verifiedTokens) put(token string, c *verifiedClaims, now time.Time) {

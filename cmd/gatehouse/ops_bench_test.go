@@ -26,6 +26,22 @@ func BenchmarkMe(b *testing.B) {
 	})
 }
 
+// BenchmarkAPIKey is the credits balance read with an API key, the other hot read path.
+func BenchmarkAPIKey(b *testing.B) {
+	s := startServer(&testing.T{})
+	defer s.stop() // a bare testing.T runs no cleanups: each round's server must go, with its connections
+	t := &testing.T{}
+	key, _ := s.createKey(t, s.register(t).Access)["api_key"].(string)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if r := s.do(t, "GET", "/api/v1/public/credits/balance", nil, "X-API-Key: "+key); r.Status != http.StatusOK {
+				b.Errorf("status %d", r.Status)
+			}
+		}
+	})
+}
+
 func BenchmarkRefresh(b *testing.B) {
 	s := startServer(&testing.T{})
 	defer s.stop() // a bare testing.T runs no cleanups: each round's server must go, with its connections

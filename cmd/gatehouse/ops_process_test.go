@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -280,5 +282,44 @@ func TestBenchStartup(t *testing.T) {
 		if r.HealthyMS <= 0 || (runtime.GOOS == "linux" && r.RSSIdle <= 0) {
 			t.Fatalf("run without figures: %+v", r)
 		}
+	}
+}
+
+// TestBenchBaseline runs `gatehouse bench` from the real binary against a server: it starts its
+// own bare net/http server (the binary's `bench bare`), loads it first, and reports the scenario
+// as a share of it, with the server's memory and CPU read through --pid (here this process).
+func TestBenchBaseline(t *testing.T) {
+	bin := gatehouseBinary(t)
+	s := startServer(t, "GATEHOUSE_RATE_LIMITS=off")
+	out, err := exec.Command(bin, "bench", "--url", s.URL, "--scenario", "me", "--connections", "2",
+		"--duration", "200ms", "--pid", strconv.Itoa(os.Getpid()), "--json").Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("bench: %v\n%s", err, ee.Stderr)
+		}
+		t.Fatal(err)
+	}
+	var rep struct {
+		Bare *struct {
+			Successes int64            `json:"successes"`
+			Status    map[string]int64 `json:"status"`
+		} `json:"bare"`
+		Scenarios []struct {
+			Scenario    string  `json:"scenario"`
+			Successes   int64   `json:"successes"`
+			ShareOfBare float64 `json:"share_of_bare"`
+			RSS         int64   `json:"rss_after_bytes"`
+		} `json:"scenarios"`
+	}
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("report %q: %v", out, err)
+	}
+	if rep.Bare == nil || rep.Bare.Successes == 0 || rep.Bare.Status["200"] != rep.Bare.Successes {
+		t.Fatalf("no baseline in %s", out)
+	}
+	if len(rep.Scenarios) != 1 || rep.Scenarios[0].Successes == 0 || rep.Scenarios[0].ShareOfBare <= 0 ||
+		(runtime.GOOS == "linux" && rep.Scenarios[0].RSS <= 0) {
+		t.Fatalf("scenario without its share of the baseline: %s", out)
 	}
 }
