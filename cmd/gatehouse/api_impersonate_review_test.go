@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -27,4 +28,34 @@ func TestImpersonationCannotSpendCredits(t *testing.T) {
 	}
 	// The user's own session still spends.
 	expectStatus(t, s.do(t, "POST", "/api/v1/public/credits/usage", map[string]any{"amount": 1}, bearer(u.Access)), http.StatusOK)
+}
+
+// The dashboard sets aside the admin's session as it is after the request that starts the
+// impersonation: when that request refreshed the admin's expired access token, the refresh token
+// it spent must not be what "End" puts back (replaying it later is refresh-token reuse, which
+// revokes the admin's session as stolen). GATEHOUSE_REFRESH_REUSE_INTERVAL=0 stands for an admin
+// who ends the impersonation after the retry window.
+func TestWebImpersonationSetsAsideTheRefreshedSession(t *testing.T) {
+	s := startServer(t, "GATEHOUSE_REFRESH_REUSE_INTERVAL=0")
+	admin := s.admin(t)
+	u := s.register(t)
+	b := s.webClient(t)
+	b.signIn(admin.Email, admin.Password)
+	csrf := b.csrf()
+	// The admin's access token has expired (stood for by one that no longer verifies): the next
+	// request refreshes it server-side.
+	_, refresh := b.sessionTokens()
+	base, _ := url.Parse(s.URL)
+	b.jar.SetCookies(base, []*http.Cookie{{Name: "gatehouse_session", Value: "v1." + refresh + ".expired", Path: "/"}})
+	r := b.do("POST", "/admin/users/"+u.ID+"/impersonate", url.Values{"csrf_token": {csrf}, "reason": {"ticket #7"}},
+		"Origin: "+s.URL, "Sec-Fetch-Site: same-origin")
+	expectRedirect(t, r, "/account?notice=impersonation_started")
+	expectRedirect(t, b.submit("/impersonation/end", url.Values{}), "/admin/users?notice=impersonation_ended")
+	expectPage(t, b.get("/admin/users"), http.StatusOK, u.Email)
+	// No refresh-token reuse was recorded against the admin.
+	a := s.do(t, "GET", "/api/v1/admin/audit?type=token.reuse_detected", nil, bearer(admin.Access))
+	expectStatus(t, a, http.StatusOK)
+	if items, _ := a.json(t)["items"].([]any); len(items) != 0 {
+		t.Fatalf("ending the impersonation replayed a spent refresh token: %s", a.Body)
+	}
 }
