@@ -59,3 +59,40 @@ func TestWebImpersonationSetsAsideTheRefreshedSession(t *testing.T) {
 		t.Fatalf("ending the impersonation replayed a spent refresh token: %s", a.Body)
 	}
 }
+
+// An app's authorization request met in an impersonation session is refused as the user's
+// refusal would be (access_denied), not answered server_error with an error in the server's log:
+// the refusal is the rule working, not a fault.
+func TestWebImpersonationAuthorizeIsAccessDenied(t *testing.T) {
+	s := startServer(t)
+	admin := s.admin(t)
+	s.addOAuthResource(t, admin, "https://mcp.example/mcp", "Notes MCP", "mcp:tools=Use your notes tools", "mcp:read=Read your notes")
+	redirect := "https://app.example/callback"
+	clientID := s.createOAuthClient(t, admin, "Notes App", redirect)
+	u := s.register(t)
+	// The user consented once, in their own browser.
+	ub := s.webClient(t)
+	ub.signIn(u.Email, u.Password)
+	o := newOAuthRequest(clientID, redirect, "scope=mcp:tools", "resource=https://mcp.example/mcp")
+	s.expectCode(t, ub.decide(expectConsent(t, ub.get(o.path())), "allow"), o)
+
+	b := s.webClient(t)
+	b.signIn(admin.Email, admin.Password)
+	expectRedirect(t, b.submit("/admin/users/"+u.ID+"/impersonate", url.Values{"reason": {"ticket #9"}}), "/account?notice=impersonation_started")
+	// A remembered consent, with and without prompt=none.
+	o1 := newOAuthRequest(clientID, redirect, "scope=mcp:tools", "resource=https://mcp.example/mcp")
+	s.expectOAuthError(t, b.get(o1.path()), o1, "access_denied")
+	o2 := newOAuthRequest(clientID, redirect, "scope=mcp:tools", "resource=https://mcp.example/mcp", "prompt=none")
+	s.expectOAuthError(t, b.get(o2.path()), o2, "access_denied")
+	// A consent page answered "allow".
+	o3 := newOAuthRequest(clientID, redirect, "scope=mcp:tools mcp:read", "resource=https://mcp.example/mcp")
+	r := b.get(o3.path())
+	if r.Status == http.StatusOK {
+		s.expectOAuthError(t, b.decide(expectConsent(t, r), "allow"), o3, "access_denied")
+	} else {
+		s.expectOAuthError(t, r, o3, "access_denied")
+	}
+	if strings.Contains(s.logs.String(), "authorization request failed") {
+		t.Fatalf("a refused impersonation was logged as a server error: %s", s.logs.String())
+	}
+}
