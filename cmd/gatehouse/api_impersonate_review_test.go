@@ -96,3 +96,27 @@ func TestWebImpersonationAuthorizeIsAccessDenied(t *testing.T) {
 		t.Fatalf("a refused impersonation was logged as a server error: %s", s.logs.String())
 	}
 }
+
+// An impersonation token stops working as soon as its admin is no longer an active admin, for
+// the resource servers that ask Gatehouse too: introspection answers as the API does.
+func TestImpersonationIntrospectionAfterAdminDemoted(t *testing.T) {
+	s := startServer(t)
+	admin := s.admin(t)
+	rs := s.register(t)
+	introspector := s.createKey(t, rs.Access, "tokens:introspect")["api_key"].(string)
+	introspect := func(token string) map[string]any {
+		r := s.do(t, "POST", "/api/v1/auth/introspect", map[string]string{"token": token}, "X-API-Key: "+introspector)
+		expectStatus(t, r, http.StatusOK)
+		return r.json(t)
+	}
+	u := s.register(t)
+	tok := s.impersonate(t, admin, u.ID)
+	if in := introspect(tok); in["active"] != true || in["act"] == nil {
+		t.Fatalf("a live impersonation token introspects as %v", in)
+	}
+	expectStatus(t, s.do(t, "PATCH", "/api/v1/admin/users/"+admin.ID, map[string]any{"role": "user"}, bearer(admin.Access)), http.StatusOK)
+	expectProblem(t, s.do(t, "GET", "/api/v1/users/me", nil, bearer(tok)), http.StatusUnauthorized, "")
+	if in := introspect(tok); in["active"] != false {
+		t.Fatalf("the impersonation token of a demoted admin introspects as %v", in)
+	}
+}
