@@ -120,3 +120,22 @@ func TestImpersonationIntrospectionAfterAdminDemoted(t *testing.T) {
 		t.Fatalf("the impersonation token of a demoted admin introspects as %v", in)
 	}
 }
+
+// Admins cannot be impersonated, also when the user becomes one during the impersonation: the
+// session ends then, or introspection would tell resource servers that the admin acting as the
+// user holds role admin and the admin scope.
+func TestImpersonationEndsWhenTheUserBecomesAdmin(t *testing.T) {
+	s := startServer(t)
+	admin := s.admin(t)
+	rs := s.register(t)
+	introspector := s.createKey(t, rs.Access, "tokens:introspect")["api_key"].(string)
+	u := s.register(t)
+	tok := s.impersonate(t, admin, u.ID)
+	expectStatus(t, s.do(t, "PATCH", "/api/v1/admin/users/"+u.ID, map[string]any{"role": "admin"}, bearer(admin.Access)), http.StatusOK)
+	r := s.do(t, "POST", "/api/v1/auth/introspect", map[string]string{"token": tok}, "X-API-Key: "+introspector)
+	expectStatus(t, r, http.StatusOK)
+	if in := r.json(t); in["active"] != false {
+		t.Fatalf("the impersonation of a user who became admin introspects as %v", in)
+	}
+	expectProblem(t, s.do(t, "GET", "/api/v1/users/me", nil, bearer(tok)), http.StatusUnauthorized, "")
+}
