@@ -38,14 +38,18 @@ func (s *AuthService) Authenticate(ctx context.Context, accessToken string) (*Pr
 
 // loadSession returns a usable session of userID and its user, from the cache when it can. A
 // session a token exchange issued is usable only while the sessions it was exchanged from are; an
-// impersonation session only while its admin is an active admin (for every reader: the API,
-// introspection, token exchange).
+// impersonation session only while its admin is an active admin and its user is not an admin
+// (for every reader: the API, introspection, token exchange).
 func (s *AuthService) loadSession(ctx context.Context, sessionID, userID string) (*Session, *User, error) {
 	sess, u, err := s.loadOneSession(ctx, sessionID, userID)
 	if err != nil {
 		return nil, nil, err
 	}
 	if sess.Impersonation() {
+		if u.IsAdmin() {
+			// Admins cannot be impersonated: a promotion during the impersonation ends it.
+			return nil, nil, ErrUnauthenticated
+		}
 		if err := s.impersonatorStands(ctx, sess, s.now()); err != nil {
 			return nil, nil, err
 		}

@@ -15,7 +15,8 @@ import (
 // sub = the user and act = {sub: admin id}. It has no refresh token and lives as long as its one
 // access token: GATEHOUSE_ACCESS_TOKEN_TTL, at most MaxImpersonationTTL. Logging out ends it, like
 // any session, and so does anything that ends the user's sessions (disable, reset, revoke); it
-// also stops working as soon as the admin is no longer an active admin.
+// also stops working as soon as the admin is no longer an active admin, or the user becomes an
+// admin (AuthService.loadSession checks both for every reader of the session).
 //
 // Inside it the principal knows it is impersonated (Principal.Impersonator), every audit event
 // names the admin beside the user (AuditEvent.ActorID, carried by Principal.Client), and what
