@@ -139,3 +139,23 @@ func TestImpersonationEndsWhenTheUserBecomesAdmin(t *testing.T) {
 	}
 	expectProblem(t, s.do(t, "GET", "/api/v1/users/me", nil, bearer(tok)), http.StatusUnauthorized, "")
 }
+
+// Demoting or disabling an admin ends the impersonation sessions they opened for good: making
+// them admin again (or enabling them) does not bring those sessions back.
+func TestImpersonationStaysEndedAfterTheAdminIsPromotedAgain(t *testing.T) {
+	s := startServer(t)
+	admin := s.admin(t)
+	peer := s.register(t)
+	expectStatus(t, s.do(t, "PATCH", "/api/v1/admin/users/"+peer.ID, map[string]any{"role": "admin"}, bearer(admin.Access)), http.StatusOK)
+	u := s.register(t)
+	tok := s.impersonate(t, admin, u.ID)
+	expectStatus(t, s.do(t, "PATCH", "/api/v1/admin/users/"+admin.ID, map[string]any{"role": "user"}, bearer(peer.Access)), http.StatusOK)
+	expectProblem(t, s.do(t, "GET", "/api/v1/users/me", nil, bearer(tok)), http.StatusUnauthorized, "")
+	expectStatus(t, s.do(t, "PATCH", "/api/v1/admin/users/"+admin.ID, map[string]any{"role": "admin"}, bearer(peer.Access)), http.StatusOK)
+	expectProblem(t, s.do(t, "GET", "/api/v1/users/me", nil, bearer(tok)), http.StatusUnauthorized, "")
+	// The user's list no longer shows it.
+	sid, _ := claimsOf(t, tok)["sid"].(string)
+	if list := s.do(t, "GET", "/api/v1/users/me/sessions", nil, bearer(u.Access)); strings.Contains(string(list.Body), sid) {
+		t.Fatalf("the ended impersonation session is still listed: %s", list.Body)
+	}
+}
