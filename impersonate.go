@@ -16,7 +16,9 @@ import (
 // access token: GATEHOUSE_ACCESS_TOKEN_TTL, at most MaxImpersonationTTL. Logging out ends it, like
 // any session, and so does anything that ends the user's sessions (disable, reset, revoke); it
 // also stops working as soon as the admin is no longer an active admin, or the user becomes an
-// admin (AuthService.loadSession checks both for every reader of the session).
+// admin (AuthService.loadSession checks both for every reader of the session); demoting or
+// disabling the admin revokes the sessions they opened, so that the role given back does not
+// revive them (UpdateUser).
 //
 // Inside it the principal knows it is impersonated (Principal.Impersonator), every audit event
 // names the admin beside the user (AuditEvent.ActorID, carried by Principal.Client), and what
