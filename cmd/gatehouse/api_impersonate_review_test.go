@@ -159,3 +159,40 @@ func TestImpersonationStaysEndedAfterTheAdminIsPromotedAgain(t *testing.T) {
 		t.Fatalf("the ended impersonation session is still listed: %s", list.Body)
 	}
 }
+
+// Introspection of an impersonation token reports only the scopes an impersonation may use: a
+// resource server that trusts the answer must not let the admin do through it what Gatehouse
+// refuses them (create or revoke keys, spend credits).
+func TestImpersonationIntrospectedScopes(t *testing.T) {
+	s := startServer(t)
+	admin := s.admin(t)
+	rs := s.register(t)
+	introspector := s.createKey(t, rs.Access, "tokens:introspect")["api_key"].(string)
+	scopeOf := func(token string) []string {
+		r := s.do(t, "POST", "/api/v1/auth/introspect", map[string]string{"token": token}, "X-API-Key: "+introspector)
+		expectStatus(t, r, http.StatusOK)
+		m := r.json(t)
+		if m["active"] != true {
+			t.Fatalf("introspection: %v", m)
+		}
+		sc, _ := m["scope"].(string)
+		return strings.Fields(sc)
+	}
+	u := s.register(t)
+	tok := s.impersonate(t, admin, u.ID)
+	got := scopeOf(tok)
+	for _, refused := range []string{"keys:write", "credits:write", "admin"} {
+		for _, sc := range got {
+			if sc == refused {
+				t.Fatalf("an impersonation token introspects with %s: %v", refused, got)
+			}
+		}
+	}
+	if !strings.Contains(strings.Join(got, " "), "profile:read") {
+		t.Fatalf("an impersonation token lost the reading scopes: %v", got)
+	}
+	// The user's own session keeps every scope of a user.
+	if own := strings.Join(scopeOf(u.Access), " "); !strings.Contains(own, "keys:write") || !strings.Contains(own, "credits:write") {
+		t.Fatalf("the user's own token introspects with %q", own)
+	}
+}
