@@ -57,6 +57,7 @@ func (s *AuthService) UpdateUser(ctx context.Context, by *Principal, userID stri
 			return err
 		}
 		now := s.now()
+		wasAdmin := u.IsAdmin() && u.IsActive
 		if up.Role != nil && *up.Role != u.Role {
 			if err := s.auditTx(ctx, tx, by.Client, EventRoleChanged, u.ID, OutcomeSuccess, u.Role+" -> "+*up.Role+by.actor()); err != nil {
 				return err
@@ -85,6 +86,15 @@ func (s *AuthService) UpdateUser(ctx context.Context, by *Principal, userID stri
 			if err := s.auditTx(ctx, tx, by.Client, typ, u.ID, OutcomeSuccess, strings.TrimPrefix(detail+by.actor(), " ")); err != nil {
 				return err
 			}
+		}
+		if wasAdmin && (!u.IsAdmin() || !u.IsActive) {
+			// An admin no longer: the impersonation sessions they opened end for good (they
+			// would not come back with the role).
+			ended, err := tx.RevokeImpersonations(ctx, u.ID, now)
+			if err != nil {
+				return err
+			}
+			revoked = append(revoked, ended...)
 		}
 		u.UpdatedAt = now
 		return tx.UpdateUser(ctx, u)

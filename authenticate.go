@@ -24,10 +24,7 @@ func (s *AuthService) Authenticate(ctx context.Context, accessToken string) (*Pr
 	}
 	p := &Principal{User: u, SessionID: sess.ID, Claims: claims, ClientID: claims.ClientID, Act: claims.Act}
 	if sess.Impersonation() {
-		// An admin acting as the user: only while they are still an active admin.
-		if err := s.impersonatorStands(ctx, sess, s.now()); err != nil {
-			return nil, err
-		}
+		// An admin acting as the user (loadSession checked that they still stand).
 		p.Impersonator = sess.Act.Subject
 	}
 	// The session, not the token, says how the user signed in (they agree: the token was signed
@@ -40,11 +37,22 @@ func (s *AuthService) Authenticate(ctx context.Context, accessToken string) (*Pr
 }
 
 // loadSession returns a usable session of userID and its user, from the cache when it can. A
-// session a token exchange issued is usable only while the sessions it was exchanged from are.
+// session a token exchange issued is usable only while the sessions it was exchanged from are; an
+// impersonation session only while its admin is an active admin and its user is not an admin
+// (for every reader: the API, introspection, token exchange).
 func (s *AuthService) loadSession(ctx context.Context, sessionID, userID string) (*Session, *User, error) {
 	sess, u, err := s.loadOneSession(ctx, sessionID, userID)
 	if err != nil {
 		return nil, nil, err
+	}
+	if sess.Impersonation() {
+		if u.IsAdmin() {
+			// Admins cannot be impersonated: a promotion during the impersonation ends it.
+			return nil, nil, ErrUnauthenticated
+		}
+		if err := s.impersonatorStands(ctx, sess, s.now()); err != nil {
+			return nil, nil, err
+		}
 	}
 	if sess.ParentID != "" {
 		if err := s.parentsStand(ctx, sess, userID); err != nil {

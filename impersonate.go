@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -15,7 +16,10 @@ import (
 // sub = the user and act = {sub: admin id}. It has no refresh token and lives as long as its one
 // access token: GATEHOUSE_ACCESS_TOKEN_TTL, at most MaxImpersonationTTL. Logging out ends it, like
 // any session, and so does anything that ends the user's sessions (disable, reset, revoke); it
-// also stops working as soon as the admin is no longer an active admin.
+// also stops working as soon as the admin is no longer an active admin, or the user becomes an
+// admin (AuthService.loadSession checks both for every reader of the session); demoting or
+// disabling the admin revokes the sessions they opened, so that the role given back does not
+// revive them (UpdateUser).
 //
 // Inside it the principal knows it is impersonated (Principal.Impersonator), every audit event
 // names the admin beside the user (AuditEvent.ActorID, carried by Principal.Client), and what
@@ -140,6 +144,20 @@ func (im *Impersonation) Start(ctx context.Context, by *Principal, userID, reaso
 // Impersonation reports whether the session is an impersonation session: a first-party session
 // with an actor.
 func (s *Session) Impersonation() bool { return s.ClientID == "" && s.Act != nil }
+
+// impersonationRefusedScopes are the scopes of a user whose writes an impersonation session is
+// refused (API keys, credit usage): introspection does not report them for one.
+var impersonationRefusedScopes = []string{ScopeKeysWrite, ScopeCreditsWrite}
+
+// firstPartyScopes are the scopes a first-party session of u may use: a user's (an admin's), less
+// impersonationRefusedScopes in an impersonation session.
+func (s *Session) firstPartyScopes(u *User) []string {
+	scopes := scopesAllowedFor(u)
+	if !s.Impersonation() {
+		return scopes
+	}
+	return slices.DeleteFunc(slices.Clone(scopes), func(sc string) bool { return slices.Contains(impersonationRefusedScopes, sc) })
+}
 
 // impersonatorStands checks that the admin of an impersonation session is still an active admin:
 // a demotion or a disable ends the sessions they opened as others.

@@ -64,7 +64,7 @@ func (s *AuthService) Introspect(ctx context.Context, credential string) *Intros
 		Scope: claims.Scope, ClientID: claims.ClientID, Audience: claims.Audience,
 		ExpiresAt: &claims.ExpiresAt, IssuedAt: &claims.IssuedAt, Act: claims.Act}
 	if claims.ClientID == "" {
-		in.Scope, in.Email, in.Role = strings.Join(scopesAllowedFor(u), " "), u.Email, u.Role
+		in.Scope, in.Email, in.Role = strings.Join(sess.firstPartyScopes(u), " "), u.Email, u.Role
 	} else if slices.Contains(strings.Fields(claims.Scope), ScopeEmail) {
 		// An app's token tells only what the user let the app see.
 		in.Email = u.Email

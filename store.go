@@ -114,6 +114,9 @@ type AccountWriter interface {
 	RevokeSession(ctx context.Context, id string, at time.Time) error
 	// RevokeUserSessions revokes every active session of the user except exceptID and returns the revoked IDs.
 	RevokeUserSessions(ctx context.Context, userID, exceptID string, at time.Time) ([]string, error)
+	// RevokeImpersonations revokes every active impersonation session (a first-party session
+	// whose actor is the admin) that adminID opened, and returns the revoked IDs.
+	RevokeImpersonations(ctx context.Context, adminID string, at time.Time) ([]string, error)
 	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
 	// RotateRefreshToken spends a refresh token and stores its successor together with the audit
 	// event of the exchange (and the session's last use, when given). It checks again as it writes

@@ -52,7 +52,7 @@ func (a *api) handleUseCredits() http.Handler {
 			writeError(w, r, a.Log, err)
 			return
 		}
-		b, err := a.Auth.UseCredits(r.Context(), principalFrom(r.Context()).User.ID, in.Amount, in.Description)
+		b, err := a.Auth.UseCredits(r.Context(), principalFrom(r.Context()), in.Amount, in.Description)
 		if err != nil {
 			writeError(w, r, a.Log, err)
 			return

@@ -79,6 +79,19 @@ func (t *tx) RevokeUserSessions(ctx context.Context, userID, exceptID string, at
 	return ids, nil
 }
 
+func (t *tx) RevokeImpersonations(ctx context.Context, adminID string, at time.Time) ([]string, error) {
+	act := gatehouse.MarshalActor(&gatehouse.Actor{Subject: adminID})
+	ids, err := t.queryIDs(ctx, `SELECT id FROM sessions WHERE client_id = '' AND act = ? AND revoked_at IS NULL`+t.s.dialect.ForUpdate, act)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE client_id = '' AND act = ? AND revoked_at IS NULL`,
+		micros(at), act); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
 // authMicros stores a zero auth time as 0.
 func authMicros(t time.Time) int64 {
 	if t.IsZero() {

@@ -57,6 +57,7 @@ func Run(t *testing.T, open Opener) {
 		"MachineClient":                testMachineClient,
 		"MachineSessions":              testMachineSessions,
 		"AssertionIDs":                 testAssertionIDs,
+		"Impersonations":               testImpersonations,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

@@ -174,6 +174,11 @@ func (s *server) approve(w http.ResponseWriter, r *http.Request, v *visit, a *ga
 		case asError(err, &ge) && ge.Code == gatehouse.OAuthConsentRequired:
 			// The grant shrank between the check and the approval (revoked in another tab).
 			s.consentPage(w, r, v, a, q)
+		case err == gatehouse.ErrImpersonationForbidden:
+			// An admin's impersonation session never authorizes an app for the user (refused and
+			// audited by Approve): the client hears a refusal, as if the user had denied.
+			s.redirectToClient(w, a.RedirectURI, url.Values{"error": {gatehouse.OAuthAccessDenied},
+				"error_description": {"An impersonation session cannot authorize apps for the user."}, "state": {a.Request.State}})
 		default:
 			s.authorizeServerError(w, r, a, err)
 		}

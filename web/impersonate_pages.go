@@ -68,8 +68,10 @@ func (s *server) impersonate(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 	s.startSession(w, &gatehouse.TokenSet{AccessToken: t.AccessToken})
 	// After startSession, which forgets any set-aside session: the browser applies cookies in order.
-	if c, err := r.Cookie(s.cookies.session); err == nil && c.Value != "" {
-		http.SetCookie(w, s.cookie(s.cookies.stash, c.Value, s.Config.SessionMaxAge))
+	// The admin's session as this request leaves it: when the request refreshed it, the refresh
+	// token the browser sent is spent, and putting it back would replay it (reuse detection).
+	if v.session != "" {
+		http.SetCookie(w, s.cookie(s.cookies.stash, v.session, s.Config.SessionMaxAge))
 	}
 	redirect(w, r, "/account?notice=impersonation_started")
 }

@@ -14,6 +14,9 @@ type visit struct {
 	p      *gatehouse.Principal // nil when signed out
 	csrf   string
 	client gatehouse.Client
+	// session is the browser's session cookie as this response leaves it (renewed when the
+	// request refreshed the access token); empty when signed out.
+	session string
 }
 
 type pageFunc func(w http.ResponseWriter, r *http.Request, v *visit)
@@ -38,12 +41,12 @@ func (s *server) page(h pageFunc) http.Handler {
 			secret = s.newCSRFSecret(w)
 		}
 		v.csrf = csrfToken(secret)
-		p, err := s.resolveSession(w, r, v.client)
+		p, session, err := s.resolveSession(w, r, v.client)
 		if err != nil {
 			s.fail(w, r, v, err)
 			return
 		}
-		v.p = p
+		v.p, v.session = p, session
 		h(w, r, v)
 	})
 }
@@ -79,17 +82,18 @@ func (s *server) admin(h pageFunc) http.Handler {
 }
 
 // resolveSession returns the principal of the browser's session cookie, refreshing the access
-// token server-side when it has expired. A cookie that no longer works is cleared and the visitor
-// is treated as signed out; only an outage is an error.
-func (s *server) resolveSession(w http.ResponseWriter, r *http.Request, client gatehouse.Client) (*gatehouse.Principal, error) {
+// token server-side when it has expired, and the session cookie's value as the response leaves it
+// (a refresh renews it: the refresh token the request arrived with is spent). A cookie that no
+// longer works is cleared and the visitor is treated as signed out; only an outage is an error.
+func (s *server) resolveSession(w http.ResponseWriter, r *http.Request, client gatehouse.Client) (*gatehouse.Principal, string, error) {
 	c, err := r.Cookie(s.cookies.session)
 	if err != nil || c.Value == "" {
-		return nil, nil
+		return nil, "", nil
 	}
 	access, refresh, ok := decodeSession(c.Value)
 	if !ok {
 		s.clearSession(w)
-		return nil, nil
+		return nil, "", nil
 	}
 	ctx := r.Context()
 	p, err := s.Auth.Authenticate(ctx, access)
@@ -97,39 +101,39 @@ func (s *server) resolveSession(w http.ResponseWriter, r *http.Request, client g
 		// An app's OAuth token for Gatehouse's own API is not a dashboard session: whoever built
 		// this cookie holds only what the user granted the app.
 		s.clearSession(w)
-		return nil, nil
+		return nil, "", nil
 	}
 	if err == nil {
 		p.UseClient(client)
-		return p, nil
+		return p, c.Value, nil
 	}
 	if gatehouse.ErrorKindOf(err) != gatehouse.KindUnauthorized {
-		return nil, err
+		return nil, "", err
 	}
 	if refresh == "" {
 		// An impersonation session, which has nothing to refresh: it is over.
 		s.clearSession(w)
-		return nil, nil
+		return nil, "", nil
 	}
 	ts, err := s.Auth.Refresh(ctx, refresh, client)
 	if err != nil {
 		if gatehouse.ErrorKindOf(err) == gatehouse.KindUnauthorized {
 			s.clearSession(w)
-			return nil, nil
+			return nil, "", nil
 		}
-		return nil, err
+		return nil, "", err
 	}
 	s.renewSession(w, ts)
 	p, err = s.Auth.Authenticate(ctx, ts.AccessToken)
 	if err != nil {
 		if gatehouse.ErrorKindOf(err) == gatehouse.KindUnauthorized {
 			s.clearSession(w)
-			return nil, nil
+			return nil, "", nil
 		}
-		return nil, err
+		return nil, "", err
 	}
 	p.UseClient(client)
-	return p, nil
+	return p, encodeSession(ts), nil
 }
 
 // redirect answers with 303, so a form post is followed by a GET.
