@@ -33,8 +33,10 @@ var DefaultKeyScopes = []string{ScopeProfileRead, ScopeCreditsRead}
 // APIKey is a long-lived credential for servers, agents, SDKs and MCP tools. Only a hash of the
 // key is stored; Prefix is what listings show so a user can tell keys apart.
 type APIKey struct {
-	ID         string
-	UserID     string
+	ID     string
+	UserID string // the owner, or for an organization key the member who created it
+	// OrgID is the organization that owns the key (orgkeys.go); empty for a user's own key.
+	OrgID      string
 	Name       string
 	Prefix     string
 	Hash       []byte
@@ -290,7 +292,7 @@ func (s *AuthService) RevokeAPIKey(ctx context.Context, p *Principal, id string)
 		if err != nil {
 			return err
 		}
-		if k.UserID != p.User.ID || k.RevokedAt != nil {
+		if k.UserID != p.User.ID || k.OrgID != "" || k.RevokedAt != nil {
 			return ErrNotFound
 		}
 		if exchanged, err = s.revokeKeyTx(ctx, tx, k); err != nil {
@@ -393,6 +395,16 @@ func (s *AuthService) AuthenticateAPIKey(ctx context.Context, secret string, rec
 	k, u, err := s.loadKey(ctx, hash, now)
 	if err != nil {
 		return nil, err
+	}
+	if k.OrgID != "" {
+		// An organization's key answers to the organization, not to the member who created it.
+		if !k.Usable(now) {
+			return nil, ErrUnauthenticated
+		}
+		if record {
+			s.usage.add(k.ID, now)
+		}
+		return &Principal{User: u, APIKey: k, Scopes: orgKeyScopes(k)}, nil
 	}
 	if !k.Usable(now) || !u.IsActive {
 		return nil, ErrUnauthenticated

@@ -43,12 +43,14 @@ type AuditEvent struct {
 	UserAgent string
 	Outcome   string
 	Detail    string
+	OrgID     string // the organization the event is about; empty for most events
 }
 
 // AuditFilter selects audit events, newest first, before the cursor BeforeID.
 type AuditFilter struct {
 	UserID   string
 	Type     string
+	OrgID    string
 	BeforeID string
 	Limit    int
 }

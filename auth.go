@@ -210,17 +210,24 @@ func (s *AuthService) tx(ctx context.Context, fn func(StoreTx) error) error {
 func (s *AuthService) issue(ctx context.Context, u *User, sess *Session, refresh string) (*TokenSet, error) {
 	now := s.now()
 	sessionID := sess.ID
+	orgPerms, err := sessionOrgPermissions(ctx, s.store, sess)
+	if err != nil {
+		return nil, err
+	}
 	access, err := s.tokens.Sign(ctx, AccessClaims{
-		Subject:       u.ID,
-		SessionID:     sessionID,
-		AMR:           sess.AMR,
-		AAL:           AAL(sess.AMR),
-		AuthTime:      sessionAuthTime(sess),
-		Email:         u.Email,
-		EmailVerified: u.EmailVerified,
-		Role:          u.Role,
-		IssuedAt:      now,
-		ExpiresAt:     now.Add(s.cfg.AccessTokenTTL),
+		Subject:        u.ID,
+		SessionID:      sessionID,
+		AMR:            sess.AMR,
+		AAL:            AAL(sess.AMR),
+		AuthTime:       sessionAuthTime(sess),
+		Email:          u.Email,
+		EmailVerified:  u.EmailVerified,
+		Role:           u.Role,
+		IssuedAt:       now,
+		ExpiresAt:      now.Add(s.cfg.AccessTokenTTL),
+		OrgID:          sess.OrgID,
+		OrgRole:        sess.OrgRole,
+		OrgPermissions: orgPerms,
 	})
 	if err != nil {
 		return nil, err

@@ -22,6 +22,12 @@ func (s *AuthService) Authenticate(ctx context.Context, accessToken string) (*Pr
 	if sess.ClientID != claims.ClientID {
 		return nil, ErrUnauthenticated
 	}
+	// A token carries its session's organization and role as they were when it was signed; a
+	// removal from the organization, or a role change, rewrites the session, and the token no
+	// longer agrees with it (organizations: membership.go).
+	if sess.OrgID != claims.OrgID || sess.OrgRole != claims.OrgRole {
+		return nil, ErrUnauthenticated
+	}
 	p := &Principal{User: u, SessionID: sess.ID, Claims: claims, ClientID: claims.ClientID, Act: claims.Act}
 	// The session, not the token, says how the user signed in (they agree: the token was signed
 	// from it).

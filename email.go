@@ -111,13 +111,14 @@ const (
 	EmailReset           EmailKind = "reset_password"
 	EmailPasswordChanged EmailKind = "password_changed"
 	EmailIdentityLinked  EmailKind = "identity_linked"
+	EmailInvitation      EmailKind = "org_invitation"
 )
 
 // EmailKinds lists every kind, for template loading and checks.
-var EmailKinds = []EmailKind{EmailVerify, EmailReset, EmailPasswordChanged, EmailIdentityLinked}
+var EmailKinds = []EmailKind{EmailVerify, EmailReset, EmailPasswordChanged, EmailIdentityLinked, EmailInvitation}
 
 // HasLink reports whether emails of the kind carry an action link; the others are notices.
-func (k EmailKind) HasLink() bool { return k == EmailVerify || k == EmailReset }
+func (k EmailKind) HasLink() bool { return k == EmailVerify || k == EmailReset || k == EmailInvitation }
 
 // EmailData is what templates may show. It deliberately leaves out the account's display name:
 // anyone can register someone else's address with a name such as "Claim your prize at ...", and

@@ -41,6 +41,7 @@ type StoreReader interface {
 	ExchangeReader
 	MachineReader
 	MFAReader
+	OrgReader
 }
 
 // StoreWriter writes; only a transaction can. Each capability adds its own writer interface here.
@@ -57,6 +58,7 @@ type StoreWriter interface {
 	ExchangeWriter
 	MachineWriter
 	MFAWriter
+	OrgWriter
 }
 
 // Rotation is what spending a refresh token writes.

@@ -32,6 +32,10 @@ type wireClaims struct {
 	AAL string   `json:"aal,omitempty"`
 	// AuthTime is when the user signed in (OpenID Connect's auth_time).
 	AuthTime *numericDate `json:"auth_time,omitempty"`
+	// The session's active organization, the user's role in it and what that role permits.
+	OrgID          string   `json:"org_id,omitempty"`
+	OrgRole        string   `json:"org_role,omitempty"`
+	OrgPermissions []string `json:"org_permissions,omitempty"`
 }
 
 var _ jwt.ClaimsValidator = (*wireClaims)(nil)
@@ -79,21 +83,24 @@ func validActor(a *gatehouse.Actor) bool {
 
 func (c *wireClaims) access() *gatehouse.AccessClaims {
 	return &gatehouse.AccessClaims{
-		ID:            c.ID,
-		Subject:       c.Subject,
-		SessionID:     c.SessionID,
-		Email:         c.Email,
-		EmailVerified: c.EmailVerified,
-		Role:          c.Role,
-		IssuedAt:      c.IssuedAt.UTC(),
-		ExpiresAt:     c.ExpiresAt.UTC(),
-		Audience:      c.Audience[0],
-		ClientID:      c.ClientID,
-		Scope:         c.Scope,
-		Act:           c.Act,
-		AMR:           c.AMR,
-		AAL:           c.AAL,
-		AuthTime:      c.AuthTime.time(),
+		ID:             c.ID,
+		Subject:        c.Subject,
+		SessionID:      c.SessionID,
+		Email:          c.Email,
+		EmailVerified:  c.EmailVerified,
+		Role:           c.Role,
+		IssuedAt:       c.IssuedAt.UTC(),
+		ExpiresAt:      c.ExpiresAt.UTC(),
+		Audience:       c.Audience[0],
+		ClientID:       c.ClientID,
+		Scope:          c.Scope,
+		Act:            c.Act,
+		AMR:            c.AMR,
+		AAL:            c.AAL,
+		AuthTime:       c.AuthTime.time(),
+		OrgID:          c.OrgID,
+		OrgRole:        c.OrgRole,
+		OrgPermissions: c.OrgPermissions,
 	}
 }
 
