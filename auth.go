@@ -18,6 +18,9 @@ type AuthConfig struct {
 	// AdminRequireMFA: an admin's session acts as an admin only when its sign-in used a second
 	// factor (aal2); admin-scoped API keys can then only be created by such a session.
 	AdminRequireMFA bool
+	// OrgAutoJoin: a verified address at an organization's verified auto-join domain makes its
+	// user a member of that organization (GATEHOUSE_ORG_AUTO_JOIN; off by default).
+	OrgAutoJoin bool
 	// PrincipalCacheTTL bounds how long a revocation made elsewhere can go unnoticed; 0 turns
 	// the cache off.
 	PrincipalCacheTTL time.Duration

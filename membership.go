@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // ListMembers returns the organization's members (members:read).
@@ -452,4 +453,39 @@ func (o *OrgService) RefreshInOrg(ctx context.Context, token, orgID string, clie
 	}
 	o.auth.cache.invalidateSessions(ts.SessionID)
 	return o.auth.issue(ctx, ts.User, sess, ts.RefreshToken)
+}
+
+// autoJoinTx makes the user whose address email has just been verified a member of every
+// organization whose verified auto-join domain is the address's domain (GATEHOUSE_ORG_AUTO_JOIN),
+// in the transaction of the verification.
+func (s *AuthService) autoJoinTx(ctx context.Context, tx StoreTx, c Client, userID, email string, now time.Time) error {
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 {
+		return nil
+	}
+	orgs, err := tx.OrgsByAutoJoinDomain(ctx, email[at+1:])
+	if err != nil {
+		return err
+	}
+	for _, org := range orgs {
+		if _, err := tx.LockOrg(ctx, org.ID); isNotFound(err) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.MembershipOf(ctx, org.ID, userID); err == nil {
+			continue
+		} else if !isNotFound(err) {
+			return err
+		}
+		if err := tx.AddMember(ctx, &Membership{OrgID: org.ID, UserID: userID, Role: OrgRoleMember, CreatedAt: now, UpdatedAt: now}); err != nil {
+			return err
+		}
+		e := s.newAuditEvent(c, EventOrgMemberAdded, userID, OutcomeSuccess, "user "+userID+" as member (auto-join by verified domain)")
+		e.OrgID = org.ID
+		if err := tx.AppendAuditEvent(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }

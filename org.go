@@ -211,7 +211,7 @@ func NewOrgService(auth *AuthService, cfg OrgConfig) *OrgService {
 	if cfg.InvitationTTL <= 0 {
 		cfg.InvitationTTL = DefaultOrgConfig.InvitationTTL
 	}
-	if cfg.InvitationsPerOrg.Limit == 0 {
+	if cfg.InvitationsPerOrg.Name == "" {
 		cfg.InvitationsPerOrg = DefaultOrgConfig.InvitationsPerOrg
 	}
 	return &OrgService{auth: auth, cfg: cfg}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -17,6 +18,7 @@ type auditJSON struct {
 	UserAgent string `json:"user_agent"`
 	Outcome   string `json:"outcome"`
 	Detail    string `json:"detail,omitempty"`
+	OrgID     string `json:"org_id,omitempty"`
 }
 
 type auditPageJSON struct {
@@ -24,9 +26,18 @@ type auditPageJSON struct {
 	NextCursor *string     `json:"next_cursor"`
 }
 
+// auditLister lists audit events: the whole log's, or one organization's.
+type auditLister func(ctx context.Context, f gatehouse.AuditFilter) ([]*gatehouse.AuditEvent, string, error)
+
 func (a *api) auditPage(w http.ResponseWriter, r *http.Request, userID string) {
+	a.auditPageOf(w, r, gatehouse.AuditFilter{UserID: userID}, a.Auth.AuditLog)
+}
+
+// auditPageOf answers a page of the events list finds, within the filter base.
+func (a *api) auditPageOf(w http.ResponseWriter, r *http.Request, base gatehouse.AuditFilter, list auditLister) {
 	q := r.URL.Query()
-	f := gatehouse.AuditFilter{UserID: userID, Type: q.Get("type"), BeforeID: q.Get("cursor"), Limit: 50}
+	f := base
+	f.Type, f.BeforeID, f.Limit = q.Get("type"), q.Get("cursor"), 50
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > gatehouse.MaxPageSize {
@@ -35,11 +46,11 @@ func (a *api) auditPage(w http.ResponseWriter, r *http.Request, userID string) {
 		}
 		f.Limit = n
 	}
-	if len(f.Type) > 64 || len(f.BeforeID) > 64 || len(f.UserID) > 64 {
+	if len(f.Type) > 64 || len(f.BeforeID) > 64 || len(f.UserID) > 64 || len(f.OrgID) > 64 {
 		writeError(w, r, a.Log, gatehouse.Invalid(gatehouse.FieldError{Field: "cursor", Message: "A filter is too long."}))
 		return
 	}
-	events, next, err := a.Auth.AuditLog(r.Context(), f)
+	events, next, err := list(r.Context(), f)
 	if err != nil {
 		writeError(w, r, a.Log, err)
 		return
@@ -47,7 +58,7 @@ func (a *api) auditPage(w http.ResponseWriter, r *http.Request, userID string) {
 	out := auditPageJSON{Items: make([]auditJSON, 0, len(events))}
 	for _, e := range events {
 		out.Items = append(out.Items, auditJSON{ID: e.ID, At: e.At.UTC().Format(time.RFC3339Nano), Type: e.Type, UserID: e.UserID,
-			IP: e.IP, UserAgent: e.UserAgent, Outcome: e.Outcome, Detail: e.Detail})
+			IP: e.IP, UserAgent: e.UserAgent, Outcome: e.Outcome, Detail: e.Detail, OrgID: e.OrgID})
 	}
 	if next != "" {
 		out.NextCursor = &next
@@ -55,10 +66,11 @@ func (a *api) auditPage(w http.ResponseWriter, r *http.Request, userID string) {
 	respond(w, http.StatusOK, out)
 }
 
-// handleAdminAudit lists every security event, filtered by ?user_id= and ?type=.
+// handleAdminAudit lists every security event, filtered by ?user_id=, ?org_id= and ?type=.
 func (a *api) handleAdminAudit() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a.auditPage(w, r, r.URL.Query().Get("user_id"))
+		q := r.URL.Query()
+		a.auditPageOf(w, r, gatehouse.AuditFilter{UserID: q.Get("user_id"), OrgID: q.Get("org_id")}, a.Auth.AuditLog)
 	})
 }
 

@@ -77,6 +77,8 @@ type RateLimits struct {
 	DeviceAuthorizationIP gatehouse.RateRule
 	DeviceCodeIP          gatehouse.RateRule
 	DeviceCodeUser        gatehouse.RateRule
+	// OrgInviteIP limits organization invitations sent per address.
+	OrgInviteIP gatehouse.RateRule
 }
 
 // TakeIP counts one event of the client at ip (as ClientIP reports it) against rule, or refuses

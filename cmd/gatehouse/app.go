@@ -33,6 +33,7 @@ type app struct {
 	auth    *gatehouse.AuthService
 	authz   *gatehouse.AuthorizationServer // Gatehouse as an OAuth 2.1 / OpenID Connect provider
 	mfa     *gatehouse.MFAService          // second factors
+	orgs    *gatehouse.OrgService          // organizations
 	metrics *metrics.Metrics
 	master  *masterKey
 	keys    *seal.SigningKeys
@@ -158,6 +159,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger, mailLog io.Writ
 			RefreshReuseInterval:     cfg.RefreshReuseInterval,
 			RequireEmailVerification: cfg.RequireEmailVerification,
 			AdminRequireMFA:          cfg.AdminRequireMFA,
+			OrgAutoJoin:              cfg.OrgAutoJoin,
 			PrincipalCacheTTL:        cfg.CacheTTL,
 		},
 		Log:      log,
@@ -191,6 +193,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger, mailLog io.Writ
 			RecoveryFailures: cfg.RateRules["mfa_recovery_user"],
 		},
 	})
+	a.orgs = gatehouse.NewOrgService(a.auth, gatehouse.OrgConfig{InvitationsPerOrg: cfg.RateRules["org_invitations"]})
 	fetcher := newCIMDFetcher(cfg, log)
 	a.authz = gatehouse.NewAuthorizationServer(gatehouse.AuthServerDeps{
 		Auth:       a.auth,
@@ -216,6 +219,7 @@ func (a *app) httpLimits() httpapi.RateLimits {
 		ResetIP: r["reset_ip"], ResendIP: r["resend_ip"], OAuthIP: r["oauth_ip"], KeyFailureIP: r["key_failure_ip"],
 		ClientRegisterIP: r["client_register_ip"], ClientAuthFailureIP: r["client_auth_failure_ip"],
 		DeviceAuthorizationIP: r["device_authorization_ip"], DeviceCodeIP: r["device_code_ip"], DeviceCodeUser: r["device_code_user"],
+		OrgInviteIP: r["org_invite_ip"],
 	}
 }
 

@@ -46,6 +46,9 @@ func defaultRateRules() rateRules {
 		// has a million values, so 5 guesses per 5 minutes leave an attacker no real chance.
 		"mfa_totp_user":     rule("mfa_totp_user", 5, 5*time.Minute),
 		"mfa_recovery_user": rule("mfa_recovery_user", 5, 5*time.Minute),
+		// Organization invitations: per address of the inviter, and per organization.
+		"org_invite_ip":   rule("org_invite_ip", 30, time.Hour),
+		"org_invitations": rule("org_invitations", 50, time.Hour),
 	}
 }
 
