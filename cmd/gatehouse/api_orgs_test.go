@@ -350,7 +350,7 @@ func TestOrgInvitations(t *testing.T) {
 
 // TestOrgInvitationLimits: invitations are limited per client address and per organization.
 func TestOrgInvitationLimits(t *testing.T) {
-	g := startOrgRig(t, "GATEHOUSE_RATE_LIMITS=org_invite_ip=3/1h,org_invitations=2/1h,login_ip=off,register_ip=off,resend_ip=off")
+	g := startOrgRig(t, "GATEHOUSE_RATE_LIMITS=org_invite_ip=4/1h,org_invitations=2/1h,login_ip=off,register_ip=off,resend_ip=off")
 	owner := g.s.register(t)
 	orgA := g.createOrg(t, owner, "limit-a")
 	orgB := g.createOrg(t, owner, "limit-b")
