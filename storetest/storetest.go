@@ -52,6 +52,9 @@ func Run(t *testing.T, open Opener) {
 		"MachineClient":                testMachineClient,
 		"MachineSessions":              testMachineSessions,
 		"AssertionIDs":                 testAssertionIDs,
+		"Orgs":                         testOrgs,
+		"OrgInvitations":               testOrgInvitations,
+		"OrgCreditsAndDeletion":        testOrgCreditsAndDeletion,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
