@@ -35,6 +35,7 @@ func (a *app) dashboard(cfg *config, log *slog.Logger) (http.Handler, error) {
 		OAuth: oauthRules,
 		// The authorization endpoint and consent page of the OAuth 2.1 / OpenID Connect provider.
 		AuthServer: a.authz,
+		Orgs:       a.orgs,
 		Limits:     a.httpLimits(),
 		Log:        log,
 		Metrics:    a.metrics,
