@@ -122,7 +122,14 @@ func (o *OrgService) RevokeOrgAPIKey(ctx context.Context, p *Principal, orgID, k
 		} else if err != nil {
 			return err
 		}
-		if exchanged, err = o.auth.revokeKeyTx(ctx, tx, k); err != nil {
+		// Unlike a user's key, the creator's row is not locked: organization keys are never
+		// exchanged for tokens (authserver_exchange.go), and locking a member's row while the
+		// organization's is held would order the locks against the member's own changes.
+		now := o.auth.now()
+		if err := tx.RevokeAPIKey(ctx, k.ID, now); err != nil {
+			return err
+		}
+		if exchanged, err = tx.RevokeKeySessions(ctx, k.ID, now); err != nil {
 			return err
 		}
 		return o.auditOrgTx(ctx, tx, p, EventOrgKeyRevoked, orgID, "key "+k.ID+" ("+k.Prefix+")")

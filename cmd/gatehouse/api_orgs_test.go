@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse/gatehouse"
 )
 
 // TestOrgLifecycle: create, list, read, rename, slug rules, and deletion that leaves no rows.
@@ -611,5 +613,32 @@ func TestOrgAutoJoin(t *testing.T) {
 				t.Fatalf("after verification: role %q, want %q", role, want)
 			}
 		})
+	}
+}
+
+// TestOrgKeyNeverSpeaksForItsCreator: an organization's key is never exchanged for a token of the
+// member who created it, and introspection names the organization as its subject.
+func TestOrgKeyNeverSpeaksForItsCreator(t *testing.T) {
+	x := newExRig(t)
+	r := x.s.do(t, "POST", "/api/v1/orgs", map[string]string{"name": "Exchange", "slug": "exchange"}, bearer(x.user.Access))
+	expectStatus(t, r, http.StatusCreated)
+	orgID := r.str(t, "id")
+	k := x.s.do(t, "POST", "/api/v1/orgs/"+orgID+"/api-keys", map[string]any{"name": "k"}, bearer(x.user.Access))
+	expectStatus(t, k, http.StatusCreated)
+	orgKey := k.str(t, "api_key")
+	r = x.exchange(t, x.svcID, x.svcSecret, "subject_token="+orgKey, keyType, "resource="+x.ownAPI, "scope=credits:read")
+	expectO2Error(t, r, http.StatusBadRequest, gatehouse.OAuthInvalidGrant)
+	// The creator's own key still is exchanged (the refusal is about the organization's key).
+	own := x.s.createKey(t, x.user.Access, gatehouse.ScopeCreditsRead)["api_key"].(string)
+	exchangeOK(t, x.exchange(t, x.svcID, x.svcSecret, "subject_token="+own, keyType, "resource="+x.ownAPI, "scope=credits:read"))
+
+	introspector := "X-API-Key: " + x.s.createKey(t, x.admin.Access, gatehouse.ScopeTokensIntrospect)["api_key"].(string)
+	in := x.s.do(t, "POST", "/api/v1/auth/introspect", map[string]string{"token": orgKey}, introspector).json(t)
+	if in["active"] != true || in["sub"] != orgID || in["org_id"] != orgID || in["email"] != nil {
+		t.Fatalf("introspection of an organization key: %v", in)
+	}
+	v := x.s.do(t, "POST", "/api/v1/public/api-keys/verify", nil, "X-API-Key: "+orgKey).json(t)
+	if v["org_id"] != orgID || v["user_id"] != x.user.ID {
+		t.Fatalf("verify of an organization key: %v", v)
 	}
 }
