@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ListMembers returns the organization's members (members:read).
@@ -343,6 +344,9 @@ func (o *OrgService) SwitchActiveOrg(ctx context.Context, p *Principal, orgID st
 	if err := sessionOnly(p); err != nil {
 		return nil, err
 	}
+	if err := validOrgIDInput(orgID); err != nil {
+		return nil, err
+	}
 	var u *User
 	var sess *Session
 	err := o.auth.tx(ctx, func(tx StoreTx) error {
@@ -388,6 +392,9 @@ func (o *OrgService) activateTx(ctx context.Context, tx StoreTx, c Client, u *Us
 // member of orgID is refused (ErrNotOrgMember) and the session the login started is revoked
 // at once, so the refusal leaves nothing usable behind.
 func (o *OrgService) LoginInOrg(ctx context.Context, email, password, orgID string, client Client) (*TokenSet, error) {
+	if err := validOrgIDInput(orgID); err != nil {
+		return nil, err
+	}
 	ts, err := o.auth.Login(ctx, email, password, client)
 	if err != nil || orgID == "" {
 		return ts, err
@@ -407,6 +414,12 @@ func (o *OrgService) LoginInOrg(ctx context.Context, email, password, orgID stri
 		return err
 	})
 	if err != nil {
+		// The session the login started must not outlive the refusal (its tokens were never
+		// handed out, but it would show among the user's sessions).
+		if rerr := o.auth.tx(ctx, func(tx StoreTx) error { return tx.RevokeSession(ctx, ts.SessionID, o.auth.now()) }); rerr != nil {
+			o.auth.log.WarnContext(ctx, "could not revoke the session of a refused login", "session_id", ts.SessionID, "error", rerr)
+		}
+		o.auth.cache.invalidateSessions(ts.SessionID)
 		return nil, err
 	}
 	o.auth.cache.invalidateSessions(ts.SessionID)
@@ -416,11 +429,22 @@ func (o *OrgService) LoginInOrg(ctx context.Context, email, password, orgID stri
 	return o.auth.issue(ctx, ts.User, sess, ts.RefreshToken)
 }
 
+// validOrgIDInput refuses an org_id that no organization can have, before any work is done.
+func validOrgIDInput(orgID string) error {
+	if len(orgID) > 64 || !utf8.ValidString(orgID) || hasInvisible(orgID) {
+		return Invalid(FieldError{Field: "org_id", Message: "org_id is not an organization id."})
+	}
+	return nil
+}
+
 // RefreshInOrg is Refresh that also makes orgID the session's active organization. Membership
 // is checked before the token is spent, and again as the organization is set; a refusal in
 // between (a removal that committed meanwhile) leaves the token spent, and a retry with it
 // within the reuse interval gets the same successor, as for any lost answer.
 func (o *OrgService) RefreshInOrg(ctx context.Context, token, orgID string, client Client) (*TokenSet, error) {
+	if err := validOrgIDInput(orgID); err != nil {
+		return nil, err
+	}
 	if orgID == "" {
 		return o.auth.Refresh(ctx, token, client)
 	}

@@ -642,3 +642,47 @@ func TestOrgKeyNeverSpeaksForItsCreator(t *testing.T) {
 		t.Fatalf("verify of an organization key: %v", v)
 	}
 }
+
+// TestOrgHostileInput: ids and names no organization can have get a 4xx, never a 500, and a
+// refused login into an organization leaves no session behind.
+func TestOrgHostileInput(t *testing.T) {
+	g := startOrgRig(t)
+	owner := g.s.register(t)
+	orgID := g.createOrg(t, owner, "hostile")
+	long := strings.Repeat("x", 5000)
+	for _, id := range []string{"%FF%FE", "%00", long, "..%2F..%2Fadmin", "'%20OR%201=1--"} {
+		for _, req := range [][2]string{{"GET", "/api/v1/orgs/" + id}, {"GET", "/api/v1/orgs/" + id + "/members"},
+			{"DELETE", "/api/v1/orgs/" + orgID + "/members/" + id}, {"PATCH", "/api/v1/orgs/" + orgID + "/roles/" + id},
+			{"DELETE", "/api/v1/orgs/" + orgID + "/invitations/" + id}, {"DELETE", "/api/v1/orgs/" + orgID + "/api-keys/" + id}} {
+			r := g.s.do(t, req[0], req[1], map[string]any{"permissions": []string{}}, bearer(owner.Access))
+			if r.Status < 400 || r.Status > 499 {
+				t.Errorf("%s %.80s: status %d: %.200s", req[0], req[1], r.Status, r.Body)
+			}
+		}
+	}
+	for _, body := range []map[string]any{
+		{"email": "\u202e@example.com"}, {"email": long + "@example.com"}, {"email": "a@example.com", "role": long},
+		{"email": "a@example.com", "role": "\x00"}, {"email": 5}, {"email": "b@example.com", "role": "custom-that-does-not-exist"},
+	} {
+		r := g.s.do(t, "POST", "/api/v1/orgs/"+orgID+"/invitations", body, bearer(owner.Access))
+		if r.Status < 400 || r.Status > 499 {
+			t.Errorf("invitation %v: status %d: %.200s", body, r.Status, r.Body)
+		}
+	}
+	for _, id := range []string{long, "\x00", "\u200b"} {
+		for _, r := range []*response{
+			g.s.do(t, "POST", "/api/v1/auth/login", map[string]string{"email": owner.Email, "password": owner.Password, "org_id": id}),
+			g.s.do(t, "POST", "/api/v1/users/me/active-org", map[string]string{"org_id": id}, bearer(owner.Access)),
+			g.s.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": owner.Refresh, "org_id": id}),
+		} {
+			if r.Status != http.StatusBadRequest && r.Status != http.StatusUnprocessableEntity {
+				t.Errorf("org_id %.20q: status %d: %.200s", id, r.Status, r.Body)
+			}
+		}
+	}
+	if n := len(jsonArray(t, g.s.do(t, "GET", "/api/v1/users/me/sessions", nil, bearer(owner.Access)))); n != 1 {
+		t.Fatalf("refused logins left sessions: %d", n)
+	}
+	expectProblem(t, g.s.do(t, "POST", "/api/v1/orgs", `{"name": "x", "slug": ["a"]}`, bearer(owner.Access), "Content-Type: application/json"), http.StatusBadRequest, "")
+	expectProblem(t, g.s.do(t, "POST", "/api/v1/orgs", map[string]string{"name": "bad\u202e", "slug": "fine-slug"}, bearer(owner.Access)), http.StatusUnprocessableEntity, "validation_failed")
+}
