@@ -154,25 +154,42 @@ var (
 )
 
 // mfaChallengeTx is the part of every sign-in that asks for a second factor: inside the
-// sign-in's transaction, with the user locked, it returns "" when the user has no confirmed
-// factor (the sign-in goes on), or stores a challenge and returns its mfa_token (the sign-in
-// stops there and answers MFARequiredError once the transaction commits).
-func (s *AuthService) mfaChallengeTx(ctx context.Context, tx StoreTx, u *User, amr string, client Client, now time.Time) (string, error) {
-	f, err := tx.TOTPFactorOf(ctx, u.ID)
-	if isNotFound(err) {
-		return "", nil
-	} else if err != nil {
-		return "", err
-	}
-	if !f.Confirmed() {
-		return "", nil
+// sign-in's transaction, with the user locked, it returns nil when the user has no confirmed
+// factor (the sign-in goes on), or stores a challenge and returns the answer with its mfa_token
+// and the user's factors (the sign-in stops there and answers it once the transaction commits).
+func (s *AuthService) mfaChallengeTx(ctx context.Context, tx StoreTx, u *User, amr string, client Client, now time.Time) (*MFARequiredError, error) {
+	factors, err := secondFactorsTx(ctx, tx, u.ID)
+	if err != nil || len(factors) == 0 {
+		return nil, err
 	}
 	token := RandomToken(mfaTokenBytes)
 	if err := tx.CreateMFAChallenge(ctx, &MFAChallenge{Hash: HashToken(token), UserID: u.ID, AMR: amr,
 		CreatedAt: now, ExpiresAt: now.Add(mfaChallengeTTL)}); err != nil {
-		return "", err
+		return nil, err
 	}
-	return token, s.auditTx(ctx, tx, client, EventMFAChallenged, u.ID, OutcomeSuccess, "first factor "+firstFactorName(amr))
+	return &MFARequiredError{Token: token, Factors: factors},
+		s.auditTx(ctx, tx, client, EventMFAChallenged, u.ID, OutcomeSuccess, "first factor "+firstFactorName(amr))
+}
+
+// secondFactorsTx lists the factors the user can finish a sign-in with: an authenticator app
+// (and its recovery codes) once confirmed, passkeys; none when the user has neither.
+func secondFactorsTx(ctx context.Context, tx StoreTx, userID string) ([]string, error) {
+	var factors []string
+	f, err := tx.TOTPFactorOf(ctx, userID)
+	if err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	if f.Confirmed() {
+		factors = append(factors, FactorTOTP, FactorRecoveryCode)
+	}
+	passkeys, err := tx.PasskeysOf(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if len(passkeys) > 0 {
+		factors = append(factors, FactorWebAuthn)
+	}
+	return factors, nil
 }
 
 func firstFactorName(amr string) string {
@@ -181,9 +198,6 @@ func firstFactorName(amr string) string {
 	}
 	return amr
 }
-
-// mfaFactors is the factors list of an mfa_required answer.
-func mfaFactors() []string { return []string{FactorTOTP, FactorRecoveryCode} }
 
 // newRecoveryCodes makes the ten codes shown once and their hashes for the store.
 func newRecoveryCodes(userID string) (codes []string, hashes [][]byte) {

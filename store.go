@@ -41,6 +41,8 @@ type StoreReader interface {
 	ExchangeReader
 	MachineReader
 	MFAReader
+	PasskeyReader
+	EmailSignInReader
 	OrgReader
 }
 
@@ -58,6 +60,8 @@ type StoreWriter interface {
 	ExchangeWriter
 	MachineWriter
 	MFAWriter
+	EmailSignInWriter
+	PasskeyWriter
 	OrgWriter
 }
 

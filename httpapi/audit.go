@@ -18,7 +18,9 @@ type auditJSON struct {
 	UserAgent string `json:"user_agent"`
 	Outcome   string `json:"outcome"`
 	Detail    string `json:"detail,omitempty"`
-	OrgID     string `json:"org_id,omitempty"`
+	// ActorID: the admin who acted as the user through an impersonation session.
+	ActorID string `json:"actor_id,omitempty"`
+	OrgID   string `json:"org_id,omitempty"`
 }
 
 type auditPageJSON struct {
@@ -58,7 +60,7 @@ func (a *api) auditPageOf(w http.ResponseWriter, r *http.Request, base gatehouse
 	out := auditPageJSON{Items: make([]auditJSON, 0, len(events))}
 	for _, e := range events {
 		out.Items = append(out.Items, auditJSON{ID: e.ID, At: e.At.UTC().Format(time.RFC3339Nano), Type: e.Type, UserID: e.UserID,
-			IP: e.IP, UserAgent: e.UserAgent, Outcome: e.Outcome, Detail: e.Detail, OrgID: e.OrgID})
+			IP: e.IP, UserAgent: e.UserAgent, Outcome: e.Outcome, Detail: e.Detail, ActorID: e.ActorID, OrgID: e.OrgID})
 	}
 	if next != "" {
 		out.NextCursor = &next

@@ -90,7 +90,7 @@ func (a *api) withPrincipal(next http.Handler, allow func(*gatehouse.Principal) 
 			writeError(w, r, a.Log, err)
 			return
 		}
-		p.Client = a.client(r)
+		p.UseClient(a.client(r))
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	})
 }
@@ -122,6 +122,9 @@ func (a *api) requireSession(next http.Handler) http.Handler {
 func (a *api) requireScope(scope string, next http.Handler) http.Handler {
 	return a.withPrincipal(next, func(p *gatehouse.Principal) error {
 		if !p.Allows(scope) {
+			if scope == gatehouse.ScopeAdmin && p.Impersonator != "" {
+				return gatehouse.ErrImpersonationForbidden
+			}
 			if scope == gatehouse.ScopeAdmin && p.AdminNeedsMFA {
 				return gatehouse.ErrAdminNeedsMFA
 			}

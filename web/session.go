@@ -100,11 +100,16 @@ func (s *server) resolveSession(w http.ResponseWriter, r *http.Request, client g
 		return nil, nil
 	}
 	if err == nil {
-		p.Client = client
+		p.UseClient(client)
 		return p, nil
 	}
 	if gatehouse.ErrorKindOf(err) != gatehouse.KindUnauthorized {
 		return nil, err
+	}
+	if refresh == "" {
+		// An impersonation session, which has nothing to refresh: it is over.
+		s.clearSession(w)
+		return nil, nil
 	}
 	ts, err := s.Auth.Refresh(ctx, refresh, client)
 	if err != nil {
@@ -123,7 +128,7 @@ func (s *server) resolveSession(w http.ResponseWriter, r *http.Request, client g
 		}
 		return nil, err
 	}
-	p.Client = client
+	p.UseClient(client)
 	return p, nil
 }
 
