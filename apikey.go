@@ -33,10 +33,8 @@ var DefaultKeyScopes = []string{ScopeProfileRead, ScopeCreditsRead}
 // APIKey is a long-lived credential for servers, agents, SDKs and MCP tools. Only a hash of the
 // key is stored; Prefix is what listings show so a user can tell keys apart.
 type APIKey struct {
-	ID     string
-	UserID string // the owner, or for an organization key the member who created it
-	// OrgID is the organization that owns the key (orgkeys.go); empty for a user's own key.
-	OrgID      string
+	ID         string
+	UserID     string // the owner, or for an organization key the member who created it
 	Name       string
 	Prefix     string
 	Hash       []byte
@@ -46,6 +44,9 @@ type APIKey struct {
 	LastUsedAt *time.Time
 	UseCount   int64
 	RevokedAt  *time.Time
+
+	// OrgID is the organization that owns the key (orgkeys.go); empty for a user's own key.
+	OrgID string
 }
 
 // Usable reports whether the key itself (not its owner) is still good at now.

@@ -225,16 +225,17 @@ func (s *AuthService) issue(ctx context.Context, u *User, sess *Session, refresh
 		return nil, err
 	}
 	access, err := s.tokens.Sign(ctx, AccessClaims{
-		Subject:        u.ID,
-		SessionID:      sessionID,
-		AMR:            sess.AMR,
-		AAL:            AAL(sess.AMR),
-		AuthTime:       sessionAuthTime(sess),
-		Email:          u.Email,
-		EmailVerified:  u.EmailVerified,
-		Role:           u.Role,
-		IssuedAt:       now,
-		ExpiresAt:      now.Add(s.cfg.AccessTokenTTL),
+		Subject:       u.ID,
+		SessionID:     sessionID,
+		AMR:           sess.AMR,
+		AAL:           AAL(sess.AMR),
+		AuthTime:      sessionAuthTime(sess),
+		Email:         u.Email,
+		EmailVerified: u.EmailVerified,
+		Role:          u.Role,
+		IssuedAt:      now,
+		ExpiresAt:     now.Add(s.cfg.AccessTokenTTL),
+
 		OrgID:          sess.OrgID,
 		OrgRole:        sess.OrgRole,
 		OrgPermissions: orgPerms,
