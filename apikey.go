@@ -34,7 +34,7 @@ var DefaultKeyScopes = []string{ScopeProfileRead, ScopeCreditsRead}
 // key is stored; Prefix is what listings show so a user can tell keys apart.
 type APIKey struct {
 	ID         string
-	UserID     string
+	UserID     string // the owner, or for an organization key the member who created it
 	Name       string
 	Prefix     string
 	Hash       []byte
@@ -44,6 +44,9 @@ type APIKey struct {
 	LastUsedAt *time.Time
 	UseCount   int64
 	RevokedAt  *time.Time
+
+	// OrgID is the organization that owns the key (orgkeys.go); empty for a user's own key.
+	OrgID string
 }
 
 // Usable reports whether the key itself (not its owner) is still good at now.
@@ -296,7 +299,7 @@ func (s *AuthService) RevokeAPIKey(ctx context.Context, p *Principal, id string)
 		if err != nil {
 			return err
 		}
-		if k.UserID != p.User.ID || k.RevokedAt != nil {
+		if k.UserID != p.User.ID || k.OrgID != "" || k.RevokedAt != nil {
 			return ErrNotFound
 		}
 		if exchanged, err = s.revokeKeyTx(ctx, tx, k); err != nil {
@@ -399,6 +402,16 @@ func (s *AuthService) AuthenticateAPIKey(ctx context.Context, secret string, rec
 	k, u, err := s.loadKey(ctx, hash, now)
 	if err != nil {
 		return nil, err
+	}
+	if k.OrgID != "" {
+		// An organization's key answers to the organization, not to the member who created it.
+		if !k.Usable(now) {
+			return nil, ErrUnauthenticated
+		}
+		if record {
+			s.usage.add(k.ID, now)
+		}
+		return &Principal{User: u, APIKey: k, Scopes: orgKeyScopes(k)}, nil
 	}
 	if !k.Usable(now) || !u.IsActive {
 		return nil, ErrUnauthenticated

@@ -46,12 +46,14 @@ type AuditEvent struct {
 	// ActorID is the admin who acted as the user through an impersonation session (and who
 	// started one); empty for the user's own actions.
 	ActorID string
+	OrgID   string // the organization the event is about; empty for most events
 }
 
 // AuditFilter selects audit events, newest first, before the cursor BeforeID.
 type AuditFilter struct {
 	UserID   string
 	Type     string
+	OrgID    string
 	BeforeID string
 	Limit    int
 }

@@ -18,6 +18,9 @@ type AuthConfig struct {
 	// AdminRequireMFA: an admin's session acts as an admin only when its sign-in used a second
 	// factor (aal2); admin-scoped API keys can then only be created by such a session.
 	AdminRequireMFA bool
+	// OrgAutoJoin: a verified address at an organization's verified auto-join domain makes its
+	// user a member of that organization (GATEHOUSE_ORG_AUTO_JOIN; off by default).
+	OrgAutoJoin bool
 	// PrincipalCacheTTL bounds how long a revocation made elsewhere can go unnoticed; 0 turns
 	// the cache off.
 	PrincipalCacheTTL time.Duration
@@ -217,7 +220,11 @@ func (s *AuthService) tx(ctx context.Context, fn func(StoreTx) error) error {
 func (s *AuthService) issue(ctx context.Context, u *User, sess *Session, refresh string) (*TokenSet, error) {
 	now := s.now()
 	sessionID := sess.ID
-	access, err := s.tokens.Sign(ctx, AccessClaims{
+	orgPerms, err := sessionOrgPermissions(ctx, s.store, sess)
+	if err != nil {
+		return nil, err
+	}
+	claims := AccessClaims{
 		Subject:       u.ID,
 		SessionID:     sessionID,
 		AMR:           sess.AMR,
@@ -228,11 +235,23 @@ func (s *AuthService) issue(ctx context.Context, u *User, sess *Session, refresh
 		Role:          u.Role,
 		IssuedAt:      now,
 		ExpiresAt:     now.Add(s.cfg.AccessTokenTTL),
-	})
+
+		OrgID:          sess.OrgID,
+		OrgRole:        sess.OrgRole,
+		OrgPermissions: orgPerms,
+	}
+	if sess.Impersonation() {
+		// An impersonation's token names its admin and never outlives its session.
+		claims.Act = sess.Act
+		if claims.ExpiresAt.After(sess.ExpiresAt) {
+			claims.ExpiresAt = sess.ExpiresAt
+		}
+	}
+	access, err := s.tokens.Sign(ctx, claims)
 	if err != nil {
 		return nil, err
 	}
-	return &TokenSet{AccessToken: access, RefreshToken: refresh, ExpiresIn: s.cfg.AccessTokenTTL, User: u, SessionID: sessionID}, nil
+	return &TokenSet{AccessToken: access, RefreshToken: refresh, ExpiresIn: claims.ExpiresAt.Sub(now), User: u, SessionID: sessionID}, nil
 }
 
 // startSession creates a session and its first refresh token inside tx; amr is how the user

@@ -22,6 +22,12 @@ func (s *AuthService) Authenticate(ctx context.Context, accessToken string) (*Pr
 	if sess.ClientID != claims.ClientID {
 		return nil, ErrUnauthenticated
 	}
+	// A token carries its session's organization and role as they were when it was signed; a
+	// removal from the organization, or a role change, rewrites the session, and the token no
+	// longer agrees with it (organizations: membership.go).
+	if sess.OrgID != claims.OrgID || sess.OrgRole != claims.OrgRole {
+		return nil, ErrUnauthenticated
+	}
 	p := &Principal{User: u, SessionID: sess.ID, Claims: claims, ClientID: claims.ClientID, Act: claims.Act}
 	if sess.Impersonation() {
 		// An admin acting as the user (loadSession checked that they still stand).

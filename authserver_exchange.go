@@ -373,6 +373,11 @@ func (as *AuthorizationServer) subjectOf(ctx context.Context, token, typ string)
 			}
 			return nil, err
 		}
+		// An organization's key speaks for the organization, not for the member who made it: it
+		// is never exchanged for a token of that member.
+		if p.APIKey.OrgID != "" {
+			return nil, errBadSubject
+		}
 		return &exchangeSubject{userID: p.User.ID, key: p.APIKey}, nil
 	}
 	claims, err := as.auth.tokens.VerifyAnyAudience(ctx, token)

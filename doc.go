@@ -44,6 +44,11 @@
 //     (connected apps), authserver_device.go (device authorization), authserver_exchange.go (token
 //     exchange and delegation), authserver_machine.go (client credentials and private_key_jwt).
 //     Its tokens live in sessions marked with client, grant, resource and scope.
+//   - Organizations (OrgService, docs/organizations.md): org.go (organizations, permissions,
+//     built-in roles, store interfaces, create/update/delete), membership.go (members, custom
+//     roles, the last-owner rule, the session's active organization, login and refresh into one,
+//     verified-domain auto-join), invitation.go, orgkeys.go (keys owned by an organization),
+//     orgcredits.go (its credits and audit log).
 //
 // New capabilities arrive as their own file group and service (like OAuthService and
 // AuthorizationServer), sharing the core of auth.go rather than adding methods to AuthService.

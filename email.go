@@ -117,13 +117,16 @@ const (
 	// EmailSignIn carries a one-time code and a link that sign in without a password
 	// (emailsignin.go).
 	EmailSignInMail EmailKind = "email_sign_in"
+	EmailInvitation EmailKind = "org_invitation"
 )
 
 // EmailKinds lists every kind, for template loading and checks.
-var EmailKinds = []EmailKind{EmailVerify, EmailReset, EmailPasswordChanged, EmailIdentityLinked, EmailSignInMail, EmailPasskeyAdded}
+var EmailKinds = []EmailKind{EmailVerify, EmailReset, EmailPasswordChanged, EmailIdentityLinked, EmailSignInMail, EmailPasskeyAdded, EmailInvitation}
 
 // HasLink reports whether emails of the kind carry an action link; the others are notices.
-func (k EmailKind) HasLink() bool { return k == EmailVerify || k == EmailReset || k == EmailSignInMail }
+func (k EmailKind) HasLink() bool {
+	return k == EmailVerify || k == EmailReset || k == EmailSignInMail || k == EmailInvitation
+}
 
 // HasCode reports whether emails of the kind carry a one-time code beside their link.
 func (k EmailKind) HasCode() bool { return k == EmailSignInMail }

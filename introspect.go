@@ -18,6 +18,9 @@ type Introspection struct {
 	Email     string
 	Role      string
 	ClientID  string // the OAuth client of an access token issued through the authorization server
+	// OrgID is the organization of an organization's key (whose subject is the organization, not
+	// a user), or the active organization of a first-party access token.
+	OrgID     string
 	Audience  string // the resource an access token is for
 	Act       *Actor // the actor chain of a delegated token (token exchange)
 	ExpiresAt *time.Time
@@ -35,6 +38,10 @@ func (s *AuthService) Introspect(ctx context.Context, credential string) *Intros
 		}
 		in := &Introspection{Active: true, TokenType: "api_key", Subject: p.User.ID, KeyID: p.APIKey.ID,
 			Scope: strings.Join(p.Scopes, " "), Email: p.User.Email, Role: p.User.Role, IssuedAt: &p.APIKey.CreatedAt}
+		if k := p.APIKey; k.OrgID != "" {
+			// An organization's key speaks for the organization, not for the member who made it.
+			in.Subject, in.Email, in.Role, in.OrgID = k.OrgID, "", "", k.OrgID
+		}
 		if p.APIKey.ExpiresAt != nil {
 			in.ExpiresAt = p.APIKey.ExpiresAt
 		}
@@ -65,6 +72,7 @@ func (s *AuthService) Introspect(ctx context.Context, credential string) *Intros
 		ExpiresAt: &claims.ExpiresAt, IssuedAt: &claims.IssuedAt, Act: claims.Act}
 	if claims.ClientID == "" {
 		in.Scope, in.Email, in.Role = strings.Join(sess.firstPartyScopes(u), " "), u.Email, u.Role
+		in.OrgID = sess.OrgID
 	} else if slices.Contains(strings.Fields(claims.Scope), ScopeEmail) {
 		// An app's token tells only what the user let the app see.
 		in.Email = u.Email

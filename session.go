@@ -37,6 +37,10 @@ type Session struct {
 	// AMR is how the user authenticated for a first-party session (RFC 8176 values: "pwd",
 	// "otp", "mfa"); its access tokens carry it, and the assurance level it gives, across refreshes.
 	AMR []string
+	// OrgID is the session's active organization (organizations: membership.go) and OrgRole the
+	// user's role in it; its access tokens carry both, and stop working when they change.
+	OrgID   string
+	OrgRole string
 }
 
 // FirstParty reports whether the session belongs to Gatehouse's own sign-in rather than to an
@@ -86,6 +90,11 @@ type AccessClaims struct {
 	// AuthTime is when the user authenticated (the sign-in that started the session); zero when
 	// unknown.
 	AuthTime time.Time
+	// OrgID, OrgRole and OrgPermissions are the session's active organization, the user's role
+	// in it and what the role permits; empty without one.
+	OrgID          string
+	OrgRole        string
+	OrgPermissions []string
 }
 
 // IDClaims are the claims of an OpenID Connect ID token.

@@ -43,6 +43,7 @@ type StoreReader interface {
 	MFAReader
 	PasskeyReader
 	EmailSignInReader
+	OrgReader
 }
 
 // StoreWriter writes; only a transaction can. Each capability adds its own writer interface here.
@@ -61,6 +62,7 @@ type StoreWriter interface {
 	MFAWriter
 	EmailSignInWriter
 	PasskeyWriter
+	OrgWriter
 }
 
 // Rotation is what spending a refresh token writes.

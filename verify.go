@@ -75,6 +75,11 @@ func (s *AuthService) VerifyEmail(ctx context.Context, token string, client Clie
 		if err := tx.DeleteEmailTokens(ctx, t.UserID, PurposeVerify, hash); err != nil {
 			return err
 		}
+		if s.cfg.OrgAutoJoin {
+			if err := s.autoJoinTx(ctx, tx, client, t.UserID, t.Email, now); err != nil {
+				return err
+			}
+		}
 		return s.auditTx(ctx, tx, client, EventEmailVerified, t.UserID, OutcomeSuccess, "")
 	})
 	if err != nil {

@@ -106,6 +106,7 @@ func (a *api) handleVerifyAPIKey() http.Handler {
 		Valid     bool     `json:"valid"`
 		KeyID     string   `json:"key_id"`
 		UserID    string   `json:"user_id"`
+		OrgID     string   `json:"org_id,omitempty"` // an organization's key; user_id is then its creator
 		Name      string   `json:"name"`
 		Prefix    string   `json:"prefix"`
 		Scopes    []string `json:"scopes"`
@@ -113,7 +114,7 @@ func (a *api) handleVerifyAPIKey() http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := principalFrom(r.Context())
-		respond(w, http.StatusOK, response{Valid: true, KeyID: p.APIKey.ID, UserID: p.User.ID, Name: p.APIKey.Name,
+		respond(w, http.StatusOK, response{Valid: true, KeyID: p.APIKey.ID, UserID: p.User.ID, OrgID: p.APIKey.OrgID, Name: p.APIKey.Name,
 			Prefix: p.APIKey.Prefix, Scopes: p.Scopes, ExpiresAt: timeOrNil(p.APIKey.ExpiresAt)})
 	})
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -19,6 +20,7 @@ type auditJSON struct {
 	Detail    string `json:"detail,omitempty"`
 	// ActorID: the admin who acted as the user through an impersonation session.
 	ActorID string `json:"actor_id,omitempty"`
+	OrgID   string `json:"org_id,omitempty"`
 }
 
 type auditPageJSON struct {
@@ -26,9 +28,18 @@ type auditPageJSON struct {
 	NextCursor *string     `json:"next_cursor"`
 }
 
+// auditLister lists audit events: the whole log's, or one organization's.
+type auditLister func(ctx context.Context, f gatehouse.AuditFilter) ([]*gatehouse.AuditEvent, string, error)
+
 func (a *api) auditPage(w http.ResponseWriter, r *http.Request, userID string) {
+	a.auditPageOf(w, r, gatehouse.AuditFilter{UserID: userID}, a.Auth.AuditLog)
+}
+
+// auditPageOf answers a page of the events list finds, within the filter base.
+func (a *api) auditPageOf(w http.ResponseWriter, r *http.Request, base gatehouse.AuditFilter, list auditLister) {
 	q := r.URL.Query()
-	f := gatehouse.AuditFilter{UserID: userID, Type: q.Get("type"), BeforeID: q.Get("cursor"), Limit: 50}
+	f := base
+	f.Type, f.BeforeID, f.Limit = q.Get("type"), q.Get("cursor"), 50
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > gatehouse.MaxPageSize {
@@ -37,11 +48,11 @@ func (a *api) auditPage(w http.ResponseWriter, r *http.Request, userID string) {
 		}
 		f.Limit = n
 	}
-	if len(f.Type) > 64 || len(f.BeforeID) > 64 || len(f.UserID) > 64 {
+	if len(f.Type) > 64 || len(f.BeforeID) > 64 || len(f.UserID) > 64 || len(f.OrgID) > 64 {
 		writeError(w, r, a.Log, gatehouse.Invalid(gatehouse.FieldError{Field: "cursor", Message: "A filter is too long."}))
 		return
 	}
-	events, next, err := a.Auth.AuditLog(r.Context(), f)
+	events, next, err := list(r.Context(), f)
 	if err != nil {
 		writeError(w, r, a.Log, err)
 		return
@@ -49,7 +60,7 @@ func (a *api) auditPage(w http.ResponseWriter, r *http.Request, userID string) {
 	out := auditPageJSON{Items: make([]auditJSON, 0, len(events))}
 	for _, e := range events {
 		out.Items = append(out.Items, auditJSON{ID: e.ID, At: e.At.UTC().Format(time.RFC3339Nano), Type: e.Type, UserID: e.UserID,
-			IP: e.IP, UserAgent: e.UserAgent, Outcome: e.Outcome, Detail: e.Detail, ActorID: e.ActorID})
+			IP: e.IP, UserAgent: e.UserAgent, Outcome: e.Outcome, Detail: e.Detail, ActorID: e.ActorID, OrgID: e.OrgID})
 	}
 	if next != "" {
 		out.NextCursor = &next
@@ -57,10 +68,11 @@ func (a *api) auditPage(w http.ResponseWriter, r *http.Request, userID string) {
 	respond(w, http.StatusOK, out)
 }
 
-// handleAdminAudit lists every security event, filtered by ?user_id= and ?type=.
+// handleAdminAudit lists every security event, filtered by ?user_id=, ?org_id= and ?type=.
 func (a *api) handleAdminAudit() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a.auditPage(w, r, r.URL.Query().Get("user_id"))
+		q := r.URL.Query()
+		a.auditPageOf(w, r, gatehouse.AuditFilter{UserID: q.Get("user_id"), OrgID: q.Get("org_id")}, a.Auth.AuditLog)
 	})
 }
 

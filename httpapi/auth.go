@@ -239,7 +239,12 @@ func (a *api) handleLogin() http.Handler {
 			writeError(w, r, a.Log, err)
 			return
 		}
-		ts, err := a.Auth.Login(r.Context(), in.email, in.password, a.client(r))
+		var ts *gatehouse.TokenSet
+		if in.orgID != "" && a.Orgs != nil {
+			ts, err = a.Orgs.LoginInOrg(r.Context(), in.email, in.password, in.orgID, a.client(r))
+		} else {
+			ts, err = a.Auth.Login(r.Context(), in.email, in.password, a.client(r))
+		}
 		if err != nil {
 			writeError(w, r, a.Log, err)
 			return
@@ -248,7 +253,8 @@ func (a *api) handleLogin() http.Handler {
 	})
 }
 
-type loginInput struct{ email, password string }
+// loginInput is a login; orgID, when set, is the organization the session starts in.
+type loginInput struct{ email, password, orgID string }
 
 func decodeLogin(r *http.Request) (loginInput, error) {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -263,6 +269,7 @@ func decodeLogin(r *http.Request) (loginInput, error) {
 		Email    string `json:"email"`
 		Username string `json:"username"`
 		Password string `json:"password"`
+		OrgID    string `json:"org_id"`
 	}
 	in, err := decode[request](r, false)
 	if err != nil {
@@ -272,7 +279,7 @@ func decodeLogin(r *http.Request) (loginInput, error) {
 	if email == "" {
 		email = in.Username
 	}
-	return loginInput{email: email, password: in.Password}, nil
+	return loginInput{email: email, password: in.Password, orgID: in.OrgID}, nil
 }
 
 func parseLoginForm(body []byte) (loginInput, error) {
@@ -287,12 +294,13 @@ func parseLoginForm(body []byte) (loginInput, error) {
 	if strings.ContainsRune(email, 0) || strings.ContainsRune(form.Get("password"), 0) {
 		return loginInput{}, errNUL
 	}
-	return loginInput{email: email, password: form.Get("password")}, nil
+	return loginInput{email: email, password: form.Get("password"), orgID: form.Get("org_id")}, nil
 }
 
 func (a *api) handleRefresh() http.Handler {
 	type request struct {
 		RefreshToken string `json:"refresh_token"`
+		OrgID        string `json:"org_id"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in, err := decode[request](r, false)
@@ -304,7 +312,12 @@ func (a *api) handleRefresh() http.Handler {
 			writeError(w, r, a.Log, gatehouse.Invalid(gatehouse.FieldError{Field: "refresh_token", Message: "refresh_token is required."}))
 			return
 		}
-		ts, err := a.Auth.Refresh(r.Context(), in.RefreshToken, a.client(r))
+		var ts *gatehouse.TokenSet
+		if in.OrgID != "" && a.Orgs != nil {
+			ts, err = a.Orgs.RefreshInOrg(r.Context(), in.RefreshToken, in.OrgID, a.client(r))
+		} else {
+			ts, err = a.Auth.Refresh(r.Context(), in.RefreshToken, a.client(r))
+		}
 		if err != nil {
 			writeError(w, r, a.Log, err)
 			return

@@ -32,7 +32,13 @@ func balanceView(b *gatehouse.CreditAccount) balanceJSON {
 
 func (a *api) handleCreditBalance() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, err := a.Auth.CreditBalance(r.Context(), principalFrom(r.Context()).User.ID)
+		var b *gatehouse.CreditAccount
+		var err error
+		if a.Orgs != nil {
+			b, err = a.Orgs.KeyCreditBalance(r.Context(), principalFrom(r.Context()))
+		} else {
+			b, err = a.Auth.CreditBalance(r.Context(), principalFrom(r.Context()).User.ID)
+		}
 		if err != nil {
 			writeError(w, r, a.Log, err)
 			return
@@ -52,7 +58,12 @@ func (a *api) handleUseCredits() http.Handler {
 			writeError(w, r, a.Log, err)
 			return
 		}
-		b, err := a.Auth.UseCredits(r.Context(), principalFrom(r.Context()), in.Amount, in.Description)
+		var b *gatehouse.CreditAccount
+		if a.Orgs != nil {
+			b, err = a.Orgs.KeyUseCredits(r.Context(), principalFrom(r.Context()), in.Amount, in.Description)
+		} else {
+			b, err = a.Auth.UseCredits(r.Context(), principalFrom(r.Context()), in.Amount, in.Description)
+		}
 		if err != nil {
 			writeError(w, r, a.Log, err)
 			return

@@ -28,6 +28,7 @@ func (a *api) handleIntrospect() http.Handler {
 		Iss       string `json:"iss,omitempty"`
 		ClientID  string `json:"client_id,omitempty"`
 		Aud       string `json:"aud,omitempty"`
+		OrgID     string `json:"org_id,omitempty"`
 		// Act is the actor chain of a delegated token (RFC 8693 §4.1).
 		Act *gatehouse.Actor `json:"act,omitempty"`
 	}
@@ -70,7 +71,7 @@ func (a *api) handleIntrospect() http.Handler {
 		if in.Active {
 			out.TokenType, out.Sub, out.Sid, out.KeyID, out.Scope = in.TokenType, in.Subject, in.SessionID, in.KeyID, in.Scope
 			out.Email, out.Role, out.Iss = in.Email, in.Role, a.Config.PublicURL
-			out.ClientID, out.Aud, out.Act = in.ClientID, in.Audience, in.Act
+			out.ClientID, out.Aud, out.Act, out.OrgID = in.ClientID, in.Audience, in.Act, in.OrgID
 			if in.ExpiresAt != nil {
 				out.Exp = in.ExpiresAt.Unix()
 			}

@@ -86,6 +86,32 @@ func routes(d Deps) []Route {
 	add("GET", "/api/v1/public/credits/balance", a.requireScope(gatehouse.ScopeCreditsRead, a.handleCreditBalance()))
 	add("POST", "/api/v1/public/credits/usage", a.requireScope(gatehouse.ScopeCreditsWrite, a.handleUseCredits()))
 
+	// Organizations (httpapi/orgs.go, docs/organizations.md).
+	add("POST", "/api/v1/orgs", a.requireSession(a.handleCreateOrg()))
+	add("GET", "/api/v1/orgs", a.requireSession(a.handleListOrgs()))
+	add("GET", "/api/v1/orgs/{id}", a.requireSession(a.handleGetOrg()))
+	add("PATCH", "/api/v1/orgs/{id}", a.requireSession(a.handleUpdateOrg()))
+	add("DELETE", "/api/v1/orgs/{id}", a.requireSession(a.handleDeleteOrg()))
+	add("GET", "/api/v1/orgs/{id}/members", a.requireSession(a.handleListMembers()))
+	add("PATCH", "/api/v1/orgs/{id}/members/{user_id}", a.requireSession(a.handleUpdateMember()))
+	add("DELETE", "/api/v1/orgs/{id}/members/{user_id}", a.requireSession(a.handleRemoveMember()))
+	add("GET", "/api/v1/orgs/{id}/roles", a.requireSession(a.handleListOrgRoles()))
+	add("POST", "/api/v1/orgs/{id}/roles", a.requireSession(a.handleCreateOrgRole()))
+	add("PATCH", "/api/v1/orgs/{id}/roles/{name}", a.requireSession(a.handleUpdateOrgRole()))
+	add("DELETE", "/api/v1/orgs/{id}/roles/{name}", a.requireSession(a.handleDeleteOrgRole()))
+	add("POST", "/api/v1/orgs/{id}/invitations", a.limitIP(d.Limits.OrgInviteIP, a.requireSession(a.handleCreateInvitation())))
+	add("GET", "/api/v1/orgs/{id}/invitations", a.requireSession(a.handleListInvitations()))
+	add("DELETE", "/api/v1/orgs/{id}/invitations/{invitation_id}", a.requireSession(a.handleRevokeInvitation()))
+	add("POST", "/api/v1/invitations/accept", a.requireSession(a.handleAcceptInvitation()))
+	add("POST", "/api/v1/users/me/active-org", a.requireSession(a.handleSwitchActiveOrg()))
+	add("GET", "/api/v1/orgs/{id}/api-keys", a.requireSession(a.handleListOrgAPIKeys()))
+	add("POST", "/api/v1/orgs/{id}/api-keys", a.requireSession(a.handleCreateOrgAPIKey()))
+	add("DELETE", "/api/v1/orgs/{id}/api-keys/{key_id}", a.requireSession(a.handleRevokeOrgAPIKey()))
+	add("GET", "/api/v1/orgs/{id}/credits/balance", a.requireSession(a.handleOrgCreditBalance()))
+	add("GET", "/api/v1/orgs/{id}/audit", a.requireSession(a.handleOrgAudit()))
+	add("POST", "/api/v1/admin/orgs/{id}/credits", a.requireAdmin(a.handleGrantOrgCredits()))
+	add("PATCH", "/api/v1/admin/orgs/{id}", a.requireAdmin(a.handleAdminOrgAutoJoin()))
+
 	add("GET", "/.well-known/jwks.json", a.handleJWKS())
 	// The authorization server (Gatehouse as OAuth 2.1 / OpenID Connect provider). Its
 	// authorization endpoint is the dashboard's (DashboardPaths).

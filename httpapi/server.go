@@ -46,11 +46,13 @@ type Deps struct {
 	Impersonation *gatehouse.Impersonation
 	// AuthServer is Gatehouse as an OAuth 2.1 / OpenID Connect provider.
 	AuthServer *gatehouse.AuthorizationServer
-	DB         Pinger
-	Keys       KeySet
-	Log        *slog.Logger
-	Config     Config
-	Limits     RateLimits
+	// Orgs is organizations; nil answers every organization endpoint with orgs_unavailable.
+	Orgs   *gatehouse.OrgService
+	DB     Pinger
+	Keys   KeySet
+	Log    *slog.Logger
+	Config Config
+	Limits RateLimits
 	// Metrics, when set, is told of every request; MetricsHandler serves /metrics.
 	Metrics        RequestObserver
 	MetricsHandler http.Handler

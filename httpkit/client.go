@@ -81,6 +81,8 @@ type RateLimits struct {
 	// links tried.
 	EmailSignInIP gatehouse.RateRule
 	EmailCodeIP   gatehouse.RateRule
+	// OrgInviteIP limits organization invitations sent per address.
+	OrgInviteIP gatehouse.RateRule
 }
 
 // TakeIP counts one event of the client at ip (as ClientIP reports it) against rule, or refuses

@@ -9,14 +9,14 @@ import (
 	"github.com/gatehouse/gatehouse"
 )
 
-const apiKeyColumns = `id, user_id, name, prefix, hash, scopes, created_at, expires_at, last_used_at, use_count, revoked_at`
+const apiKeyColumns = `id, user_id, name, prefix, hash, scopes, created_at, expires_at, last_used_at, use_count, revoked_at, org_id`
 
 func scanAPIKey(row rowScanner) (*gatehouse.APIKey, error) {
 	var k gatehouse.APIKey
 	var scopes string
 	var created int64
 	var expires, lastUsed, revoked sql.NullInt64
-	if err := row.Scan(&k.ID, &k.UserID, &k.Name, &k.Prefix, &k.Hash, &scopes, &created, &expires, &lastUsed, &k.UseCount, &revoked); err != nil {
+	if err := row.Scan(&k.ID, &k.UserID, &k.Name, &k.Prefix, &k.Hash, &scopes, &created, &expires, &lastUsed, &k.UseCount, &revoked, &k.OrgID); err != nil {
 		return nil, err
 	}
 	k.Scopes = strings.Fields(scopes)
@@ -39,7 +39,7 @@ func (r reader) APIKeyByID(ctx context.Context, id string) (*gatehouse.APIKey, e
 }
 
 func (r reader) ListAPIKeys(ctx context.Context, userID string) ([]*gatehouse.APIKey, error) {
-	return queryAll(ctx, r, scanAPIKey, `SELECT `+apiKeyColumns+` FROM api_keys WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC, id DESC`, userID)
+	return queryAll(ctx, r, scanAPIKey, `SELECT `+apiKeyColumns+` FROM api_keys WHERE user_id = ? AND org_id = '' AND revoked_at IS NULL ORDER BY created_at DESC, id DESC`, userID)
 }
 
 func (r reader) APIKeysByPrefix(ctx context.Context, prefix string) ([]*gatehouse.APIKey, error) {
@@ -47,9 +47,9 @@ func (r reader) APIKeysByPrefix(ctx context.Context, prefix string) ([]*gatehous
 }
 
 func (t *tx) CreateAPIKey(ctx context.Context, k *gatehouse.APIKey) error {
-	_, err := t.exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := t.exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.UserID, k.Name, k.Prefix, k.Hash, strings.Join(k.Scopes, " "), micros(k.CreatedAt),
-		nullMicros(k.ExpiresAt), nullMicros(k.LastUsedAt), k.UseCount, nullMicros(k.RevokedAt))
+		nullMicros(k.ExpiresAt), nullMicros(k.LastUsedAt), k.UseCount, nullMicros(k.RevokedAt), k.OrgID)
 	return err
 }
 
@@ -58,7 +58,7 @@ func (t *tx) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
 }
 
 func (t *tx) RevokeUserAPIKeys(ctx context.Context, userID string, at time.Time) (int, error) {
-	res, err := t.exec(ctx, `UPDATE api_keys SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`, micros(at), userID)
+	res, err := t.exec(ctx, `UPDATE api_keys SET revoked_at = ? WHERE user_id = ? AND org_id = '' AND revoked_at IS NULL`, micros(at), userID)
 	if err != nil {
 		return 0, err
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/gatehouse/gatehouse"
 )
 
-const sessionColumns = `id, user_id, created_at, last_used_at, expires_at, user_agent, ip, revoked_at, client_id, grant_id, resource, scope, auth_time, userinfo, parent_id, subject_key_id, act, amr`
+const sessionColumns = `id, user_id, created_at, last_used_at, expires_at, user_agent, ip, revoked_at, client_id, grant_id, resource, scope, auth_time, userinfo, parent_id, subject_key_id, act, amr, org_id, org_role`
 
 func scanSession(row rowScanner) (*gatehouse.Session, error) {
 	var s gatehouse.Session
@@ -17,7 +17,7 @@ func scanSession(row rowScanner) (*gatehouse.Session, error) {
 	var revoked sql.NullInt64
 	var act, amr string
 	if err := row.Scan(&s.ID, &s.UserID, &created, &used, &expires, &s.UserAgent, &s.IP, &revoked,
-		&s.ClientID, &s.GrantID, &s.Resource, &s.Scope, &authTime, &userinfo, &s.ParentID, &s.SubjectKeyID, &act, &amr); err != nil {
+		&s.ClientID, &s.GrantID, &s.Resource, &s.Scope, &authTime, &userinfo, &s.ParentID, &s.SubjectKeyID, &act, &amr, &s.OrgID, &s.OrgRole); err != nil {
 		return nil, err
 	}
 	var err error
@@ -45,10 +45,10 @@ func (r reader) ListActiveSessions(ctx context.Context, userID string, now time.
 }
 
 func (t *tx) CreateSession(ctx context.Context, s *gatehouse.Session) error {
-	_, err := t.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := t.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.UserID, micros(s.CreatedAt), micros(s.LastUsedAt), micros(s.ExpiresAt), s.UserAgent, s.IP, nullMicros(s.RevokedAt),
 		s.ClientID, s.GrantID, s.Resource, s.Scope, authMicros(s.AuthTime), boolInt(s.UserInfo),
-		s.ParentID, s.SubjectKeyID, gatehouse.MarshalActor(s.Act), strings.Join(s.AMR, " "))
+		s.ParentID, s.SubjectKeyID, gatehouse.MarshalActor(s.Act), strings.Join(s.AMR, " "), s.OrgID, s.OrgRole)
 	return err
 }
 

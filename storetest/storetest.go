@@ -58,6 +58,9 @@ func Run(t *testing.T, open Opener) {
 		"MachineSessions":              testMachineSessions,
 		"AssertionIDs":                 testAssertionIDs,
 		"Impersonations":               testImpersonations,
+		"Orgs":                         testOrgs,
+		"OrgInvitations":               testOrgInvitations,
+		"OrgCreditsAndDeletion":        testOrgCreditsAndDeletion,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

@@ -32,6 +32,10 @@ type wireClaims struct {
 	AAL string   `json:"aal,omitempty"`
 	// AuthTime is when the user signed in (OpenID Connect's auth_time).
 	AuthTime *numericDate `json:"auth_time,omitempty"`
+	// The session's active organization, the user's role in it and what that role permits.
+	OrgID          string   `json:"org_id,omitempty"`
+	OrgRole        string   `json:"org_role,omitempty"`
+	OrgPermissions []string `json:"org_permissions,omitempty"`
 }
 
 var _ jwt.ClaimsValidator = (*wireClaims)(nil)
@@ -94,6 +98,10 @@ func (c *wireClaims) access() *gatehouse.AccessClaims {
 		AMR:           c.AMR,
 		AAL:           c.AAL,
 		AuthTime:      c.AuthTime.time(),
+
+		OrgID:          c.OrgID,
+		OrgRole:        c.OrgRole,
+		OrgPermissions: c.OrgPermissions,
 	}
 }
 

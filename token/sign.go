@@ -74,6 +74,10 @@ func (i *Issuer) Sign(ctx context.Context, c gatehouse.AccessClaims) (string, er
 		AMR:           c.AMR,
 		AAL:           c.AAL,
 		AuthTime:      optionalDate(c.AuthTime),
+
+		OrgID:          c.OrgID,
+		OrgRole:        c.OrgRole,
+		OrgPermissions: c.OrgPermissions,
 	})
 	t.Header["typ"] = tokenType
 	t.Header["kid"] = ks.signer.id

@@ -62,7 +62,7 @@ func TestAPIReferenceReadsTheDocument(t *testing.T) {
 	if got := login.Body.ContentTypes; len(got) != 2 || got[0] != "application/json" {
 		t.Fatalf("login content types %v", got)
 	}
-	if names := fieldNames(login.Body.Fields); names != "email username password" {
+	if names := fieldNames(login.Body.Fields); names != "email username password org_id" {
 		t.Fatalf("login fields %q", names)
 	}
 	if login.Responses[0].Status != "200" || login.Responses[0].Type.Ref != "TokenResponse" || !strings.Contains(string(login.Responses[0].Description), "tokens") {

@@ -88,6 +88,8 @@ func TestEveryPageRenders(t *testing.T) {
 				Scopes: []gatehouse.ScopeInfo{{Name: "mcp:tools", Description: "Use"}}, CreatedAt: now}}}},
 		"grants": {Title: "App grants", Nav: "grants", Form: map[string]string{"user": "u1"}, Data: adminGrantsData{UserID: "u1", Filtered: true,
 			Grants: []grantRow{{ID: "g1", UserID: "u1", ClientID: "c1", ClientName: "Claude", ResourceURI: "https://x.example", Scopes: []string{"a"}, CreatedAt: now}}}},
+		"accept_invitation": {Title: "Invitation", Focus: true, Data: acceptInvitationData{Token: "t0k", Mismatch: true,
+			Preview: &gatehouse.InvitationPreview{OrgName: "Evil <Corp>", OrgSlug: "evil", Email: "bob@example.com", Role: "member"}}},
 	}
 	// The email sign-in pages, and the sign-in page that offers them.
 	pagesData["login"].Data = authData{EmailSignIn: true}

@@ -50,9 +50,11 @@ type Deps struct {
 	// endpoint, the consent page, connected apps and the admin pages of clients and resources.
 	// nil turns those pages off.
 	AuthServer *gatehouse.AuthorizationServer
-	Limits     httpkit.RateLimits
-	Log        *slog.Logger
-	Metrics    httpkit.RequestObserver // optional
+	// Orgs is organizations: the page an invitation's link opens. nil turns it off.
+	Orgs    *gatehouse.OrgService
+	Limits  httpkit.RateLimits
+	Log     *slog.Logger
+	Metrics httpkit.RequestObserver // optional
 	// OpenAPI is the API's OpenAPI document, the one served at /openapi.json; the dashboard renders
 	// it as the API reference page. Optional: without it that page is a 404.
 	OpenAPI []byte
@@ -160,6 +162,8 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /account/identities", s.signedIn(s.identitiesPage))
 	mux.Handle("POST /account/identities", s.signedIn(s.identitiesAction))
 	mux.Handle("GET /account/credits", s.signedIn(s.creditsPage))
+	mux.Handle("GET /accept-invitation", s.signedIn(s.acceptInvitationPage))
+	mux.Handle("POST /accept-invitation", s.signedIn(s.acceptInvitation))
 
 	mux.Handle("GET /admin/users", s.admin(s.usersPage))
 	mux.Handle("POST /admin/users", s.admin(s.usersAction))

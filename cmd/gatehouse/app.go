@@ -36,6 +36,7 @@ type app struct {
 	passkeys *gatehouse.PasskeyService      // passkeys; nil when off (passkey_config.go)
 	signIn   *gatehouse.EmailSignInService  // passwordless sign-in by email
 	imp      *gatehouse.Impersonation       // admins acting as users, for support
+	orgs     *gatehouse.OrgService          // organizations
 	metrics  *metrics.Metrics
 	master   *masterKey
 	keys     *seal.SigningKeys
@@ -161,6 +162,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger, mailLog io.Writ
 			RefreshReuseInterval:     cfg.RefreshReuseInterval,
 			RequireEmailVerification: cfg.RequireEmailVerification,
 			AdminRequireMFA:          cfg.AdminRequireMFA,
+			OrgAutoJoin:              cfg.OrgAutoJoin,
 			PrincipalCacheTTL:        cfg.CacheTTL,
 		},
 		Log:      log,
@@ -212,6 +214,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger, mailLog io.Writ
 		a.passkeys = gatehouse.NewPasskeyService(gatehouse.PasskeyDeps{Auth: a.auth, WebAuthn: rp, Failures: cfg.RateRules["mfa_webauthn_user"]})
 	}
 	a.imp = gatehouse.NewImpersonation(a.auth)
+	a.orgs = gatehouse.NewOrgService(a.auth, gatehouse.OrgConfig{InvitationsPerOrg: cfg.RateRules["org_invitations"]})
 	fetcher := newCIMDFetcher(cfg, log)
 	a.authz = gatehouse.NewAuthorizationServer(gatehouse.AuthServerDeps{
 		Auth:       a.auth,
@@ -238,6 +241,7 @@ func (a *app) httpLimits() httpapi.RateLimits {
 		ClientRegisterIP: r["client_register_ip"], ClientAuthFailureIP: r["client_auth_failure_ip"],
 		DeviceAuthorizationIP: r["device_authorization_ip"], DeviceCodeIP: r["device_code_ip"], DeviceCodeUser: r["device_code_user"],
 		EmailSignInIP: r["email_signin_ip"], EmailCodeIP: r["email_code_ip"],
+		OrgInviteIP: r["org_invite_ip"],
 	}
 }
 

@@ -32,6 +32,7 @@ type config struct {
 	SigningAlg               string
 	RequireEmailVerification bool
 	AdminRequireMFA          bool
+	OrgAutoJoin              bool // GATEHOUSE_ORG_AUTO_JOIN: verified-domain auto-join of organizations
 	RateLimits               string
 	RateLimitsEnabled        bool
 	RateRules                rateRules
@@ -128,6 +129,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	c.CacheTTL = duration("GATEHOUSE_CACHE_TTL", "1s", 0)
 	c.HashMaxWait = duration("GATEHOUSE_HASH_MAX_WAIT", "500ms", 0)
 	c.RequireEmailVerification = boolean("GATEHOUSE_REQUIRE_EMAIL_VERIFICATION", false)
+	c.OrgAutoJoin = boolean("GATEHOUSE_ORG_AUTO_JOIN", false)
 	c.AdminRequireMFA = boolean("GATEHOUSE_ADMIN_REQUIRE_MFA", false)
 	c.PasswordMinLength = integer("GATEHOUSE_PASSWORD_MIN_LENGTH", 8, 8, 256)
 	c.HashWorkers = integer("GATEHOUSE_HASH_WORKERS", runtime.NumCPU(), 1, 1024)

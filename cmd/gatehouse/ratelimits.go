@@ -54,6 +54,9 @@ func defaultRateRules() rateRules {
 		"email_code_ip":      rule("email_code_ip", 30, 15*time.Minute),
 		// Failed passkey assertions of the second step of a sign-in, per user.
 		"mfa_webauthn_user": rule("mfa_webauthn_user", 5, 5*time.Minute),
+		// Organization invitations: per address of the inviter, and per organization.
+		"org_invite_ip":   rule("org_invite_ip", 30, time.Hour),
+		"org_invitations": rule("org_invitations", 50, time.Hour),
 	}
 }
 

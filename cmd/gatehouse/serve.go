@@ -55,6 +55,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	apiHandler := httpapi.NewServer(httpapi.Deps{
 		Auth:          a.auth,
 		MFA:           a.mfa,
+		Orgs:          a.orgs,
 		SignIn:        a.signIn,
 		Passkeys:      a.passkeys,
 		OAuth:         newOAuthService(cfg, a.auth, log),

@@ -79,6 +79,7 @@ var variables = []variable{
 	{name: "GATEHOUSE_WEBAUTHN_RP_ID", value: func(c *config) string { return c.WebAuthn.RPID }, unset: "the host of GATEHOUSE_PUBLIC_URL"},
 	{name: "GATEHOUSE_WEBAUTHN_ORIGINS", value: func(c *config) string { return strings.Join(c.WebAuthn.Origins, ",") }, unset: "the origins of GATEHOUSE_PUBLIC_URL and GATEHOUSE_APP_URL"},
 	{name: "GATEHOUSE_WEBAUTHN_RP_NAME", value: func(c *config) string { return c.WebAuthn.RPName }, unset: "the product name"},
+	{name: "GATEHOUSE_ORG_AUTO_JOIN", value: boolValue(func(c *config) bool { return c.OrgAutoJoin })},
 	{name: "GATEHOUSE_PASSWORD_MIN_LENGTH", value: intValue(func(c *config) int { return c.PasswordMinLength })},
 	{name: "GATEHOUSE_BREACH_CHECK", value: func(c *config) string { return c.Breach.Mode }},
 	{name: "GATEHOUSE_BREACH_FILE", value: func(c *config) string { return c.Breach.File }},

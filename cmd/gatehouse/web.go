@@ -39,6 +39,7 @@ func (a *app) dashboard(cfg *config, log *slog.Logger) (http.Handler, error) {
 		Impersonation: a.imp,
 		// The authorization endpoint and consent page of the OAuth 2.1 / OpenID Connect provider.
 		AuthServer: a.authz,
+		Orgs:       a.orgs,
 		Limits:     a.httpLimits(),
 		Log:        log,
 		Metrics:    a.metrics,
