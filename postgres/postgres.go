@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"strconv"
 	"syscall"
@@ -209,6 +210,10 @@ func Open(ctx context.Context, url string, opts Options) (*sqlstore.Store, error
 	}
 	return s, nil
 }
+
+// Migrations returns the migration files Open applies, under "migrations/". postgres/pgtest keys
+// its migrated template database on their content.
+func Migrations() fs.FS { return migrations }
 
 // startupLock is the pg_advisory_xact_lock key of WithStartupLock.
 const startupLock = migrationLock + 1

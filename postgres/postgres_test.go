@@ -33,7 +33,8 @@ func open(t *testing.T, url string) gatehouse.Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) gatehouse.Store { return open(t, pgtest.NewDatabase(t)) })
+	// A copy of the migrated template: migrating an empty database is the tests' below.
+	storetest.Run(t, func(t *testing.T) gatehouse.Store { return open(t, pgtest.NewMigratedDatabase(t)) })
 }
 
 // TestConcurrentMigrations starts several instances on one empty database at the same moment:

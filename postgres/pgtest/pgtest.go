@@ -1,4 +1,5 @@
-// Package pgtest gives tests a fresh PostgreSQL database of their own, dropped when they end.
+// Package pgtest gives tests a fresh PostgreSQL database of their own, dropped when they end:
+// empty (NewDatabase), or with Gatehouse's schema (NewMigratedDatabase, copied from a template).
 //
 // The server is named by GATEHOUSE_TEST_POSTGRES_URL (default DefaultAdminURL); its role needs
 // CREATEDB. scripts/postgres-up.sh starts a local server with that role. When the server cannot be
@@ -9,9 +10,13 @@ package pgtest
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"strings"
@@ -19,7 +24,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+
+	"github.com/gatehouse/gatehouse/postgres"
 )
 
 // DefaultAdminURL is the server scripts/postgres-up.sh sets up.
@@ -92,34 +100,163 @@ func Available(t testing.TB) *sql.DB {
 // dropped, with any connection still open to it, when the test ends.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
+	return newDatabase(t, Available(t), "")
+}
+
+// NewMigratedDatabase is NewDatabase with Gatehouse's schema already in place: a copy of a
+// template database that postgres.Open migrated once. Copying is much cheaper than running every
+// migration again in every test. The database is the same one Open would leave (Open still runs
+// and finds nothing to do); tests of migrating itself (an empty database, instances migrating
+// together) use NewDatabase.
+//
+// The template is named after a hash of the migration files, so a change to any of them makes a
+// new one, and several test processes (other packages, other checkouts) share it; it refuses
+// connections, so nothing can change it after it is built.
+func NewMigratedDatabase(t testing.TB) string {
+	t.Helper()
 	db := Available(t)
+	tmpl.once.Do(func() { tmpl.name, tmpl.err = ensureTemplate(db) })
+	if tmpl.err != nil {
+		t.Fatalf("migrated template database: %v", tmpl.err)
+	}
+	return newDatabase(t, db, tmpl.name)
+}
+
+func newDatabase(t testing.TB, db *sql.DB, template string) string {
+	t.Helper()
 	name := "gh_test_" + randomHex(8)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+	stmt := "CREATE DATABASE " + name
+	if template != "" {
+		stmt += " TEMPLATE " + template
+	}
+	if _, err := db.ExecContext(ctx, stmt); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
-		// FORCE may only terminate our own role's backends, and an autovacuum worker is not one:
-		// it refuses while one is busy in the database. Workers finish quickly; try again.
-		var err error
-		for attempt := range 40 {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			_, err = db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			cancel()
-			if err == nil {
-				return
-			}
-			time.Sleep(time.Duration(attempt+1) * 25 * time.Millisecond)
+		if err := dropDatabase(db, name); err != nil {
+			t.Errorf("drop test database %s: %v", name, err)
 		}
-		t.Errorf("drop test database %s: %v", name, err)
 	})
+	return databaseURL(t, name)
+}
+
+// dropDatabase drops a database with any connection still open to it.
+func dropDatabase(db *sql.DB, name string) error {
+	// FORCE may only terminate our own role's backends, and an autovacuum worker is not one:
+	// it refuses while one is busy in the database. Workers finish quickly; try again.
+	var err error
+	for attempt := range 40 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_, err = db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		cancel()
+		if err == nil {
+			return nil
+		}
+		time.Sleep(time.Duration(attempt+1) * 25 * time.Millisecond)
+	}
+	return err
+}
+
+func databaseURL(t testing.TB, name string) string {
+	t.Helper()
 	u, err := url.Parse(AdminURL())
 	if err != nil {
 		t.Fatalf("GATEHOUSE_TEST_POSTGRES_URL: %v", err)
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+// templateFormat is part of the template's name. Bump it when what a migrated database holds
+// changes by other means than the migration files (the bookkeeping of sqlstore.Migrate, say).
+const templateFormat = "1"
+
+var tmpl struct {
+	once sync.Once
+	name string
+	err  error
+}
+
+// templateName names the template after the migration files' names and content.
+func templateName() (string, error) {
+	h := sha256.New()
+	io.WriteString(h, "gatehouse pgtest template "+templateFormat+"\n")
+	err := fs.WalkDir(postgres.Migrations(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := fs.ReadFile(postgres.Migrations(), p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s %d\n", p, len(body))
+		h.Write(body)
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return "gh_tmpl_" + hex.EncodeToString(h.Sum(nil))[:24], nil
+}
+
+// ensureTemplate returns the name of the migrated template, building it when no process has yet.
+// It is built under another name and renamed when complete, so a template that exists is whole;
+// two processes building at once both finish, one rename wins and the other drops its copy.
+func ensureTemplate(db *sql.DB) (string, error) {
+	name, err := templateName()
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var exists bool
+	if err := db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return "", err
+	}
+	if exists {
+		return name, nil
+	}
+	build := "gh_tmplbuild_" + randomHex(8)
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+build); err != nil {
+		return "", err
+	}
+	renamed := false
+	defer func() {
+		if !renamed {
+			_ = dropDatabase(db, build)
+		}
+	}()
+	u, err := url.Parse(AdminURL())
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + build
+	s, err := postgres.Open(ctx, withConnectTimeout(u.String()), postgres.Options{MaxConns: 2})
+	if err != nil {
+		return "", err
+	}
+	if err := s.Close(); err != nil {
+		return "", err
+	}
+	// No new connection from here on; the pool's may still be ending: end them and wait.
+	if _, err := db.ExecContext(ctx, "ALTER DATABASE "+build+" WITH ALLOW_CONNECTIONS false"); err != nil {
+		return "", err
+	}
+	if _, err := db.ExecContext(ctx, "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE datname = $1", build); err != nil {
+		return "", err
+	}
+	_, err = db.ExecContext(ctx, "ALTER DATABASE "+build+" RENAME TO "+name)
+	var pgErr *pgconn.PgError
+	switch {
+	case err == nil:
+		renamed = true
+	case errors.As(err, &pgErr) && pgErr.Code == "42P04": // duplicate_database: another process was first
+	default:
+		return "", err
+	}
+	return name, nil
 }
 
 func randomHex(n int) string {
