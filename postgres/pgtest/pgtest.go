@@ -45,7 +45,14 @@ var admin struct {
 	once sync.Once
 	db   *sql.DB
 	err  error
+	// owner names this process in its databases' names; the process holds the advisory lock
+	// (ownerLockClass, owner) while it lives, on lockConn. See sweep.
+	owner    int32
+	lockConn *sql.Conn
 }
+
+// ownerLockClass is the first key of the advisory lock that each test process holds while it lives.
+const ownerLockClass int32 = 0x67687473 // "ghts"
 
 // adminDB is shared by every test of the process; it is never closed, the process exit does.
 func adminDB() (*sql.DB, error) {
@@ -62,8 +69,23 @@ func adminDB() (*sql.DB, error) {
 			admin.err = err
 			return
 		}
-		db.SetMaxOpenConns(4)
-		admin.db = db
+		db.SetMaxOpenConns(4 + dropWorkers)
+		conn, err := db.Conn(ctx)
+		if err == nil {
+			admin.owner = randomOwner()
+			_, err = conn.ExecContext(ctx, "SELECT pg_advisory_lock($1::int4, $2::int4)", ownerLockClass, admin.owner)
+		}
+		if err != nil {
+			db.Close()
+			admin.err = err
+			return
+		}
+		admin.db, admin.lockConn = db, conn
+		drops.wg.Add(1)
+		go func() {
+			defer drops.wg.Done()
+			sweep(db)
+		}()
 	})
 	return admin.db, admin.err
 }
@@ -124,7 +146,7 @@ func NewMigratedDatabase(t testing.TB) string {
 
 func newDatabase(t testing.TB, db *sql.DB, template string) string {
 	t.Helper()
-	name := "gh_test_" + randomHex(8)
+	name := databaseName("gh_test_")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	stmt := "CREATE DATABASE " + name
@@ -134,12 +156,95 @@ func newDatabase(t testing.TB, db *sql.DB, template string) string {
 	if _, err := db.ExecContext(ctx, stmt); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
-	t.Cleanup(func() {
-		if err := dropDatabase(db, name); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-	})
+	t.Cleanup(func() { dropLater(db, name) })
 	return databaseURL(t, name)
+}
+
+// databaseName is prefix, this process's owner key and a random part.
+func databaseName(prefix string) string {
+	return fmt.Sprintf("%s%08x_%s", prefix, uint32(admin.owner), randomHex(8))
+}
+
+// dropWorkers is how many databases are dropped at once. Every DROP DATABASE waits for a
+// checkpoint, and drops that wait together share one: drops in parallel cost little more than one.
+const dropWorkers = 4
+
+var drops struct {
+	wg  sync.WaitGroup
+	sem chan struct{}
+}
+
+func init() { drops.sem = make(chan struct{}, dropWorkers) }
+
+// dropLater drops a test's database in the background: the test is over, its servers stopped, and
+// a drop (a checkpoint) is slow; the next test need not wait for it. Main waits for every drop
+// before the process exits; a database that a killed process left behind is dropped by the next
+// test process's sweep.
+func dropLater(db *sql.DB, name string) {
+	drops.wg.Add(1)
+	go func() {
+		defer drops.wg.Done()
+		drops.sem <- struct{}{}
+		defer func() { <-drops.sem }()
+		if err := dropDatabase(db, name); err != nil {
+			fmt.Fprintf(os.Stderr, "pgtest: drop test database %s: %v (the next test run's sweep drops it)\n", name, err)
+		}
+	}()
+}
+
+// Main runs the tests of a package that uses pgtest, then waits for the background drops of its
+// test databases, for a TestMain: os.Exit(pgtest.Main(m)).
+func Main(m *testing.M) int {
+	code := m.Run()
+	drops.wg.Wait()
+	return code
+}
+
+// sweep drops the databases that test processes which are no longer running left behind (killed,
+// or ended without Main): those named gh_test_OWNER_ or gh_tmplbuild_OWNER_ whose owner no longer
+// holds its lock. The list of databases is read before the locks: a process takes its lock before
+// it creates a database, so one that is alive is seen holding it. Without FORCE, a database still
+// in use is left alone.
+func sweep(db *sql.DB) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	names, err := column(ctx, db, `SELECT datname FROM pg_database WHERE datname ~ '^gh_(test|tmplbuild)_[0-9a-f]{8}_[0-9a-f]+$'`)
+	if err != nil || len(names) == 0 {
+		return
+	}
+	owners, err := column(ctx, db, `SELECT lpad(to_hex(objid::bigint), 8, '0') FROM pg_locks
+		WHERE locktype = 'advisory' AND classid = $1::int4::oid AND objsubid = 2 AND granted`, ownerLockClass)
+	if err != nil {
+		return
+	}
+	alive := map[string]bool{}
+	for _, o := range owners {
+		alive[o] = true
+	}
+	for _, name := range names {
+		parts := strings.Split(name, "_") // gh, test|tmplbuild, owner, random
+		if len(parts) != 4 || alive[parts[2]] {
+			continue
+		}
+		_, _ = db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name)
+	}
+}
+
+func column(ctx context.Context, db *sql.DB, query string, args ...any) ([]string, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }
 
 // dropDatabase drops a database with any connection still open to it.
@@ -218,7 +323,7 @@ func ensureTemplate(db *sql.DB) (string, error) {
 	if exists {
 		return name, nil
 	}
-	build := "gh_tmplbuild_" + randomHex(8)
+	build := databaseName("gh_tmplbuild_")
 	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+build); err != nil {
 		return "", err
 	}
@@ -257,6 +362,12 @@ func ensureTemplate(db *sql.DB) (string, error) {
 		return "", err
 	}
 	return name, nil
+}
+
+func randomOwner() int32 {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return int32(uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3])) & 0x7fffffff
 }
 
 func randomHex(n int) string {
