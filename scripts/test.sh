@@ -15,9 +15,46 @@ stage_done() {
   [ -n "$stage_name" ] && printf -- '-- %s: %ss\n' "$stage_name" "$(( $(date +%s) - t_stage ))"
   t_stage=$(date +%s)
 }
-step() { stage_done; stage_name="$*"; printf '\n== %s\n' "$*"; }
+step() { stage_done; bg_check; stage_name="$*"; printf '\n== %s\n' "$*"; }
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+
+# A stage that waits on I/O more than it computes (the HTTP suite on PostgreSQL waits on the
+# server) runs in the background, beside the stages that follow it: bg_start NAME COMMAND... starts
+# it in a process group of its own, with its output in a file; bg_finish shows that output under
+# its own heading, with its time, and fails the script when it failed. A background stage that
+# fails ends the script at the next stage boundary; the script's exit stops one still running.
+bg_pid="" bg_name="" bg_start_at=0
+bg_start() {
+  bg_name=$1; shift
+  bg_start_at=$(date +%s)
+  printf '\n== %s: started in the background, its output comes when it ends\n' "$bg_name"
+  if command -v setsid >/dev/null 2>&1; then
+    setsid "$@" >"$work/bg.log" 2>&1 </dev/null &
+  else
+    "$@" >"$work/bg.log" 2>&1 </dev/null &
+  fi
+  bg_pid=$!
+}
+bg_finish() {
+  [ -n "$bg_pid" ] || return 0
+  local rc=0 end
+  wait "$bg_pid" || rc=$?
+  end=$(date +%s)
+  printf '\n== %s (ran in the background)\n' "$bg_name"
+  cat "$work/bg.log"
+  printf -- '-- %s: %ss, beside the other stages\n' "$bg_name" "$(( end - bg_start_at ))"
+  bg_pid=""
+  if [ "$rc" != 0 ]; then echo "$bg_name failed (exit status $rc)" >&2; exit "$rc"; fi
+}
+# bg_check fails fast: when the background stage has already ended, its result is shown now.
+bg_check() { if [ -n "$bg_pid" ] && ! kill -0 "$bg_pid" 2>/dev/null; then bg_finish; fi; }
+bg_stop() {
+  if [ -n "$bg_pid" ]; then
+    kill -TERM -- "-$bg_pid" 2>/dev/null || kill -TERM "$bg_pid" 2>/dev/null || true
+    wait "$bg_pid" 2>/dev/null || true
+  fi
+}
+trap 'bg_stop; rm -rf "$work"' EXIT
 
 step "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './sdks/*'))
@@ -49,18 +86,21 @@ fi
 step "go test (SQLite and PostgreSQL stores, HTTP suite on SQLite)"
 go test -count=1 ./...
 
+if [ "$have_pg" = 1 ]; then
+  # The HTTP suite again, on PostgreSQL. Most of its time is spent waiting for the server: it runs
+  # beside the stages below, and its output comes at the end (or as soon as it fails).
+  # The browser tests and the MCP SDK interop tests drive pages and example servers whose
+  # behaviour does not depend on the store: they run once, on SQLite, above.
+  stage_done; stage_name=""
+  bg_start "go test: HTTP suite on PostgreSQL" env GATEHOUSE_TEST_DB=postgres \
+    go test -count=1 -skip '^(TestBrowser|TestOAuthInteropMCPGoSDK$|TestOAuth2MachineMCPClientCredentials$)' ./cmd/gatehouse/
+fi
+
 step "race detector: the store (group commit) and the domain rules"
 if command -v gcc >/dev/null 2>&1; then
   CGO_ENABLED=1 go test -race -count=1 ./sqlstore ./sqlite .
 else
   echo "no C compiler here: the race detector needs one (apt-get install -y gcc); skipped"
-fi
-
-if [ "$have_pg" = 1 ]; then
-  step "go test: HTTP suite on PostgreSQL"
-  # The browser tests and the MCP SDK interop tests drive pages and example servers whose
-  # behaviour does not depend on the store: they run once, on SQLite, above.
-  GATEHOUSE_TEST_DB=postgres go test -count=1 -skip '^(TestBrowser|TestOAuthInteropMCPGoSDK$|TestOAuth2MachineMCPClientCredentials$)' ./cmd/gatehouse/
 fi
 
 step "Go resource-server kit (sdks/go), its MCP adapter and the example MCP server (examples/mcp-server-go)"
@@ -109,4 +149,5 @@ if [ -z "${QUICK:-}" ]; then
 fi
 
 stage_done
+bg_finish
 printf '\n== all tests passed in %ss\n' "$(( $(date +%s) - t_start ))"
