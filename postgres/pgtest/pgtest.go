@@ -141,11 +141,61 @@ func NewMigratedDatabase(t testing.TB) string {
 	if tmpl.err != nil {
 		t.Fatalf("migrated template database: %v", tmpl.err)
 	}
-	return newDatabase(t, db, tmpl.name)
+	defer refillSpare(db)
+	select {
+	case name := <-spare.ch:
+		t.Cleanup(func() { dropLater(db, name) })
+		return databaseURL(t, name)
+	default:
+		return newDatabase(t, db, tmpl.name)
+	}
+}
+
+// spare holds a copy of the template made in the background while the previous test ran, so that
+// the next test need not wait for CREATE DATABASE. Main drops one left unused.
+var spare struct {
+	ch        chan string
+	mu        sync.Mutex
+	refilling bool
+	wg        sync.WaitGroup
+}
+
+func init() { spare.ch = make(chan string, 1) }
+
+// refillSpare makes the next spare copy in the background, unless one is being made. A copy that
+// fails is not kept: the next test then makes its own, and reports the error.
+func refillSpare(db *sql.DB) {
+	spare.mu.Lock()
+	defer spare.mu.Unlock()
+	if spare.refilling || len(spare.ch) > 0 {
+		return
+	}
+	spare.refilling = true
+	spare.wg.Add(1)
+	go func() {
+		defer spare.wg.Done()
+		name, err := createDatabase(db, tmpl.name)
+		spare.mu.Lock()
+		spare.refilling = false
+		spare.mu.Unlock()
+		if err == nil {
+			spare.ch <- name // the only sender, and it found the channel empty
+		}
+	}()
 }
 
 func newDatabase(t testing.TB, db *sql.DB, template string) string {
 	t.Helper()
+	name, err := createDatabase(db, template)
+	if err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() { dropLater(db, name) })
+	return databaseURL(t, name)
+}
+
+// createDatabase creates a database of this process, empty or a copy of template.
+func createDatabase(db *sql.DB, template string) (string, error) {
 	name := databaseName("gh_test_")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -154,10 +204,9 @@ func newDatabase(t testing.TB, db *sql.DB, template string) string {
 		stmt += " TEMPLATE " + template
 	}
 	if _, err := db.ExecContext(ctx, stmt); err != nil {
-		t.Fatalf("create test database: %v", err)
+		return "", err
 	}
-	t.Cleanup(func() { dropLater(db, name) })
-	return databaseURL(t, name)
+	return name, nil
 }
 
 // databaseName is prefix, this process's owner key and a random part.
@@ -192,10 +241,16 @@ func dropLater(db *sql.DB, name string) {
 	}()
 }
 
-// Main runs the tests of a package that uses pgtest, then waits for the background drops of its
-// test databases, for a TestMain: os.Exit(pgtest.Main(m)).
+// Main runs the tests of a package that uses pgtest, then drops the spare copy of the template and
+// waits for the background drops of its test databases, for a TestMain: os.Exit(pgtest.Main(m)).
 func Main(m *testing.M) int {
 	code := m.Run()
+	spare.wg.Wait()
+	select {
+	case name := <-spare.ch:
+		dropLater(admin.db, name)
+	default:
+	}
 	drops.wg.Wait()
 	return code
 }
