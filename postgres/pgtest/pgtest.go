@@ -119,7 +119,8 @@ func Available(t testing.TB) *sql.DB {
 }
 
 // NewDatabase creates an empty database for this test and returns its URL. The database is
-// dropped, with any connection still open to it, when the test ends.
+// dropped, with any connection still open to it, once the test has ended (in the background: see
+// dropLater).
 func NewDatabase(t testing.TB) string {
 	t.Helper()
 	return newDatabase(t, Available(t), "")
@@ -407,16 +408,22 @@ func ensureTemplate(db *sql.DB) (string, error) {
 	if _, err := db.ExecContext(ctx, "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE datname = $1", build); err != nil {
 		return "", err
 	}
-	_, err = db.ExecContext(ctx, "ALTER DATABASE "+build+" RENAME TO "+name)
-	var pgErr *pgconn.PgError
-	switch {
-	case err == nil:
-		renamed = true
-	case errors.As(err, &pgErr) && pgErr.Code == "42P04": // duplicate_database: another process was first
-	default:
-		return "", err
+	// An autovacuum worker, which we may not end, can still be in it (55006): it finishes soon.
+	for attempt := 0; ; attempt++ {
+		_, err = db.ExecContext(ctx, "ALTER DATABASE "+build+" RENAME TO "+name)
+		var pgErr *pgconn.PgError
+		switch {
+		case err == nil:
+			renamed = true
+			return name, nil
+		case errors.As(err, &pgErr) && pgErr.Code == "42P04": // duplicate_database: another process was first
+			return name, nil
+		case errors.As(err, &pgErr) && pgErr.Code == "55006" && attempt < 40:
+			time.Sleep(time.Duration(attempt+1) * 25 * time.Millisecond)
+		default:
+			return "", err
+		}
 	}
-	return name, nil
 }
 
 func randomOwner() int32 {
