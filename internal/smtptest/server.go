@@ -38,6 +38,7 @@ type Server struct {
 	received chan *Message
 	pending  []*Message // received but passed over by Await
 	count    int
+	held     io.Closer // the port, bound without listening while stopped (see holdPort)
 }
 
 // Start runs a server on 127.0.0.1 and stops it when the test ends.
@@ -50,7 +51,10 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	s.Addr = ln.Addr().String()
 	s.serve(ln)
-	t.Cleanup(s.Stop)
+	t.Cleanup(func() {
+		s.Stop()
+		s.release()
+	})
 	return s
 }
 
@@ -79,6 +83,8 @@ func (s *Server) serve(ln net.Listener) {
 }
 
 // Stop closes the listener and every connection: the server is down, connections are refused.
+// The port stays bound, without a listener, until Restart or the end of the test: other processes
+// on the machine (test suites running side by side) cannot take it meanwhile.
 func (s *Server) Stop() {
 	s.mu.Lock()
 	srv, ln := s.srv, s.ln
@@ -88,6 +94,22 @@ func (s *Server) Stop() {
 		// Closed here as well: Serve may not have registered it with srv yet.
 		ln.Close()
 		srv.Close()
+		if held, err := holdPort(s.Addr); err == nil {
+			s.mu.Lock()
+			s.held = held
+			s.mu.Unlock()
+		}
+	}
+}
+
+// release lets go of the port that Stop held.
+func (s *Server) release() {
+	s.mu.Lock()
+	held := s.held
+	s.held = nil
+	s.mu.Unlock()
+	if held != nil {
+		held.Close()
 	}
 }
 
@@ -106,6 +128,7 @@ func (s *Server) Restart(t testing.TB) {
 	if err != nil {
 		t.Fatalf("smtptest: listen again on %s: %v", s.Addr, err)
 	}
+	s.release() // the listener is bound beside it: the port was never free
 	s.serve(ln)
 }
 
