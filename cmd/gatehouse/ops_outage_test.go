@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/porthold"
 )
 
 // dbProxy forwards TCP connections to PostgreSQL until it is cut, which makes the database vanish
@@ -108,7 +110,7 @@ func (p *dbProxy) cut() {
 func (p *dbProxy) stop(t *testing.T) {
 	t.Helper()
 	p.cut()
-	held, err := holdPort(p.addr)
+	held, err := porthold.Hold(p.addr)
 	if err != nil {
 		t.Fatalf("hold %s: %v", p.addr, err)
 	}

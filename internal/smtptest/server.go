@@ -14,6 +14,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"github.com/gatehouse/gatehouse/internal/porthold"
 )
 
 // Options configure a Server. The zero value is a plain server that accepts everything.
@@ -38,7 +40,7 @@ type Server struct {
 	received chan *Message
 	pending  []*Message // received but passed over by Await
 	count    int
-	held     io.Closer // the port, bound without listening while stopped (see holdPort)
+	held     io.Closer // the port, bound without listening while stopped (see porthold)
 }
 
 // Start runs a server on 127.0.0.1 and stops it when the test ends.
@@ -94,7 +96,7 @@ func (s *Server) Stop() {
 		// Closed here as well: Serve may not have registered it with srv yet.
 		ln.Close()
 		srv.Close()
-		if held, err := holdPort(s.Addr); err == nil {
+		if held, err := porthold.Hold(s.Addr); err == nil {
 			s.mu.Lock()
 			s.held = held
 			s.mu.Unlock()

@@ -1,6 +1,8 @@
 //go:build linux
 
-package smtptest
+// Package porthold keeps a TCP port of a stopped test server bound, so that nothing else takes it
+// before the server listens on it again.
+package porthold
 
 import (
 	"io"
@@ -8,11 +10,12 @@ import (
 	"syscall"
 )
 
-// holdPort binds addr (an IPv4 host:port) without listening: connections to it are refused, as by
-// a stopped server, and the kernel gives the port to no other socket meanwhile (an outgoing
-// connection from it, closed, would keep it in TIME_WAIT and make Restart fail). The socket sets
-// SO_REUSEADDR, as Go's listeners do, so the listener of Restart binds beside it.
-func holdPort(addr string) (io.Closer, error) {
+// Hold binds addr (an IPv4 host:port) without listening: connections to it are refused, as by a
+// stopped server, and the kernel gives the port to no other socket meanwhile (an outgoing
+// connection from it, once closed, would keep it in TIME_WAIT, and a restart would fail). The
+// socket sets SO_REUSEADDR, as Go's listeners do, so the restarted listener binds beside it; close
+// the holder once that listener is up.
+func Hold(addr string) (io.Closer, error) {
 	a, err := net.ResolveTCPAddr("tcp4", addr)
 	if err != nil {
 		return nil, err
