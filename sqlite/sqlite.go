@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/sqlstore"
 	sqlite "modernc.org/sqlite"
@@ -45,6 +46,9 @@ var Dialect = sqlstore.Dialect{
 	},
 }
 
+// uriPath escapes what a file: URI's path cannot hold as itself.
+var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+
 // Open opens (creating if needed) the database file at path and applies migrations.
 //
 // Writes go through a single connection, so concurrent writers queue in Go rather than fail with
@@ -68,7 +72,9 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	dsn := "file:" + path + "?" + q.Encode()
+	// The path is part of a URI: "?" and "#" in it would end it early (a database outside the
+	// data directory), and "%" would be read as an escape.
+	dsn := "file:" + uriPath.Replace(path) + "?" + q.Encode()
 
 	write, err := sql.Open("sqlite", dsn)
 	if err != nil {
