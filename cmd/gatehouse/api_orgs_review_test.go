@@ -31,3 +31,37 @@ func TestOrgReviewLesserRoleCannotActOnGreater(t *testing.T) {
 	other := g.join(t, orgID, owner, "admin")
 	expectStatus(t, g.s.do(t, "PATCH", base+"/members/"+other.ID, map[string]string{"role": "member"}, bearer(admin.Access)), http.StatusOK)
 }
+
+// TestOrgReviewIntrospectionAfterRemoval: introspection answers as the API does. A token whose
+// organization or role disagrees with its session (removed from the organization, or demoted) is
+// refused by the API at once; introspection must not call it active either, or a resource server
+// that trusts the token's org_* claims once introspection confirms it keeps a removed member in.
+func TestOrgReviewIntrospectionAfterRemoval(t *testing.T) {
+	g := startOrgRig(t)
+	owner := g.s.register(t)
+	orgID := g.createOrg(t, owner, "introspected")
+	base := "/api/v1/orgs/" + orgID
+	rs := g.s.register(t)
+	introspector := g.s.createKey(t, rs.Access, "tokens:introspect")["api_key"].(string)
+	active := func(token string) bool {
+		r := g.s.do(t, "POST", "/api/v1/auth/introspect", map[string]string{"token": token}, "X-API-Key: "+introspector)
+		expectStatus(t, r, http.StatusOK)
+		return r.json(t)["active"] == true
+	}
+
+	demoted := g.join(t, orgID, owner, "admin")
+	demotedToken := g.switchOrg(t, demoted, orgID)
+	removed := g.join(t, orgID, owner, "member")
+	removedToken := g.switchOrg(t, removed, orgID)
+	if !active(demotedToken) || !active(removedToken) {
+		t.Fatal("fresh organization tokens are not active")
+	}
+	expectStatus(t, g.s.do(t, "PATCH", base+"/members/"+demoted.ID, map[string]string{"role": "member"}, bearer(owner.Access)), http.StatusOK)
+	expectStatus(t, g.s.do(t, "DELETE", base+"/members/"+removed.ID, nil, bearer(owner.Access)), http.StatusNoContent)
+	for name, token := range map[string]string{"demoted admin's": demotedToken, "removed member's": removedToken} {
+		expectProblem(t, g.s.do(t, "GET", "/api/v1/users/me", nil, bearer(token)), http.StatusUnauthorized, "")
+		if active(token) {
+			t.Errorf("the %s token the API refuses is active to introspection", name)
+		}
+	}
+}
