@@ -65,3 +65,24 @@ func TestOrgReviewIntrospectionAfterRemoval(t *testing.T) {
 		}
 	}
 }
+
+// TestOrgReviewRevokeInvitationBound: revoking an invitation is bounded like issuing one: a role
+// with invitations:write but not every permission of the invited role cannot revoke it (a
+// recruiter role cannot cancel the owner's invitation of an admin).
+func TestOrgReviewRevokeInvitationBound(t *testing.T) {
+	g := startOrgRig(t)
+	owner := g.s.register(t)
+	orgID := g.createOrg(t, owner, "recruiting")
+	base := "/api/v1/orgs/" + orgID
+	recruiter := g.join(t, orgID, owner, "member")
+	expectStatus(t, g.s.do(t, "POST", base+"/roles", map[string]any{"name": "recruiter", "permissions": []string{"org:read", "members:read", "credits:read", "invitations:write"}}, bearer(owner.Access)), http.StatusCreated)
+	expectStatus(t, g.s.do(t, "PATCH", base+"/members/"+recruiter.ID, map[string]string{"role": "recruiter"}, bearer(owner.Access)), http.StatusOK)
+	adminInv := g.s.do(t, "POST", base+"/invitations", map[string]string{"email": "cto@example.com", "role": "admin"}, bearer(owner.Access))
+	expectStatus(t, adminInv, http.StatusCreated)
+	memberInv := g.s.do(t, "POST", base+"/invitations", map[string]string{"email": "dev@example.com", "role": "member"}, bearer(recruiter.Access))
+	expectStatus(t, memberInv, http.StatusCreated)
+
+	expectProblem(t, g.s.do(t, "DELETE", base+"/invitations/"+adminInv.str(t, "id"), nil, bearer(recruiter.Access)), http.StatusForbidden, "org_permission_denied")
+	expectStatus(t, g.s.do(t, "DELETE", base+"/invitations/"+memberInv.str(t, "id"), nil, bearer(recruiter.Access)), http.StatusNoContent)
+	expectStatus(t, g.s.do(t, "DELETE", base+"/invitations/"+adminInv.str(t, "id"), nil, bearer(owner.Access)), http.StatusNoContent)
+}
