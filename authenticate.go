@@ -17,15 +17,7 @@ func (s *AuthService) Authenticate(ctx context.Context, accessToken string) (*Pr
 	if err != nil {
 		return nil, err
 	}
-	// A token names the client its session was issued to; a token that disagrees with its
-	// session was not issued by these rules.
-	if sess.ClientID != claims.ClientID {
-		return nil, ErrUnauthenticated
-	}
-	// A token carries its session's organization and role as they were when it was signed; a
-	// removal from the organization, or a role change, rewrites the session, and the token no
-	// longer agrees with it (organizations: membership.go).
-	if sess.OrgID != claims.OrgID || sess.OrgRole != claims.OrgRole {
+	if !tokenAgreesWithSession(claims, sess) {
 		return nil, ErrUnauthenticated
 	}
 	p := &Principal{User: u, SessionID: sess.ID, Claims: claims, ClientID: claims.ClientID, Act: claims.Act}
@@ -40,6 +32,15 @@ func (s *AuthService) Authenticate(ctx context.Context, accessToken string) (*Pr
 		p.Scopes = strings.Fields(claims.Scope)
 	}
 	return p, nil
+}
+
+// tokenAgreesWithSession reports whether an access token still matches its session, for every
+// reader of tokens (the API, introspection, token exchange). A token names the client its session
+// was issued to; one that disagrees was not issued by these rules. A token carries its session's
+// organization and role as they were when it was signed; a removal from the organization, or a
+// role change, rewrites the session, and the token no longer agrees with it (membership.go).
+func tokenAgreesWithSession(claims *AccessClaims, sess *Session) bool {
+	return sess.ClientID == claims.ClientID && sess.OrgID == claims.OrgID && sess.OrgRole == claims.OrgRole
 }
 
 // loadSession returns a usable session of userID and its user, from the cache when it can. A

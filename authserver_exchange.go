@@ -391,7 +391,7 @@ func (as *AuthorizationServer) subjectOf(ctx context.Context, token, typ string)
 		}
 		return nil, err
 	}
-	if sess.ClientID != claims.ClientID {
+	if !tokenAgreesWithSession(claims, sess) {
 		return nil, errBadSubject
 	}
 	// An admin's impersonation session (impersonate.go) stays on Gatehouse: no app gets a token

@@ -64,7 +64,9 @@ func (s *AuthService) Introspect(ctx context.Context, credential string) *Intros
 			ExpiresAt: &claims.ExpiresAt, IssuedAt: &claims.IssuedAt}
 	}
 	sess, u, err := s.loadSession(ctx, claims.SessionID, claims.Subject)
-	if err != nil || sess.ClientID != claims.ClientID {
+	// As for the API: a token whose client, organization or role disagrees with its session (a
+	// removal from the organization or a role change rewrote the session) is not active.
+	if err != nil || !tokenAgreesWithSession(claims, sess) {
 		return &Introspection{}
 	}
 	in := &Introspection{Active: true, TokenType: "access_token", Subject: u.ID, SessionID: sess.ID,

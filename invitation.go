@@ -146,8 +146,10 @@ func (o *OrgService) RevokeInvitation(ctx context.Context, p *Principal, orgID, 
 		} else if err != nil {
 			return err
 		}
-		if inv.Role == OrgRoleOwner && a.Role != OrgRoleOwner {
-			return ErrOwnerOnly
+		// Revoking is bounded like inviting: only owners touch owners' invitations, and nobody
+		// cancels an invitation to a role with a permission they lack.
+		if err := mayGrant(ctx, tx, a, inv.Role); err != nil {
+			return err
 		}
 		if err := tx.RevokeInvitation(ctx, id, o.auth.now()); isNotFound(err) {
 			return ErrInvitationNotFound

@@ -50,6 +50,20 @@ func mayGrant(ctx context.Context, r OrgReader, a *OrgAccess, role string) error
 	return nil
 }
 
+// mayActOn checks that the caller (a) may change or remove member m: m's role must hold no
+// permission the caller lacks, as for granting (a role with members:write alone cannot demote or
+// remove an admin). Owners are checked apart (ErrOwnerOnly).
+func mayActOn(ctx context.Context, r OrgReader, a *OrgAccess, m *Membership) error {
+	if m.Role == OrgRoleOwner {
+		return nil
+	}
+	perms, err := rolePermissions(ctx, r, a.Org.ID, m.Role)
+	if err != nil {
+		return err
+	}
+	return holdsAll(a, perms)
+}
+
 // SetMemberRole gives a member another role (members:write). Only owners touch owners or make
 // owners (ownership moves by making another member owner; the former owner may then step down);
 // the last owner cannot be demoted. The member's tokens that carry the old role stop working at
@@ -82,6 +96,9 @@ func (o *OrgService) SetMemberRole(ctx context.Context, p *Principal, orgID, use
 		}
 		if m.Role == OrgRoleOwner && a.Role != OrgRoleOwner {
 			return ErrOwnerOnly
+		}
+		if err := mayActOn(ctx, tx, a, m); err != nil {
+			return err
 		}
 		if err := mayGrant(ctx, tx, a, role); err != nil {
 			return err
@@ -147,6 +164,11 @@ func (o *OrgService) RemoveMember(ctx context.Context, p *Principal, orgID, user
 				return err
 			} else if n <= 1 {
 				return ErrLastOwner
+			}
+		}
+		if !leaving {
+			if err := mayActOn(ctx, tx, a, m); err != nil {
+				return err
 			}
 		}
 		if err := tx.RemoveMember(ctx, orgID, userID); err != nil {
