@@ -93,7 +93,8 @@ type MFAReader interface {
 	RecoveryCodesLeft(ctx context.Context, userID string) (int, error)
 }
 
-// MFAWriter writes factors. Callers hold the user's row lock (LockUser).
+// MFAWriter writes factors. Callers hold the user's row lock (LockUser). Every change of factors
+// also sets the user's MFAEnabled (whether a confirmed factor is left), in the same transaction.
 type MFAWriter interface {
 	// PutTOTPFactor stores a pending factor, replacing any the user had.
 	PutTOTPFactor(ctx context.Context, f *TOTPFactor) error
@@ -154,17 +155,13 @@ var (
 )
 
 // mfaChallengeTx is the part of every sign-in that asks for a second factor: inside the
-// sign-in's transaction, with the user locked, it returns "" when the user has no confirmed
-// factor (the sign-in goes on), or stores a challenge and returns its mfa_token (the sign-in
-// stops there and answers MFARequiredError once the transaction commits).
+// sign-in's transaction, with the user locked (u as LockUser read it), it returns "" when the
+// user has no confirmed factor (the sign-in goes on), or stores a challenge and returns its
+// mfa_token (the sign-in stops there and answers MFARequiredError once the transaction commits).
+// The user row says whether there is a factor (User.MFAEnabled, kept by the store with every
+// change of factors): no query of the factor tables here.
 func (s *AuthService) mfaChallengeTx(ctx context.Context, tx StoreTx, u *User, amr string, client Client, now time.Time) (string, error) {
-	f, err := tx.TOTPFactorOf(ctx, u.ID)
-	if isNotFound(err) {
-		return "", nil
-	} else if err != nil {
-		return "", err
-	}
-	if !f.Confirmed() {
+	if !u.MFAEnabled {
 		return "", nil
 	}
 	token := RandomToken(mfaTokenBytes)

@@ -156,6 +156,7 @@ func (m *MFAService) ConfirmTOTP(ctx context.Context, p *Principal, code string)
 		return nil, err
 	}
 	m.auth.limiter.Refund(ctx, ticket)
+	m.auth.cache.invalidateUser(p.User.ID) // its MFAEnabled changed
 	return codes, nil
 }
 
@@ -296,6 +297,7 @@ func (m *MFAService) DisableTOTP(ctx context.Context, p *Principal, code, passwo
 	}
 	m.auth.limiter.Refund(ctx, ticket)
 	m.auth.cache.invalidateSessions(revoked...)
+	m.auth.cache.invalidateUser(p.User.ID)
 	return nil
 }
 
@@ -423,6 +425,7 @@ func (m *MFAService) ResetFactors(ctx context.Context, by *Principal, userID str
 		return err
 	}
 	m.auth.cache.invalidateSessions(revoked...)
+	m.auth.cache.invalidateUser(userID)
 	return nil
 }
 
