@@ -239,7 +239,9 @@ func isTOTPCode(code string) bool {
 func totpAAD(userID string) []byte { return []byte(totpSecretAADPrefix + userID) }
 
 // StepUpMaxAge is how recent a sign-in must be for the sensitive changes (the password, removing a
-// second factor): older sessions must sign in again first.
+// second factor, creating a key with the admin scope): older sessions must sign in again first.
+// A change of the account's email address, when one is offered, must ask the same
+// (requireRecentAuth).
 const StepUpMaxAge = 10 * time.Minute
 
 // ErrReauthenticationRequired refuses a sensitive change to a session signed in too long ago.
