@@ -122,6 +122,8 @@ type OTP interface {
 	// MatchTOTP returns the time step, within one step of now, whose code is code; ok is false
 	// when none is. Codes are compared in constant time.
 	MatchTOTP(secret, code string, now time.Time) (step int64, ok bool)
+	// QRCode renders an otpauth:// URI as a PNG image of a QR code, for the app to scan.
+	QRCode(uri string) ([]byte, error)
 }
 
 // MFARequiredError answers a login whose first factor was right when a second is enrolled: the

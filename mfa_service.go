@@ -76,6 +76,10 @@ type TOTPEnrolment struct {
 	URI    string
 }
 
+// QRCode is the enrolment's otpauth:// URI as a PNG image of a QR code (the dashboard shows it
+// beside the secret).
+func (m *MFAService) QRCode(e *TOTPEnrolment) ([]byte, error) { return m.otp.QRCode(e.URI) }
+
 // BeginTOTP starts enrolling an authenticator app: a new secret, stored sealed and pending until
 // ConfirmTOTP. Starting again replaces a pending secret; an enrolled app must be removed first.
 func (m *MFAService) BeginTOTP(ctx context.Context, p *Principal) (*TOTPEnrolment, error) {
