@@ -218,6 +218,9 @@ func (as *AuthorizationServer) Approve(ctx context.Context, p *Principal, a *Aut
 	if p == nil || p.User == nil || p.SessionID == "" || p.ClientID != "" || p.APIKey != nil {
 		return "", ErrUnauthenticated
 	}
+	if p.MFAEnrollmentRequired {
+		return "", ErrMFAEnrollmentRequired
+	}
 	code := RandomToken(32)
 	err := as.auth.tx(ctx, func(tx StoreTx) error {
 		u, err := as.auth.lockCaller(ctx, tx, p)

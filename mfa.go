@@ -275,3 +275,16 @@ func sessionAuthTime(sess *Session) time.Time {
 	}
 	return sess.CreatedAt
 }
+
+// ErrMFAEnrollmentRequired refuses everything but enrolling a second factor to a session whose
+// user's role requires one (GATEHOUSE_MFA_REQUIRED_ROLES) and who has none yet.
+var ErrMFAEnrollmentRequired = &Error{Kind: KindForbidden, Code: "mfa_enrollment_required",
+	Message: "Your role requires a second factor: set up an authenticator app first (POST /api/v1/users/me/mfa/totp, then /api/v1/users/me/mfa/totp/confirm)."}
+
+// mfaEnrollmentRequired is the rule of GATEHOUSE_MFA_REQUIRED_ROLES: a user of such a role without
+// a confirmed second factor. The sign-in still succeeds (the password, or the provider, was
+// right), into a session that may only enrol; once a factor is confirmed, that session is free,
+// and every later sign-in asks for the factor. API keys are not sign-ins and are not restricted.
+func (s *AuthService) mfaEnrollmentRequired(u *User) bool {
+	return !u.MFAEnabled && slices.Contains(s.cfg.MFARequiredRoles, u.Role)
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -171,6 +172,8 @@ func (s *server) approve(w http.ResponseWriter, r *http.Request, v *visit, a *ga
 		case gatehouse.ErrorKindOf(err) == gatehouse.KindUnauthorized:
 			// The session or the account ended meanwhile.
 			s.sendToLogin(w, r, q, a, false)
+		case errors.Is(err, gatehouse.ErrMFAEnrollmentRequired):
+			redirect(w, r, enrolPage)
 		case asError(err, &ge) && ge.Code == gatehouse.OAuthConsentRequired:
 			// The grant shrank between the check and the approval (revoked in another tab).
 			s.consentPage(w, r, v, a, q)

@@ -115,6 +115,7 @@ var notices = map[string]string{
 	"key_revoked":        "The API key was revoked. It no longer works.",
 	"identity_unlinked":  "The sign-in method was removed.",
 	"mfa_disabled":       "Two-step sign-in is off; your other devices were signed out.",
+	"mfa_enrol":          "Your role requires two-step sign-in: set up an authenticator app to continue.",
 	"mfa_expired":        "That sign-in took too long or was already finished. Sign in again.",
 	"user_updated":       "The user was updated.",
 	"app_revoked":        "The app's access was revoked. It can no longer act for you.",

@@ -15,9 +15,6 @@ type view struct {
 	Focus   bool   // a page of a flow (the consent page): no navigation, even when signed in
 	Notice  string // a confirmation, shown as a status message
 	Error   string // a problem with the whole form
-	// Reauth, with Error, is the sign-in page that refreshes the session's sign-in and comes
-	// back here (a change that needs a recent sign-in, 403 reauthentication_required).
-	Reauth string
 	Fields  map[string]string
 	Form    map[string]string // values to put back in the form after an error
 	Data    any
@@ -28,6 +25,9 @@ type view struct {
 	CSRF    string
 	// MinPassword is the password policy's minimum length, for hints and the minlength attribute.
 	MinPassword int
+	// Reauth, with Error, is the sign-in page that refreshes the session's sign-in and comes
+	// back here (a change that needs a recent sign-in, 403 reauthentication_required).
+	Reauth string
 }
 
 // FieldErrors lists the field errors in form order for the summary at the top of the page.

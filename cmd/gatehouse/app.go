@@ -158,6 +158,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger, mailLog io.Writ
 			RefreshReuseInterval:     cfg.RefreshReuseInterval,
 			RequireEmailVerification: cfg.RequireEmailVerification,
 			AdminRequireMFA:          cfg.AdminRequireMFA,
+			MFARequiredRoles:         cfg.MFARequiredRoles,
 			PrincipalCacheTTL:        cfg.CacheTTL,
 		},
 		Log:      log,

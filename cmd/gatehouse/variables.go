@@ -76,6 +76,7 @@ var variables = []variable{
 	{name: "GATEHOUSE_SIGNING_ALG", value: func(c *config) string { return c.SigningAlg }},
 	{name: "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION", value: boolValue(func(c *config) bool { return c.RequireEmailVerification })},
 	{name: "GATEHOUSE_ADMIN_REQUIRE_MFA", value: boolValue(func(c *config) bool { return c.AdminRequireMFA })},
+	{name: "GATEHOUSE_MFA_REQUIRED_ROLES", value: func(c *config) string { return strings.Join(c.MFARequiredRoles, ",") }, unset: "none"},
 	{name: "GATEHOUSE_PASSWORD_MIN_LENGTH", value: intValue(func(c *config) int { return c.PasswordMinLength })},
 	{name: "GATEHOUSE_BREACH_CHECK", value: func(c *config) string { return c.Breach.Mode }},
 	{name: "GATEHOUSE_BREACH_FILE", value: func(c *config) string { return c.Breach.File }},
