@@ -116,6 +116,7 @@ var notices = map[string]string{
 	"identity_unlinked":  "The sign-in method was removed.",
 	"mfa_disabled":       "Two-step sign-in is off; your other devices were signed out.",
 	"mfa_enrol":          "Your role requires two-step sign-in: set up an authenticator app to continue.",
+	"mfa_acr":            "The app you came from asks for two-step sign-in. Set up an authenticator app here, then go back to the app and sign in again.",
 	"mfa_expired":        "That sign-in took too long or was already finished. Sign in again.",
 	"user_updated":       "The user was updated.",
 	"app_revoked":        "The app's access was revoked. It can no longer act for you.",
