@@ -389,6 +389,11 @@ func (as *AuthorizationServer) subjectOf(ctx context.Context, token, typ string)
 	if sess.ClientID != claims.ClientID {
 		return nil, errBadSubject
 	}
+	// A session that must first enrol a second factor (GATEHOUSE_MFA_REQUIRED_ROLES) may not
+	// turn its token into one for a resource.
+	if as.auth.mfaEnrollmentRequired(u) {
+		return nil, errBadSubject
+	}
 	return &exchangeSubject{userID: u.ID, claims: claims, session: sess}, nil
 }
 
