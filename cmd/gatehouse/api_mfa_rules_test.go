@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse"
 )
 
 // TestStepUpForAdminKeys: creating a key with the admin scope needs a sign-in within the last
@@ -134,4 +136,18 @@ func TestWebMFARequiredRoles(t *testing.T) {
 	r = b.submit("/account/security", url.Values{"action": {"confirm"}, "code": {totpCode(t, string(m[1]), time.Now().Add(-30*time.Second))}})
 	expectPage(t, r, http.StatusOK, "Your recovery codes")
 	expectPage(t, b.get("/admin/users"), http.StatusOK, adm.Email)
+}
+
+// TestMFARequiredRolesTokenExchange: the access token of a session that must first enrol is no
+// subject for token exchange; once the user has enrolled, it is.
+func TestMFARequiredRolesTokenExchange(t *testing.T) {
+	s := startServer(t, "GATEHOUSE_MFA_REQUIRED_ROLES=user")
+	x := &exRig{s: s, admin: s.admin(t), ownAPI: s.URL + "/api/v1"}
+	s.addOAuthResource(t, x.admin, exResource, "Tools", "tools:read=Read your tools")
+	x.svcID, x.svcSecret = x.exchangeClient(t, "Key service")
+	user := s.register(t)
+	r := x.exchange(t, x.svcID, x.svcSecret, "subject_token="+user.Access, accessType, "resource="+exResource)
+	expectO2Error(t, r, http.StatusBadRequest, gatehouse.OAuthInvalidGrant)
+	s.enrolTOTP(t, user)
+	exchangeOK(t, x.exchange(t, x.svcID, x.svcSecret, "subject_token="+user.Access, accessType, "resource="+exResource))
 }
