@@ -26,7 +26,8 @@
 //     oauth_callback.go (state, code exchange, linking rules).
 //   - Abuse resistance: ratelimit.go (sliding-window limits over the store).
 //   - Second factors (MFAService): mfa.go (factors, challenges, store interfaces, the OTP
-//     interface, the mfa_required answer and the challenge every sign-in asks for),
+//     interface, the mfa_required answer and the challenge every sign-in asks for, step-up, the
+//     second factor required by role),
 //     mfa_service.go (TOTP enrolment and removal, recovery codes, the verify step, admin reset).
 //   - Gatehouse as an OAuth 2.1 authorization server and OpenID provider (AuthorizationServer):
 //     authserver.go (the service, OAuth error codes, store interfaces, grants and codes),
