@@ -70,6 +70,9 @@ func validateAvatarURL(raw string) *FieldError {
 // ChangePassword replaces the caller's password after checking the current one, and revokes
 // every other session of the user. The caller must have signed in within StepUpMaxAge.
 func (s *AuthService) ChangePassword(ctx context.Context, p *Principal, current, next string) error {
+	if err := s.forbidImpersonated(ctx, p, "password change"); err != nil {
+		return err
+	}
 	if err := s.requireRecentAuth(ctx, p); err != nil {
 		return err
 	}

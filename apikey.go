@@ -174,6 +174,9 @@ var errScopeNotAllowed = &Error{Kind: KindForbidden, Code: "scope_not_allowed", 
 
 // CreateAPIKey creates a key for the caller and returns it with its secret, shown only now.
 func (s *AuthService) CreateAPIKey(ctx context.Context, p *Principal, in NewAPIKeyInput) (*APIKey, string, error) {
+	if err := s.forbidImpersonated(ctx, p, "API key creation"); err != nil {
+		return nil, "", err
+	}
 	name := strings.TrimSpace(in.Name)
 	var fields []FieldError
 	if name == "" || utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) {
@@ -291,6 +294,9 @@ func (s *AuthService) ListAPIKeys(ctx context.Context, p *Principal) ([]*APIKey,
 // RevokeAPIKey revokes one of the caller's keys; another user's key is reported as not found.
 // The tokens exchanged from the key (token exchange) are revoked with it.
 func (s *AuthService) RevokeAPIKey(ctx context.Context, p *Principal, id string) error {
+	if err := s.forbidImpersonated(ctx, p, "API key revocation"); err != nil {
+		return err
+	}
 	var exchanged []string
 	err := s.tx(ctx, func(tx StoreTx) error {
 		k, err := tx.APIKeyByID(ctx, id)

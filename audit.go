@@ -43,6 +43,9 @@ type AuditEvent struct {
 	UserAgent string
 	Outcome   string
 	Detail    string
+	// ActorID is the admin who acted as the user through an impersonation session (and who
+	// started one); empty for the user's own actions.
+	ActorID string
 }
 
 // AuditFilter selects audit events, newest first, before the cursor BeforeID.
@@ -74,7 +77,7 @@ func (s *AuthService) newAuditEvent(c Client, typ, userID, outcome, detail strin
 	c.UserAgent = cleanText(c.UserAgent, auditUserAgentMaxSize)
 	detail = cleanText(detail, auditDetailMaxLength)
 	now := s.now()
-	return &AuditEvent{ID: NewID(), At: now, Type: typ, UserID: userID, IP: c.IP, UserAgent: c.UserAgent, Outcome: outcome, Detail: detail}
+	return &AuditEvent{ID: NewID(), At: now, Type: typ, UserID: userID, IP: c.IP, UserAgent: c.UserAgent, Outcome: outcome, Detail: detail, ActorID: c.ActorID}
 }
 
 // auditTx records an event of the caller c inside the transaction whose change it describes.

@@ -112,11 +112,14 @@ func NewAuthService(d AuthDeps) *AuthService {
 type Client struct {
 	IP        string
 	UserAgent string
+	// ActorID is the admin acting through an impersonation session (empty otherwise): the audit
+	// log records it beside the user of every event the request writes (Principal.UseClient).
+	ActorID string
 }
 
 func (c Client) normalized() Client {
 	const maxUA = 512
-	return Client{IP: cleanText(c.IP, 64), UserAgent: cleanText(c.UserAgent, maxUA)}
+	return Client{IP: cleanText(c.IP, 64), UserAgent: cleanText(c.UserAgent, maxUA), ActorID: c.ActorID}
 }
 
 // TokenSet is what a successful sign-in or refresh returns.
@@ -148,8 +151,12 @@ type Principal struct {
 	// principal, always an app's, acts only within its scopes.
 	Act *Actor
 	// Client is where the request comes from, as the edge that authenticated it saw it; the audit
-	// log records it with every change made in the principal's name.
+	// log records it with every change made in the principal's name. Edges set it with UseClient.
 	Client Client
+	// Impersonator is the admin who opened this session as the user (impersonate.go); empty for
+	// the user's own sessions. Such a principal cannot take the account from its owner
+	// (ErrImpersonationForbidden) nor act as an admin.
+	Impersonator string
 	// AdminNeedsMFA: the user is an admin, admin actions require a second factor
 	// (GATEHOUSE_ADMIN_REQUIRE_MFA) and this session's sign-in did not use one: the principal
 	// acts as a user until it signs in again with one.
@@ -185,7 +192,7 @@ func (p *Principal) Allows(scope string) bool {
 		return scope != ScopeAdmin && slices.Contains(p.Scopes, scope)
 	}
 	if p.APIKey == nil {
-		return scope != ScopeAdmin || (p.User.IsAdmin() && !p.AdminNeedsMFA)
+		return scope != ScopeAdmin || (p.User.IsAdmin() && !p.AdminNeedsMFA && p.Impersonator == "")
 	}
 	return slices.Contains(p.Scopes, scope)
 }

@@ -23,6 +23,13 @@ func (s *AuthService) Authenticate(ctx context.Context, accessToken string) (*Pr
 		return nil, ErrUnauthenticated
 	}
 	p := &Principal{User: u, SessionID: sess.ID, Claims: claims, ClientID: claims.ClientID, Act: claims.Act}
+	if sess.Impersonation() {
+		// An admin acting as the user: only while they are still an active admin.
+		if err := s.impersonatorStands(ctx, sess, s.now()); err != nil {
+			return nil, err
+		}
+		p.Impersonator = sess.Act.Subject
+	}
 	// The session, not the token, says how the user signed in (they agree: the token was signed
 	// from it).
 	p.AdminNeedsMFA = s.cfg.AdminRequireMFA && u.IsAdmin() && AAL(sess.AMR) != AAL2

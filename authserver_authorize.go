@@ -252,6 +252,9 @@ func (as *AuthorizationServer) Approve(ctx context.Context, p *Principal, a *Aut
 	if p.MFAEnrollmentRequired {
 		return "", ErrMFAEnrollmentRequired
 	}
+	if err := as.auth.forbidImpersonated(ctx, p, "consent to an app"); err != nil {
+		return "", err
+	}
 	code := RandomToken(32)
 	err := as.auth.tx(ctx, func(tx StoreTx) error {
 		u, err := as.auth.lockCaller(ctx, tx, p)

@@ -441,6 +441,9 @@ func (as *AuthorizationServer) decideDevice(ctx context.Context, p *Principal, u
 	if !firstParty(p) {
 		return nil, ErrUnauthenticated
 	}
+	if err := as.auth.forbidImpersonated(ctx, p, "device approval"); err != nil {
+		return nil, err
+	}
 	norm, ok := NormalizeUserCode(userCode)
 	if !ok {
 		return nil, ErrBadUserCode

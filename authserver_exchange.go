@@ -394,6 +394,11 @@ func (as *AuthorizationServer) subjectOf(ctx context.Context, token, typ string)
 	if as.auth.mfaEnrollmentRequired(u) {
 		return nil, errBadSubject
 	}
+	// An admin's impersonation session (impersonate.go) stays on Gatehouse: no app gets a token
+	// from it.
+	if sess.Impersonation() {
+		return nil, errBadSubject
+	}
 	return &exchangeSubject{userID: u.ID, claims: claims, session: sess}, nil
 }
 
@@ -627,6 +632,9 @@ func (as *AuthorizationServer) CheckDelegation(ctx context.Context, p *Principal
 func (as *AuthorizationServer) AllowDelegation(ctx context.Context, p *Principal, d *Delegation) (*Grant, error) {
 	if p == nil || p.User == nil || p.SessionID == "" || p.ClientID != "" || p.APIKey != nil {
 		return nil, ErrUnauthenticated
+	}
+	if err := as.auth.forbidImpersonated(ctx, p, "delegation to an agent"); err != nil {
+		return nil, err
 	}
 	var g *Grant
 	err := as.auth.tx(ctx, func(tx StoreTx) error {

@@ -19,6 +19,9 @@ func (as *AuthorizationServer) ListGrantsOf(ctx context.Context, f GrantFilter) 
 // tokens stop working at once, and so do its access tokens on this server. Another user's grant
 // is reported as not found.
 func (as *AuthorizationServer) RevokeGrant(ctx context.Context, p *Principal, grantID string) error {
+	if err := as.auth.forbidImpersonated(ctx, p, "app grant revocation"); err != nil {
+		return err
+	}
 	return as.revokeGrant(ctx, p, grantID, p.User.ID)
 }
 

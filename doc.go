@@ -21,6 +21,8 @@
 //     batching).
 //   - Email: email.go (email tokens, kinds, config), emailqueue.go (the transactional outbox
 //     write), verify.go, reset.go, outbox.go and outboxworker.go (delivery with retries and leases).
+//   - Passwordless sign-in by email (EmailSignInService): emailsignin.go (a code and a link in one
+//     email, attempts, the sign-in itself; LocalPath, the rule of every return path).
 //   - Sign-in with providers: provider.go (the Provider interface), identity.go (linked identities,
 //     OAuth states, listing and unlinking), oauth.go (OAuthService), oauth_authorize.go,
 //     oauth_callback.go (state, code exchange, linking rules).
@@ -29,6 +31,11 @@
 //     interface, the mfa_required answer and the challenge every sign-in asks for, step-up, the
 //     second factor required by role),
 //     mfa_service.go (TOTP enrolment and removal, recovery codes, the verify step, admin reset).
+//   - Passkeys (PasskeyService): passkey.go (passkeys, ceremonies, store interfaces, the WebAuthn
+//     interface the passkey package implements, amr values), passkey_service.go (registration,
+//     rename, removal, passwordless sign-in, the passkey as second factor, counter checks).
+//   - Impersonation (Impersonation): impersonate.go (an admin's refresh-less session as a user,
+//     marked with the admin as its actor; what it may not do; the actor in every audit event).
 //   - Gatehouse as an OAuth 2.1 authorization server and OpenID provider (AuthorizationServer):
 //     authserver.go (the service, OAuth error codes, store interfaces, grants and codes),
 //     authserver_clients.go (metadata-document, dynamically registered and pre-registered clients,

@@ -99,7 +99,8 @@ type EmailWriter interface {
 	// ExpireOutbox gives up every unsent message created before createdBefore or whose link
 	// expired by now, whoever's key sealed it, and returns their ids.
 	ExpireOutbox(ctx context.Context, createdBefore, now time.Time) ([]string, error)
-	// PurgeEmail deletes outbox messages finished before `before` and tokens expired before it.
+	// PurgeEmail deletes outbox messages finished before `before`, and tokens and email sign-ins
+	// expired before it.
 	PurgeEmail(ctx context.Context, before time.Time) error
 }
 
@@ -111,13 +112,19 @@ const (
 	EmailReset           EmailKind = "reset_password"
 	EmailPasswordChanged EmailKind = "password_changed"
 	EmailIdentityLinked  EmailKind = "identity_linked"
+	// EmailSignIn carries a one-time code and a link that sign in without a password
+	// (emailsignin.go).
+	EmailSignInMail EmailKind = "email_sign_in"
 )
 
 // EmailKinds lists every kind, for template loading and checks.
-var EmailKinds = []EmailKind{EmailVerify, EmailReset, EmailPasswordChanged, EmailIdentityLinked}
+var EmailKinds = []EmailKind{EmailVerify, EmailReset, EmailPasswordChanged, EmailIdentityLinked, EmailSignInMail}
 
 // HasLink reports whether emails of the kind carry an action link; the others are notices.
-func (k EmailKind) HasLink() bool { return k == EmailVerify || k == EmailReset }
+func (k EmailKind) HasLink() bool { return k == EmailVerify || k == EmailReset || k == EmailSignInMail }
+
+// HasCode reports whether emails of the kind carry a one-time code beside their link.
+func (k EmailKind) HasCode() bool { return k == EmailSignInMail }
 
 // EmailData is what templates may show. It deliberately leaves out the account's display name:
 // anyone can register someone else's address with a name such as "Claim your prize at ...", and
@@ -127,6 +134,7 @@ type EmailData struct {
 	AppURL    string        // GATEHOUSE_APP_URL
 	Link      string        // the action link, on AppURL; empty for notices
 	ExpiresIn time.Duration // how long Link works; 0 for notices
+	Code      string        // a one-time code (email_sign_in only), valid as long as Link
 	// Provider is the sign-in provider a notice is about, by its label ("GitHub"), and
 	// CredentialsRevoked says that linking it removed the password and revoked the account's
 	// sessions and API keys (identity_linked only).

@@ -21,6 +21,17 @@ const markerBytes = 16
 // when not empty, is the secret the email's link carries; data.Link is the link with "{token}"
 // where it goes, and data.ExpiresIn how long it works. AppURL is filled in here.
 func (s *AuthService) queueEmail(ctx context.Context, tx StoreTx, kind EmailKind, data EmailData, token string, now time.Time) error {
+	return s.queueEmailSecrets(ctx, tx, kind, data, emailSecrets{Token: token}, now)
+}
+
+// emailSecrets are the secrets an email carries: Token in its link, and Code (a one-time code,
+// in data.Code) for the kinds that show one. Each is rendered as a marker and sealed.
+type emailSecrets struct {
+	Token, Code string
+}
+
+// queueEmailSecrets is queueEmail for an email that may carry a code beside its link.
+func (s *AuthService) queueEmailSecrets(ctx context.Context, tx StoreTx, kind EmailKind, data EmailData, secrets emailSecrets, now time.Time) error {
 	e := s.email
 	if !kind.HasLink() {
 		// Notices follow changes that whoever holds the account can repeat at will (a password
@@ -37,10 +48,17 @@ func (s *AuthService) queueEmail(ctx context.Context, tx StoreTx, kind EmailKind
 	id := NewID()
 	to, linkTTL := data.Email, data.ExpiresIn
 	data.AppURL = e.cfg.AppURL
-	var marker string
-	if token != "" {
-		marker = "gh" + hex.EncodeToString(RandomBytes(markerBytes))
+	// pairs are the markers and the secrets that replace them at send time.
+	var pairs []string
+	if secrets.Token != "" {
+		marker := newMarker()
 		data.Link = strings.Replace(data.Link, "{token}", marker, 1)
+		pairs = append(pairs, marker, secrets.Token)
+	}
+	if secrets.Code != "" {
+		marker := newMarker()
+		data.Code = marker
+		pairs = append(pairs, marker, secrets.Code)
 	}
 	content, err := e.renderer.Render(kind, data)
 	if err != nil {
@@ -56,11 +74,17 @@ func (s *AuthService) queueEmail(ctx context.Context, tx StoreTx, kind EmailKind
 		NextAttemptAt: now,
 		CreatedAt:     now,
 	}
-	if token != "" {
-		if !strings.Contains(content.Text, marker) {
-			return errors.New("email template " + string(kind) + " lost the link")
+	if len(pairs) > 0 {
+		for i := 0; i < len(pairs); i += 2 {
+			if !strings.Contains(content.Text, pairs[i]) {
+				return errors.New("email template " + string(kind) + " lost its link or code")
+			}
+			// A subject is not sealed: a secret there would be stored in plain text.
+			if strings.Contains(content.Subject, pairs[i]) {
+				return errors.New("email template " + string(kind) + " shows a secret in its subject")
+			}
 		}
-		sealed, err := e.sealer.Seal(sealPayload(marker, token), []byte(id))
+		sealed, err := e.sealer.Seal(sealPayload(pairs...), []byte(id))
 		if err != nil {
 			return err
 		}
@@ -70,12 +94,24 @@ func (s *AuthService) queueEmail(ctx context.Context, tx StoreTx, kind EmailKind
 	return tx.EnqueueEmail(ctx, m)
 }
 
-// sealPayload is what a message's sealed secret holds: the marker and the token that replaces it.
-func sealPayload(marker, token string) []byte { return []byte(marker + "\n" + token) }
+func newMarker() string { return "gh" + hex.EncodeToString(RandomBytes(markerBytes)) }
 
-func openPayload(b []byte) (marker, token string, ok bool) {
-	marker, token, ok = strings.Cut(string(b), "\n")
-	return marker, token, ok && marker != "" && token != ""
+// sealPayload is what a message's sealed secret holds: markers, each followed by the secret that
+// replaces it, one per line (a link's token, and a code for the kinds that carry one).
+func sealPayload(pairs ...string) []byte { return []byte(strings.Join(pairs, "\n")) }
+
+// openPayload reads a sealed payload back into marker, secret pairs.
+func openPayload(b []byte) (pairs []string, ok bool) {
+	pairs = strings.Split(string(b), "\n")
+	if len(pairs) == 0 || len(pairs)%2 != 0 {
+		return nil, false
+	}
+	for _, p := range pairs {
+		if p == "" {
+			return nil, false
+		}
+	}
+	return pairs, true
 }
 
 // newEmailToken creates and stores a token of purpose for u's current address.

@@ -67,6 +67,9 @@ func (o *OAuthService) Identities(ctx context.Context, p *Principal) ([]*Identit
 // Unlink removes the caller's identity at a provider. It refuses to remove the last way to sign
 // in: an account without a password keeps at least one identity of a configured provider.
 func (o *OAuthService) Unlink(ctx context.Context, p *Principal, providerName string) error {
+	if err := o.auth.forbidImpersonated(ctx, p, "unlinking a sign-in provider"); err != nil {
+		return err
+	}
 	return o.auth.tx(ctx, func(tx StoreTx) error {
 		u, err := o.auth.lockCaller(ctx, tx, p)
 		if err != nil {

@@ -44,7 +44,8 @@ func (s *AuthService) Login(ctx context.Context, email, password string, client 
 	s.limiter.Refund(ctx, ticket)
 	now := s.now()
 	var sess *Session
-	var refresh, mfaToken string
+	var refresh string
+	var mfaReq *MFARequiredError
 	err = s.tx(ctx, func(tx StoreTx) error {
 		// The password was checked before this transaction. Under the account's lock it must
 		// still be the account's password, and the account still open to it: a provider sign-in
@@ -65,7 +66,7 @@ func (s *AuthService) Login(ctx context.Context, email, password string, client 
 			}
 		}
 		// A second factor enrolled: the password was right, and the sign-in waits for a code.
-		if mfaToken, err = s.mfaChallengeTx(ctx, tx, u, AMRPassword, client, now); err != nil || mfaToken != "" {
+		if mfaReq, err = s.mfaChallengeTx(ctx, tx, u, AMRPassword, client, now); err != nil || mfaReq != nil {
 			return err
 		}
 		if sess, refresh, err = s.startSession(ctx, tx, u, client, now, []string{AMRPassword}); err != nil {
@@ -79,8 +80,8 @@ func (s *AuthService) Login(ctx context.Context, email, password string, client 
 		}
 		return nil, err
 	}
-	if mfaToken != "" {
-		return nil, &MFARequiredError{Token: mfaToken, Factors: mfaFactors()}
+	if mfaReq != nil {
+		return nil, mfaReq
 	}
 	return s.issueLogin(ctx, u, sess, refresh, password)
 }

@@ -87,6 +87,9 @@ type MFAChallenge struct {
 type MFAReader interface {
 	// TOTPFactorOf returns the user's TOTP factor, pending or confirmed; ErrNotFound when none.
 	TOTPFactorOf(ctx context.Context, userID string) (*TOTPFactor, error)
+	// SecondFactorsOf reports, in one query, whether the user has a confirmed TOTP factor and
+	// whether any passkey.
+	SecondFactorsOf(ctx context.Context, userID string) (totp, passkeys bool, err error)
 	// MFAChallengeByHash finds a challenge by the hash of its mfa_token.
 	MFAChallengeByHash(ctx context.Context, hash []byte) (*MFAChallenge, error)
 	// RecoveryCodesLeft counts the user's unused recovery codes.
@@ -94,7 +97,8 @@ type MFAReader interface {
 }
 
 // MFAWriter writes factors. Callers hold the user's row lock (LockUser). Every change of factors
-// also sets the user's MFAEnabled (whether a confirmed factor is left), in the same transaction.
+// (these, and the passkeys' PasskeyWriter) also sets the user's MFAEnabled (whether a confirmed
+// TOTP factor or a passkey is left), in the same transaction.
 type MFAWriter interface {
 	// PutTOTPFactor stores a pending factor, replacing any the user had.
 	PutTOTPFactor(ctx context.Context, f *TOTPFactor) error
@@ -157,21 +161,44 @@ var (
 )
 
 // mfaChallengeTx is the part of every sign-in that asks for a second factor: inside the
-// sign-in's transaction, with the user locked (u as LockUser read it), it returns "" when the
-// user has no confirmed factor (the sign-in goes on), or stores a challenge and returns its
-// mfa_token (the sign-in stops there and answers MFARequiredError once the transaction commits).
-// The user row says whether there is a factor (User.MFAEnabled, kept by the store with every
-// change of factors): no query of the factor tables here.
-func (s *AuthService) mfaChallengeTx(ctx context.Context, tx StoreTx, u *User, amr string, client Client, now time.Time) (string, error) {
+// sign-in's transaction, with the user locked (u as LockUser read it), it returns nil when the
+// user has no confirmed factor (the sign-in goes on), or stores a challenge and returns the answer
+// with its mfa_token and the user's factors (the sign-in stops there and answers it once the
+// transaction commits). The user row says whether there is a factor (User.MFAEnabled, kept by the
+// store with every change of factors): a user without one costs no query of the factor tables,
+// a user with one a single query that lists them.
+func (s *AuthService) mfaChallengeTx(ctx context.Context, tx StoreTx, u *User, amr string, client Client, now time.Time) (*MFARequiredError, error) {
 	if !u.MFAEnabled {
-		return "", nil
+		return nil, nil
+	}
+	factors, err := secondFactorsTx(ctx, tx, u.ID)
+	if err != nil || len(factors) == 0 {
+		return nil, err
 	}
 	token := RandomToken(mfaTokenBytes)
 	if err := tx.CreateMFAChallenge(ctx, &MFAChallenge{Hash: HashToken(token), UserID: u.ID, AMR: amr,
 		CreatedAt: now, ExpiresAt: now.Add(mfaChallengeTTL)}); err != nil {
-		return "", err
+		return nil, err
 	}
-	return token, s.auditTx(ctx, tx, client, EventMFAChallenged, u.ID, OutcomeSuccess, "first factor "+firstFactorName(amr))
+	return &MFARequiredError{Token: token, Factors: factors},
+		s.auditTx(ctx, tx, client, EventMFAChallenged, u.ID, OutcomeSuccess, "first factor "+firstFactorName(amr))
+}
+
+// secondFactorsTx lists the factors the user can finish a sign-in with: an authenticator app
+// (and its recovery codes) once confirmed, passkeys; none when the user has neither.
+func secondFactorsTx(ctx context.Context, tx StoreTx, userID string) ([]string, error) {
+	totp, passkeys, err := tx.SecondFactorsOf(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	var factors []string
+	if totp {
+		factors = append(factors, FactorTOTP, FactorRecoveryCode)
+	}
+	if passkeys {
+		factors = append(factors, FactorWebAuthn)
+	}
+	return factors, nil
 }
 
 func firstFactorName(amr string) string {
@@ -180,9 +207,6 @@ func firstFactorName(amr string) string {
 	}
 	return amr
 }
-
-// mfaFactors is the factors list of an mfa_required answer.
-func mfaFactors() []string { return []string{FactorTOTP, FactorRecoveryCode} }
 
 // newRecoveryCodes makes the ten codes shown once and their hashes for the store.
 func newRecoveryCodes(userID string) (codes []string, hashes [][]byte) {

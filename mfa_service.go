@@ -52,6 +52,7 @@ type MFAStatus struct {
 	TOTP              bool // a confirmed authenticator app
 	Pending           bool // an enrolment started and not confirmed
 	RecoveryCodesLeft int
+	Passkeys          int // registered passkeys (each is a second factor too)
 }
 
 // Status reports the caller's factors.
@@ -67,6 +68,11 @@ func (m *MFAService) Status(ctx context.Context, p *Principal) (*MFAStatus, erro
 	if st.RecoveryCodesLeft, err = m.auth.store.RecoveryCodesLeft(ctx, p.User.ID); err != nil {
 		return nil, err
 	}
+	passkeys, err := m.auth.store.PasskeysOf(ctx, p.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	st.Passkeys = len(passkeys)
 	return st, nil
 }
 
@@ -83,6 +89,9 @@ func (m *MFAService) QRCode(e *TOTPEnrolment) ([]byte, error) { return m.otp.QRC
 // BeginTOTP starts enrolling an authenticator app: a new secret, stored sealed and pending until
 // ConfirmTOTP. Starting again replaces a pending secret; an enrolled app must be removed first.
 func (m *MFAService) BeginTOTP(ctx context.Context, p *Principal) (*TOTPEnrolment, error) {
+	if err := m.auth.forbidImpersonated(ctx, p, "authenticator app enrolment"); err != nil {
+		return nil, err
+	}
 	secret, uri, err := m.otp.NewTOTP(m.issuer, p.User.Email)
 	if err != nil {
 		return nil, err
@@ -115,6 +124,9 @@ func (m *MFAService) BeginTOTP(ctx context.Context, p *Principal) (*TOTPEnrolmen
 // codes, shown this once (the store keeps their hashes). From now on every sign-in asks for a
 // code.
 func (m *MFAService) ConfirmTOTP(ctx context.Context, p *Principal, code string) ([]string, error) {
+	if err := m.auth.forbidImpersonated(ctx, p, "authenticator app enrolment"); err != nil {
+		return nil, err
+	}
 	code = strings.TrimSpace(code)
 	if !isTOTPCode(code) {
 		return nil, Invalid(FieldError{Field: "code", Message: "code must be the 6 digits the authenticator app shows."})
@@ -240,6 +252,9 @@ func (m *MFAService) useCodeTx(ctx context.Context, tx StoreTx, userID, code str
 // (or a recovery code) or by the account's password, and revokes every other session of the user.
 // The caller must have signed in within StepUpMaxAge.
 func (m *MFAService) DisableTOTP(ctx context.Context, p *Principal, code, password string) error {
+	if err := m.auth.forbidImpersonated(ctx, p, "authenticator app removal"); err != nil {
+		return err
+	}
 	code = strings.TrimSpace(code)
 	if err := m.auth.requireRecentAuth(ctx, p); err != nil {
 		return err
@@ -385,7 +400,7 @@ func (m *MFAService) Verify(ctx context.Context, mfaToken, code string, client C
 			return err
 		}
 		var amr []string
-		if c.AMR != "" {
+		if c.AMR != "" && c.AMR != AMROTP { // an email code's otp is not listed twice
 			amr = append(amr, c.AMR)
 		}
 		amr = append(amr, AMROTP, AMRMFA)
@@ -402,7 +417,8 @@ func (m *MFAService) Verify(ctx context.Context, mfaToken, code string, client C
 	return m.auth.issue(ctx, u, sess, refresh)
 }
 
-// ResetFactors removes every second factor of a user, for an admin (or the operator), and
+// ResetFactors removes every second factor of a user (authenticator app, recovery codes,
+// passkeys), for an admin (or the operator), and
 // revokes the user's sessions: whoever signs in next does so with the password alone and can
 // enrol again.
 func (m *MFAService) ResetFactors(ctx context.Context, by *Principal, userID string) error {
@@ -416,14 +432,18 @@ func (m *MFAService) ResetFactors(ctx context.Context, by *Principal, userID str
 		if err != nil {
 			return err
 		}
-		if !had {
+		passkeys, err := tx.DeletePasskeys(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if !had && passkeys == 0 {
 			return ErrMFANotEnrolled
 		}
 		if revoked, err = tx.RevokeUserSessions(ctx, u.ID, "", m.auth.now()); err != nil {
 			return err
 		}
 		return m.auth.auditTx(ctx, tx, by.Client, EventMFAReset, u.ID, OutcomeSuccess,
-			"second factors removed; "+CountNoun(len(revoked), "session")+" revoked"+by.actor())
+			"second factors removed ("+CountNoun(passkeys, "passkey")+"); "+CountNoun(len(revoked), "session")+" revoked"+by.actor())
 	})
 	if err != nil {
 		return err
@@ -436,6 +456,9 @@ func (m *MFAService) ResetFactors(ctx context.Context, by *Principal, userID str
 // RenewRecoveryCodes replaces the caller's recovery codes with ten new ones, shown once, proven by
 // a current TOTP code (a recovery code cannot renew the codes).
 func (m *MFAService) RenewRecoveryCodes(ctx context.Context, p *Principal, code string) ([]string, error) {
+	if err := m.auth.forbidImpersonated(ctx, p, "recovery code renewal"); err != nil {
+		return nil, err
+	}
 	code = strings.TrimSpace(code)
 	if !isTOTPCode(code) {
 		return nil, Invalid(FieldError{Field: "code", Message: "code must be the 6 digits the authenticator app shows."})

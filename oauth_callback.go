@@ -97,12 +97,12 @@ func (o *OAuthService) spendState(ctx context.Context, providerName string, in O
 // retries once and finds the winner's link.
 func (o *OAuthService) signIn(ctx context.Context, providerName string, pid *ProviderIdentity, client Client) (*TokenSet, error) {
 	var (
-		u        *User
-		taken    *takeover
-		sess     *Session
-		refresh  string
-		mfaToken string
-		err      error
+		u       *User
+		taken   *takeover
+		sess    *Session
+		refresh string
+		mfaReq  *MFARequiredError
+		err     error
 	)
 	for attempt := 0; attempt < 2; attempt++ {
 		now := o.auth.now()
@@ -119,7 +119,7 @@ func (o *OAuthService) signIn(ctx context.Context, providerName string, pid *Pro
 			}
 			// A second factor enrolled: the provider vouched for the first; the sign-in waits for a
 			// code (a takeover or link this transaction made still commits).
-			if mfaToken, err = o.auth.mfaChallengeTx(ctx, tx, u, "", client, now); err != nil || mfaToken != "" {
+			if mfaReq, err = o.auth.mfaChallengeTx(ctx, tx, u, "", client, now); err != nil || mfaReq != nil {
 				return err
 			}
 			if sess, refresh, err = o.auth.startSession(ctx, tx, u, client, now, nil); err != nil {
@@ -135,15 +135,14 @@ func (o *OAuthService) signIn(ctx context.Context, providerName string, pid *Pro
 		return nil, err
 	}
 	if taken != nil {
-		o.auth.cache.invalidateSessions(taken.sessions...)
-		o.auth.cache.invalidateKeys()
+		taken.invalidate(o.auth)
 		o.auth.cache.invalidateUser(u.ID)
 	}
 	if o.auth.email != nil {
 		o.auth.email.wake() // a link to an existing account queued a notice
 	}
-	if mfaToken != "" {
-		return nil, &MFARequiredError{Token: mfaToken, Factors: mfaFactors()}
+	if mfaReq != nil {
+		return nil, mfaReq
 	}
 	return o.auth.issue(ctx, u, sess, refresh)
 }
@@ -226,9 +225,48 @@ func (o *OAuthService) linkAccount(ctx context.Context, tx StoreTx, client Clien
 	return u, taken, nil
 }
 
-// takeover is what linking a provider to an existing account with a password revoked.
+// takeover is what taking an account back from credentials nobody vouched for revoked: linking
+// a provider to an existing account with a password, or the first email sign-in to an account
+// whose address was unverified.
 type takeover struct {
 	sessions []string // ids of the revoked sessions
+	keys     int      // API keys revoked
+}
+
+func (t *takeover) String() string {
+	return "password removed, " + CountNoun(len(t.sessions), "session") + " and " + CountNoun(t.keys, "API key") + " revoked"
+}
+
+// dropCredentialsTx removes, inside tx, every credential of u that someone other than the owner
+// of its address may have set up: the password, every session and API key, and the apps' grants
+// (connected while someone else may have held the account). u is locked and written back. The
+// caller invalidates the caches after the commit (takeover.invalidate).
+func (s *AuthService) dropCredentialsTx(ctx context.Context, tx StoreTx, u *User, now time.Time) (*takeover, error) {
+	revoked, err := tx.RevokeUserSessions(ctx, u.ID, "", now)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := tx.RevokeUserAPIKeys(ctx, u.ID, now)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.DeleteGrants(ctx, GrantFilter{UserID: u.ID}); err != nil {
+		return nil, err
+	}
+	u.PasswordHash = ""
+	u.UpdatedAt = now
+	if err := tx.UpdateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return &takeover{sessions: revoked, keys: keys}, nil
+}
+
+// invalidate drops what the caches hold of the revoked sessions and keys; t may be nil.
+func (t *takeover) invalidate(s *AuthService) {
+	if t != nil {
+		s.cache.invalidateSessions(t.sessions...)
+		s.cache.invalidateKeys()
+	}
 }
 
 // linkExisting prepares an existing account u for a link to providerName, inside tx, and tells its
@@ -243,25 +281,11 @@ func (o *OAuthService) linkExisting(ctx context.Context, tx StoreTx, client Clie
 	detail := providerName
 	var taken *takeover
 	if u.HasPassword() {
-		revoked, err := tx.RevokeUserSessions(ctx, u.ID, "", now)
-		if err != nil {
+		var err error
+		if taken, err = o.auth.dropCredentialsTx(ctx, tx, u, now); err != nil {
 			return nil, err
 		}
-		keys, err := tx.RevokeUserAPIKeys(ctx, u.ID, now)
-		if err != nil {
-			return nil, err
-		}
-		// Apps connected while someone else held the account lose their consent too.
-		if _, err := tx.DeleteGrants(ctx, GrantFilter{UserID: u.ID}); err != nil {
-			return nil, err
-		}
-		u.PasswordHash = ""
-		u.UpdatedAt = now
-		if err := tx.UpdateUser(ctx, u); err != nil {
-			return nil, err
-		}
-		detail += "; password removed, " + CountNoun(len(revoked), "session") + " and " + CountNoun(keys, "API key") + " revoked"
-		taken = &takeover{sessions: revoked}
+		detail += "; " + taken.String()
 	}
 	if err := o.auth.auditTx(ctx, tx, client, EventOAuthLinked, u.ID, OutcomeSuccess, detail); err != nil {
 		return nil, err

@@ -203,7 +203,8 @@ func (o *Outbox) deliver(ctx context.Context, mailer Mailer, m *OutboxMessage) {
 		"attempts", attempts, "retry_in", next.Sub(now).Round(time.Millisecond).String(), "error", err)
 }
 
-// assemble opens m's sealed secret and puts the token back into its link.
+// assemble opens m's sealed secret and puts the token back into its link (and a code, for the
+// kinds that carry one).
 func (o *Outbox) assemble(m *OutboxMessage) (*OutgoingEmail, error) {
 	out := &OutgoingEmail{ID: m.ID, To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML}
 	if m.Secret == nil {
@@ -213,12 +214,14 @@ func (o *Outbox) assemble(m *OutboxMessage) (*OutgoingEmail, error) {
 	if err != nil {
 		return nil, &Error{Kind: KindInternal, Code: "outbox_unsealable", Message: "the sealed link cannot be opened with this server's key", Err: err}
 	}
-	marker, token, ok := openPayload(plain)
+	pairs, ok := openPayload(plain)
 	if !ok {
 		return nil, &Error{Kind: KindInternal, Code: "outbox_unsealable", Message: "the sealed link is malformed"}
 	}
-	out.Text = strings.ReplaceAll(out.Text, marker, token)
-	out.HTML = strings.ReplaceAll(out.HTML, marker, token)
+	for i := 0; i < len(pairs); i += 2 {
+		out.Text = strings.ReplaceAll(out.Text, pairs[i], pairs[i+1])
+		out.HTML = strings.ReplaceAll(out.HTML, pairs[i], pairs[i+1])
+	}
 	return out, nil
 }
 

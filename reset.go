@@ -22,13 +22,21 @@ func (s *AuthService) ForgotPassword(ctx context.Context, email string) error {
 	if fe := ValidateEmail(email); fe != nil {
 		return Invalid(*fe)
 	}
+	return s.atFloor(ctx, func(ctx context.Context) error { return s.forgotPassword(ctx, email) })
+}
+
+// atFloor runs work so that the answer takes ForgotPasswordFloor whatever the work is: the work
+// runs during that wait, and when it outlasts it the answer is given at the floor all the same
+// (nil) while the work carries on, bounded by forgotWorkTimeout. Requests whose work depends on
+// whether an account exists (forgot-password, the email sign-in) answer through it.
+func (s *AuthService) atFloor(ctx context.Context, work func(context.Context) error) error {
 	floor := time.NewTimer(s.email.cfg.ForgotPasswordFloor)
 	defer floor.Stop()
 	done := make(chan error, 1)
-	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), forgotWorkTimeout)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), forgotWorkTimeout)
 	go func() {
 		defer cancel()
-		done <- s.forgotPassword(work, email)
+		done <- work(wctx)
 	}()
 	<-floor.C
 	select {

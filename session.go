@@ -119,6 +119,11 @@ func (s *AuthService) Logout(ctx context.Context, p *Principal, all bool) error 
 	if p.SessionID == "" && !all {
 		return Errorf(KindBadRequest, "no_session", "This credential has no session to log out of.")
 	}
+	if all {
+		if err := s.forbidImpersonated(ctx, p, "signing out every session"); err != nil {
+			return err
+		}
+	}
 	var revoked []string
 	err := s.tx(ctx, func(tx StoreTx) error {
 		now := s.now()
@@ -163,6 +168,11 @@ func (s *AuthService) ListSessions(ctx context.Context, p *Principal) ([]Session
 
 // RevokeSession revokes one of the caller's sessions. Another user's session is reported as not found.
 func (s *AuthService) RevokeSession(ctx context.Context, p *Principal, sessionID string) error {
+	if sessionID != p.SessionID {
+		if err := s.forbidImpersonated(ctx, p, "revoking another session"); err != nil {
+			return err
+		}
+	}
 	err := s.tx(ctx, func(tx StoreTx) error {
 		sess, err := tx.LockSession(ctx, sessionID)
 		if err != nil {

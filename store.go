@@ -41,6 +41,8 @@ type StoreReader interface {
 	ExchangeReader
 	MachineReader
 	MFAReader
+	PasskeyReader
+	EmailSignInReader
 }
 
 // StoreWriter writes; only a transaction can. Each capability adds its own writer interface here.
@@ -57,6 +59,8 @@ type StoreWriter interface {
 	ExchangeWriter
 	MachineWriter
 	MFAWriter
+	EmailSignInWriter
+	PasskeyWriter
 }
 
 // Rotation is what spending a refresh token writes.

@@ -17,6 +17,8 @@ type auditJSON struct {
 	UserAgent string `json:"user_agent"`
 	Outcome   string `json:"outcome"`
 	Detail    string `json:"detail,omitempty"`
+	// ActorID: the admin who acted as the user through an impersonation session.
+	ActorID string `json:"actor_id,omitempty"`
 }
 
 type auditPageJSON struct {
@@ -47,7 +49,7 @@ func (a *api) auditPage(w http.ResponseWriter, r *http.Request, userID string) {
 	out := auditPageJSON{Items: make([]auditJSON, 0, len(events))}
 	for _, e := range events {
 		out.Items = append(out.Items, auditJSON{ID: e.ID, At: e.At.UTC().Format(time.RFC3339Nano), Type: e.Type, UserID: e.UserID,
-			IP: e.IP, UserAgent: e.UserAgent, Outcome: e.Outcome, Detail: e.Detail})
+			IP: e.IP, UserAgent: e.UserAgent, Outcome: e.Outcome, Detail: e.Detail, ActorID: e.ActorID})
 	}
 	if next != "" {
 		out.NextCursor = &next

@@ -94,13 +94,14 @@ func (a *api) withPrincipal(next http.Handler, allow func(*gatehouse.Principal) 
 			writeError(w, r, a.Log, gatehouse.ErrMFAEnrollmentRequired)
 			return
 		}
-		p.Client = a.client(r)
+		p.UseClient(a.client(r))
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	})
 }
 
 // enrolment marks the routes a session that must first enrol a second factor may use
-// (Principal.MFAEnrollmentRequired): who it is, its factors, enrolling one, signing out.
+// (Principal.MFAEnrollmentRequired): who it is, its factors, enrolling one (an authenticator app,
+// a passkey), signing out.
 type enrolment struct{ http.Handler }
 
 var (
@@ -130,6 +131,9 @@ func (a *api) requireSession(next http.Handler) http.Handler {
 func (a *api) requireScope(scope string, next http.Handler) http.Handler {
 	return a.withPrincipal(next, func(p *gatehouse.Principal) error {
 		if !p.Allows(scope) {
+			if scope == gatehouse.ScopeAdmin && p.Impersonator != "" {
+				return gatehouse.ErrImpersonationForbidden
+			}
 			if scope == gatehouse.ScopeAdmin && p.AdminNeedsMFA {
 				return gatehouse.ErrAdminNeedsMFA
 			}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/gatehouse/gatehouse"
@@ -22,6 +23,7 @@ func (a *api) handleMFAStatus() http.Handler {
 		TOTP              bool `json:"totp"`
 		TOTPPending       bool `json:"totp_pending"`
 		RecoveryCodesLeft int  `json:"recovery_codes_left"`
+		Passkeys          int  `json:"passkeys"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.mfaOff(w, r) {
@@ -32,7 +34,7 @@ func (a *api) handleMFAStatus() http.Handler {
 			writeError(w, r, a.Log, err)
 			return
 		}
-		respond(w, http.StatusOK, response{TOTP: st.TOTP, TOTPPending: st.Pending, RecoveryCodesLeft: st.RecoveryCodesLeft})
+		respond(w, http.StatusOK, response{TOTP: st.TOTP, TOTPPending: st.Pending, RecoveryCodesLeft: st.RecoveryCodesLeft, Passkeys: st.Passkeys})
 	})
 }
 
@@ -111,6 +113,8 @@ func (a *api) handleMFAVerify() http.Handler {
 	type request struct {
 		MFAToken string `json:"mfa_token"`
 		Code     string `json:"code"`
+		// Credential is a passkey assertion (PublicKeyCredential.toJSON()) in place of a code.
+		Credential json.RawMessage `json:"credential"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.mfaOff(w, r) {
@@ -121,7 +125,17 @@ func (a *api) handleMFAVerify() http.Handler {
 			writeError(w, r, a.Log, err)
 			return
 		}
-		ts, err := a.MFA.Verify(r.Context(), in.MFAToken, in.Code, a.client(r))
+		var ts *gatehouse.TokenSet
+		switch {
+		case len(in.Credential) > 0 && in.Code != "":
+			err = gatehouse.Invalid(gatehouse.FieldError{Field: "credential", Message: "Send a code or a passkey credential, not both."})
+		case len(in.Credential) > 0 && a.Passkeys == nil:
+			err = gatehouse.ErrPasskeysUnavailable
+		case len(in.Credential) > 0:
+			ts, err = a.Passkeys.VerifyMFA(r.Context(), in.MFAToken, in.Credential, a.client(r))
+		default:
+			ts, err = a.MFA.Verify(r.Context(), in.MFAToken, in.Code, a.client(r))
+		}
 		if err != nil {
 			writeError(w, r, a.Log, err)
 			return

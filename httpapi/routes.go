@@ -43,7 +43,12 @@ func routes(d Deps) []Route {
 	auth("GET", "/verify-email", a.handleVerifyEmail())
 	auth("POST", "/verify-email/resend", a.limitIP(d.Limits.ResendIP, a.requireSession(a.handleResendVerification())))
 	auth("POST", "/mfa/verify", a.limitIP(d.Limits.LoginIP, a.handleMFAVerify()))
+	auth("POST", "/mfa/webauthn/options", a.limitIP(d.Limits.LoginIP, a.handleMFAWebAuthnOptions()))
+	auth("POST", "/passkey/options", a.limitIP(d.Limits.LoginIP, a.handlePasskeyLoginOptions()))
+	auth("POST", "/passkey/login", a.limitIP(d.Limits.LoginIP, a.handlePasskeyLogin()))
 	auth("POST", "/forgot-password", a.limitIP(d.Limits.ForgotIP, a.handleForgotPassword()))
+	auth("POST", "/email/start", a.limitIP(d.Limits.EmailSignInIP, a.handleEmailSignInStart()))
+	auth("POST", "/email/verify", a.limitIP(d.Limits.EmailCodeIP, a.handleEmailSignInVerify()))
 	auth("POST", "/reset-password", a.limitIP(d.Limits.ResetIP, a.handleResetPassword()))
 
 	add("GET", "/api/v1/users/me", a.requireScope(gatehouse.ScopeProfileRead, enrolment{a.handleMe()}))
@@ -56,6 +61,11 @@ func routes(d Deps) []Route {
 	add("POST", "/api/v1/users/me/mfa/totp/confirm", a.requireSession(enrolment{a.handleConfirmTOTP()}))
 	add("DELETE", "/api/v1/users/me/mfa/totp", a.requireSession(a.handleDisableTOTP()))
 	add("POST", "/api/v1/users/me/mfa/recovery-codes", a.requireSession(a.handleRenewRecoveryCodes()))
+	add("GET", "/api/v1/users/me/passkeys", a.requireSession(enrolment{a.handleListPasskeys()}))
+	add("POST", "/api/v1/users/me/passkeys/register/options", a.requireSession(enrolment{a.handlePasskeyRegisterOptions()}))
+	add("POST", "/api/v1/users/me/passkeys/register", a.requireSession(enrolment{a.handlePasskeyRegister()}))
+	add("PATCH", "/api/v1/users/me/passkeys/{id}", a.requireSession(a.handleRenamePasskey()))
+	add("DELETE", "/api/v1/users/me/passkeys/{id}", a.requireSession(a.handleRemovePasskey()))
 	add("GET", "/api/v1/users/me/identities", a.requireSession(a.handleListIdentities()))
 	add("DELETE", "/api/v1/users/me/identities/{provider}", a.requireSession(a.handleUnlinkIdentity()))
 
@@ -65,6 +75,7 @@ func routes(d Deps) []Route {
 	add("PATCH", "/api/v1/admin/users/{id}", a.requireAdmin(a.handleUpdateUser()))
 	add("DELETE", "/api/v1/admin/users/{id}/mfa", a.requireAdmin(a.handleAdminResetMFA()))
 	add("POST", "/api/v1/admin/users/{id}/credits", a.requireAdmin(a.handleGrantCredits()))
+	add("POST", "/api/v1/admin/users/{id}/impersonate", a.requireAdmin(a.handleImpersonate()))
 
 	for _, prefix := range []string{"/api/v1/api-keys", "/api/v1/public/api-keys"} {
 		add("GET", prefix, a.requireScope(gatehouse.ScopeKeysRead, a.handleListAPIKeys()))

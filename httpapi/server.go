@@ -38,6 +38,12 @@ type Deps struct {
 	Auth  *gatehouse.AuthService
 	MFA   *gatehouse.MFAService   // second factors; nil answers mfa_unavailable
 	OAuth *gatehouse.OAuthService // social sign-in; nil serves every provider as unknown
+	// SignIn is the passwordless sign-in by email; nil answers email_unavailable.
+	SignIn *gatehouse.EmailSignInService
+	// Passkeys (WebAuthn); nil answers passkeys_unavailable.
+	Passkeys *gatehouse.PasskeyService
+	// Impersonation lets admins act as users for support; nil answers 404 on its route.
+	Impersonation *gatehouse.Impersonation
 	// AuthServer is Gatehouse as an OAuth 2.1 / OpenID Connect provider.
 	AuthServer *gatehouse.AuthorizationServer
 	DB         Pinger

@@ -83,6 +83,8 @@ type sessionJSON struct {
 	UserAgent  string `json:"user_agent"`
 	IP         string `json:"ip"`
 	Current    bool   `json:"current"`
+	// ImpersonatedBy names the admin who opened the session as the user, for support.
+	ImpersonatedBy string `json:"impersonated_by,omitempty"`
 }
 
 func (a *api) handleListSessions() http.Handler {
@@ -103,6 +105,9 @@ func (a *api) handleListSessions() http.Handler {
 				IP:         s.IP,
 				Current:    s.Current,
 			})
+			if s.Impersonation() {
+				out[len(out)-1].ImpersonatedBy = s.Act.Subject
+			}
 		}
 		respond(w, http.StatusOK, out)
 	})

@@ -77,6 +77,10 @@ type RateLimits struct {
 	DeviceAuthorizationIP gatehouse.RateRule
 	DeviceCodeIP          gatehouse.RateRule
 	DeviceCodeUser        gatehouse.RateRule
+	// EmailSignInIP limits the sign-in emails asked for per address; EmailCodeIP the codes and
+	// links tried.
+	EmailSignInIP gatehouse.RateRule
+	EmailCodeIP   gatehouse.RateRule
 }
 
 // TakeIP counts one event of the client at ip (as ClientIP reports it) against rule, or refuses

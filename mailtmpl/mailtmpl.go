@@ -31,6 +31,7 @@ type View struct {
 	AppURL      string
 	Link        string // the action link; empty in notices
 	ExpiresIn   string // how long Link works, in words ("24 hours")
+	Code        string // the one-time sign-in code (email_sign_in only)
 	// Provider and CredentialsRevoked are set in identity_linked notices: the provider's label
 	// ("GitHub"), and whether linking it removed the password and revoked sessions and API keys.
 	Provider           string
@@ -130,8 +131,11 @@ func checkDir(dir string) error {
 	return nil
 }
 
-// sampleLink stands for a link in the start-up check.
-const sampleLink = "https://app.example/check?token=SAMPLE"
+// sampleLink and sampleCode stand for a link and a code in the start-up check.
+const (
+	sampleLink = "https://app.example/check?token=SAMPLE"
+	sampleCode = "SAMPLECODE"
+)
 
 // check renders kind with sample data: it must render, its subject must be one line, and a kind
 // that carries a link must show it in both bodies.
@@ -140,12 +144,18 @@ func (s *Set) check(kind gatehouse.EmailKind) error {
 	if kind.HasLink() {
 		data.Link, data.ExpiresIn = sampleLink, time.Hour
 	}
+	if kind.HasCode() {
+		data.Code = sampleCode
+	}
 	c, err := s.Render(kind, data)
 	if err != nil {
 		return err
 	}
 	if data.Link != "" && (!strings.Contains(c.Text, sampleLink) || !strings.Contains(c.HTML, sampleLink)) {
 		return fmt.Errorf("templates of %s must show {{.Link}} in both the text and the HTML body", kind)
+	}
+	if data.Code != "" && (!strings.Contains(c.Text, sampleCode) || !strings.Contains(c.HTML, sampleCode) || strings.Contains(c.Subject, sampleCode)) {
+		return fmt.Errorf("templates of %s must show {{.Code}} in both the text and the HTML body, and not in the subject", kind)
 	}
 	return nil
 }
@@ -156,7 +166,7 @@ func (s *Set) Render(kind gatehouse.EmailKind, data gatehouse.EmailData) (*gateh
 	if !ok {
 		return nil, fmt.Errorf("mailtmpl: no templates for %q", kind)
 	}
-	v := View{ProductName: s.product, Email: data.Email, AppURL: data.AppURL, Link: data.Link, ExpiresIn: inWords(data.ExpiresIn),
+	v := View{ProductName: s.product, Email: data.Email, AppURL: data.AppURL, Link: data.Link, ExpiresIn: inWords(data.ExpiresIn), Code: data.Code,
 		Provider: data.Provider, CredentialsRevoked: data.CredentialsRevoked}
 	var subject, text, html bytes.Buffer
 	if err := kt.subject.Execute(&subject, v); err != nil {

@@ -91,3 +91,31 @@ func TestInWords(t *testing.T) {
 		}
 	}
 }
+
+// The sign-in email shows its code in both bodies and never in the subject (subjects are stored
+// in plain text in the outbox); an override that breaks either rule stops the start.
+func TestSignInCodeTemplates(t *testing.T) {
+	s, err := Load("", "Gatehouse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Render(gatehouse.EmailSignInMail, gatehouse.EmailData{Email: "a@example.com", AppURL: "https://app.example.com",
+		Link: "https://app.example.com/email-sign-in/link?token=abc", Code: "12345678", ExpiresIn: 10 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(c.Text, "12345678") || !strings.Contains(c.HTML, "12345678") || strings.Contains(c.Subject, "12345678") ||
+		!strings.Contains(c.Text, "10 minutes") {
+		t.Fatalf("sign-in email: %q\n%s\n%s", c.Subject, c.Text, c.HTML)
+	}
+	for name, body := range map[string]string{
+		"email_sign_in.txt":         "Open {{.Link}}\n",
+		"email_sign_in.subject.txt": "Your code {{.Code}}\n",
+	} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600)
+		if _, err := Load(dir, "Gatehouse"); err == nil || !strings.Contains(err.Error(), "{{.Code}}") {
+			t.Fatalf("%s %q: %v", name, body, err)
+		}
+	}
+}

@@ -8,8 +8,8 @@ import (
 )
 
 func (t *tx) AppendAuditEvent(ctx context.Context, e *gatehouse.AuditEvent) error {
-	_, err := t.exec(ctx, `INSERT INTO audit_events (id, at, type, user_id, ip, user_agent, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, micros(e.At), e.Type, e.UserID, e.IP, e.UserAgent, e.Outcome, e.Detail)
+	_, err := t.exec(ctx, `INSERT INTO audit_events (id, at, type, user_id, ip, user_agent, outcome, detail, actor_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, micros(e.At), e.Type, e.UserID, e.IP, e.UserAgent, e.Outcome, e.Detail, e.ActorID)
 	return err
 }
 
@@ -28,7 +28,7 @@ func (r reader) ListAuditEvents(ctx context.Context, f gatehouse.AuditFilter) ([
 		where = append(where, "id < ?")
 		args = append(args, f.BeforeID)
 	}
-	q := `SELECT id, at, type, user_id, ip, user_agent, outcome, detail FROM audit_events`
+	q := `SELECT id, at, type, user_id, ip, user_agent, outcome, detail, actor_id FROM audit_events`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -37,7 +37,7 @@ func (r reader) ListAuditEvents(ctx context.Context, f gatehouse.AuditFilter) ([
 	return queryAll(ctx, r, func(row rowScanner) (*gatehouse.AuditEvent, error) {
 		var e gatehouse.AuditEvent
 		var at int64
-		err := row.Scan(&e.ID, &at, &e.Type, &e.UserID, &e.IP, &e.UserAgent, &e.Outcome, &e.Detail)
+		err := row.Scan(&e.ID, &at, &e.Type, &e.UserID, &e.IP, &e.UserAgent, &e.Outcome, &e.Detail, &e.ActorID)
 		e.At = fromMicros(at)
 		return &e, err
 	}, q, args...)

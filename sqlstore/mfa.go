@@ -59,11 +59,20 @@ func (t *tx) PutTOTPFactor(ctx context.Context, f *gatehouse.TOTPFactor) error {
 }
 
 // syncMFAEnabled sets users.mfa_enabled (migration 0013) from the factor tables, in the
-// transaction of the change of factors: the one place that knows what counts as a second factor.
+// transaction of the change of factors: the one place that knows what counts as a second factor
+// (a confirmed TOTP factor, a passkey), with SecondFactorsOf.
 func (t *tx) syncMFAEnabled(ctx context.Context, userID string) error {
-	_, err := t.exec(ctx, `UPDATE users SET mfa_enabled = EXISTS (
-		SELECT 1 FROM mfa_totp WHERE user_id = ? AND confirmed_at IS NOT NULL) WHERE id = ?`, userID, userID)
+	_, err := t.exec(ctx, `UPDATE users SET mfa_enabled = (
+		EXISTS (SELECT 1 FROM mfa_totp WHERE user_id = ? AND confirmed_at IS NOT NULL)
+		OR EXISTS (SELECT 1 FROM passkeys WHERE user_id = ?)) WHERE id = ?`, userID, userID, userID)
 	return err
+}
+
+func (r reader) SecondFactorsOf(ctx context.Context, userID string) (totp, passkeys bool, err error) {
+	err = r.queryRow(ctx, `SELECT
+		EXISTS (SELECT 1 FROM mfa_totp WHERE user_id = ? AND confirmed_at IS NOT NULL),
+		EXISTS (SELECT 1 FROM passkeys WHERE user_id = ?)`, userID, userID).Scan(&totp, &passkeys)
+	return totp, passkeys, r.s.mapErr(err)
 }
 
 // UseTOTPStep is one conditional UPDATE: the database decides which of concurrent uses of one

@@ -110,6 +110,9 @@ func (t *tx) PurgeEmail(ctx context.Context, before time.Time) error {
 	if _, err := t.exec(ctx, `DELETE FROM email_outbox WHERE sent_at < ? OR failed_at < ?`, micros(before), micros(before)); err != nil {
 		return err
 	}
-	_, err := t.exec(ctx, `DELETE FROM email_tokens WHERE expires_at < ?`, micros(before))
+	if _, err := t.exec(ctx, `DELETE FROM email_tokens WHERE expires_at < ?`, micros(before)); err != nil {
+		return err
+	}
+	_, err := t.exec(ctx, `DELETE FROM email_signins WHERE expires_at < ?`, micros(before))
 	return err
 }

@@ -107,6 +107,9 @@ func testAuditLog(t *testing.T, s gatehouse.Store) {
 		at := t0.Add(time.Duration(i) * time.Millisecond)
 		e := &gatehouse.AuditEvent{ID: gatehouse.NewID(), At: at, Type: typ, UserID: fmt.Sprint("user-", i%2),
 			IP: "192.0.2.1", UserAgent: "test/1", Outcome: gatehouse.OutcomeSuccess, Detail: fmt.Sprint("detail ", i)}
+		if i == 0 {
+			e.ActorID = "admin-1" // written in an impersonation session
+		}
 		mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.AppendAuditEvent(ctx, e) })
 		ids = append(ids, e.ID)
 	}
@@ -140,7 +143,10 @@ func testAuditLog(t *testing.T, s gatehouse.Store) {
 		t.Fatalf("%v %v", events, err)
 	}
 	if e := events[0]; e.Type != gatehouse.EventRegistered || !e.At.Equal(t0) || e.UserID != "user-0" || e.IP != "192.0.2.1" ||
-		e.UserAgent != "test/1" || e.Outcome != gatehouse.OutcomeSuccess || e.Detail != "detail 0" {
+		e.UserAgent != "test/1" || e.Outcome != gatehouse.OutcomeSuccess || e.Detail != "detail 0" || e.ActorID != "admin-1" {
 		t.Fatalf("round trip: %+v", e)
+	}
+	if events, err := s.ListAuditEvents(ctx, gatehouse.AuditFilter{Limit: 1, BeforeID: ids[2]}); err != nil || len(events) != 1 || events[0].ActorID != "" {
+		t.Fatalf("an event without an actor: %+v %v", events, err)
 	}
 }

@@ -43,6 +43,9 @@ func testMFAFactors(t *testing.T, s gatehouse.Store) {
 		t.Fatalf("confirmed factor: %+v", f)
 	}
 	expectMFAEnabled(t, s, u.ID, true)
+	if totp, passkeys, err := s.SecondFactorsOf(ctx, u.ID); err != nil || !totp || passkeys {
+		t.Fatalf("SecondFactorsOf: totp %v passkeys %v %v", totp, passkeys, err)
+	}
 	// UpdateUser (a rename, a password change) leaves the flag alone.
 	mustTx(t, s, func(tx gatehouse.StoreTx) error {
 		cur, err := tx.LockUser(ctx, u.ID)

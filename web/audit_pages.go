@@ -14,6 +14,8 @@ const auditPageSize = 50
 type auditRow struct {
 	*gatehouse.AuditEvent
 	Email string // the user's current address, when the event names a user that still exists
+	// ActorEmail is the address of the admin who acted as the user (impersonation), when known.
+	ActorEmail string
 }
 
 type auditData struct {
@@ -53,16 +55,22 @@ func (s *server) auditPage(w http.ResponseWriter, r *http.Request, v *visit) {
 		return
 	}
 	emails := map[string]string{}
+	emailOf := func(id string) string {
+		if _, seen := emails[id]; !seen {
+			emails[id] = ""
+			if u, err := s.Auth.User(ctx, id); err == nil {
+				emails[id] = u.Email
+			}
+		}
+		return emails[id]
+	}
 	for _, e := range events {
 		row := auditRow{AuditEvent: e}
 		if e.UserID != "" {
-			if _, seen := emails[e.UserID]; !seen {
-				emails[e.UserID] = ""
-				if u, err := s.Auth.User(ctx, e.UserID); err == nil {
-					emails[e.UserID] = u.Email
-				}
-			}
-			row.Email = emails[e.UserID]
+			row.Email = emailOf(e.UserID)
+		}
+		if e.ActorID != "" {
+			row.ActorEmail = emailOf(e.ActorID)
 		}
 		d.Events = append(d.Events, row)
 	}

@@ -54,10 +54,13 @@ func providerOrder(names []string) []string {
 
 type authData struct {
 	Providers []providerButton
+	// EmailSignIn offers "Email me a sign-in code" (the passwordless sign-in is on).
+	EmailSignIn bool
 }
 
 func (s *server) authView(title, next string) *view {
-	return &view{Title: title, Form: map[string]string{"next": safeNext(next)}, Data: authData{Providers: s.providerButtons(next)}}
+	return &view{Title: title, Form: map[string]string{"next": safeNext(next)},
+		Data: authData{Providers: s.providerButtons(next), EmailSignIn: s.SignIn != nil}}
 }
 
 func (s *server) signupForm(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -109,7 +112,7 @@ func (s *server) loginForm(w http.ResponseWriter, r *http.Request, v *visit) {
 		redirect(w, r, afterSignIn(next))
 		return
 	}
-	vw := s.authView("Sign in", next)
+	vw := s.loginView(next)
 	vw.Form["email"] = q.Get("login_hint")
 	if again {
 		vw.Form["prompt"] = "login"
@@ -120,7 +123,7 @@ func (s *server) loginForm(w http.ResponseWriter, r *http.Request, v *visit) {
 func (s *server) login(w http.ResponseWriter, r *http.Request, v *visit) {
 	next := r.PostFormValue("next")
 	s.allowReturnTo(w, r, next)
-	vw := s.authView("Sign in", next)
+	vw := s.loginView(next)
 	vw.Form["email"] = r.PostFormValue("email")
 	if r.PostFormValue("prompt") == "login" {
 		vw.Form["prompt"] = "login"
@@ -133,7 +136,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request, v *visit) {
 	var mfa *gatehouse.MFARequiredError
 	if errors.As(err, &mfa) {
 		// The password was right; the account has an authenticator app.
-		s.mfaForm(w, r, v, http.StatusOK, mfa.Token, next, nil)
+		s.mfaForm(w, r, v, http.StatusOK, mfa.Token, next, mfa.Factors, nil)
 		return
 	}
 	if err != nil {

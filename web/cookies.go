@@ -19,6 +19,8 @@ type cookieNames struct {
 	newSecret string
 	// reauth marks a sign-in that an authorization request demanded (prompt=login, max_age).
 	reauth string
+	// stash holds an admin's own session while the browser impersonates a user.
+	stash string
 }
 
 func newCookieNames(secure bool) cookieNames {
@@ -27,7 +29,8 @@ func newCookieNames(secure bool) cookieNames {
 		prefix = "__Host-"
 	}
 	return cookieNames{session: prefix + "gatehouse_session", csrf: prefix + "gatehouse_csrf", oauth: prefix + "gatehouse_oauth",
-		newKey: prefix + "gatehouse_new_key", newSecret: prefix + "gatehouse_new_secret", reauth: prefix + "gatehouse_reauth"}
+		newKey: prefix + "gatehouse_new_key", newSecret: prefix + "gatehouse_new_secret", reauth: prefix + "gatehouse_reauth",
+		stash: prefix + "gatehouse_admin_session"}
 }
 
 // sessionCookieVersion starts every session cookie, so the format can change without misreading
@@ -35,7 +38,8 @@ func newCookieNames(secure bool) cookieNames {
 const sessionCookieVersion = "v1"
 
 // encodeSession packs the refresh token and the access token in one cookie value. The refresh
-// token is base64url (no dots), so the first two dots split it unambiguously from the JWT.
+// token is base64url (no dots), so the first two dots split it unambiguously from the JWT. An
+// impersonation session has no refresh token: its slot is empty.
 func encodeSession(ts *gatehouse.TokenSet) string {
 	return sessionCookieVersion + "." + ts.RefreshToken + "." + ts.AccessToken
 }
@@ -46,7 +50,7 @@ func decodeSession(value string) (access, refresh string, ok bool) {
 		return "", "", false
 	}
 	refresh, access, ok = strings.Cut(rest, ".")
-	if !ok || refresh == "" || access == "" {
+	if !ok || access == "" {
 		return "", "", false
 	}
 	return access, refresh, true
@@ -64,9 +68,11 @@ func (s *server) cookie(name, value string, maxAge time.Duration) *http.Cookie {
 }
 
 // startSession keeps a new session in the browser. The CSRF secret is replaced at the same time,
-// so a secret planted before sign-in is worth nothing after it.
+// so a secret planted before sign-in is worth nothing after it; an admin's session set aside by an
+// impersonation is forgotten (a sign-in replaces whoever was signed in).
 func (s *server) startSession(w http.ResponseWriter, ts *gatehouse.TokenSet) {
 	http.SetCookie(w, s.cookie(s.cookies.session, encodeSession(ts), s.Config.SessionMaxAge))
+	http.SetCookie(w, s.cookie(s.cookies.stash, "", -1))
 	s.newCSRFSecret(w)
 }
 
@@ -75,6 +81,9 @@ func (s *server) renewSession(w http.ResponseWriter, ts *gatehouse.TokenSet) {
 	http.SetCookie(w, s.cookie(s.cookies.session, encodeSession(ts), s.Config.SessionMaxAge))
 }
 
+// clearSession signs the browser out, and forgets an admin's session set aside during an
+// impersonation (impersonate_pages.go) with it.
 func (s *server) clearSession(w http.ResponseWriter) {
 	http.SetCookie(w, s.cookie(s.cookies.session, "", -1))
+	http.SetCookie(w, s.cookie(s.cookies.stash, "", -1))
 }

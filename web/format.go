@@ -120,6 +120,8 @@ var eventLabels = map[string]string{
 	"password.changed":         "Password changed",
 	"password.reset":           "Password reset",
 	"email.verified":           "Email verified",
+	"email_signin.requested":   "Sign-in code emailed",
+	"email_signin.locked":      "Sign-in code locked after wrong tries",
 	"oauth.linked":             "Provider linked",
 	"oauth.token_exchanged":    "Token exchanged (RFC 8693)",
 	"oauth.delegation_granted": "Agent allowed to act for you",
@@ -132,6 +134,8 @@ var eventLabels = map[string]string{
 	"user.profile_updated":     "Profile updated",
 	"credits.granted":          "Credits granted",
 	"rate_limited":             "Rate limited",
+	"impersonation.started":    "Impersonation started",
+	"impersonation.refused":    "Refused in an impersonation",
 }
 
 func eventLabel(typ string) string {

@@ -14,6 +14,8 @@ import (
 // TOTP secret while the app is being set up, the recovery codes once, after the first code.
 
 type securityData struct {
+	Passkeys      []*gatehouse.Passkey
+	PasskeysOn    bool
 	Enabled       bool
 	Pending       bool
 	CodesLeft     int
@@ -33,6 +35,13 @@ func (s *server) securityView(r *http.Request, v *visit) (*view, error) {
 		}
 		d.Enabled, d.Pending, d.CodesLeft = st.TOTP, st.Pending, st.RecoveryCodesLeft
 	}
+	if s.Passkeys != nil {
+		list, err := s.Passkeys.List(r.Context(), v.p)
+		if err != nil {
+			return nil, err
+		}
+		d.Passkeys, d.PasskeysOn = list, true
+	}
 	return &view{Title: "Two-step sign-in", Nav: "security", Data: d}, nil
 }
 
@@ -50,6 +59,9 @@ func (s *server) securityAction(w http.ResponseWriter, r *http.Request, v *visit
 	vw, err := s.securityView(r, v)
 	if err != nil {
 		s.fail(w, r, v, err)
+		return
+	}
+	if s.securityPasskeyAction(w, r, v, vw) {
 		return
 	}
 	if s.MFA == nil {
@@ -116,9 +128,11 @@ func codeField(err error) error {
 }
 
 // mfaForm is the second step of the dashboard's sign-in: the password (or a provider) was right
-// and the account has an authenticator app.
-func (s *server) mfaForm(w http.ResponseWriter, r *http.Request, v *visit, status int, token, next string, err error) {
-	vw := &view{Title: "Enter your code", Form: map[string]string{"next": safeNext(next), "mfa_token": token}}
+// and the account has an authenticator app or a passkey (factors).
+func (s *server) mfaForm(w http.ResponseWriter, r *http.Request, v *visit, status int, token, next string, factors []string, err error) {
+	vw := &view{Form: map[string]string{"next": safeNext(next), "mfa_token": token}}
+	mfaFactorsForm(vw.Form, factors)
+	vw.Title = mfaTitle(vw.Form)
 	if err != nil {
 		s.failForm(w, r, v, "login_mfa", vw, codeField(err))
 		return
@@ -134,19 +148,35 @@ func (s *server) loginMFA(w http.ResponseWriter, r *http.Request, v *visit) {
 		return
 	}
 	token := r.PostFormValue("mfa_token")
+	// The factors the page offered, carried by its forms.
+	var factors []string
+	if r.PostFormValue("totp") == "1" {
+		factors = append(factors, gatehouse.FactorTOTP)
+	}
+	if r.PostFormValue("passkey") == "1" {
+		factors = append(factors, gatehouse.FactorWebAuthn)
+	}
 	// The API's per-address sign-in limit counts this step too, as POST /auth/mfa/verify.
-	vw := &view{Title: "Enter your code", Form: map[string]string{"next": safeNext(next), "mfa_token": token}}
+	vw := &view{Form: map[string]string{"next": safeNext(next), "mfa_token": token}}
+	mfaFactorsForm(vw.Form, factors)
+	vw.Title = mfaTitle(vw.Form)
 	if !s.limitIP(w, r, v, s.Limits.LoginIP, "login_mfa", vw) {
 		return
 	}
-	ts, err := s.MFA.Verify(r.Context(), token, r.PostFormValue("code"), v.client)
+	var ts *gatehouse.TokenSet
+	var err error
+	if credential := r.PostFormValue("credential"); credential != "" && s.Passkeys != nil {
+		ts, err = s.Passkeys.VerifyMFA(r.Context(), token, []byte(credential), v.client)
+	} else {
+		ts, err = s.MFA.Verify(r.Context(), token, r.PostFormValue("code"), v.client)
+	}
 	if errors.Is(err, gatehouse.ErrMFAInvalidToken) {
 		// Expired or used: the sign-in starts again.
 		redirect(w, r, "/login?notice=mfa_expired")
 		return
 	}
 	if err != nil {
-		s.mfaForm(w, r, v, 0, token, next, err)
+		s.mfaForm(w, r, v, 0, token, next, factors, err)
 		return
 	}
 	if v.p != nil {

@@ -96,7 +96,7 @@ func (s *server) oauthCallback(w http.ResponseWriter, r *http.Request, v *visit)
 	var mfa *gatehouse.MFARequiredError
 	if errors.As(err, &mfa) {
 		// The provider vouched for the account; it has an authenticator app too.
-		s.mfaForm(w, r, v, http.StatusOK, mfa.Token, next, nil)
+		s.mfaForm(w, r, v, http.StatusOK, mfa.Token, next, mfa.Factors, nil)
 		return
 	}
 	if err != nil {

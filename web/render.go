@@ -77,6 +77,8 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, v *visit, status
 	if v.p != nil {
 		vw.User = v.p.User
 		vw.IsAdmin = v.p.Allows(gatehouse.ScopeAdmin)
+		vw.ImpersonatedBy = s.impersonatorLabel(r, v.p)
+		vw.CanImpersonate = vw.IsAdmin && s.Impersonation != nil
 	}
 	if vw.Notice == "" {
 		vw.Notice = notices[r.URL.Query().Get("notice")]
@@ -102,29 +104,34 @@ func (s *server) errorPage(w http.ResponseWriter, r *http.Request, v *visit, sta
 // notices are the confirmations a redirect can ask for with ?notice=; only these fixed texts can
 // appear, so the parameter cannot put words on the page.
 var notices = map[string]string{
-	"signed_out":         "You are signed out.",
-	"welcome":            "Welcome! Your account is ready. We sent you an email to verify your address.",
-	"password_reset":     "Your password was reset. Sign in with the new password.",
-	"profile_saved":      "Your profile was saved.",
-	"verification_sent":  "A new verification email is on its way.",
-	"already_verified":   "Your email address is already verified.",
-	"password_changed":   "Your password was changed. Your other sessions were signed out.",
-	"password_breached":  "Your password has appeared in a data breach elsewhere. It still works, but anyone may try it: choose a new one now.",
-	"session_revoked":    "The session was signed out.",
-	"others_revoked":     "Every other session was signed out.",
-	"key_revoked":        "The API key was revoked. It no longer works.",
-	"identity_unlinked":  "The sign-in method was removed.",
-	"mfa_disabled":       "Two-step sign-in is off; your other devices were signed out.",
-	"mfa_enrol":          "Your role requires two-step sign-in: set up an authenticator app to continue.",
-	"mfa_acr":            "The app you came from asks for two-step sign-in. Set up an authenticator app here, then go back to the app and sign in again.",
-	"mfa_expired":        "That sign-in took too long or was already finished. Sign in again.",
-	"user_updated":       "The user was updated.",
-	"app_revoked":        "The app's access was revoked. It can no longer act for you.",
-	"delegation_allowed": "The agent may now act for you, within the scopes you allowed. Withdraw it here at any time.",
-	"delegation_denied":  "The agent was not allowed to act for you.",
-	"client_created":     "The client was created.",
-	"client_revoked":     "The client was revoked. Its tokens no longer work.",
-	"resource_added":     "The resource was added.",
-	"resource_removed":   "The resource was removed, with every grant for it.",
-	"grant_revoked":      "The grant was revoked. The app's tokens no longer work.",
+	"signed_out":            "You are signed out.",
+	"welcome":               "Welcome! Your account is ready. We sent you an email to verify your address.",
+	"password_reset":        "Your password was reset. Sign in with the new password.",
+	"profile_saved":         "Your profile was saved.",
+	"verification_sent":     "A new verification email is on its way.",
+	"already_verified":      "Your email address is already verified.",
+	"password_changed":      "Your password was changed. Your other sessions were signed out.",
+	"password_breached":     "Your password has appeared in a data breach elsewhere. It still works, but anyone may try it: choose a new one now.",
+	"session_revoked":       "The session was signed out.",
+	"others_revoked":        "Every other session was signed out.",
+	"key_revoked":           "The API key was revoked. It no longer works.",
+	"identity_unlinked":     "The sign-in method was removed.",
+	"mfa_disabled":          "Two-step sign-in is off; your other devices were signed out.",
+	"mfa_enrol":             "Your role requires two-step sign-in: set up an authenticator app to continue.",
+	"mfa_acr":               "The app you came from asks for two-step sign-in. Set up an authenticator app here, then go back to the app and sign in again.",
+	"passkey_added":         "The passkey was added. You can sign in with it now.",
+	"passkey_renamed":       "The passkey was renamed.",
+	"passkey_removed":       "The passkey was removed; your other devices were signed out.",
+	"mfa_expired":           "That sign-in took too long or was already finished. Sign in again.",
+	"user_updated":          "The user was updated.",
+	"app_revoked":           "The app's access was revoked. It can no longer act for you.",
+	"delegation_allowed":    "The agent may now act for you, within the scopes you allowed. Withdraw it here at any time.",
+	"delegation_denied":     "The agent was not allowed to act for you.",
+	"client_created":        "The client was created.",
+	"client_revoked":        "The client was revoked. Its tokens no longer work.",
+	"resource_added":        "The resource was added.",
+	"resource_removed":      "The resource was removed, with every grant for it.",
+	"grant_revoked":         "The grant was revoked. The app's tokens no longer work.",
+	"impersonation_started": "You are now signed in as this user. Password, second factors, API keys and app grants stay out of reach; every action is audited under both names.",
+	"impersonation_ended":   "The impersonation session has ended.",
 }

@@ -44,15 +44,17 @@ func TestEveryPageRenders(t *testing.T) {
 		t.Fatal(err)
 	}
 	pagesData := map[string]*view{
-		"apiref":     {Title: "API reference", Nav: "api", Wide: true, Data: ref},
-		"signup":     {Title: "Create your account", Form: map[string]string{"next": "/account/keys", "email": "a@b.c"}, Fields: map[string]string{"email": "taken"}, Data: authData{Providers: []providerButton{{Name: "github", Label: "GitHub", URL: "/login/github"}, {Name: "linkedin", Label: "LinkedIn", URL: "/login/linkedin"}}}},
-		"login":      {Title: "Sign in", Form: map[string]string{}, Error: "Incorrect email or password", Data: authData{}},
-		"logout":     {Title: "Sign out"},
-		"forgot":     {Title: "Reset", Form: map[string]string{}, Data: forgotData{Sent: true}},
-		"reset":      {Title: "Reset", Data: resetData{Token: "t0k"}},
-		"verify":     {Title: "Verify", Data: verifyData{Verified: true}},
-		"error":      {Title: "Admins only", Error: "Nope", Data: 403},
-		"account":    {Title: "Account", Nav: "account", Form: map[string]string{"name": "Ada", "avatar_url": avatar}},
+		"apiref":  {Title: "API reference", Nav: "api", Wide: true, Data: ref},
+		"signup":  {Title: "Create your account", Form: map[string]string{"next": "/account/keys", "email": "a@b.c"}, Fields: map[string]string{"email": "taken"}, Data: authData{Providers: []providerButton{{Name: "github", Label: "GitHub", URL: "/login/github"}, {Name: "linkedin", Label: "LinkedIn", URL: "/login/linkedin"}}}},
+		"login":   {Title: "Sign in", Form: map[string]string{}, Error: "Incorrect email or password", Data: authData{}},
+		"logout":  {Title: "Sign out"},
+		"forgot":  {Title: "Reset", Form: map[string]string{}, Data: forgotData{Sent: true}},
+		"reset":   {Title: "Reset", Data: resetData{Token: "t0k"}},
+		"verify":  {Title: "Verify", Data: verifyData{Verified: true}},
+		"error":   {Title: "Admins only", Error: "Nope", Data: 403},
+		"account": {Title: "Account", Nav: "account", Form: map[string]string{"name": "Ada", "avatar_url": avatar}},
+		"impersonate": {Title: "Impersonate", Nav: "users", Form: map[string]string{"reason": "ticket"}, Fields: map[string]string{"reason": "Say why."},
+			Data: &impersonateData{Target: &gatehouse.User{ID: "u2", Email: "bob@example.com", Role: "user", IsActive: true}, Minutes: 15}},
 		"password":   {Title: "Password", Nav: "password", Data: passwordData{HasPassword: true}, Fields: map[string]string{"current_password": "wrong"}},
 		"sessions":   {Title: "Sessions", Nav: "sessions", Data: sessionsData{Sessions: []sessionRow{{ID: "s1", Device: "Chrome on Linux", IP: "127.0.0.1", CreatedAt: now, LastUsedAt: now, Current: true}, {ID: "s2", Device: "curl", CreatedAt: now, LastUsedAt: now}}, Others: 1}},
 		"keys":       {Title: "API keys", Nav: "keys", Form: map[string]string{}, Data: keys, Fields: map[string]string{"scopes": "Choose at least one scope."}},
@@ -61,7 +63,7 @@ func TestEveryPageRenders(t *testing.T) {
 		"identities": {Title: "Sign-in methods", Nav: "identities", Data: identitiesData{HasPassword: false, Identities: []identityRow{{Provider: "github", Email: "ada@users.example", CreatedAt: now, LastUsedAt: now}}}},
 		"credits":    {Title: "Credits", Nav: "credits", Data: &gatehouse.CreditAccount{Plan: "pro", Total: 10000, Used: 2500, PeriodStart: now, PeriodEnd: later}},
 		"users":      {Title: "Users", Nav: "users", Form: map[string]string{"q": "ada"}, Data: &usersData{Query: "ada", Users: []*gatehouse.User{admin, {ID: "u2", Email: "bob@example.com", Role: "user", CreatedAt: now}}, NextCursor: "u2", Partial: true, Scanned: 2000}},
-		"audit":      {Title: "Audit log", Nav: "audit", Data: &auditData{Types: eventTypes(), Type: "login.failed", Events: []auditRow{{AuditEvent: &gatehouse.AuditEvent{ID: "e1", At: now, Type: "login.failed", UserID: "0190-admin", IP: "10.0.0.1", Outcome: "failure", Detail: "<b>x</b>"}, Email: "ada@example.com"}}, NextURL: "/admin/audit?cursor=e1"}},
+		"audit":      {Title: "Audit log", Nav: "audit", Data: &auditData{Types: eventTypes(), Type: "login.failed", Events: []auditRow{{AuditEvent: &gatehouse.AuditEvent{ID: "e1", At: now, Type: "login.failed", UserID: "0190-admin", IP: "10.0.0.1", Outcome: "failure", Detail: "<b>x</b>"}, Email: "ada@example.com"}, {AuditEvent: &gatehouse.AuditEvent{ID: "e0", At: now, Type: "user.profile_updated", UserID: "u2", ActorID: "0190-admin", Outcome: "success"}, Email: "bob@example.com", ActorEmail: "ada@example.com"}}, NextURL: "/admin/audit?cursor=e1"}},
 		"consent": {Title: "Allow", Focus: true, Wide: true, Data: consentData{ClientName: "Evil <Corp>", ClientID: "0190-client", ClientHost: "app.example",
 			Kind: gatehouse.ClientDynamic, RedirectURI: "http://127.0.0.1:4000/cb", RedirectHost: "127.0.0.1:4000", LoopbackOnly: true,
 			Scopes: []gatehouse.ScopeInfo{{Name: "mcp:tools", Description: "Use your tools"}}, ResourceName: "MCP", ResourceURI: "https://mcp.example/mcp",
@@ -87,6 +89,11 @@ func TestEveryPageRenders(t *testing.T) {
 		"grants": {Title: "App grants", Nav: "grants", Form: map[string]string{"user": "u1"}, Data: adminGrantsData{UserID: "u1", Filtered: true,
 			Grants: []grantRow{{ID: "g1", UserID: "u1", ClientID: "c1", ClientName: "Claude", ResourceURI: "https://x.example", Scopes: []string{"a"}, CreatedAt: now}}}},
 	}
+	// The email sign-in pages, and the sign-in page that offers them.
+	pagesData["login"].Data = authData{EmailSignIn: true}
+	pagesData["email_signin"] = &view{Title: "Sign in with an email code", Form: map[string]string{"next": "/account/keys", "email": "a@b.c"}, Fields: map[string]string{"email": "bad"}}
+	pagesData["email_code"] = &view{Title: "Enter your sign-in code", Form: map[string]string{"next": "/account", "email": "<a>@b.c"}, Notice: "sent", Fields: map[string]string{"code": "wrong"}}
+	pagesData["email_link"] = &view{Title: "Sign in", Form: map[string]string{"next": "/account"}, Data: emailLinkData{Token: "t<0>k", Email: "ada@example.com", SignedInAs: "bob@example.com"}}
 	if len(pagesData) != len(s.pages.byName) {
 		t.Fatalf("%d pages have sample data, %d templates exist", len(pagesData), len(s.pages.byName))
 	}

@@ -59,7 +59,7 @@ func (s *server) signedIn(h pageFunc) http.Handler {
 			redirect(w, r, "/login?next="+url.QueryEscape(back))
 			return
 		}
-		if v.p.MFAEnrollmentRequired && r.URL.Path != "/account/security" {
+		if v.p.MFAEnrollmentRequired && r.URL.Path != "/account/security" && r.URL.Path != "/account/passkeys/options" {
 			// The role requires a second factor and the user has none: enrolling is all this
 			// session may do, as on the API (an app's consent refuses it too: Approve).
 			redirect(w, r, enrolPage)
@@ -109,11 +109,16 @@ func (s *server) resolveSession(w http.ResponseWriter, r *http.Request, client g
 		return nil, nil
 	}
 	if err == nil {
-		p.Client = client
+		p.UseClient(client)
 		return p, nil
 	}
 	if gatehouse.ErrorKindOf(err) != gatehouse.KindUnauthorized {
 		return nil, err
+	}
+	if refresh == "" {
+		// An impersonation session, which has nothing to refresh: it is over.
+		s.clearSession(w)
+		return nil, nil
 	}
 	ts, err := s.Auth.Refresh(ctx, refresh, client)
 	if err != nil {
@@ -132,7 +137,7 @@ func (s *server) resolveSession(w http.ResponseWriter, r *http.Request, client g
 		}
 		return nil, err
 	}
-	p.Client = client
+	p.UseClient(client)
 	return p, nil
 }
 

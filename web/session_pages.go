@@ -11,6 +11,7 @@ type sessionRow struct {
 	ID, Device, IP, UserAgent string
 	CreatedAt, LastUsedAt     time.Time
 	Current                   bool
+	ImpersonatedBy            string // the admin who opened it as the user, for support
 }
 
 type sessionsData struct {
@@ -36,6 +37,9 @@ func (s *server) loadSessions(r *http.Request, v *visit, vw *view) error {
 	for _, sv := range list {
 		d.Sessions = append(d.Sessions, sessionRow{ID: sv.ID, Device: device(sv.UserAgent), IP: sv.IP, UserAgent: sv.UserAgent,
 			CreatedAt: sv.CreatedAt, LastUsedAt: sv.LastUsedAt, Current: sv.Current})
+		if sv.Impersonation() {
+			d.Sessions[len(d.Sessions)-1].ImpersonatedBy = s.impersonatorLabel(r, &gatehouse.Principal{Impersonator: sv.Act.Subject})
+		}
 		if !sv.Current {
 			d.Others++
 		}

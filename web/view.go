@@ -22,7 +22,11 @@ type view struct {
 	Origin  string // the public URL, for examples that name the server
 	User    *gatehouse.User
 	IsAdmin bool
-	CSRF    string
+	// ImpersonatedBy names the admin when the session is an impersonation: every page shows it.
+	ImpersonatedBy string
+	// CanImpersonate: the users page offers to impersonate.
+	CanImpersonate bool
+	CSRF           string
 	// MinPassword is the password policy's minimum length, for hints and the minlength attribute.
 	MinPassword int
 	// Reauth, with Error, is the sign-in page that refreshes the session's sign-in and comes

@@ -36,9 +36,16 @@ type Deps struct {
 	// MFA holds second factors: the security page and the sign-in's second step. nil turns
 	// them off.
 	MFA *gatehouse.MFAService
+	// SignIn is the passwordless sign-in by email; nil hides "Email me a sign-in code".
+	SignIn *gatehouse.EmailSignInService
+	// Passkeys (WebAuthn): the security page's list, the sign-in page's button and autofill, and
+	// the passkey as a second step. nil hides them.
+	Passkeys *gatehouse.PasskeyService
 	// OAuth signs in through providers; its allow-list must hold CallbackURL of each provider.
 	// nil hides the provider buttons.
 	OAuth *gatehouse.OAuthService
+	// Impersonation lets admins open a dashboard session as a user; nil hides it.
+	Impersonation *gatehouse.Impersonation
 	// AuthServer is Gatehouse as an OAuth 2.1 / OpenID Connect provider: the authorization
 	// endpoint, the consent page, connected apps and the admin pages of clients and resources.
 	// nil turns those pages off.
@@ -120,6 +127,9 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /login", s.page(s.loginForm))
 	mux.Handle("POST /login", s.page(s.login))
 	mux.Handle("POST /login/mfa", s.page(s.loginMFA))
+	mux.Handle("POST /login/mfa/passkey/options", s.page(s.passkeyMFAOptions))
+	mux.Handle("POST /login/passkey/options", s.page(s.passkeyLoginOptions))
+	mux.Handle("POST /login/passkey", s.page(s.passkeyLogin))
 	mux.Handle("GET /login/{provider}", s.page(s.oauthStart))
 	mux.Handle("GET /login/{provider}/callback", s.page(s.oauthCallback))
 	mux.Handle("GET /logout", s.page(s.logoutForm))
@@ -129,6 +139,11 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /reset-password", s.page(s.resetForm))
 	mux.Handle("POST /reset-password", s.page(s.reset))
 	mux.Handle("GET /verify-email", s.page(s.verifyEmail))
+	mux.Handle("GET "+emailSignInPath, s.page(s.emailSignInForm))
+	mux.Handle("POST "+emailSignInPath, s.page(s.emailSignInStart))
+	mux.Handle("POST "+emailSignInPath+"/code", s.page(s.emailSignInCode))
+	mux.Handle("GET "+gatehouse.SignInPath, s.page(s.emailLinkPage))
+	mux.Handle("POST "+gatehouse.SignInPath, s.page(s.emailLinkSignIn))
 
 	mux.Handle("GET /account", s.signedIn(s.accountPage))
 	mux.Handle("POST /account", s.signedIn(s.updateProfile))
@@ -141,6 +156,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /account/keys", s.signedIn(s.keysAction))
 	mux.Handle("GET /account/security", s.signedIn(s.securityPage))
 	mux.Handle("POST /account/security", s.signedIn(s.securityAction))
+	mux.Handle("POST /account/passkeys/options", s.signedIn(s.passkeyRegisterOptions))
 	mux.Handle("GET /account/identities", s.signedIn(s.identitiesPage))
 	mux.Handle("POST /account/identities", s.signedIn(s.identitiesAction))
 	mux.Handle("GET /account/credits", s.signedIn(s.creditsPage))
@@ -148,6 +164,9 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/users", s.admin(s.usersPage))
 	mux.Handle("POST /admin/users", s.admin(s.usersAction))
 	mux.Handle("GET /admin/audit", s.admin(s.auditPage))
+	mux.Handle("GET /admin/users/{id}/impersonate", s.admin(s.impersonateForm))
+	mux.Handle("POST /admin/users/{id}/impersonate", s.admin(s.impersonate))
+	mux.Handle("POST /impersonation/end", s.signedIn(s.endImpersonation))
 
 	// Gatehouse as an OAuth 2.1 / OpenID Connect provider.
 	mux.Handle("GET "+authorizePath, s.page(s.authorize))

@@ -25,19 +25,22 @@ const hashIdleRelease = 5 * time.Second
 
 // app is everything the commands share: configuration, the store and the services built on it.
 type app struct {
-	cfg     *config
-	log     *slog.Logger
-	store   gatehouse.Store
-	tokens  *token.Issuer
-	hasher  *password.Hasher
-	auth    *gatehouse.AuthService
-	authz   *gatehouse.AuthorizationServer // Gatehouse as an OAuth 2.1 / OpenID Connect provider
-	mfa     *gatehouse.MFAService          // second factors
-	metrics *metrics.Metrics
-	master  *masterKey
-	keys    *seal.SigningKeys
-	limiter *gatehouse.RateLimiter
-	breach  *breachChecker // the configured breached-password check
+	cfg      *config
+	log      *slog.Logger
+	store    gatehouse.Store
+	tokens   *token.Issuer
+	hasher   *password.Hasher
+	auth     *gatehouse.AuthService
+	authz    *gatehouse.AuthorizationServer // Gatehouse as an OAuth 2.1 / OpenID Connect provider
+	mfa      *gatehouse.MFAService          // second factors
+	passkeys *gatehouse.PasskeyService      // passkeys; nil when off (passkey_config.go)
+	signIn   *gatehouse.EmailSignInService  // passwordless sign-in by email
+	imp      *gatehouse.Impersonation       // admins acting as users, for support
+	metrics  *metrics.Metrics
+	master   *masterKey
+	keys     *seal.SigningKeys
+	limiter  *gatehouse.RateLimiter
+	breach   *breachChecker // the configured breached-password check
 	// runOutbox sends the queued emails until its context ends (serve only; nil for the CLI).
 	runOutbox func(context.Context)
 }
@@ -192,6 +195,24 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger, mailLog io.Writ
 			RecoveryFailures: cfg.RateRules["mfa_recovery_user"],
 		},
 	})
+	// Email sign-in codes are hashed under a key of their own, derived from the master key.
+	codeKey, err := seal.Derive(a.master.key, "email sign-in codes")
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	rp, err := passkeyRP(cfg, issuer, log)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	signInCfg := gatehouse.DefaultEmailSignInConfig
+	signInCfg.PerAddress = cfg.RateRules["email_signin_email"]
+	a.signIn = gatehouse.NewEmailSignInService(gatehouse.EmailSignInDeps{Auth: a.auth, CodeKey: codeKey, Config: signInCfg})
+	if rp != nil {
+		a.passkeys = gatehouse.NewPasskeyService(gatehouse.PasskeyDeps{Auth: a.auth, WebAuthn: rp, Failures: cfg.RateRules["mfa_webauthn_user"]})
+	}
+	a.imp = gatehouse.NewImpersonation(a.auth)
 	fetcher := newCIMDFetcher(cfg, log)
 	a.authz = gatehouse.NewAuthorizationServer(gatehouse.AuthServerDeps{
 		Auth:       a.auth,
@@ -217,6 +238,7 @@ func (a *app) httpLimits() httpapi.RateLimits {
 		ResetIP: r["reset_ip"], ResendIP: r["resend_ip"], OAuthIP: r["oauth_ip"], KeyFailureIP: r["key_failure_ip"],
 		ClientRegisterIP: r["client_register_ip"], ClientAuthFailureIP: r["client_auth_failure_ip"],
 		DeviceAuthorizationIP: r["device_authorization_ip"], DeviceCodeIP: r["device_code_ip"], DeviceCodeUser: r["device_code_user"],
+		EmailSignInIP: r["email_signin_ip"], EmailCodeIP: r["email_code_ip"],
 	}
 }
 

@@ -50,9 +50,10 @@ type config struct {
 	DBStatementTimeout       time.Duration // PostgreSQL statement_timeout; 0 keeps the server's
 	LogLevel                 string
 	LogFormat                string
-	Breach                   breachConfig // breached-password check: breach.go
-	OAuth                    oauthConfig  // social sign-in: oauth_config.go
-	Email                    emailConfig  // email and outbox: email_config.go
+	Breach                   breachConfig   // breached-password check: breach.go
+	OAuth                    oauthConfig    // social sign-in: oauth_config.go
+	Email                    emailConfig    // email and outbox: email_config.go
+	WebAuthn                 webauthnConfig // passkeys: passkey_config.go
 }
 
 // configError names the variable at fault, so a bad value stops the process with a useful line.
@@ -249,6 +250,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	if c.Email, err = loadEmailConfig(getenv, c.SMTPURL, c.MailFrom); err != nil {
 		return nil, err
 	}
+	c.WebAuthn = loadWebAuthnConfig(getenv)
 	return c, nil
 }
 

@@ -46,6 +46,14 @@ func defaultRateRules() rateRules {
 		// has a million values, so 5 guesses per 5 minutes leave an attacker no real chance.
 		"mfa_totp_user":     rule("mfa_totp_user", 5, 5*time.Minute),
 		"mfa_recovery_user": rule("mfa_recovery_user", 5, 5*time.Minute),
+		// Passwordless sign-in by email: emails asked for per client address and per address
+		// (counted whether or not it has an account), and codes or links tried per client
+		// address (each code also dies after 5 wrong tries).
+		"email_signin_ip":    rule("email_signin_ip", 20, time.Hour),
+		"email_signin_email": rule("email_signin_email", 5, time.Hour),
+		"email_code_ip":      rule("email_code_ip", 30, 15*time.Minute),
+		// Failed passkey assertions of the second step of a sign-in, per user.
+		"mfa_webauthn_user": rule("mfa_webauthn_user", 5, 5*time.Minute),
 	}
 }
 

@@ -53,13 +53,16 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	background.Go(func() { a.runOutbox(bg) })
 
 	apiHandler := httpapi.NewServer(httpapi.Deps{
-		Auth:       a.auth,
-		MFA:        a.mfa,
-		OAuth:      newOAuthService(cfg, a.auth, log),
-		AuthServer: a.authz,
-		DB:         a.store,
-		Keys:       a.tokens,
-		Log:        log,
+		Auth:          a.auth,
+		MFA:           a.mfa,
+		SignIn:        a.signIn,
+		Passkeys:      a.passkeys,
+		OAuth:         newOAuthService(cfg, a.auth, log),
+		AuthServer:    a.authz,
+		DB:            a.store,
+		Keys:          a.tokens,
+		Log:           log,
+		Impersonation: a.imp,
 		Config: httpapi.Config{
 			PublicURL:      cfg.PublicURL,
 			TrustedProxies: cfg.TrustedProxies,

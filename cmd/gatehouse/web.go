@@ -33,6 +33,10 @@ func (a *app) dashboard(cfg *config, log *slog.Logger) (http.Handler, error) {
 		Auth:  a.auth,
 		MFA:   a.mfa,
 		OAuth: oauthRules,
+		// Passwordless sign-in by email: "Email me a sign-in code" and the magic link's page.
+		SignIn:        a.signIn,
+		Passkeys:      a.passkeys,
+		Impersonation: a.imp,
 		// The authorization endpoint and consent page of the OAuth 2.1 / OpenID Connect provider.
 		AuthServer: a.authz,
 		Limits:     a.httpLimits(),

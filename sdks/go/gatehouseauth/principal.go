@@ -29,6 +29,10 @@ type Principal struct {
 	// the user named by Subject, with its own actor nested for a chain. Nil when nobody acts
 	// for the subject (and always for API keys).
 	Act *Actor
+	// Org is the organization the user acts in: the "org_id", "org_role" and "org_permissions"
+	// claims of a session with an active organization. Nil when the token names none. Its
+	// permissions are the organization's, separate from Scopes (what the token was granted).
+	Org *Org
 	// KeyID is the id of the API key for TypeAPIKey principals; empty for access tokens.
 	KeyID string
 	// TokenType is TypeAccessToken or TypeAPIKey.
@@ -65,6 +69,49 @@ func (a *Actor) valid() bool {
 		}
 	}
 	return true
+}
+
+// Org is the organization a principal acts in, and the user's role and permissions there.
+type Org struct {
+	ID          string   // "org_id"
+	Role        string   // "org_role": owner, admin, member or a custom role
+	Permissions []string // "org_permissions"
+}
+
+// orgOf is the organization of a token's claims, or nil when it names none.
+func orgOf(id, role string, permissions []string) *Org {
+	if id == "" {
+		return nil
+	}
+	return &Org{ID: id, Role: role, Permissions: permissions}
+}
+
+// OrgID is the id of the principal's active organization, or "".
+func (p *Principal) OrgID() string {
+	if p == nil || p.Org == nil {
+		return ""
+	}
+	return p.Org.ID
+}
+
+// OrgRole is the principal's role in its active organization, or "".
+func (p *Principal) OrgRole() string {
+	if p == nil || p.Org == nil {
+		return ""
+	}
+	return p.Org.Role
+}
+
+// HasPermission reports whether the principal holds permission in its active organization
+// ("org_permissions"). Scopes do not count: a token's scopes say what it may do at all, the
+// organization's permissions what the user may do in that organization.
+func (p *Principal) HasPermission(permission string) bool {
+	return p != nil && p.Org != nil && permission != "" && slices.Contains(p.Org.Permissions, permission)
+}
+
+// HasOrgRole reports whether the principal has role in its active organization.
+func (p *Principal) HasOrgRole(role string) bool {
+	return p != nil && p.Org != nil && role != "" && p.Org.Role == role
 }
 
 // Delegated reports whether an agent acts for the subject (the token carries "act").

@@ -31,6 +31,10 @@ type wireClaims struct {
 	Scope    string          `json:"scope"`
 	Email    string          `json:"email"`
 	Act      *Actor          `json:"act"`
+	// Organization claims of a session with an active organization.
+	OrgID          string   `json:"org_id"`
+	OrgRole        string   `json:"org_role"`
+	OrgPermissions []string `json:"org_permissions"`
 }
 
 // Verify checks an access token (the JWT alone, without "Bearer ") and returns its principal.
@@ -148,6 +152,7 @@ func (v *Verifier) verifyJWT(ctx context.Context, token string, now time.Time) (
 		SessionID: c.Sid,
 		Email:     c.Email,
 		Act:       c.Act,
+		Org:       orgOf(c.OrgID, c.OrgRole, c.OrgPermissions),
 		TokenType: TypeAccessToken,
 		ExpiresAt: exp,
 		Claims:    all,

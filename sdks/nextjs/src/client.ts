@@ -25,6 +25,15 @@ export interface TokenResponse {
   user: GatehouseUserObject;
 }
 
+/** Gatehouse's answer to `POST /api/v1/users/me/active-org`: a new access token for the session. */
+export interface ActiveOrgResponse {
+  access_token?: string;
+  refresh_token?: string;
+  token_type?: string;
+  expires_in?: number;
+  org_id?: string;
+}
+
 /** An RFC 9457 problem document from Gatehouse. */
 export interface Problem {
   status: number;
@@ -200,6 +209,19 @@ export class GatehouseClient {
 
   async logout(accessToken: string, client?: ClientInfo): Promise<void> {
     await this.request('POST', '/api/v1/auth/logout', { headers: { Authorization: `Bearer ${accessToken}` }, client });
+  }
+
+  /**
+   * Makes orgId the session's active organization (`""`: none) with `POST
+   * /api/v1/users/me/active-org`. Gatehouse answers with a new access token that carries it (the
+   * session's earlier access tokens stop working); a refresh token is kept unless one is sent.
+   */
+  switchActiveOrg(accessToken: string, orgId: string, client?: ClientInfo): Promise<ActiveOrgResponse> {
+    return this.request<ActiveOrgResponse>('POST', '/api/v1/users/me/active-org', {
+      body: { org_id: orgId },
+      headers: { Authorization: `Bearer ${accessToken}` },
+      client,
+    }).then((r) => (r && typeof r === 'object' ? r : {}));
   }
 
   me(accessToken: string): Promise<GatehouseUserObject> {

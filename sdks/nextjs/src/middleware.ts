@@ -232,7 +232,13 @@ export function createMiddleware(options: MiddlewareOptions, callback?: Middlewa
       authFn.protect = (o?: ProtectOptions) => {
         if (!session) refusal ??= refuse(r); // no credentials, or Gatehouse down, or misconfigured
         else if (o && !has(session, o)) {
-          refusal ??= refuse({ kind: 'lacks', detail: o.role !== undefined ? 'This page needs another role.' : 'The credentials lack a scope this route needs.' });
+          const detail =
+            o.role !== undefined || o.orgRole !== undefined
+              ? 'This page needs another role.'
+              : o.permission !== undefined
+                ? 'This needs a permission you do not have in this organization.'
+                : 'The credentials lack a scope this route needs.';
+          refusal ??= refuse({ kind: 'lacks', detail });
         }
         if (refusal) throw new ProtectRefusal();
         return session!;

@@ -6,7 +6,7 @@ import { createContext, createElement, useContext, type ReactNode } from 'react'
 import { safeRedirect } from './redirect.js';
 import type { GatehouseSession } from './session.js';
 
-export type { GatehouseSession } from './session.js';
+export type { GatehouseSession, GatehouseOrg, GatehouseActor } from './session.js';
 
 const SessionContext = createContext<{ session: GatehouseSession<object> | null } | undefined>(undefined);
 
@@ -161,5 +161,30 @@ export async function signOut(options: ClientCallOptions = {}): Promise<SignInRe
   const body: unknown = await res.json().catch(() => undefined);
   if (!res.ok) return { ok: false, status: res.status, error: errorFor(res.status, body) };
   if (options.redirect !== false) (options.navigate ?? navigateDefault)(safeRedirect(options.callbackUrl, '/'));
+  return { ok: true };
+}
+
+/**
+ * Switches the session's active organization: POSTs `{ org_id }` to `{authPath}/active-org` (the
+ * handler asks Gatehouse and renews the HttpOnly cookies with a token that carries the
+ * organization; `""` leaves none), then reloads callbackUrl (default: the current page) so that
+ * Server Components render with it, unless `redirect: false`.
+ */
+export async function switchOrganization(orgId: string, options: ClientCallOptions = {}): Promise<SignInResult> {
+  const f = options.fetch ?? ((input: string, init?: RequestInit) => fetch(input, init));
+  let res: Response;
+  try {
+    res = await f(`${base(options.authPath)}/active-org`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      credentials: 'same-origin',
+      body: JSON.stringify({ org_id: orgId }),
+    });
+  } catch {
+    return { ok: false, status: 0, error: 'unavailable' };
+  }
+  const body: unknown = await res.json().catch(() => undefined);
+  if (!res.ok) return { ok: false, status: res.status, error: errorFor(res.status, body) };
+  if (options.redirect !== false) (options.navigate ?? navigateDefault)(safeRedirect(options.callbackUrl ?? currentPath(), '/'));
   return { ok: true };
 }

@@ -15,7 +15,7 @@ import {
 } from './client.js';
 import { GatehouseConfigError, type GatehouseOptions } from './config.js';
 import { clearSessionCookies, cookieAttributes, parseCookieHeader, setSessionCookies } from './cookies.js';
-import { has, toSession as baseSession } from './access.js';
+import { has, orgOf, toSession as baseSession } from './access.js';
 import { Engine, type AuthResult } from './core.js';
 import { IdentityHeaders } from './identity.js';
 import { createMiddleware, type GatehouseMiddleware, type MiddlewareCallback, type MiddlewareOptions } from './middleware.js';
@@ -38,7 +38,7 @@ export { GatehouseUnavailableError, GatehouseResponseError } from './client.js';
 export type { GatehouseUserObject, TokenResponse, Introspection } from './client.js';
 export type { AccessClaims } from './verify.js';
 
-export type { GatehouseSession } from './session.js';
+export type { GatehouseSession, GatehouseOrg, GatehouseActor } from './session.js';
 
 export interface ServerOptions extends GatehouseOptions {
   /** Where signed-in users land when no (valid) callbackUrl is given. Default `/`. */
@@ -90,6 +90,10 @@ export interface RequireUserOptions extends AuthOptions {
   /** Role(s) the user must have (any of them). A signed-in user without it is sent to the login
    * page with `error=forbidden` (to sign in as someone else). */
   role?: string | string[];
+  /** Role(s) in the active organization the user must have (any of them), as `role`. */
+  orgRole?: string | string[];
+  /** Permission(s) in the active organization the user must have (all of them), as `role`. */
+  permission?: string | string[];
 }
 
 export { has, type HasOptions } from './access.js';
@@ -154,6 +158,12 @@ export interface Gatehouse<Claims extends object = {}> {
   refresh: RouteHandler;
   /** GET: `{ user }` of the current session, or 401. */
   session: RouteHandler;
+  /**
+   * POST `{ org_id }` (JSON, or a form with an optional callbackUrl): makes it the session's active
+   * organization at Gatehouse (`POST /api/v1/users/me/active-org`; `""` leaves none) and renews the
+   * session cookies with the token that carries it. Same-site only, like the other POST handlers.
+   */
+  switchOrg: RouteHandler;
   /** GET …/oauth/{provider}?callbackUrl=: starts an OAuth sign-in at Gatehouse. */
   oauthStart: RouteHandler;
   /** GET …/callback/{provider}?code=&state=: finishes it and sets the cookies. */
@@ -245,7 +255,7 @@ export function createGatehouse<Claims extends object = {}>(options: GatehouseCo
 
   async function requireUser(o?: RequireUserOptions): Promise<GatehouseSession> {
     const s = await auth(o);
-    if (s && (o?.role === undefined || has(s, { role: o.role }))) return s;
+    if (s && has(s, { role: o?.role, orgRole: o?.orgRole, permission: o?.permission })) return s;
     const h = await requestHeaders(o);
     const cb = safeRedirect(o?.callbackUrl ?? h.get(IdentityHeaders.path) ?? '', '');
     const login = getEngine().cfg.loginPath;
@@ -471,8 +481,63 @@ export function createGatehouse<Claims extends object = {}>(options: GatehouseCo
     if (r.kind === 'unavailable') return problem(unavailableProblem());
     const s = toSession(r);
     if (!s) return problem(unauthorizedProblem(r.kind === 'none' && r.presented));
-    return noStore(NextResponse.json({ user: s.user, expires_at: s.expiresAt?.toISOString() ?? null }));
+    return noStore(NextResponse.json({ user: s.user, org: s.org ?? null, actor: s.actor ?? null, expires_at: s.expiresAt?.toISOString() ?? null }));
   };
+
+  const ORG_ID_MAX = 128;
+  const switchOrg = withEngine(async (request, e) => {
+    const { form, data } = await readInput(request);
+    const orgId = data.org_id;
+    const back = (error?: string) => redirectTo(request, withQuery(safeRedirect(data.callbackUrl, afterLogin), { error }), 303);
+    if (typeof orgId !== 'string' || orgId.length > ORG_ID_MAX || /[\u0000-\u001f\u007f]/.test(orgId)) {
+      return form ? back('invalid_org') : problem({ status: 400, error_code: 'invalid_org', detail: 'Send org_id: an organization id, or "" for none.' });
+    }
+    // Only the browser's cookie session is switched: a Bearer caller talks to Gatehouse itself.
+    const secure = e.secure(request.headers, request.nextUrl);
+    const creds = e.credentials(request.headers, secure);
+    let token: string | undefined;
+    let renewed: TokenResponse | undefined;
+    const v = await e.verify(creds.access);
+    if (v.ok) token = creds.access;
+    else if (v.reason === 'unavailable') return form ? back('unavailable') : problem(unavailableProblem());
+    else if (creds.refresh) {
+      const r = await e.renew(creds.refresh, clientInfo(request));
+      if (r.kind === 'unavailable') return form ? back('unavailable') : problem(unavailableProblem());
+      if (r.kind === 'session') ({ accessToken: token, renewed } = r);
+    }
+    if (!token) return form ? loginErrorRedirect(request, 'session_expired', data.callbackUrl) : problem(unauthorizedProblem(false, 'No session to switch.'));
+    let answer: Awaited<ReturnType<typeof e.client.switchActiveOrg>>;
+    try {
+      answer = await e.client.switchActiveOrg(token, orgId, clientInfo(request));
+    } catch (err) {
+      if (!(err instanceof GatehouseResponseError || err instanceof GatehouseUnavailableError)) throw err;
+      if (err instanceof GatehouseUnavailableError) console.error(err.message);
+      // A refresh that happened on the way is kept whatever Gatehouse said about the organization.
+      const res = form ? back(err instanceof GatehouseUnavailableError ? 'unavailable' : 'org_switch_refused') : gatehouseErrorResponse(err);
+      if (renewed) setSessionCookies((res as NextResponse).cookies, e.cfg, secure, renewed);
+      return noStore(res);
+    }
+    // The new access token carries the organization; the session's earlier ones no longer work.
+    // Without one in the answer, the refresh token gets one (the session remembers its organization).
+    let access = typeof answer.access_token === 'string' ? answer.access_token : undefined;
+    let refreshToken = typeof answer.refresh_token === 'string' ? answer.refresh_token : (renewed?.refresh_token ?? creds.refresh);
+    if (!access && refreshToken) {
+      const r = await e.renew(refreshToken, clientInfo(request));
+      if (r.kind === 'session' && r.renewed) ({ access_token: access, refresh_token: refreshToken } = r.renewed);
+    }
+    const checked = await e.verify(access);
+    if (!checked.ok || !access || !refreshToken) {
+      // Switched at Gatehouse, but no usable token came back: sign in again rather than keep a dead cookie.
+      return form ? loginErrorRedirect(request, 'session_expired', data.callbackUrl) : problem(unauthorizedProblem(true, 'The session could not be renewed after the switch; sign in again.'));
+    }
+    const org = orgOf(checked.claims) ?? null;
+    const res = form ? back() : NextResponse.json({ org, expires_in: Math.max(0, checked.claims.exp - Math.floor(Date.now() / 1000)) });
+    const jar = (res as NextResponse).cookies;
+    const names = e.names(secure);
+    jar.set(names.access, access, cookieAttributes(e.cfg, secure));
+    jar.set(names.refresh, refreshToken, cookieAttributes(e.cfg, secure));
+    return noStore(res);
+  }, true);
 
   /** The handlers' mount point and the provider, from `…/oauth/{provider}` or `…/callback/{provider}`. */
   function oauthPath(request: NextRequest, segment: 'oauth' | 'callback'): { base: string; provider: string } | null {
@@ -564,6 +629,7 @@ export function createGatehouse<Claims extends object = {}>(options: GatehouseCo
     if (last === 'register') return register(request, context);
     if (last === 'logout') return logout(request, context);
     if (last === 'refresh') return refresh(request, context);
+    if (last === 'active-org') return switchOrg(request, context);
     return problem({ status: 404, error_code: 'not_found', detail: 'Not found.' });
   };
 
@@ -583,6 +649,7 @@ export function createGatehouse<Claims extends object = {}>(options: GatehouseCo
     logout,
     refresh,
     session,
+    switchOrg,
     oauthStart,
     oauthCallback,
   };

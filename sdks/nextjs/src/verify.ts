@@ -12,6 +12,12 @@ export interface AccessClaims extends JWTPayload {
   email?: string;
   email_verified?: boolean;
   role?: string;
+  /** The active organization of the session (Gatehouse organizations). */
+  org_id?: string;
+  org_role?: string;
+  org_permissions?: string[];
+  /** Who acts for the user (RFC 8693 `act`): an agent, or a Gatehouse admin impersonating the user. */
+  act?: { sub: string; act?: unknown };
 }
 
 export type VerifyResult =

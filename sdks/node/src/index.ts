@@ -17,5 +17,5 @@ export {
 export type { Answer, HeaderGetter, Logger, ResourceMetadata, VerifierOptions } from './verifier.js';
 export { GatehouseAuthError } from './errors.js';
 export type { ErrorKind } from './errors.js';
-export { hasScopes, requireScopes, scopeString } from './principal.js';
-export type { AuthInfo, Principal, TokenType } from './principal.js';
+export { MAX_ACTOR_DEPTH, actorDepth, hasOrgRole, hasPermission, hasScopes, isDelegated, requireScopes, scopeString } from './principal.js';
+export type { Actor, AuthInfo, Org, Principal, TokenType } from './principal.js';

@@ -18,6 +18,18 @@ export interface Principal {
   readonly sessionId: string | undefined;
   /** The user's email when the credential carries one. */
   readonly email: string | undefined;
+  /**
+   * The actor chain of a delegated token (`act`, RFC 8693 §4.1): the agent acting for the user
+   * named by `subject`, with its own actor nested for a chain. Undefined when nobody acts for
+   * the subject (and always for API keys).
+   */
+  readonly act: Actor | undefined;
+  /**
+   * The organization the user acts in (`org_id`, `org_role`, `org_permissions` of a session with
+   * an active organization); undefined when the token names none. Its permissions are the
+   * organization's, separate from `scopes`.
+   */
+  readonly org: Org | undefined;
   /** The API key's id for `api_key` principals; undefined for access tokens. */
   readonly keyId: string | undefined;
   readonly tokenType: TokenType;
@@ -25,6 +37,51 @@ export interface Principal {
   readonly expiresAt: number | undefined;
   /** Every claim of the token (for an API key: the introspection answer). */
   readonly claims: Readonly<Record<string, unknown>>;
+}
+
+/** One link of an actor chain: who acts (`sub`: an agent's client_id), and who acted before it. */
+export interface Actor {
+  readonly sub: string;
+  readonly act?: Actor;
+}
+
+/** The organization a principal acts in, and the user's role and permissions there. */
+export interface Org {
+  /** `org_id` */
+  readonly id: string;
+  /** `org_role`: owner, admin, member or a custom role; undefined when the token carries none. */
+  readonly role: string | undefined;
+  /** `org_permissions` */
+  readonly permissions: readonly string[];
+}
+
+/** The deepest actor chain Gatehouse signs. */
+export const MAX_ACTOR_DEPTH = 3;
+
+/** Whether an agent acts for the principal's user (the token carries `act`). */
+export function isDelegated(p: Principal | undefined | null): boolean {
+  return !!p && p.act !== undefined;
+}
+
+/** The number of actors in a chain. */
+export function actorDepth(a: Actor | undefined): number {
+  let n = 0;
+  for (; a; a = a.act) n++;
+  return n;
+}
+
+/**
+ * Whether `p` holds `permission` in its active organization (`org_permissions`, exact match).
+ * Scopes do not count: a token's scopes say what it may do at all, the organization's
+ * permissions what the user may do in that organization.
+ */
+export function hasPermission(p: Principal | undefined | null, permission: string): boolean {
+  return !!p && !!p.org && !!permission && p.org.permissions.includes(permission);
+}
+
+/** Whether `p` has `role` in its active organization. */
+export function hasOrgRole(p: Principal | undefined | null, role: string): boolean {
+  return !!p && !!p.org && !!role && p.org.role === role;
 }
 
 /** Whether `p` was granted every one of `scopes`. */
@@ -47,7 +104,36 @@ export function scopeString(p: Principal): string {
 }
 
 export function makePrincipal(fields: Omit<Principal, 'scopes' | 'claims'> & { scopes: string[]; claims: Record<string, unknown> }): Principal {
-  return Object.freeze({ ...fields, scopes: Object.freeze(fields.scopes), claims: Object.freeze(fields.claims) });
+  const org = fields.org && Object.freeze({ ...fields.org, permissions: Object.freeze([...fields.org.permissions]) });
+  return Object.freeze({ ...fields, act: freezeActor(fields.act), org, scopes: Object.freeze(fields.scopes), claims: Object.freeze(fields.claims) });
+}
+
+function freezeActor(a: Actor | undefined): Actor | undefined {
+  if (!a) return undefined;
+  return Object.freeze(a.act ? { sub: a.sub, act: freezeActor(a.act) } : { sub: a.sub });
+}
+
+/** The `act` claim read strictly: undefined when absent (or JSON null); null when malformed or deeper than Gatehouse signs. */
+export function readActor(v: unknown): Actor | undefined | null {
+  if (v === undefined || v === null) return undefined;
+  let a: unknown = v;
+  for (let depth = 0; a !== undefined; depth++) {
+    if (depth >= MAX_ACTOR_DEPTH || typeof a !== 'object' || a === null || Array.isArray(a)) return null;
+    const o = a as Record<string, unknown>;
+    if (typeof o.sub !== 'string' || !o.sub) return null;
+    a = o.act;
+  }
+  return v as Actor;
+}
+
+/** The organization claims read strictly: undefined when the token names none; null when malformed. */
+export function readOrg(c: Record<string, unknown>): Org | undefined | null {
+  const { org_id: id, org_role: role, org_permissions: perms } = c;
+  if (id !== undefined && typeof id !== 'string') return null;
+  if (role !== undefined && typeof role !== 'string') return null;
+  if (perms !== undefined && (!Array.isArray(perms) || perms.some((x) => typeof x !== 'string'))) return null;
+  if (!id) return undefined;
+  return { id, role: (role as string) || undefined, permissions: (perms as string[] | undefined) ?? [] };
 }
 
 /**

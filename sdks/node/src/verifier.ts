@@ -1,6 +1,6 @@
 import { compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
 import { GatehouseAuthError, insufficientScope, invalid, unavailable } from './errors.js';
-import { makePrincipal, type AuthInfo, type Principal } from './principal.js';
+import { makePrincipal, readActor, readOrg, type AuthInfo, type Principal } from './principal.js';
 import { sha256Key } from './hash.js';
 
 /** Defaults of the options (seconds). */
@@ -254,6 +254,10 @@ export class Verifier {
     if (c.iss !== this.issuer) throw invalid('token issued by another issuer');
     this.#checkAudience(c.aud);
     if (!c.sub) throw invalid('token has no "sub"');
+    const act = readActor(c.act);
+    if (act === null) throw invalid('token has a malformed "act"');
+    const org = readOrg(c);
+    if (org === null) throw invalid('token has malformed organization claims');
     const lee = this.leeway * 1000;
     const exp = numericDate(c.exp);
     if (exp === undefined) throw invalid('token has no valid "exp"');
@@ -271,6 +275,8 @@ export class Verifier {
       scopes: splitScope(c.scope),
       sessionId: (c.sid as string) || undefined,
       email: (c.email as string) || undefined,
+      act,
+      org,
       keyId: undefined,
       tokenType: 'access_token',
       expiresAt: exp,
@@ -420,6 +426,8 @@ export class Verifier {
         scopes: splitScope(inr.scope),
         sessionId: undefined,
         email: typeof inr.email === 'string' && inr.email ? inr.email : undefined,
+        act: undefined,
+        org: undefined,
         keyId: typeof inr.key_id === 'string' && inr.key_id ? inr.key_id : undefined,
         tokenType: 'api_key',
         expiresAt: exp,

@@ -8,7 +8,7 @@ FastAPI) and :mod:`gatehouse_auth.mcp` (the official MCP Python SDK).
 """
 
 from ._errors import AuthError, InsufficientScope, InvalidRequest, InvalidToken, NoToken, Unavailable
-from ._principal import TYPE_ACCESS_TOKEN, TYPE_API_KEY, Principal, require_scopes
+from ._principal import MAX_ACTOR_DEPTH, TYPE_ACCESS_TOKEN, TYPE_API_KEY, Actor, Org, Principal, require_scopes
 from ._verifier import (
     API_KEY_PREFIX,
     DEFAULT_INTROSPECTION_CACHE_TTL,
@@ -25,6 +25,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "API_KEY_PREFIX",
+    "Actor",
     "AuthError",
     "DEFAULT_INTROSPECTION_CACHE_TTL",
     "DEFAULT_JWKS_MAX_AGE",
@@ -34,8 +35,10 @@ __all__ = [
     "InsufficientScope",
     "InvalidRequest",
     "InvalidToken",
+    "MAX_ACTOR_DEPTH",
     "MAX_LEEWAY",
     "NoToken",
+    "Org",
     "Principal",
     "TYPE_ACCESS_TOKEN",
     "TYPE_API_KEY",

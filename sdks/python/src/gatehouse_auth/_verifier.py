@@ -23,7 +23,7 @@ import httpx
 from ._cache import BoundedCache, ResultEntry, TokenEntry, key_of
 from ._errors import AuthError, InsufficientScope, InvalidRequest, InvalidToken, NoToken, Unavailable
 from ._jwks import PublicKey, parse_jwks
-from ._principal import TYPE_ACCESS_TOKEN, TYPE_API_KEY, Principal, require_scopes
+from ._principal import TYPE_ACCESS_TOKEN, TYPE_API_KEY, Principal, read_actor, read_org, require_scopes
 
 DEFAULT_LEEWAY = 5.0
 MAX_LEEWAY = 300.0
@@ -303,6 +303,14 @@ class Verifier:
             raise InvalidToken('token has no valid "iat"')
         if now + self.leeway < iat:
             raise InvalidToken("token issued in the future")
+        try:
+            act = read_actor(claims.get("act"))
+        except ValueError:
+            raise InvalidToken('token has a malformed "act"') from None
+        try:
+            org = read_org(claims)
+        except ValueError:
+            raise InvalidToken("token has malformed organization claims") from None
         return (
             Principal(
                 subject=sub,
@@ -310,6 +318,8 @@ class Verifier:
                 scopes=tuple(claims.get("scope", "").split()),
                 session_id=claims.get("sid", ""),
                 email=claims.get("email", ""),
+                act=act,
+                org=org,
                 token_type=TYPE_ACCESS_TOKEN,
                 expires_at=exp,
                 claims=MappingProxyType(claims),
