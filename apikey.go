@@ -230,6 +230,13 @@ func (s *AuthService) CreateAPIKey(ctx context.Context, p *Principal, in NewAPIK
 			return nil, "", ErrAdminNeedsMFA
 		}
 	}
+	// A key with admin powers outlives the session that mints it: a session signed in long ago
+	// (perhaps left open, perhaps stolen) must sign in again first.
+	if slices.Contains(clean, ScopeAdmin) {
+		if err := s.requireRecentAuth(ctx, p); err != nil {
+			return nil, "", err
+		}
+	}
 	now := s.now()
 	secret := NewAPIKeySecret()
 	k := &APIKey{

@@ -21,6 +21,9 @@ type AuthConfig struct {
 	// OrgAutoJoin: a verified address at an organization's verified auto-join domain makes its
 	// user a member of that organization (GATEHOUSE_ORG_AUTO_JOIN; off by default).
 	OrgAutoJoin bool
+	// MFARequiredRoles: users of these roles must have a second factor; until they enrol one,
+	// their sessions may only enrol (Principal.MFAEnrollmentRequired).
+	MFARequiredRoles []string
 	// PrincipalCacheTTL bounds how long a revocation made elsewhere can go unnoticed; 0 turns
 	// the cache off.
 	PrincipalCacheTTL time.Duration
@@ -132,6 +135,9 @@ type TokenSet struct {
 	// PasswordBreached is set by a password login whose password the breach check knows: the
 	// login succeeds, and the user should be asked to change the password.
 	PasswordBreached bool
+	// MFAEnrollmentRequired: the user's role requires a second factor and the user has none; the
+	// session may only enrol one.
+	MFAEnrollmentRequired bool
 }
 
 // Principal is an authenticated caller: a user through a session (access token) or an API key.
@@ -158,6 +164,10 @@ type Principal struct {
 	// (GATEHOUSE_ADMIN_REQUIRE_MFA) and this session's sign-in did not use one: the principal
 	// acts as a user until it signs in again with one.
 	AdminNeedsMFA bool
+	// MFAEnrollmentRequired: the user's role requires a second factor (GATEHOUSE_MFA_REQUIRED_ROLES)
+	// and the user has none: the session may only enrol one (the edges admit it to the enrolment
+	// routes and pages alone, with ErrMFAEnrollmentRequired elsewhere).
+	MFAEnrollmentRequired bool
 }
 
 // ErrAdminNeedsMFA refuses an admin action to an admin whose session is only aal1.
@@ -251,7 +261,8 @@ func (s *AuthService) issue(ctx context.Context, u *User, sess *Session, refresh
 	if err != nil {
 		return nil, err
 	}
-	return &TokenSet{AccessToken: access, RefreshToken: refresh, ExpiresIn: claims.ExpiresAt.Sub(now), User: u, SessionID: sessionID}, nil
+	return &TokenSet{AccessToken: access, RefreshToken: refresh, ExpiresIn: claims.ExpiresAt.Sub(now), User: u, SessionID: sessionID,
+		MFAEnrollmentRequired: s.mfaEnrollmentRequired(u)}, nil
 }
 
 // startSession creates a session and its first refresh token inside tx; amr is how the user

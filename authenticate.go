@@ -28,6 +28,7 @@ func (s *AuthService) Authenticate(ctx context.Context, accessToken string) (*Pr
 	// The session, not the token, says how the user signed in (they agree: the token was signed
 	// from it).
 	p.AdminNeedsMFA = s.cfg.AdminRequireMFA && u.IsAdmin() && AAL(sess.AMR) != AAL2
+	p.MFAEnrollmentRequired = s.mfaEnrollmentRequired(u)
 	if claims.ClientID != "" {
 		p.Scopes = strings.Fields(claims.Scope)
 	}

@@ -272,6 +272,9 @@ type AuthCode struct {
 	// session has ended (a logout, a password change, a takeover) is refused.
 	Approver string
 	UserInfo bool // the tokens it issues may read /oauth2/userinfo
+	// AMR is how the user had authenticated in the approving session (RFC 8176 values): the
+	// grant's session, its tokens and its ID token (amr, acr) say the same.
+	AMR []string
 }
 
 // ErrClientExists is a client ID already stored (for a metadata-document client: already revoked).

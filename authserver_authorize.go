@@ -26,6 +26,7 @@ type AuthorizeRequest struct {
 	Prompt              string
 	MaxAge              string
 	LoginHint           string
+	ACRValues           string // OIDC Core §3.1.2.1: requested acr values, in order of preference
 	Request             string // a request object (RFC 9101): not supported
 	RequestURI          string // a pushed or referenced request object: not supported
 	Duplicated          []string
@@ -43,7 +44,33 @@ type AuthorizationRequest struct {
 	Prompts []string
 	// MaxAge is the longest time since the user signed in that the client accepts; nil: any.
 	MaxAge *time.Duration
+	// RequiresAAL2: the client asked for a sign-in with a second factor (acr_values names
+	// ACRAAL2 and not ACRAAL1): a session without one must complete one before the code is issued.
+	RequiresAAL2 bool
 }
+
+// Authentication context class references (OIDC Core §2 acr, §3.1.2.1 acr_values): the
+// assurance level of the sign-in, as AAL says it. The ID token's acr is always one of them.
+const (
+	ACRAAL1 = "urn:gatehouse:aal1" // a password, or a provider's sign-in
+	ACRAAL2 = "urn:gatehouse:aal2" // and a second factor
+)
+
+// ACRValuesSupported is what discovery advertises.
+var ACRValuesSupported = []string{ACRAAL1, ACRAAL2}
+
+// ACR is the acr of a sign-in whose methods were amr.
+func ACR(amr []string) string {
+	if AAL(amr) == AAL2 {
+		return ACRAAL2
+	}
+	return ACRAAL1
+}
+
+// ErrAAL2Required refuses to issue a code for a request that asked for a second factor to a
+// session signed in without one (the dashboard asks for it first; this holds if it did not).
+var ErrAAL2Required = &Error{Kind: KindForbidden, Code: "aal2_required",
+	Message: "This app asks for a sign-in with a second factor: sign in again with your authenticator app."}
 
 // ScopeNames lists the granted scopes' names.
 func (a *AuthorizationRequest) ScopeNames() []string { return ScopeNames(a.Scopes) }
@@ -139,6 +166,10 @@ func (as *AuthorizationServer) Authorize(ctx context.Context, req AuthorizeReque
 		d := time.Duration(n) * time.Second
 		a.MaxAge = &d
 	}
+	// Values are voluntary (OIDC Core §5.5.1.1): unknown ones are ignored, and aal1 among them
+	// means a sign-in without a second factor will do.
+	acrs := strings.Fields(req.ACRValues)
+	a.RequiresAAL2 = slices.Contains(acrs, ACRAAL2) && !slices.Contains(acrs, ACRAAL1)
 
 	switch len(req.Resources) {
 	case 0:
@@ -218,6 +249,9 @@ func (as *AuthorizationServer) Approve(ctx context.Context, p *Principal, a *Aut
 	if p == nil || p.User == nil || p.SessionID == "" || p.ClientID != "" || p.APIKey != nil {
 		return "", ErrUnauthenticated
 	}
+	if p.MFAEnrollmentRequired {
+		return "", ErrMFAEnrollmentRequired
+	}
 	if err := as.auth.forbidImpersonated(ctx, p, "consent to an app"); err != nil {
 		return "", err
 	}
@@ -230,6 +264,9 @@ func (as *AuthorizationServer) Approve(ctx context.Context, p *Principal, a *Aut
 		sess, err := tx.SessionByID(ctx, p.SessionID)
 		if err != nil {
 			return notFoundAsUnauthenticated(err)
+		}
+		if a.RequiresAAL2 && AAL(sess.AMR) != AAL2 {
+			return ErrAAL2Required
 		}
 		now := as.now()
 		g, err := tx.GrantFor(ctx, u.ID, a.Client.ID, a.Resource.URI)
@@ -257,8 +294,8 @@ func (as *AuthorizationServer) Approve(ctx context.Context, p *Principal, a *Aut
 		if err := tx.CreateAuthCode(ctx, &AuthCode{
 			Hash: HashToken(code), GrantID: g.ID, ClientID: a.Client.ID, UserID: u.ID, RedirectURI: a.RedirectURI,
 			Challenge: a.Request.CodeChallenge, Resource: a.Resource.URI, Scope: scopeString(a.ScopeNames()),
-			Nonce: a.Request.Nonce, AuthTime: sess.CreatedAt, CreatedAt: now, ExpiresAt: now.Add(as.cfg.CodeTTL),
-			Approver: sess.ID, UserInfo: a.userInfo(as.OwnAPI()),
+			Nonce: a.Request.Nonce, AuthTime: sessionAuthTime(sess), CreatedAt: now, ExpiresAt: now.Add(as.cfg.CodeTTL),
+			Approver: sess.ID, UserInfo: a.userInfo(as.OwnAPI()), AMR: sess.AMR,
 		}); err != nil {
 			return err
 		}
@@ -298,16 +335,26 @@ func (as *AuthorizationServer) Deny(ctx context.Context, p *Principal, a *Author
 	as.auth.audit(ctx, p.Client, EventOAuthDenied, p.User.ID, OutcomeFailure, "client "+a.Client.ID+" resource "+a.Resource.URI)
 }
 
-// AuthTime is when the user of a first-party session (the dashboard's) signed in: the session's
-// start, which LoginRequired compares with prompt and max_age and the ID token reports as
-// auth_time.
-func (as *AuthorizationServer) AuthTime(ctx context.Context, p *Principal) (time.Time, error) {
+// SignIn is how and when the user of a first-party session signed in.
+type SignIn struct {
+	// AuthTime is the latest full authentication (the session's start: a sign-in with a second
+	// factor starts its session once the factor is given), which LoginRequired compares with
+	// prompt and max_age and the ID token reports as auth_time.
+	AuthTime time.Time
+	AMR      []string // the methods used (RFC 8176), whose AAL RequiresAAL2 compares
+}
+
+// AAL is the sign-in's assurance level.
+func (s *SignIn) AAL() string { return AAL(s.AMR) }
+
+// SignInOf is how and when the user of a first-party session (the dashboard's) signed in.
+func (as *AuthorizationServer) SignInOf(ctx context.Context, p *Principal) (*SignIn, error) {
 	if p == nil || p.User == nil || p.SessionID == "" || p.ClientID != "" || p.APIKey != nil {
-		return time.Time{}, ErrUnauthenticated
+		return nil, ErrUnauthenticated
 	}
 	sess, err := as.store.SessionByID(ctx, p.SessionID)
 	if err != nil {
-		return time.Time{}, notFoundAsUnauthenticated(err)
+		return nil, notFoundAsUnauthenticated(err)
 	}
-	return sess.CreatedAt, nil
+	return &SignIn{AuthTime: sessionAuthTime(sess), AMR: sess.AMR}, nil
 }

@@ -394,6 +394,11 @@ func (as *AuthorizationServer) subjectOf(ctx context.Context, token, typ string)
 	if !tokenAgreesWithSession(claims, sess) {
 		return nil, errBadSubject
 	}
+	// A session that must first enrol a second factor (GATEHOUSE_MFA_REQUIRED_ROLES) may not
+	// turn its token into one for a resource.
+	if as.auth.mfaEnrollmentRequired(u) {
+		return nil, errBadSubject
+	}
 	// An admin's impersonation session (impersonate.go) stays on Gatehouse: no app gets a token
 	// from it.
 	if sess.Impersonation() {

@@ -197,7 +197,7 @@ func (as *AuthorizationServer) startGrantSession(ctx context.Context, tx StoreTx
 		ID: NewID(), UserID: u.ID, CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(as.auth.cfg.SessionLifetime),
 		UserAgent: client.UserAgent, IP: client.IP,
 		ClientID: c.ID, GrantID: code.GrantID, Resource: code.Resource, Scope: code.Scope, AuthTime: code.AuthTime,
-		UserInfo: code.UserInfo,
+		UserInfo: code.UserInfo, AMR: code.AMR,
 	}
 	if err := tx.CreateSession(ctx, sess); err != nil {
 		return nil, "", err
@@ -258,7 +258,7 @@ func (as *AuthorizationServer) tokens(ctx context.Context, u *User, sess *Sessio
 	ttl := as.auth.cfg.AccessTokenTTL
 	scopes := strings.Fields(scope)
 	claims := AccessClaims{Subject: u.ID, SessionID: sess.ID, Audience: sess.Resource, ClientID: c.ID, Scope: scope,
-		IssuedAt: now, ExpiresAt: now.Add(ttl)}
+		IssuedAt: now, ExpiresAt: now.Add(ttl), AMR: sess.AMR, AAL: AAL(sess.AMR)}
 	if slices.Contains(scopes, ScopeEmail) {
 		claims.Email, claims.EmailVerified = u.Email, u.EmailVerified
 	}
@@ -269,6 +269,7 @@ func (as *AuthorizationServer) tokens(ctx context.Context, u *User, sess *Sessio
 	out := &OAuthTokens{AccessToken: access, RefreshToken: refresh, Scope: scope, ExpiresIn: ttl}
 	if slices.Contains(scopes, ScopeOpenID) {
 		id := IDClaims{Subject: u.ID, Audience: c.ID, Nonce: nonce, AuthTime: sess.AuthTime, SessionID: sess.ID,
+			AMR: sess.AMR, ACR: ACR(sess.AMR),
 			AccessToken: access, WithEmail: slices.Contains(scopes, ScopeEmail), Email: u.Email, EmailVerified: u.EmailVerified,
 			WithProfile: slices.Contains(scopes, ScopeProfile), Name: u.Name}
 		if u.AvatarURL != nil {

@@ -28,7 +28,8 @@
 //     oauth_callback.go (state, code exchange, linking rules).
 //   - Abuse resistance: ratelimit.go (sliding-window limits over the store).
 //   - Second factors (MFAService): mfa.go (factors, challenges, store interfaces, the OTP
-//     interface, the mfa_required answer and the challenge every sign-in asks for),
+//     interface, the mfa_required answer and the challenge every sign-in asks for, step-up, the
+//     second factor required by role),
 //     mfa_service.go (TOTP enrolment and removal, recovery codes, the verify step, admin reset).
 //   - Passkeys (PasskeyService): passkey.go (passkeys, ceremonies, store interfaces, the WebAuthn
 //     interface the passkey package implements, amr values), passkey_service.go (registration,

@@ -87,13 +87,18 @@ type MFAChallenge struct {
 type MFAReader interface {
 	// TOTPFactorOf returns the user's TOTP factor, pending or confirmed; ErrNotFound when none.
 	TOTPFactorOf(ctx context.Context, userID string) (*TOTPFactor, error)
+	// SecondFactorsOf reports, in one query, whether the user has a confirmed TOTP factor and
+	// whether any passkey.
+	SecondFactorsOf(ctx context.Context, userID string) (totp, passkeys bool, err error)
 	// MFAChallengeByHash finds a challenge by the hash of its mfa_token.
 	MFAChallengeByHash(ctx context.Context, hash []byte) (*MFAChallenge, error)
 	// RecoveryCodesLeft counts the user's unused recovery codes.
 	RecoveryCodesLeft(ctx context.Context, userID string) (int, error)
 }
 
-// MFAWriter writes factors. Callers hold the user's row lock (LockUser).
+// MFAWriter writes factors. Callers hold the user's row lock (LockUser). Every change of factors
+// (these, and the passkeys' PasskeyWriter) also sets the user's MFAEnabled (whether a confirmed
+// TOTP factor or a passkey is left), in the same transaction.
 type MFAWriter interface {
 	// PutTOTPFactor stores a pending factor, replacing any the user had.
 	PutTOTPFactor(ctx context.Context, f *TOTPFactor) error
@@ -121,6 +126,8 @@ type OTP interface {
 	// MatchTOTP returns the time step, within one step of now, whose code is code; ok is false
 	// when none is. Codes are compared in constant time.
 	MatchTOTP(secret, code string, now time.Time) (step int64, ok bool)
+	// QRCode renders an otpauth:// URI as a PNG image of a QR code, for the app to scan.
+	QRCode(uri string) ([]byte, error)
 }
 
 // MFARequiredError answers a login whose first factor was right when a second is enrolled: the
@@ -154,10 +161,16 @@ var (
 )
 
 // mfaChallengeTx is the part of every sign-in that asks for a second factor: inside the
-// sign-in's transaction, with the user locked, it returns nil when the user has no confirmed
-// factor (the sign-in goes on), or stores a challenge and returns the answer with its mfa_token
-// and the user's factors (the sign-in stops there and answers it once the transaction commits).
+// sign-in's transaction, with the user locked (u as LockUser read it), it returns nil when the
+// user has no confirmed factor (the sign-in goes on), or stores a challenge and returns the answer
+// with its mfa_token and the user's factors (the sign-in stops there and answers it once the
+// transaction commits). The user row says whether there is a factor (User.MFAEnabled, kept by the
+// store with every change of factors): a user without one costs no query of the factor tables,
+// a user with one a single query that lists them.
 func (s *AuthService) mfaChallengeTx(ctx context.Context, tx StoreTx, u *User, amr string, client Client, now time.Time) (*MFARequiredError, error) {
+	if !u.MFAEnabled {
+		return nil, nil
+	}
 	factors, err := secondFactorsTx(ctx, tx, u.ID)
 	if err != nil || len(factors) == 0 {
 		return nil, err
@@ -174,19 +187,15 @@ func (s *AuthService) mfaChallengeTx(ctx context.Context, tx StoreTx, u *User, a
 // secondFactorsTx lists the factors the user can finish a sign-in with: an authenticator app
 // (and its recovery codes) once confirmed, passkeys; none when the user has neither.
 func secondFactorsTx(ctx context.Context, tx StoreTx, userID string) ([]string, error) {
-	var factors []string
-	f, err := tx.TOTPFactorOf(ctx, userID)
-	if err != nil && !isNotFound(err) {
-		return nil, err
-	}
-	if f.Confirmed() {
-		factors = append(factors, FactorTOTP, FactorRecoveryCode)
-	}
-	passkeys, err := tx.PasskeysOf(ctx, userID)
+	totp, passkeys, err := tx.SecondFactorsOf(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	if len(passkeys) > 0 {
+	var factors []string
+	if totp {
+		factors = append(factors, FactorTOTP, FactorRecoveryCode)
+	}
+	if passkeys {
 		factors = append(factors, FactorWebAuthn)
 	}
 	return factors, nil
@@ -256,7 +265,9 @@ func isTOTPCode(code string) bool {
 func totpAAD(userID string) []byte { return []byte(totpSecretAADPrefix + userID) }
 
 // StepUpMaxAge is how recent a sign-in must be for the sensitive changes (the password, removing a
-// second factor): older sessions must sign in again first.
+// second factor, creating a key with the admin scope): older sessions must sign in again first.
+// A change of the account's email address, when one is offered, must ask the same
+// (requireRecentAuth).
 const StepUpMaxAge = 10 * time.Minute
 
 // ErrReauthenticationRequired refuses a sensitive change to a session signed in too long ago.
@@ -287,4 +298,17 @@ func sessionAuthTime(sess *Session) time.Time {
 		return sess.AuthTime
 	}
 	return sess.CreatedAt
+}
+
+// ErrMFAEnrollmentRequired refuses everything but enrolling a second factor to a session whose
+// user's role requires one (GATEHOUSE_MFA_REQUIRED_ROLES) and who has none yet.
+var ErrMFAEnrollmentRequired = &Error{Kind: KindForbidden, Code: "mfa_enrollment_required",
+	Message: "Your role requires a second factor: set up an authenticator app first (POST /api/v1/users/me/mfa/totp, then /api/v1/users/me/mfa/totp/confirm)."}
+
+// mfaEnrollmentRequired is the rule of GATEHOUSE_MFA_REQUIRED_ROLES: a user of such a role without
+// a confirmed second factor. The sign-in still succeeds (the password, or the provider, was
+// right), into a session that may only enrol; once a factor is confirmed, that session is free,
+// and every later sign-in asks for the factor. API keys are not sign-ins and are not restricted.
+func (s *AuthService) mfaEnrollmentRequired(u *User) bool {
+	return !u.MFAEnabled && slices.Contains(s.cfg.MFARequiredRoles, u.Role)
 }

@@ -82,6 +82,10 @@ type TOTPEnrolment struct {
 	URI    string
 }
 
+// QRCode is the enrolment's otpauth:// URI as a PNG image of a QR code (the dashboard shows it
+// beside the secret).
+func (m *MFAService) QRCode(e *TOTPEnrolment) ([]byte, error) { return m.otp.QRCode(e.URI) }
+
 // BeginTOTP starts enrolling an authenticator app: a new secret, stored sealed and pending until
 // ConfirmTOTP. Starting again replaces a pending secret; an enrolled app must be removed first.
 func (m *MFAService) BeginTOTP(ctx context.Context, p *Principal) (*TOTPEnrolment, error) {
@@ -168,6 +172,7 @@ func (m *MFAService) ConfirmTOTP(ctx context.Context, p *Principal, code string)
 		return nil, err
 	}
 	m.auth.limiter.Refund(ctx, ticket)
+	m.auth.cache.invalidateUser(p.User.ID) // its MFAEnabled changed
 	return codes, nil
 }
 
@@ -311,6 +316,7 @@ func (m *MFAService) DisableTOTP(ctx context.Context, p *Principal, code, passwo
 	}
 	m.auth.limiter.Refund(ctx, ticket)
 	m.auth.cache.invalidateSessions(revoked...)
+	m.auth.cache.invalidateUser(p.User.ID)
 	return nil
 }
 
@@ -443,6 +449,7 @@ func (m *MFAService) ResetFactors(ctx context.Context, by *Principal, userID str
 		return err
 	}
 	m.auth.cache.invalidateSessions(revoked...)
+	m.auth.cache.invalidateUser(userID)
 	return nil
 }
 

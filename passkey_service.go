@@ -163,6 +163,7 @@ func (s *PasskeyService) FinishRegistration(ctx context.Context, p *Principal, c
 	if err != nil {
 		return nil, err
 	}
+	s.auth.cache.invalidateUser(p.User.ID) // its MFAEnabled may have changed
 	return pk, nil
 }
 
@@ -243,6 +244,7 @@ func (s *PasskeyService) Remove(ctx context.Context, p *Principal, id string) er
 		return err
 	}
 	s.auth.cache.invalidateSessions(revoked...)
+	s.auth.cache.invalidateUser(p.User.ID) // its MFAEnabled may have changed
 	return nil
 }
 

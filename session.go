@@ -103,6 +103,8 @@ type IDClaims struct {
 	Audience      string // the client_id
 	Nonce         string
 	AuthTime      time.Time
+	AMR           []string // how the user authenticated (RFC 8176), and ACR the level it gives
+	ACR           string
 	SessionID     string
 	AccessToken   string // the access token issued with it, for at_hash
 	Email         string // with the email scope

@@ -28,6 +28,9 @@ type User struct {
 	AvatarURL     *string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// MFAEnabled: the user has a confirmed second factor. The store keeps it in the transaction of
+	// every change of factors (MFAWriter); UpdateUser never writes it.
+	MFAEnabled bool
 }
 
 // HasPassword reports whether the user can sign in with a password.

@@ -90,10 +90,19 @@ func (a *api) withPrincipal(next http.Handler, allow func(*gatehouse.Principal) 
 			writeError(w, r, a.Log, err)
 			return
 		}
+		if _, enrolling := next.(enrolment); p.MFAEnrollmentRequired && !enrolling {
+			writeError(w, r, a.Log, gatehouse.ErrMFAEnrollmentRequired)
+			return
+		}
 		p.UseClient(a.client(r))
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	})
 }
+
+// enrolment marks the routes a session that must first enrol a second factor may use
+// (Principal.MFAEnrollmentRequired): who it is, its factors, enrolling one (an authenticator app,
+// a passkey), signing out.
+type enrolment struct{ http.Handler }
 
 var (
 	errSessionRequired = &gatehouse.Error{Kind: gatehouse.KindForbidden, Code: "session_required",
@@ -189,6 +198,9 @@ type tokenJSON struct {
 	User         userJSON `json:"user"`
 	// PasswordBreached: a login whose password is known from breaches; ask the user to change it.
 	PasswordBreached bool `json:"password_breached,omitempty"`
+	// MFAEnrollmentRequired: the user's role requires a second factor and the user has none; the
+	// tokens are good only for enrolling one.
+	MFAEnrollmentRequired bool `json:"mfa_enrollment_required,omitempty"`
 }
 
 func respondTokens(w http.ResponseWriter, status int, ts *gatehouse.TokenSet) {
@@ -201,7 +213,8 @@ func respondTokens(w http.ResponseWriter, status int, ts *gatehouse.TokenSet) {
 		ExpiresIn:    int(ts.ExpiresIn / time.Second),
 		User:         userView(ts.User),
 
-		PasswordBreached: ts.PasswordBreached,
+		PasswordBreached:      ts.PasswordBreached,
+		MFAEnrollmentRequired: ts.MFAEnrollmentRequired,
 	})
 }
 

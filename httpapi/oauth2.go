@@ -491,6 +491,7 @@ func (a *api) handleAuthServerMetadata() http.Handler {
 		IDTokenSigningAlgValuesSupported       []string `json:"id_token_signing_alg_values_supported"`
 		ClaimsSupported                        []string `json:"claims_supported"`
 		PromptValuesSupported                  []string `json:"prompt_values_supported"`
+		ACRValuesSupported                     []string `json:"acr_values_supported"`
 		ClientIDMetadataDocumentSupported      bool     `json:"client_id_metadata_document_supported"`
 		AuthorizationResponseIssParameter      bool     `json:"authorization_response_iss_parameter_supported"`
 		RequestParameterSupported              bool     `json:"request_parameter_supported"`
@@ -523,8 +524,9 @@ func (a *api) handleAuthServerMetadata() http.Handler {
 			CodeChallengeMethodsSupported:          []string{"S256"},
 			SubjectTypesSupported:                  []string{"public"},
 			IDTokenSigningAlgValuesSupported:       []string{a.Config.SigningAlg},
-			ClaimsSupported:                        []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp", "sid", "email", "email_verified", "name", "picture"},
+			ClaimsSupported:                        []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "acr", "amr", "nonce", "at_hash", "azp", "sid", "email", "email_verified", "name", "picture"},
 			PromptValuesSupported:                  []string{"none", "login", "consent", "select_account"},
+			ACRValuesSupported:                     gatehouse.ACRValuesSupported,
 			ClientIDMetadataDocumentSupported:      a.AuthServer.MetadataDocuments(),
 			AuthorizationResponseIssParameter:      true,
 			ServiceDocumentation:                   base + "/api-reference",

@@ -47,9 +47,7 @@ func (p Policy) Check(password string) string {
 	if n > maxLen {
 		return fmt.Sprintf("Password must be at most %d characters.", maxLen)
 	}
-	if isCommon(password) {
-		return "This password is too common; choose another."
-	}
+	// Common passwords are the breach check's (CommonList): refused as password_breached.
 	return ""
 }
 
@@ -80,14 +78,24 @@ func isCommon(password string) bool {
 	return ok
 }
 
-// CommonList is the embedded common-password list as a breach checker
-// (GATEHOUSE_BREACH_CHECK=embedded). The policy already refuses these passwords as new ones;
-// at login it flags an account whose password has been added to the list since it was set.
-type CommonList struct{}
+// CommonList is the embedded common-password list as a breach checker. Alone it is
+// GATEHOUSE_BREACH_CHECK=embedded; in the other modes it answers first and Next (the offline
+// filter, the online API) only for passwords it does not hold, so a common password is refused
+// the same way (422 password_breached) in every mode and is never sent anywhere. At login it
+// flags an account whose password is in the list.
+type CommonList struct {
+	Next gatehouse.BreachChecker
+}
 
 var _ gatehouse.BreachChecker = CommonList{}
 
-// Breached reports whether password is in the list (case-insensitively).
-func (CommonList) Breached(_ context.Context, password string) (bool, error) {
-	return isCommon(password), nil
+// Breached reports whether password is in the list (case-insensitively), or else what Next says.
+func (c CommonList) Breached(ctx context.Context, password string) (bool, error) {
+	if isCommon(password) {
+		return true, nil
+	}
+	if c.Next == nil {
+		return false, nil
+	}
+	return c.Next.Breached(ctx, password)
 }

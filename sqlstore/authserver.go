@@ -256,12 +256,12 @@ func (t *tx) RevokeSessionsWhere(ctx context.Context, f gatehouse.GrantFilter, a
 }
 
 const codeColumns = `hash, grant_id, client_id, user_id, redirect_uri, challenge, resource, scope, nonce, auth_time,
-	created_at, expires_at, used_at, session_id, approver, userinfo`
+	created_at, expires_at, used_at, session_id, approver, userinfo, amr`
 
 func (t *tx) CreateAuthCode(ctx context.Context, c *gatehouse.AuthCode) error {
-	_, err := t.exec(ctx, `INSERT INTO oauth_codes (`+codeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := t.exec(ctx, `INSERT INTO oauth_codes (`+codeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.Hash, c.GrantID, c.ClientID, c.UserID, c.RedirectURI, c.Challenge, c.Resource, c.Scope, c.Nonce, micros(c.AuthTime),
-		micros(c.CreatedAt), micros(c.ExpiresAt), nullMicros(c.UsedAt), c.SessionID, c.Approver, boolInt(c.UserInfo))
+		micros(c.CreatedAt), micros(c.ExpiresAt), nullMicros(c.UsedAt), c.SessionID, c.Approver, boolInt(c.UserInfo), strings.Join(c.AMR, " "))
 	return err
 }
 
@@ -269,10 +269,11 @@ func (t *tx) LockAuthCode(ctx context.Context, hash []byte) (*gatehouse.AuthCode
 	var c gatehouse.AuthCode
 	var authTime, created, expires, userinfo int64
 	var used sql.NullInt64
+	var amr string
 	err := t.queryRow(ctx, `SELECT `+codeColumns+` FROM oauth_codes WHERE hash = ?`+t.s.dialect.ForUpdate, hash).Scan(
 		&c.Hash, &c.GrantID, &c.ClientID, &c.UserID, &c.RedirectURI, &c.Challenge, &c.Resource, &c.Scope, &c.Nonce, &authTime,
-		&created, &expires, &used, &c.SessionID, &c.Approver, &userinfo)
-	c.UserInfo = userinfo != 0
+		&created, &expires, &used, &c.SessionID, &c.Approver, &userinfo, &amr)
+	c.UserInfo, c.AMR = userinfo != 0, strings.Fields(amr)
 	if err != nil {
 		return nil, t.s.mapErr(err)
 	}

@@ -51,17 +51,39 @@ func (t *tx) PutTOTPFactor(ctx context.Context, f *gatehouse.TOTPFactor) error {
 	if _, err := t.exec(ctx, `DELETE FROM mfa_totp WHERE user_id = ?`, f.UserID); err != nil {
 		return err
 	}
-	_, err := t.exec(ctx, `INSERT INTO mfa_totp (user_id, secret, created_at, confirmed_at, last_step) VALUES (?, ?, ?, ?, ?)`,
-		f.UserID, f.Secret, micros(f.CreatedAt), nullMicros(f.ConfirmedAt), f.LastStep)
+	if _, err := t.exec(ctx, `INSERT INTO mfa_totp (user_id, secret, created_at, confirmed_at, last_step) VALUES (?, ?, ?, ?, ?)`,
+		f.UserID, f.Secret, micros(f.CreatedAt), nullMicros(f.ConfirmedAt), f.LastStep); err != nil {
+		return err
+	}
+	return t.syncMFAEnabled(ctx, f.UserID)
+}
+
+// syncMFAEnabled sets users.mfa_enabled (migration 0013) from the factor tables, in the
+// transaction of the change of factors: the one place that knows what counts as a second factor
+// (a confirmed TOTP factor, a passkey), with SecondFactorsOf.
+func (t *tx) syncMFAEnabled(ctx context.Context, userID string) error {
+	_, err := t.exec(ctx, `UPDATE users SET mfa_enabled = (
+		EXISTS (SELECT 1 FROM mfa_totp WHERE user_id = ? AND confirmed_at IS NOT NULL)
+		OR EXISTS (SELECT 1 FROM passkeys WHERE user_id = ?)) WHERE id = ?`, userID, userID, userID)
 	return err
+}
+
+func (r reader) SecondFactorsOf(ctx context.Context, userID string) (totp, passkeys bool, err error) {
+	err = r.queryRow(ctx, `SELECT
+		EXISTS (SELECT 1 FROM mfa_totp WHERE user_id = ? AND confirmed_at IS NOT NULL),
+		EXISTS (SELECT 1 FROM passkeys WHERE user_id = ?)`, userID, userID).Scan(&totp, &passkeys)
+	return totp, passkeys, r.s.mapErr(err)
 }
 
 // UseTOTPStep is one conditional UPDATE: the database decides which of concurrent uses of one
 // code wins (PostgreSQL re-checks the WHERE clause once the row lock is granted).
 func (t *tx) UseTOTPStep(ctx context.Context, userID string, step int64, confirmAt *time.Time) error {
 	if confirmAt != nil {
-		return t.execOne(ctx, `UPDATE mfa_totp SET last_step = ?, confirmed_at = ? WHERE user_id = ? AND last_step < ? AND confirmed_at IS NULL`,
-			step, micros(*confirmAt), userID, step)
+		if err := t.execOne(ctx, `UPDATE mfa_totp SET last_step = ?, confirmed_at = ? WHERE user_id = ? AND last_step < ? AND confirmed_at IS NULL`,
+			step, micros(*confirmAt), userID, step); err != nil {
+			return err
+		}
+		return t.syncMFAEnabled(ctx, userID)
 	}
 	return t.execOne(ctx, `UPDATE mfa_totp SET last_step = ? WHERE user_id = ? AND last_step < ? AND confirmed_at IS NOT NULL`,
 		step, userID, step)
@@ -86,7 +108,7 @@ func (t *tx) DeleteMFAFactors(ctx context.Context, userID string) (bool, error) 
 	if _, err := t.exec(ctx, `DELETE FROM mfa_challenges WHERE user_id = ?`, userID); err != nil {
 		return false, err
 	}
-	return n1+n2 > 0, nil
+	return n1+n2 > 0, t.syncMFAEnabled(ctx, userID)
 }
 
 func (t *tx) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes [][]byte, at time.Time) error {

@@ -39,7 +39,10 @@ func (t *tx) CreatePasskey(ctx context.Context, p *gatehouse.Passkey) error {
 	if err != nil && t.s.dialect.IsUniqueViolation(err) {
 		return gatehouse.ErrPasskeyExists
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return t.syncMFAEnabled(ctx, p.UserID)
 }
 
 func (t *tx) RenamePasskey(ctx context.Context, userID, id, name string) error {
@@ -47,7 +50,10 @@ func (t *tx) RenamePasskey(ctx context.Context, userID, id, name string) error {
 }
 
 func (t *tx) DeletePasskey(ctx context.Context, userID, id string) error {
-	return t.execOne(ctx, `DELETE FROM passkeys WHERE id = ? AND user_id = ?`, id, userID)
+	if err := t.execOne(ctx, `DELETE FROM passkeys WHERE id = ? AND user_id = ?`, id, userID); err != nil {
+		return err
+	}
+	return t.syncMFAEnabled(ctx, userID)
 }
 
 func (t *tx) DeletePasskeys(ctx context.Context, userID string) (int, error) {
@@ -62,7 +68,7 @@ func (t *tx) DeletePasskeys(ctx context.Context, userID string) (int, error) {
 	if _, err := t.exec(ctx, `DELETE FROM passkey_ceremonies WHERE user_id = ?`, userID); err != nil {
 		return 0, err
 	}
-	return int(n), nil
+	return int(n), t.syncMFAEnabled(ctx, userID)
 }
 
 // UsePasskey is one conditional UPDATE: the database decides which of concurrent assertions with

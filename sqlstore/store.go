@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gatehouse/gatehouse"
 )
@@ -53,6 +54,7 @@ type Store struct {
 	// the refresh rotation's statements, in the dialect's locking
 	spendSQL, rotateSQL string
 	closeOnce           sync.Once
+	trace               atomic.Pointer[func(query string)] // see Trace
 }
 
 type stmtKey struct {
@@ -70,6 +72,23 @@ func New(read, write *sql.DB, d Dialect) *Store {
 		s.batch = newGroupCommitter(s)
 	}
 	return s
+}
+
+// Trace calls fn with the text of every statement the store runs from now on (nil stops), for
+// tests and benchmarks that count a request's database round trips. BEGIN and COMMIT are not
+// statements of the store's and are not reported.
+func (s *Store) Trace(fn func(query string)) {
+	if fn == nil {
+		s.trace.Store(nil)
+		return
+	}
+	s.trace.Store(&fn)
+}
+
+func (s *Store) traced(q string) {
+	if fn := s.trace.Load(); fn != nil {
+		(*fn)(q)
+	}
 }
 
 // DB returns the database that transactions use, for the edge packages' own needs.
@@ -251,6 +270,7 @@ func (s *Store) prepareQueued() {
 }
 
 func (r reader) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	r.s.traced(q)
 	ctx = r.stmtContext(ctx)
 	if st := r.prepared(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
@@ -259,6 +279,7 @@ func (r reader) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 }
 
 func (r reader) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	r.s.traced(q)
 	ctx = r.stmtContext(ctx)
 	if st := r.prepared(ctx, q); st != nil {
 		rows, err := st.QueryContext(ctx, args...)
@@ -298,6 +319,7 @@ type tx struct {
 }
 
 func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	t.s.traced(q)
 	ctx = t.stmtContext(ctx)
 	if st := t.prepared(ctx, q); st != nil {
 		res, err := st.ExecContext(ctx, args...)

@@ -39,7 +39,7 @@ func (r reader) refreshTokenSession(ctx context.Context, hash []byte, lock strin
 	row := r.queryRow(ctx, `SELECT r.hash, r.session_id, r.created_at, r.expires_at, r.spent_at, r.successor_salt,
 		s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, s.user_agent, s.ip, s.revoked_at,
 		s.client_id, s.grant_id, s.resource, s.scope, s.auth_time, s.userinfo, s.amr, s.org_id, s.org_role,
-		u.id, u.email, u.name, u.password_hash, u.email_verified, u.role, u.is_active, u.avatar_url, u.created_at, u.updated_at
+		u.id, u.email, u.name, u.password_hash, u.email_verified, u.role, u.is_active, u.avatar_url, u.created_at, u.updated_at, u.mfa_enabled
 		FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id JOIN users u ON u.id = s.user_id
 		WHERE r.hash = ?`+lock, hash)
 	var rt gatehouse.RefreshToken
@@ -52,7 +52,7 @@ func (r reader) refreshTokenSession(ctx context.Context, hash []byte, lock strin
 	err := row.Scan(&rt.Hash, &rt.SessionID, &rCreated, &rExpires, &spent, &rt.SuccessorSalt,
 		&sess.ID, &sess.UserID, &sCreated, &sUsed, &sExpires, &sess.UserAgent, &sess.IP, &revoked,
 		&sess.ClientID, &sess.GrantID, &sess.Resource, &sess.Scope, &sAuth, &sUserInfo, &amr, &sess.OrgID, &sess.OrgRole,
-		&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.EmailVerified, &u.Role, &u.IsActive, &avatar, &uCreated, &uUpdated)
+		&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.EmailVerified, &u.Role, &u.IsActive, &avatar, &uCreated, &uUpdated, &u.MFAEnabled)
 	if err != nil {
 		return nil, nil, nil, r.s.mapErr(err)
 	}

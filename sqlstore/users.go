@@ -10,6 +10,10 @@ import (
 
 const userColumns = `id, email, name, password_hash, email_verified, role, is_active, avatar_url, created_at, updated_at`
 
+// userSelect is what reads of a user return: userColumns and mfa_enabled, which only the
+// writes of factors set (syncMFAEnabled), never CreateUser or UpdateUser.
+const userSelect = userColumns + `, mfa_enabled`
+
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanUser(row rowScanner) (*gatehouse.User, error) {
@@ -17,7 +21,7 @@ func scanUser(row rowScanner) (*gatehouse.User, error) {
 	var avatar sql.NullString
 	var created, updated int64
 	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.EmailVerified, &u.Role, &u.IsActive,
-		&avatar, &created, &updated); err != nil {
+		&avatar, &created, &updated, &u.MFAEnabled); err != nil {
 		return nil, err
 	}
 	if avatar.Valid {
@@ -28,17 +32,17 @@ func scanUser(row rowScanner) (*gatehouse.User, error) {
 }
 
 func (r reader) UserByID(ctx context.Context, id string) (*gatehouse.User, error) {
-	u, err := scanUser(r.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	u, err := scanUser(r.queryRow(ctx, `SELECT `+userSelect+` FROM users WHERE id = ?`, id))
 	return u, r.s.mapErr(err)
 }
 
 func (r reader) UserByEmail(ctx context.Context, email string) (*gatehouse.User, error) {
-	u, err := scanUser(r.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, email))
+	u, err := scanUser(r.queryRow(ctx, `SELECT `+userSelect+` FROM users WHERE email = ?`, email))
 	return u, r.s.mapErr(err)
 }
 
 func (r reader) ListUsers(ctx context.Context, afterID string, limit int) ([]*gatehouse.User, error) {
-	return queryAll(ctx, r, scanUser, `SELECT `+userColumns+` FROM users WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
+	return queryAll(ctx, r, scanUser, `SELECT `+userSelect+` FROM users WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
 }
 
 func (t *tx) CreateUser(ctx context.Context, u *gatehouse.User) error {
@@ -85,6 +89,6 @@ func fromNullMicros(v sql.NullInt64) *time.Time {
 }
 
 func (t *tx) LockUser(ctx context.Context, id string) (*gatehouse.User, error) {
-	u, err := scanUser(t.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`+t.s.dialect.ForUpdate, id))
+	u, err := scanUser(t.queryRow(ctx, `SELECT `+userSelect+` FROM users WHERE id = ?`+t.s.dialect.ForUpdate, id))
 	return u, t.s.mapErr(err)
 }

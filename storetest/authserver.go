@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,11 +107,12 @@ func testOAuthGrantsAndCodes(t *testing.T, s gatehouse.Store) {
 	}
 
 	code := &gatehouse.AuthCode{Hash: []byte("code-hash"), GrantID: "grant-1", ClientID: "c1", UserID: alice.ID, RedirectURI: "http://127.0.0.1/cb",
-		Challenge: "ch", Resource: "https://r.example", Scope: "a", Nonce: "n", AuthTime: t0, CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}
+		Challenge: "ch", Resource: "https://r.example", Scope: "a", Nonce: "n", AuthTime: t0, CreatedAt: t0, ExpiresAt: t0.Add(time.Minute),
+		AMR: []string{"pwd", "otp", "mfa"}}
 	mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.CreateAuthCode(ctx, code) })
 	mustTx(t, s, func(tx gatehouse.StoreTx) error {
 		c, err := tx.LockAuthCode(ctx, []byte("code-hash"))
-		if err != nil || c.UsedAt != nil || c.Nonce != "n" || !c.ExpiresAt.Equal(t0.Add(time.Minute)) {
+		if err != nil || c.UsedAt != nil || c.Nonce != "n" || !c.ExpiresAt.Equal(t0.Add(time.Minute)) || strings.Join(c.AMR, " ") != "pwd otp mfa" {
 			t.Fatalf("code: %+v, %v", c, err)
 		}
 		return tx.UseAuthCode(ctx, c.Hash, t0, "oauth-sess")

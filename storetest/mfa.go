@@ -28,6 +28,7 @@ func testMFAFactors(t *testing.T, s gatehouse.Store) {
 	if err != nil || !bytes.Equal(f.Secret, []byte("sealed")) || f.Confirmed() || f.LastStep != 0 || !f.CreatedAt.Equal(t0) {
 		t.Fatalf("pending factor: %+v %v", f, err)
 	}
+	expectMFAEnabled(t, s, u.ID, false) // a pending factor is no factor
 	// A pending factor accepts no sign-in step; confirming needs it pending.
 	if err := s.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.UseTOTPStep(ctx, u.ID, 5, nil) }); !errors.Is(err, gatehouse.ErrNotFound) {
 		t.Fatalf("step of a pending factor: %v", err)
@@ -41,6 +42,23 @@ func testMFAFactors(t *testing.T, s gatehouse.Store) {
 	if !f.Confirmed() || !f.ConfirmedAt.Equal(confirm) || f.LastStep != 10 {
 		t.Fatalf("confirmed factor: %+v", f)
 	}
+	expectMFAEnabled(t, s, u.ID, true)
+	if totp, passkeys, err := s.SecondFactorsOf(ctx, u.ID); err != nil || !totp || passkeys {
+		t.Fatalf("SecondFactorsOf: totp %v passkeys %v %v", totp, passkeys, err)
+	}
+	// UpdateUser (a rename, a password change) leaves the flag alone.
+	mustTx(t, s, func(tx gatehouse.StoreTx) error {
+		cur, err := tx.LockUser(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if !cur.MFAEnabled {
+			t.Error("LockUser does not say mfa_enabled")
+		}
+		cur.Name, cur.MFAEnabled = "Renamed", false
+		return tx.UpdateUser(ctx, cur)
+	})
+	expectMFAEnabled(t, s, u.ID, true)
 	// Steps only move forward.
 	for _, step := range []int64{10, 9} {
 		if err := s.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.UseTOTPStep(ctx, u.ID, step, nil) }); !errors.Is(err, gatehouse.ErrNotFound) {
@@ -95,6 +113,7 @@ func testMFAFactors(t *testing.T, s gatehouse.Store) {
 	if n, _ := s.RecoveryCodesLeft(ctx, u.ID); n != 0 {
 		t.Fatalf("codes survived: %d", n)
 	}
+	expectMFAEnabled(t, s, u.ID, false)
 	mustTx(t, s, func(tx gatehouse.StoreTx) error {
 		had, err := tx.DeleteMFAFactors(ctx, u.ID)
 		if err == nil && had {
@@ -212,5 +231,18 @@ func testSessionAMR(t *testing.T, s gatehouse.Store) {
 	_, viaToken, _, err := s.RefreshTokenSession(ctx, rt.Hash)
 	if err != nil || len(viaToken.AMR) != 3 || viaToken.AMR[1] != "otp" {
 		t.Fatalf("session amr through the refresh token: %+v %v", viaToken, err)
+	}
+}
+
+// expectMFAEnabled checks users.mfa_enabled through every read of a user.
+func expectMFAEnabled(t *testing.T, s gatehouse.Store, userID string, want bool) {
+	t.Helper()
+	ctx := context.Background()
+	u, err := s.UserByID(ctx, userID)
+	if err != nil || u.MFAEnabled != want {
+		t.Fatalf("UserByID: mfa_enabled %v (%v), want %v", u != nil && u.MFAEnabled, err, want)
+	}
+	if u, err = s.UserByEmail(ctx, u.Email); err != nil || u.MFAEnabled != want {
+		t.Fatalf("UserByEmail: mfa_enabled %v (%v), want %v", u != nil && u.MFAEnabled, err, want)
 	}
 }

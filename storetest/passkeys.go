@@ -28,6 +28,12 @@ func testPasskeys(t *testing.T, s gatehouse.Store) {
 		}
 		return tx.CreatePasskey(ctx, synced)
 	})
+	// A passkey is a second factor: the user row says so, and SecondFactorsOf lists it.
+	expectMFAEnabled(t, s, u.ID, true)
+	expectMFAEnabled(t, s, other.ID, false)
+	if totp, passkeys, err := s.SecondFactorsOf(ctx, u.ID); err != nil || totp || !passkeys {
+		t.Fatalf("SecondFactorsOf: totp %v passkeys %v %v", totp, passkeys, err)
+	}
 	dup := *pk
 	dup.ID, dup.UserID = gatehouse.NewID(), other.ID
 	if err := s.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.CreatePasskey(ctx, &dup) }); !errors.Is(err, gatehouse.ErrPasskeyExists) {
@@ -75,6 +81,7 @@ func testPasskeys(t *testing.T, s gatehouse.Store) {
 	mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.UsePasskey(ctx, synced.ID, 0, false, used) })
 
 	mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.DeletePasskey(ctx, u.ID, synced.ID) })
+	expectMFAEnabled(t, s, u.ID, true) // one passkey left
 	var n int
 	mustTx(t, s, func(tx gatehouse.StoreTx) error {
 		var err error
@@ -83,6 +90,10 @@ func testPasskeys(t *testing.T, s gatehouse.Store) {
 	})
 	if list, _ := s.PasskeysOf(ctx, u.ID); n != 1 || len(list) != 0 {
 		t.Fatalf("delete all: %d, left %v", n, list)
+	}
+	expectMFAEnabled(t, s, u.ID, false)
+	if totp, passkeys, err := s.SecondFactorsOf(ctx, u.ID); err != nil || totp || passkeys {
+		t.Fatalf("SecondFactorsOf after removal: totp %v passkeys %v %v", totp, passkeys, err)
 	}
 }
 

@@ -23,6 +23,8 @@ type idTokenClaims struct {
 	ExpiresAt     *numericDate `json:"exp"`
 	IssuedAt      *numericDate `json:"iat"`
 	AuthTime      *numericDate `json:"auth_time,omitempty"`
+	ACR           string       `json:"acr,omitempty"`
+	AMR           []string     `json:"amr,omitempty"`
 	Nonce         string       `json:"nonce,omitempty"`
 	AccessHash    string       `json:"at_hash,omitempty"`
 	SessionID     string       `json:"sid,omitempty"`
@@ -65,6 +67,8 @@ func (i *Issuer) SignIDToken(ctx context.Context, c gatehouse.IDClaims) (string,
 		IssuedAt:     newNumericDate(now),
 		Nonce:        c.Nonce,
 		SessionID:    c.SessionID,
+		ACR:          c.ACR,
+		AMR:          c.AMR,
 	}
 	if !c.AuthTime.IsZero() {
 		claims.AuthTime = newNumericDate(c.AuthTime)

@@ -4,7 +4,9 @@
 package totp
 
 import (
+	"bytes"
 	"crypto/subtle"
+	"image/png"
 	"time"
 
 	"github.com/pquerna/otp"
@@ -37,6 +39,28 @@ func (Engine) NewTOTP(issuer, account string) (secret, uri string, err error) {
 		return "", "", err
 	}
 	return key.Secret(), key.URL(), nil
+}
+
+// QRSize is the width and height, in pixels, of the QR code images QRCode makes.
+const QRSize = 240
+
+// QRCode renders an otpauth:// URI as a QR code, a PNG image of QRSize pixels square, for
+// authenticator apps to scan (pquerna/otp's rendering, over boombuler/barcode). The same URI always
+// gives the same bytes.
+func (Engine) QRCode(uri string) ([]byte, error) {
+	key, err := otp.NewKeyFromURL(uri)
+	if err != nil {
+		return nil, err
+	}
+	img, err := key.Image(QRSize, QRSize)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // MatchTOTP returns the step whose code is code among now's and its neighbours. Every candidate

@@ -1,6 +1,9 @@
 package totp
 
 import (
+	"bytes"
+	"image/png"
+	"strings"
 	"testing"
 	"time"
 )
@@ -30,5 +33,28 @@ func TestMatchTOTPWindow(t *testing.T) {
 	}
 	if _, ok := (Engine{}).MatchTOTP("not base32!", "123456", now); ok {
 		t.Error("a bad secret matched")
+	}
+}
+
+func TestQRCode(t *testing.T) {
+	_, uri, err := Engine{}.NewTOTP("Gatehouse", "ada@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := Engine{}.QRCode(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := png.DecodeConfig(bytes.NewReader(img))
+	if err != nil || cfg.Width != QRSize || cfg.Height != QRSize {
+		t.Fatalf("not a %d-pixel PNG: %+v %v", QRSize, cfg, err)
+	}
+	again, _ := Engine{}.QRCode(uri)
+	other, _ := Engine{}.QRCode(strings.Replace(uri, "ada", "bob", 1))
+	if !bytes.Equal(img, again) || bytes.Equal(img, other) {
+		t.Fatal("the image is not a function of the URI")
+	}
+	if _, err := (Engine{}).QRCode("%%not a uri"); err == nil {
+		t.Fatal("a malformed URI rendered")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -25,7 +26,7 @@ const authorizePath = "/oauth2/authorize"
 
 // authorizeParams are the request's parameters a consent form carries back, in this order.
 var authorizeParams = []string{"client_id", "redirect_uri", "response_type", "response_mode", "state", "scope", "resource",
-	"code_challenge", "code_challenge_method", "nonce", "prompt", "max_age", "login_hint", "request", "request_uri"}
+	"code_challenge", "code_challenge_method", "nonce", "prompt", "max_age", "login_hint", "request", "request_uri", "acr_values"}
 
 // reauthMaxAge bounds how long a sign-in demanded by prompt=login or max_age may take.
 const reauthMaxAge = 10 * time.Minute
@@ -46,7 +47,7 @@ func readAuthorizeRequest(q url.Values) gatehouse.AuthorizeRequest {
 		ResponseMode: q.Get("response_mode"), State: q.Get("state"), Scope: q.Get("scope"), ScopeOmitted: !scope,
 		Resources: q["resource"], CodeChallenge: q.Get("code_challenge"), CodeChallengeMethod: q.Get("code_challenge_method"),
 		Nonce: q.Get("nonce"), Prompt: q.Get("prompt"), MaxAge: q.Get("max_age"), LoginHint: q.Get("login_hint"),
-		Request: q.Get("request"), RequestURI: q.Get("request_uri"), Duplicated: dup,
+		Request: q.Get("request"), RequestURI: q.Get("request_uri"), Duplicated: dup, ACRValues: q.Get("acr_values"),
 	}
 }
 
@@ -87,16 +88,30 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request, v *visit) {
 	p := v.p
 	login := p == nil
 	if p != nil {
-		authTime, err := s.AuthServer.AuthTime(ctx, p)
+		in, err := s.AuthServer.SignInOf(ctx, p)
 		switch {
 		case gatehouse.ErrorKindOf(err) == gatehouse.KindUnauthorized:
 			login = true
 		case err != nil:
 			s.authorizeServerError(w, r, a, err)
 			return
-		case a.LoginRequired(authTime, time.Now()):
+		case a.LoginRequired(in.AuthTime, time.Now()):
 			// A sign-in this very request asked for satisfies it once; otherwise sign in again.
-			login = !s.takeReauth(w, r, q, authTime)
+			login = !s.takeReauth(w, r, q, in.AuthTime)
+		}
+		if !login && a.RequiresAAL2 && in.AAL() != gatehouse.AAL2 {
+			// The app asks for a second factor and this session's sign-in had none: sign in
+			// again (the sign-in asks for the code), or first set up an authenticator app.
+			if a.Prompted("none") {
+				s.redirectToClient(w, a.RedirectURI, url.Values{"error": {gatehouse.OAuthLoginRequired},
+					"error_description": {"The app asks for a sign-in with a second factor."}, "state": {req.State}})
+				return
+			}
+			if !p.User.MFAEnabled {
+				redirect(w, r, "/account/security?notice=mfa_acr")
+				return
+			}
+			login = true
 		}
 	}
 	if login {
@@ -171,6 +186,11 @@ func (s *server) approve(w http.ResponseWriter, r *http.Request, v *visit, a *ga
 		case gatehouse.ErrorKindOf(err) == gatehouse.KindUnauthorized:
 			// The session or the account ended meanwhile.
 			s.sendToLogin(w, r, q, a, false)
+		case errors.Is(err, gatehouse.ErrMFAEnrollmentRequired):
+			redirect(w, r, enrolPage)
+		case errors.Is(err, gatehouse.ErrAAL2Required):
+			// A consent form whose request asks for a second factor this session lacks.
+			s.sendToLogin(w, r, q, a, true)
 		case asError(err, &ge) && ge.Code == gatehouse.OAuthConsentRequired:
 			// The grant shrank between the check and the approval (revoked in another tab).
 			s.consentPage(w, r, v, a, q)

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
@@ -61,6 +62,10 @@ func (s *server) failForm(w http.ResponseWriter, r *http.Request, v *visit, name
 		}
 	} else {
 		vw.Error = msg
+	}
+	if errors.Is(err, gatehouse.ErrReauthenticationRequired) {
+		vw.Error = "This change needs a recent sign-in: you signed in more than 10 minutes ago. Sign in again (with your second factor, if you have one), then retry."
+		vw.Reauth = "/login?prompt=login&next=" + url.QueryEscape(r.URL.Path)
 	}
 	s.render(w, r, v, status, name, vw)
 }

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"encoding/base64"
 	"errors"
+	"html/template"
 	"net/http"
 
 	"github.com/gatehouse/gatehouse"
@@ -18,9 +20,10 @@ type securityData struct {
 	Pending       bool
 	CodesLeft     int
 	HasPassword   bool
-	Secret        string   // an enrolment just started
-	URI           string   // its otpauth:// URI
-	RecoveryCodes []string // just made: shown this once
+	Secret        string       // an enrolment just started
+	URI           template.URL // its otpauth:// URI (made here, so trusted as a link)
+	QR            template.URL // the URI as a QR code: a data: URI of a PNG image
+	RecoveryCodes []string     // just made: shown this once
 }
 
 func (s *server) securityView(r *http.Request, v *visit) (*view, error) {
@@ -73,7 +76,15 @@ func (s *server) securityAction(w http.ResponseWriter, r *http.Request, v *visit
 			s.failForm(w, r, v, "security", vw, err)
 			return
 		}
-		d.Pending, d.Secret, d.URI = true, e.Secret, e.URI
+		d.Pending, d.Secret, d.URI = true, e.Secret, template.URL(e.URI)
+		// The image travels in the page, like the secret, never stored for a later request
+		// (the Content-Security-Policy allows data: images).
+		png, err := s.MFA.QRCode(e)
+		if err != nil {
+			s.fail(w, r, v, err)
+			return
+		}
+		d.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
 		vw.Data = d
 		s.render(w, r, v, http.StatusOK, "security", vw)
 	case "confirm":

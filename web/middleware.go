@@ -6,7 +6,8 @@ import (
 
 // contentSecurityPolicy allows only this origin's own scripts and styles: no inline script can
 // run, so markup injected into a page could not act even if escaping ever failed.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+// img-src allows data: images: the QR code of an authenticator app's setup travels inside its page.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 
 // securityHeaders are the dashboard's own headers; the API keeps its stricter ones. The
 // Referrer-Policy is same-origin rather than no-referrer: with no-referrer, browsers send

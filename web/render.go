@@ -117,6 +117,8 @@ var notices = map[string]string{
 	"key_revoked":           "The API key was revoked. It no longer works.",
 	"identity_unlinked":     "The sign-in method was removed.",
 	"mfa_disabled":          "Two-step sign-in is off; your other devices were signed out.",
+	"mfa_enrol":             "Your role requires two-step sign-in: set up an authenticator app to continue.",
+	"mfa_acr":               "The app you came from asks for two-step sign-in. Set up an authenticator app here, then go back to the app and sign in again.",
 	"passkey_added":         "The passkey was added. You can sign in with it now.",
 	"passkey_renamed":       "The passkey was renamed.",
 	"passkey_removed":       "The passkey was removed; your other devices were signed out.",

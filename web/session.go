@@ -62,9 +62,18 @@ func (s *server) signedIn(h pageFunc) http.Handler {
 			redirect(w, r, "/login?next="+url.QueryEscape(back))
 			return
 		}
+		if v.p.MFAEnrollmentRequired && r.URL.Path != "/account/security" && r.URL.Path != "/account/passkeys/options" {
+			// The role requires a second factor and the user has none: enrolling is all this
+			// session may do, as on the API (an app's consent refuses it too: Approve).
+			redirect(w, r, enrolPage)
+			return
+		}
 		h(w, r, v)
 	})
 }
+
+// enrolPage is where a session that must first enrol a second factor is sent.
+const enrolPage = "/account/security?notice=mfa_enrol"
 
 // admin admits what the API's requireAdmin admits: a session whose user has the admin role.
 func (s *server) admin(h pageFunc) http.Handler {

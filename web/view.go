@@ -29,6 +29,9 @@ type view struct {
 	CSRF           string
 	// MinPassword is the password policy's minimum length, for hints and the minlength attribute.
 	MinPassword int
+	// Reauth, with Error, is the sign-in page that refreshes the session's sign-in and comes
+	// back here (a change that needs a recent sign-in, 403 reauthentication_required).
+	Reauth string
 }
 
 // FieldErrors lists the field errors in form order for the summary at the top of the page.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/hex"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/breach"
 	"github.com/gatehouse/gatehouse/internal/smtptest"
+	"github.com/gatehouse/gatehouse/password"
 )
 
 func sha1Upper(pw string) string {
@@ -103,8 +105,8 @@ func TestBreachOfflineEndToEnd(t *testing.T) {
 
 	// Register.
 	expectBreached(t, s.do(t, "POST", "/api/v1/auth/register", map[string]string{"email": "b@example.com", "password": breached}), "password")
-	// The policy comes first, unchanged: a common password is still validation_failed.
-	expectProblem(t, s.do(t, "POST", "/api/v1/auth/register", map[string]string{"email": "b@example.com", "password": "password123"}), http.StatusUnprocessableEntity, "validation_failed")
+	// A password of the embedded common list is refused the same way in every mode.
+	expectBreached(t, s.do(t, "POST", "/api/v1/auth/register", map[string]string{"email": "b@example.com", "password": "password123"}), "password")
 	a := s.register(t) // "correct horse battery staple": not in this filter
 	r = s.do(t, "POST", "/api/v1/auth/register", map[string]string{"email": "b@example.com", "password": fine})
 	expectStatus(t, r, http.StatusCreated)
@@ -278,4 +280,36 @@ func TestWebBreachedPassword(t *testing.T) {
 	expectRedirect(t, b.submit("/account/password", url.Values{"current_password": {later}, "new_password": {"a fresh and unleaked one"}, "confirm_password": {"a fresh and unleaked one"}}), "/account/password?notice=password_changed")
 	// Signed in with a clean password: the usual landing page.
 	s.webClient(t).signIn(email, "a fresh and unleaked one")
+}
+
+// TestBreachEmbedded: in the default mode the embedded common-password list is the breach check:
+// a password from it is refused with password_breached at register, change and reset, and a login
+// with one (an account whose password was set before the list held it) is flagged.
+func TestBreachEmbedded(t *testing.T) {
+	const common = "password123" // in password/common_passwords.txt
+	s, mail := startMailServer(t)
+	expectBreached(t, s.do(t, "POST", "/api/v1/auth/register", map[string]string{"email": "e@example.com", "password": common}), "password")
+	expectBreached(t, s.do(t, "POST", "/api/v1/auth/register", map[string]string{"email": "e@example.com", "password": "PassWord123"}), "password")
+	a := s.register(t)
+	expectBreached(t, s.do(t, "POST", "/api/v1/users/me/password", map[string]string{"current_password": a.Password, "new_password": common}, bearer(a.Access)), "new_password")
+	s.forgot(t, a.Email)
+	token := resetLink(t, mail, a.Email)
+	expectBreached(t, s.reset(t, token, common), "new_password")
+
+	r := s.do(t, "POST", "/api/v1/auth/login", map[string]string{"email": a.Email, "password": a.Password})
+	expectStatus(t, r, http.StatusOK)
+	if _, ok := r.json(t)["password_breached"]; ok {
+		t.Fatalf("a clean password flagged: %s", r.Body)
+	}
+	// The account's password becomes one of the list's, as if set before the list held it.
+	hash, err := password.NewHasher(password.DefaultParams, 1, 0).Hash(context.Background(), common)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.execSQL(t, fmt.Sprintf("UPDATE users SET password_hash = '%s' WHERE email = '%s'", hash, a.Email))
+	r = s.do(t, "POST", "/api/v1/auth/login", map[string]string{"email": a.Email, "password": common})
+	expectStatus(t, r, http.StatusOK)
+	if m := r.json(t); m["password_breached"] != true || m["access_token"] == "" {
+		t.Fatalf("login with a common password: %s", r.Body)
+	}
 }

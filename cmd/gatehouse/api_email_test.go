@@ -112,7 +112,7 @@ func TestPasswordResetFlow(t *testing.T) {
 	token := resetLink(t, mail, a.Email)
 	// A password the policy refuses leaves the link usable.
 	expectProblem(t, s.reset(t, token, "short"), http.StatusUnprocessableEntity, "validation_failed")
-	expectProblem(t, s.reset(t, token, "password123"), http.StatusUnprocessableEntity, "validation_failed")
+	expectProblem(t, s.reset(t, token, "password123"), http.StatusUnprocessableEntity, "password_breached")
 	r := s.reset(t, token, "a completely new passphrase")
 	expectStatus(t, r, http.StatusOK)
 	if m := r.json(t); m["message"] == "" || m["access_token"] != nil || m["refresh_token"] != nil {

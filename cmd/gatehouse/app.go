@@ -163,6 +163,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger, mailLog io.Writ
 			RequireEmailVerification: cfg.RequireEmailVerification,
 			AdminRequireMFA:          cfg.AdminRequireMFA,
 			OrgAutoJoin:              cfg.OrgAutoJoin,
+			MFARequiredRoles:         cfg.MFARequiredRoles,
 			PrincipalCacheTTL:        cfg.CacheTTL,
 		},
 		Log:      log,

@@ -86,15 +86,15 @@ func openBreachChecker(cfg *config, log *slog.Logger) (*breachChecker, error) {
 			return nil, fmt.Errorf("GATEHOUSE_BREACH_CHECK=offline: cannot use the filter file GATEHOUSE_BREACH_FILE=%q: %v (build it with `gatehouse breach import`)", b.File, err)
 		}
 		log.Debug("breached-password filter loaded", "file", b.File, "hashes", f.Count())
-		return &breachChecker{checker: f, filter: f}, nil
+		return &breachChecker{checker: password.CommonList{Next: f}, filter: f}, nil
 	case "online":
-		return &breachChecker{checker: &breach.Online{
+		return &breachChecker{checker: password.CommonList{Next: &breach.Online{
 			URL:      b.APIURL,
 			Client:   &http.Client{Timeout: b.Timeout},
 			Timeout:  b.Timeout,
 			FailOpen: b.Fail == "open",
 			Log:      log,
-		}}, nil
+		}}}, nil
 	}
 	return &breachChecker{checker: password.CommonList{}}, nil
 }

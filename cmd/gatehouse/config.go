@@ -7,10 +7,12 @@ import (
 	"net/url"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/seal"
 )
@@ -33,6 +35,7 @@ type config struct {
 	RequireEmailVerification bool
 	AdminRequireMFA          bool
 	OrgAutoJoin              bool // GATEHOUSE_ORG_AUTO_JOIN: verified-domain auto-join of organizations
+	MFARequiredRoles         []string
 	RateLimits               string
 	RateLimitsEnabled        bool
 	RateRules                rateRules
@@ -176,6 +179,16 @@ func loadConfig(getenv func(string) string) (*config, error) {
 			return nil, &configError{"GATEHOUSE_CORS_ORIGINS", o, "want exact origins such as https://app.example.com (no wildcard)"}
 		}
 		c.CORSOrigins = append(c.CORSOrigins, strings.ToLower(o))
+	}
+	for _, role := range strings.Split(getenv("GATEHOUSE_MFA_REQUIRED_ROLES"), ",") {
+		role = strings.ToLower(strings.TrimSpace(role))
+		if role == "" || slices.Contains(c.MFARequiredRoles, role) {
+			continue
+		}
+		if role != gatehouse.RoleUser && role != gatehouse.RoleAdmin {
+			return nil, &configError{"GATEHOUSE_MFA_REQUIRED_ROLES", role, "want comma-separated role names: admin, user"}
+		}
+		c.MFARequiredRoles = append(c.MFARequiredRoles, role)
 	}
 	if v := getenv("GATEHOUSE_TRUSTED_PROXIES"); strings.TrimSpace(v) != "" {
 		for _, part := range strings.Split(v, ",") {

@@ -85,6 +85,28 @@ func BenchmarkLogin(b *testing.B) {
 	})
 }
 
+// BenchmarkLoginTOTP is BenchmarkLogin for a user with an authenticator app: the password step,
+// up to its 401 mfa_required (the code step cannot repeat: a code is accepted once). With
+// BenchmarkLogin it shows what a second factor adds to a login; the statements each one runs are
+// counted by the root package's BenchmarkLoginStatements.
+func BenchmarkLoginTOTP(b *testing.B) {
+	s := startServer(&testing.T{})
+	defer s.stop() // a bare testing.T runs no cleanups: each round's server must go, with its connections
+	t := &testing.T{}
+	a := s.register(t)
+	s.enrolTOTP(t, a)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r := s.do(t, "POST", "/api/v1/auth/login", map[string]string{"email": a.Email, "password": a.Password})
+			if r.Status != http.StatusUnauthorized {
+				b.Errorf("status %d", r.Status)
+				return
+			}
+		}
+	})
+}
+
 // BenchmarkOAuthRefresh is BenchmarkRefresh through the authorization server: the refresh grant
 // at /oauth2/token for a public client's grant, which runs the same rotation as
 // /api/v1/auth/refresh plus the client's lookup and an audience-bound token. The grants are made

@@ -76,6 +76,7 @@ var variables = []variable{
 	{name: "GATEHOUSE_SIGNING_ALG", value: func(c *config) string { return c.SigningAlg }},
 	{name: "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION", value: boolValue(func(c *config) bool { return c.RequireEmailVerification })},
 	{name: "GATEHOUSE_ADMIN_REQUIRE_MFA", value: boolValue(func(c *config) bool { return c.AdminRequireMFA })},
+	{name: "GATEHOUSE_MFA_REQUIRED_ROLES", value: func(c *config) string { return strings.Join(c.MFARequiredRoles, ",") }, unset: "none"},
 	{name: "GATEHOUSE_WEBAUTHN_RP_ID", value: func(c *config) string { return c.WebAuthn.RPID }, unset: "the host of GATEHOUSE_PUBLIC_URL"},
 	{name: "GATEHOUSE_WEBAUTHN_ORIGINS", value: func(c *config) string { return strings.Join(c.WebAuthn.Origins, ",") }, unset: "the origins of GATEHOUSE_PUBLIC_URL and GATEHOUSE_APP_URL"},
 	{name: "GATEHOUSE_WEBAUTHN_RP_NAME", value: func(c *config) string { return c.WebAuthn.RPName }, unset: "the product name"},

@@ -1,18 +1,56 @@
 package main
 
 import (
+	"bytes"
+	"encoding/base64"
+	"html"
+	"image/png"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/totp"
 )
 
 var (
 	setupKey     = regexp.MustCompile(`aria-label="Setup key">([A-Z2-7]+)<`)
 	recoveryItem = regexp.MustCompile(`<li><code>([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})</code></li>`)
 	mfaTokenIn   = regexp.MustCompile(`name="mfa_token" value="([^"]+)"`)
+	qrImage      = regexp.MustCompile(`<img class="qr" src="data:image/png;base64,([^"]+)" width="240" height="240" alt="([^"]+)">`)
+	setupURI     = regexp.MustCompile(`href="(otpauth://totp/[^"]+)"`)
 )
+
+// expectQRCode checks the setup page's QR code: a PNG image of the page's otpauth:// URI (the
+// same bytes as rendering that URI again), with alt text, beside the key shown as text, under a
+// Content-Security-Policy that allows it.
+func expectQRCode(t *testing.T, r *response) {
+	t.Helper()
+	m, u := qrImage.FindSubmatch(r.Body), setupURI.FindSubmatch(r.Body)
+	if m == nil || u == nil {
+		t.Fatalf("no QR code image or no otpauth link on the setup page: %s", r.Body)
+	}
+	if !strings.Contains(string(m[2]), "QR code") {
+		t.Fatalf("alt text %q", m[2])
+	}
+	img, err := base64.StdEncoding.DecodeString(html.UnescapeString(string(m[1])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := png.DecodeConfig(bytes.NewReader(img))
+	if err != nil || cfg.Width != totp.QRSize || cfg.Height != totp.QRSize {
+		t.Fatalf("the QR code is not a %d-pixel PNG: %+v %v", totp.QRSize, cfg, err)
+	}
+	want, err := totp.Engine{}.QRCode(html.UnescapeString(string(u[1])))
+	if err != nil || !bytes.Equal(img, want) {
+		t.Fatalf("the QR code is not the image of the page's otpauth URI (%v)", err)
+	}
+	if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src 'self' data:") {
+		t.Fatalf("CSP %q blocks the data: image", csp)
+	}
+}
 
 // TestWebMFA: the security page enrols an authenticator app, shows the recovery codes once, and
 // the dashboard's sign-in then asks for a code; turning it off signs in with the password again.
@@ -30,6 +68,7 @@ func TestWebMFA(t *testing.T) {
 		t.Fatalf("no setup key on the page: %s", r.Body)
 	}
 	secret := string(m[1])
+	expectQRCode(t, r)
 
 	r = b.submit("/account/security", url.Values{"action": {"confirm"}, "code": {"000000"}})
 	expectPage(t, r, http.StatusUnprocessableEntity, "The code is incorrect")

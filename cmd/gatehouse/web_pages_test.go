@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-const dashboardCSP = "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+const dashboardCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 
 // accountPages are the dashboard pages that need a signed-in user.
 var accountPages = []string{"/account", "/account/password", "/account/sessions", "/account/keys", "/account/identities", "/account/credits"}

@@ -1,0 +1,149 @@
+package gatehouse_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/password"
+	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/postgres/pgtest"
+	"github.com/gatehouse/gatehouse/sqlite"
+	"github.com/gatehouse/gatehouse/sqlstore"
+	"github.com/gatehouse/gatehouse/token"
+)
+
+// The cost of a password login in database statements: what the login of a user with a second
+// factor costs beyond the login of a user without, counted on the real stores with sqlstore's
+// statement trace. PostgreSQL runs with GATEHOUSE_TEST_DB=postgres, as the end-to-end suite.
+
+const costPassword = "correct horse battery staple"
+
+// costStores opens the stores to measure: SQLite, and PostgreSQL when the suite runs on it.
+func costStores(tb testing.TB) map[string]*sqlstore.Store {
+	tb.Helper()
+	ctx := context.Background()
+	lite, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "g.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { lite.Close() })
+	out := map[string]*sqlstore.Store{"sqlite": lite}
+	if os.Getenv("GATEHOUSE_TEST_DB") == "postgres" {
+		pg, err := postgres.Open(ctx, pgtest.NewDatabase(tb), postgres.Options{StatementTimeout: 10 * time.Second})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { pg.Close() })
+		out["postgres"] = pg
+	}
+	return out
+}
+
+// costRig is an AuthService over store with two accounts: one without a second factor, one with
+// a confirmed authenticator app.
+type costRig struct {
+	store       *sqlstore.Store
+	auth        *gatehouse.AuthService
+	plain, totp string // their emails
+}
+
+func newCostRig(tb testing.TB, store *sqlstore.Store) *costRig {
+	tb.Helper()
+	ctx := context.Background()
+	key, err := token.GenerateKey("ES256", time.Now())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := store.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.CreateSigningKey(ctx, key) }); err != nil {
+		tb.Fatal(err)
+	}
+	tokens := token.NewIssuer(token.Config{Issuer: "https://x", Audience: "https://x", Algorithm: "ES256", TTL: gatehouse.DefaultAuthConfig.AccessTokenTTL}, store)
+	if err := tokens.Reload(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	cheap := password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+	auth := gatehouse.NewAuthService(gatehouse.AuthDeps{Store: store, Hasher: password.NewHasher(cheap, 2, time.Second),
+		Policy: password.Policy{}, Tokens: tokens, Config: gatehouse.DefaultAuthConfig})
+	r := &costRig{store: store, auth: auth, plain: "plain@example.com", totp: "totp@example.com"}
+	for _, email := range []string{r.plain, r.totp} {
+		if _, err := auth.CreateUser(ctx, gatehouse.RegisterInput{Email: email, Password: costPassword, Name: "C"}, gatehouse.RoleUser, true); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	u, err := store.UserByEmail(ctx, r.totp)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	confirmed := time.Now()
+	if err := store.Tx(ctx, func(tx gatehouse.StoreTx) error {
+		if err := tx.PutTOTPFactor(ctx, &gatehouse.TOTPFactor{UserID: u.ID, Secret: []byte("sealed"), CreatedAt: confirmed}); err != nil {
+			return err
+		}
+		return tx.UseTOTPStep(ctx, u.ID, 1, &confirmed)
+	}); err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+// login signs in as email and reports the statements it ran; a user with a factor must get
+// mfa_required, one without a session.
+func (r *costRig) login(tb testing.TB, email string) []string {
+	var queries []string
+	r.store.Trace(func(q string) { queries = append(queries, q) })
+	ts, err := r.auth.Login(context.Background(), email, costPassword, gatehouse.Client{})
+	r.store.Trace(nil)
+	var mfa *gatehouse.MFARequiredError
+	switch {
+	case email == r.totp && !errors.As(err, &mfa):
+		tb.Fatalf("login with a factor: %v, want mfa_required", err)
+	case email == r.plain && (err != nil || ts.AccessToken == ""):
+		tb.Fatalf("login without a factor: %v", err)
+	}
+	return queries
+}
+
+// TestLoginStatements: a login of a user without a second factor reads no factor table, and one
+// with an authenticator app costs at most one statement more (the challenge it stores).
+func TestLoginStatements(t *testing.T) {
+	for name, store := range costStores(t) {
+		t.Run(name, func(t *testing.T) {
+			r := newCostRig(t, store)
+			plain, totp := r.login(t, r.plain), r.login(t, r.totp)
+			for _, q := range plain {
+				if strings.Contains(q, "mfa_totp") || strings.Contains(q, "mfa_recovery") || strings.Contains(q, "mfa_challenges") {
+					t.Errorf("the login of a user without a factor ran %q", q)
+				}
+			}
+			if len(totp) > len(plain)+1 {
+				t.Errorf("login with TOTP: %d statements, without: %d; want at most one more:\nwith:    %q\nwithout: %q",
+					len(totp), len(plain), totp, plain)
+			}
+			t.Logf("%s: %d statements per login without a factor, %d with TOTP (up to mfa_required)", name, len(plain), len(totp))
+		})
+	}
+}
+
+// BenchmarkLoginStatements measures the domain's password login (cheap hash parameters, so the
+// rest shows) for a user without a factor and one with TOTP (up to mfa_required), with the
+// statements per login as a metric.
+func BenchmarkLoginStatements(b *testing.B) {
+	for name, store := range costStores(b) {
+		r := newCostRig(b, store)
+		for _, c := range []struct{ name, email string }{{"no_factor", r.plain}, {"totp", r.totp}} {
+			b.Run(name+"/"+c.name, func(b *testing.B) {
+				statements := 0
+				for b.Loop() {
+					statements += len(r.login(b, c.email))
+				}
+				b.ReportMetric(float64(statements)/float64(b.N), "statements/op")
+			})
+		}
+	}
+}
