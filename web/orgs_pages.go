@@ -98,12 +98,12 @@ func (s *server) switchOrg(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 	_, refresh, _ := decodeSession(v.session)
 	s.renewSession(w, &gatehouse.TokenSet{AccessToken: ts.AccessToken, RefreshToken: refresh})
-	back := r.PostFormValue("next")
-	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") || strings.Contains(back, `\`) {
+	back := safeNext(r.PostFormValue("next"))
+	if back == "" {
 		back = "/orgs"
 	}
-	u, _ := url.Parse(back)
-	if u == nil {
+	u, err := url.Parse(back)
+	if err != nil {
 		u = &url.URL{Path: "/orgs"}
 	}
 	q := u.Query()
