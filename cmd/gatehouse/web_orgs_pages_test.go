@@ -132,6 +132,14 @@ func TestWebOrgsMemberSeesWhatItMay(t *testing.T) {
 	if r := o.get(page); r.Status != http.StatusNotFound {
 		t.Fatalf("an outsider's view of the organization: %d", r.Status)
 	}
+	for _, bad := range []string{"/orgs/not-an-id", "/orgs/" + strings.Repeat("f", 300)} {
+		if r := o.get(bad); r.Status != http.StatusNotFound {
+			t.Fatalf("GET %.40s: %d", bad, r.Status)
+		}
+		if r := o.submit(bad, url.Values{"action": {"leave"}}); r.Status != http.StatusNotFound {
+			t.Fatalf("POST %.40s: %d", bad, r.Status)
+		}
+	}
 
 	// The owner changes the member's role through the form; the member leaves.
 	ob := g.s.webClient(t)
