@@ -79,6 +79,10 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, v *visit, status
 		vw.IsAdmin = v.p.Allows(gatehouse.ScopeAdmin)
 		vw.ImpersonatedBy = s.impersonatorLabel(r, v.p)
 		vw.CanImpersonate = vw.IsAdmin && s.Impersonation != nil
+		if !vw.Focus {
+			vw.Switcher = s.switcher(r, v.p)
+		}
+		vw.Path = r.URL.Path
 	}
 	if vw.Notice == "" {
 		vw.Notice = notices[r.URL.Query().Get("notice")]
@@ -134,4 +138,13 @@ var notices = map[string]string{
 	"grant_revoked":         "The grant was revoked. The app's tokens no longer work.",
 	"impersonation_started": "You are now signed in as this user. Password, second factors, API keys and app grants stay out of reach; every action is audited under both names.",
 	"impersonation_ended":   "The impersonation session has ended.",
+	"org_created":           "The organization was created. You are its owner.",
+	"org_switched":          "The active organization was changed.",
+	"org_left":              "You left the organization.",
+	"member_updated":        "The member's role was changed.",
+	"member_removed":        "The member was removed from the organization.",
+	"invitation_sent":       "The invitation was sent by email.",
+	"invitation_revoked":    "The invitation was revoked. Its link no longer works.",
+	"role_saved":            "The role was saved.",
+	"role_deleted":          "The role was deleted.",
 }

@@ -96,6 +96,20 @@ func TestEveryPageRenders(t *testing.T) {
 	pagesData["email_signin"] = &view{Title: "Sign in with an email code", Form: map[string]string{"next": "/account/keys", "email": "a@b.c"}, Fields: map[string]string{"email": "bad"}}
 	pagesData["email_code"] = &view{Title: "Enter your sign-in code", Form: map[string]string{"next": "/account", "email": "<a>@b.c"}, Notice: "sent", Fields: map[string]string{"code": "wrong"}}
 	pagesData["email_link"] = &view{Title: "Sign in", Form: map[string]string{"next": "/account"}, Data: emailLinkData{Token: "t<0>k", Email: "ada@example.com", SignedInAs: "bob@example.com"}}
+	// The organization pages, with every control shown.
+	org := gatehouse.Org{ID: "o1", Name: "Evil <Corp>", Slug: "evil", CreatedAt: now, AutoJoinDomain: "example.com"}
+	pagesData["orgs"] = &view{Title: "Organizations", Nav: "orgs", Form: map[string]string{"slug": "x"}, Fields: map[string]string{"slug": "taken"},
+		Data: orgsData{Orgs: []*gatehouse.OrgMembership{{Org: org, Role: "owner"}}}}
+	pagesData["org"] = &view{Title: "Evil", Nav: "orgs", Form: map[string]string{"role": "admin"}, Fields: map[string]string{"permissions": "bad", "scopes": "bad"},
+		Data: orgData{Access: &gatehouse.OrgAccess{Org: &org, Role: "owner", Permissions: gatehouse.AllOrgPermissions},
+			Members:     []orgMemberRow{{Membership: &gatehouse.Membership{UserID: "0190-admin", Email: "ada@example.com", Role: "owner", CreatedAt: now}, Self: true}, {Membership: &gatehouse.Membership{UserID: "u2", Email: "bob@example.com", Name: "<Bob>", Role: "ops", CreatedAt: now}}},
+			Invitations: []*gatehouse.Invitation{{ID: "i1", Email: "eve@example.com", Role: "member", ExpiresAt: later}},
+			Roles:       []orgRoleRow{{Name: "owner", Builtin: true, Permissions: gatehouse.AllOrgPermissions}, {Name: "ops", Permissions: []string{"org:read"}, Checks: permOptions([]string{"org:read"})}},
+			RoleNames:   []string{"owner", "admin", "member", "ops"}, NewRole: permOptions(nil), Keys: keys.Keys, Expiry: keys.Expiry,
+			KeyScopes: []scopeOption{{Name: "credits:read"}, {Name: "credits:write"}}, Created: &newKey{Name: "k", Secret: "ak_x"}, Missed: true,
+			Credits: &gatehouse.CreditAccount{Total: 1000, Used: 10}, Audit: []*gatehouse.AuditEvent{{ID: "e1", At: now, Type: "org.created", Outcome: "success", Detail: "<b>x</b>"}},
+			CanUpdate: true, CanMembers: true, CanInvite: true, CanRoles: true, CanKeysRead: true, CanKeys: true, CanCredits: true, CanAudit: true}}
+	pagesData["admin_orgs"] = &view{Title: "Organizations", Nav: "admin_orgs", Form: map[string]string{"org_id": "o1"}, Fields: map[string]string{"amount": "bad"}}
 	if len(pagesData) != len(s.pages.byName) {
 		t.Fatalf("%d pages have sample data, %d templates exist", len(pagesData), len(s.pages.byName))
 	}

@@ -27,6 +27,10 @@ type view struct {
 	// CanImpersonate: the users page offers to impersonate.
 	CanImpersonate bool
 	CSRF           string
+	// Switcher is the layout's organization switcher; nil hides it.
+	Switcher *orgSwitcher
+	// Path is the page's path, where the switcher comes back to.
+	Path string
 	// MinPassword is the password policy's minimum length, for hints and the minlength attribute.
 	MinPassword int
 	// Reauth, with Error, is the sign-in page that refreshes the session's sign-in and comes
@@ -56,7 +60,7 @@ func (v *view) FieldErrors() []gatehouse.FieldError {
 }
 
 // fieldOrder is the order in which fields appear on the dashboard's forms.
-var fieldOrder = []string{"name", "email", "avatar_url", "password", "code", "renew_code", "current_password", "new_password", "confirm_password", "scopes", "expires_in_days", "role", "redirect_uris", "uri"}
+var fieldOrder = []string{"name", "email", "avatar_url", "password", "code", "renew_code", "current_password", "new_password", "confirm_password", "scopes", "expires_in_days", "role", "redirect_uris", "uri", "slug", "permissions", "amount", "description", "domain", "org_id"}
 
 // field describes one input for the "field" partial.
 type field struct {

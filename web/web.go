@@ -164,6 +164,13 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /account/credits", s.signedIn(s.creditsPage))
 	mux.Handle("GET /accept-invitation", s.signedIn(s.acceptInvitationPage))
 	mux.Handle("POST /accept-invitation", s.signedIn(s.acceptInvitation))
+	mux.Handle("GET /orgs", s.signedIn(s.orgsPage))
+	mux.Handle("POST /orgs", s.signedIn(s.createOrg))
+	mux.Handle("POST /orgs/switch", s.signedIn(s.switchOrg))
+	mux.Handle("GET /orgs/{id}", s.signedIn(s.orgPage))
+	mux.Handle("POST /orgs/{id}", s.signedIn(s.orgAction))
+	mux.Handle("GET /admin/orgs", s.admin(s.adminOrgsPage))
+	mux.Handle("POST /admin/orgs", s.admin(s.adminOrgsAction))
 
 	mux.Handle("GET /admin/users", s.admin(s.usersPage))
 	mux.Handle("POST /admin/users", s.admin(s.usersAction))
