@@ -83,6 +83,13 @@ type OrgMembership struct {
 	Role string
 }
 
+// OrgSummary is an organization as Gatehouse admins list it: the organization and its number of
+// members.
+type OrgSummary struct {
+	Org     Org
+	Members int
+}
+
 // OrgRole is a custom role of an organization: a name and a subset of AllOrgPermissions.
 type OrgRole struct {
 	OrgID       string
@@ -97,6 +104,9 @@ type OrgReader interface {
 	OrgByID(ctx context.Context, id string) (*Org, error)
 	// ListOrgsOf returns the organizations the user is a member of, by name.
 	ListOrgsOf(ctx context.Context, userID string) ([]*OrgMembership, error)
+	// ListAllOrgs returns up to limit organizations, newest first, with their member counts
+	// (Gatehouse admins' list).
+	ListAllOrgs(ctx context.Context, limit int) ([]*OrgSummary, error)
 	// OrgsByAutoJoinDomain returns the organizations whose auto-join domain is domain.
 	OrgsByAutoJoinDomain(ctx context.Context, domain string) ([]*Org, error)
 	MembershipOf(ctx context.Context, orgID, userID string) (*Membership, error)
@@ -508,6 +518,12 @@ func (o *OrgService) DeleteOrg(ctx context.Context, p *Principal, orgID string) 
 
 // SetAutoJoinDomain sets or clears (domain "") the organization's verified auto-join domain. Only
 // Gatehouse admins may: they verify that the organization owns the domain.
+// AdminListOrgs is every organization, newest first (at most 500), for Gatehouse admins: the
+// caller's route or page checks the admin role.
+func (o *OrgService) AdminListOrgs(ctx context.Context) ([]*OrgSummary, error) {
+	return o.auth.store.ListAllOrgs(ctx, 500)
+}
+
 func (o *OrgService) SetAutoJoinDomain(ctx context.Context, by *Principal, orgID, domain string) (*Org, error) {
 	domain = strings.ToLower(strings.TrimSpace(domain))
 	if domain != "" && (len(domain) > 253 || !strings.Contains(domain, ".") || ValidateEmail("x@"+domain) != nil) {

@@ -58,3 +58,25 @@ func (a *api) handleUpdateUser() http.Handler {
 		respond(w, http.StatusOK, userView(u))
 	})
 }
+
+// adminOrgJSON is an organization in the admins' list.
+type adminOrgJSON struct {
+	orgJSON
+	Members int `json:"members"`
+}
+
+// handleAdminListOrgs lists every organization, newest first (at most 500), with member counts.
+func (a *api) handleAdminListOrgs() http.Handler {
+	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
+		list, err := orgs.AdminListOrgs(r.Context())
+		if err != nil {
+			writeError(w, r, a.Log, err)
+			return
+		}
+		out := make([]adminOrgJSON, 0, len(list))
+		for _, o := range list {
+			out = append(out, adminOrgJSON{orgJSON: orgView(&o.Org, "", nil), Members: o.Members})
+		}
+		respond(w, http.StatusOK, out)
+	})
+}

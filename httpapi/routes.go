@@ -109,6 +109,7 @@ func routes(d Deps) []Route {
 	add("DELETE", "/api/v1/orgs/{id}/api-keys/{key_id}", a.requireSession(a.handleRevokeOrgAPIKey()))
 	add("GET", "/api/v1/orgs/{id}/credits/balance", a.requireSession(a.handleOrgCreditBalance()))
 	add("GET", "/api/v1/orgs/{id}/audit", a.requireSession(a.handleOrgAudit()))
+	add("GET", "/api/v1/admin/orgs", a.requireAdmin(a.handleAdminListOrgs()))
 	add("POST", "/api/v1/admin/orgs/{id}/credits", a.requireAdmin(a.handleGrantOrgCredits()))
 	add("PATCH", "/api/v1/admin/orgs/{id}", a.requireAdmin(a.handleAdminOrgAutoJoin()))
 

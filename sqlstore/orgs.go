@@ -41,6 +41,18 @@ func (r reader) ListOrgsOf(ctx context.Context, userID string) ([]*gatehouse.Org
 		FROM org_members m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.name, o.id`, userID)
 }
 
+func (r reader) ListAllOrgs(ctx context.Context, limit int) ([]*gatehouse.OrgSummary, error) {
+	return queryAll(ctx, r, func(row rowScanner) (*gatehouse.OrgSummary, error) {
+		var o gatehouse.OrgSummary
+		var created, updated int64
+		err := row.Scan(&o.Org.ID, &o.Org.Name, &o.Org.Slug, &o.Org.AutoJoinDomain, &created, &updated, &o.Members)
+		o.Org.CreatedAt, o.Org.UpdatedAt = fromMicros(created), fromMicros(updated)
+		return &o, err
+	}, `SELECT o.id, o.name, o.slug, o.auto_join_domain, o.created_at, o.updated_at,
+		(SELECT COUNT(*) FROM org_members m WHERE m.org_id = o.id)
+		FROM orgs o ORDER BY o.created_at DESC, o.id DESC LIMIT ?`, limit)
+}
+
 func (r reader) OrgsByAutoJoinDomain(ctx context.Context, domain string) ([]*gatehouse.Org, error) {
 	return queryAll(ctx, r, scanOrg, `SELECT `+orgColumns+` FROM orgs WHERE auto_join_domain = ? AND auto_join_domain <> '' ORDER BY id`, domain)
 }

@@ -65,6 +65,16 @@ func testOrgs(t *testing.T, s gatehouse.Store) {
 	if err != nil || len(members) != 2 || members[0].Email != alice.Email {
 		t.Fatalf("members: %+v %v", members, err)
 	}
+	// The admins' list: newest first (ids are time-ordered, and break the tie of equal
+	// creation times), with member counts, bounded by limit.
+	newer := createOrg(t, s, "acme-newer", createUser(t, s, "carol-org@example.com"))
+	all, err := s.ListAllOrgs(ctx, 10)
+	if err != nil || len(all) != 2 || all[0].Org.ID != newer.ID || all[0].Members != 1 || all[1].Org.ID != o.ID || all[1].Members != 2 {
+		t.Fatalf("ListAllOrgs: %+v %v", all, err)
+	}
+	if one, err := s.ListAllOrgs(ctx, 1); err != nil || len(one) != 1 || one[0].Org.ID != newer.ID {
+		t.Fatalf("ListAllOrgs(1): %+v %v", one, err)
+	}
 	orgs, err := s.ListOrgsOf(ctx, bob.ID)
 	if err != nil || len(orgs) != 1 || orgs[0].Org.ID != o.ID || orgs[0].Role != "member" {
 		t.Fatalf("bob's orgs: %+v %v", orgs, err)

@@ -327,7 +327,23 @@ func (s *server) adminOrgsPage(w http.ResponseWriter, r *http.Request, v *visit)
 		s.fail(w, r, v, gatehouse.ErrNotFound)
 		return
 	}
-	s.render(w, r, v, http.StatusOK, "admin_orgs", &view{Title: "Organizations", Nav: "admin_orgs", Form: map[string]string{}})
+	s.renderAdminOrgs(w, r, v, http.StatusOK, &view{Title: "Organizations", Nav: "admin_orgs", Form: map[string]string{}}, nil)
+}
+
+// renderAdminOrgs renders the admins' organizations page, with the list of every organization,
+// and err (a refused form) when there is one.
+func (s *server) renderAdminOrgs(w http.ResponseWriter, r *http.Request, v *visit, status int, vw *view, err error) {
+	list, lerr := s.Orgs.AdminListOrgs(r.Context())
+	if lerr != nil {
+		s.fail(w, r, v, lerr)
+		return
+	}
+	vw.Data = list
+	if err != nil {
+		s.failForm(w, r, v, "admin_orgs", vw, err)
+		return
+	}
+	s.render(w, r, v, status, "admin_orgs", vw)
 }
 
 // adminOrgsAction is POST /admin/orgs: OrgService.GrantOrgCredits and SetAutoJoinDomain, as
@@ -362,10 +378,6 @@ func (s *server) adminOrgsAction(w http.ResponseWriter, r *http.Request, v *visi
 	}
 	vw := &view{Title: "Organizations", Nav: "admin_orgs", Form: map[string]string{"org_id": orgID, "amount": r.PostFormValue("amount"),
 		"description": r.PostFormValue("description"), "domain": r.PostFormValue("domain")}}
-	if err != nil {
-		s.failForm(w, r, v, "admin_orgs", vw, err)
-		return
-	}
 	vw.Notice = notice
-	s.render(w, r, v, http.StatusOK, "admin_orgs", vw)
+	s.renderAdminOrgs(w, r, v, http.StatusOK, vw, err)
 }

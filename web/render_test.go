@@ -109,7 +109,8 @@ func TestEveryPageRenders(t *testing.T) {
 			KeyScopes: []scopeOption{{Name: "credits:read"}, {Name: "credits:write"}}, Created: &newKey{Name: "k", Secret: "ak_x"}, Missed: true,
 			Credits: &gatehouse.CreditAccount{Total: 1000, Used: 10}, Audit: []*gatehouse.AuditEvent{{ID: "e1", At: now, Type: "org.created", Outcome: "success", Detail: "<b>x</b>"}},
 			CanUpdate: true, CanMembers: true, CanInvite: true, CanRoles: true, CanKeysRead: true, CanKeys: true, CanCredits: true, CanAudit: true}}
-	pagesData["admin_orgs"] = &view{Title: "Organizations", Nav: "admin_orgs", Form: map[string]string{"org_id": "o1"}, Fields: map[string]string{"amount": "bad"}}
+	pagesData["admin_orgs"] = &view{Title: "Organizations", Nav: "admin_orgs", Form: map[string]string{"org_id": "o1"}, Fields: map[string]string{"amount": "bad"},
+		Data: []*gatehouse.OrgSummary{{Org: gatehouse.Org{ID: "o1", Name: "Acme", Slug: "acme", AutoJoinDomain: "acme.example"}, Members: 3}}}
 	if len(pagesData) != len(s.pages.byName) {
 		t.Fatalf("%d pages have sample data, %d templates exist", len(pagesData), len(s.pages.byName))
 	}

@@ -202,10 +202,18 @@ func TestWebOrgsAdminAndImpersonation(t *testing.T) {
 	admin := g.s.admin(t)
 	a := g.s.webClient(t)
 	a.signIn(admin.Email, admin.Password)
-	expectPage(t, a.get("/admin/orgs"), http.StatusOK, "Grant credits", "Auto-join domain")
+	// The admins' list names every organization with its id and member count.
+	expectPage(t, a.get("/admin/orgs"), http.StatusOK, "Grant credits", "Auto-join domain", "Org web-admin", id)
 	expectPage(t, a.submit("/admin/orgs", url.Values{"action": {"grant_credits"}, "org_id": {id}, "amount": {"nope"}}), http.StatusUnprocessableEntity, "Enter a whole number of credits.")
 	expectPage(t, a.submit("/admin/orgs", url.Values{"action": {"grant_credits"}, "org_id": {id}, "amount": {"1500"}, "description": {"welcome"}}), http.StatusOK, "Granted 1,500 credits")
 	expectPage(t, a.submit("/admin/orgs", url.Values{"action": {"auto_join"}, "org_id": {id}, "domain": {"web-admin.example"}}), http.StatusOK, "auto-join domain of Org web-admin was saved")
+	// The API's list agrees: the organization, its one member, its domain.
+	lr := g.s.do(t, "GET", "/api/v1/admin/orgs", nil, bearer(admin.Access))
+	expectStatus(t, lr, http.StatusOK)
+	if list := jsonArray(t, lr); len(list) != 1 || list[0]["id"] != id || list[0]["members"] != float64(1) || list[0]["auto_join_domain"] != "web-admin.example" {
+		t.Fatalf("GET /api/v1/admin/orgs: %s", lr.Body)
+	}
+	expectProblem(t, g.s.do(t, "GET", "/api/v1/admin/orgs", nil, bearer(owner.Access)), http.StatusForbidden, "")
 	if r := a.submit("/admin/orgs", url.Values{"action": {"grant_credits"}, "org_id": {"0190aaaa-0000-7000-8000-000000000000"}, "amount": {"5"}}); r.Status != http.StatusNotFound {
 		t.Fatalf("credits for an unknown organization: %d", r.Status)
 	}
