@@ -8,6 +8,8 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+
+	"github.com/gatehouse/gatehouse"
 )
 
 // maxBodyBytes is the contract's request body limit.
@@ -106,4 +108,87 @@ func readBody(r *http.Request) ([]byte, error) {
 		return nil, errMalformed
 	}
 	return body, nil
+}
+
+// The helpers below carry the shape most handlers share: decode the body, call a service, answer
+// its error through writeError or its result through an answer function.
+
+// serve calls do, then answers its result with ans, or its error through writeError.
+func serve[T any](a *api, w http.ResponseWriter, r *http.Request, do func() (T, error), ans func(http.ResponseWriter, T)) {
+	res, err := do()
+	if err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	ans(w, res)
+}
+
+// serveBody is serve with the request body decoded into In first (an empty body is malformed);
+// a body that does not decode is answered through writeError and do is not called.
+func serveBody[In, T any](a *api, w http.ResponseWriter, r *http.Request, do func(In) (T, error), ans func(http.ResponseWriter, T)) {
+	in, err := decode[In](r, false)
+	if err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	serve(a, w, r, func() (T, error) { return do(in) }, ans)
+}
+
+// serveNoBody is serve for a call that takes no input: the body is checked as decode[struct{}]
+// with an empty body allowed, and do is not called when it fails.
+func serveNoBody[T any](a *api, w http.ResponseWriter, r *http.Request, do func() (T, error), ans func(http.ResponseWriter, T)) {
+	if _, err := decode[struct{}](r, true); err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	serve(a, w, r, do, ans)
+}
+
+// answer writes view of a result as JSON with status (respond's headers).
+func answer[T, V any](status int, view func(T) V) func(http.ResponseWriter, T) {
+	return func(w http.ResponseWriter, res T) { respond(w, status, view(res)) }
+}
+
+// answerSecret is answer for a result that carries a secret: Cache-Control: no-store is set
+// outright, not only filled in when unset as respond does.
+func answerSecret[T, V any](status int, view func(T) V) func(http.ResponseWriter, T) {
+	return func(w http.ResponseWriter, res T) {
+		w.Header().Set("Cache-Control", "no-store")
+		respond(w, status, view(res))
+	}
+}
+
+// answerTokens answers a sign-in's tokens with 200.
+func answerTokens(w http.ResponseWriter, ts *gatehouse.TokenSet) { respondTokens(w, http.StatusOK, ts) }
+
+// listOf lifts the view of one item to the view of a list; an empty list answers [] (not null).
+func listOf[T, V any](view func(T) V) func([]T) []V {
+	return func(list []T) []V {
+		out := make([]V, 0, len(list))
+		for _, x := range list {
+			out = append(out, view(x))
+		}
+		return out
+	}
+}
+
+// asIs is the view of a result that is answered as it is.
+func asIs[T any](v T) T { return v }
+
+// noContent answers 204 when err is nil, else err through writeError.
+func (a *api) noContent(w http.ResponseWriter, r *http.Request, err error) {
+	if err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// message answers {message} with 200 when err is nil, else err through writeError.
+func (a *api) message(w http.ResponseWriter, r *http.Request, err error, text string) {
+	if err != nil {
+		writeError(w, r, a.Log, err)
+		return
+	}
+	respond(w, http.StatusOK, messageJSON{Message: text})
 }

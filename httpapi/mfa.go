@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 
@@ -29,12 +30,11 @@ func (a *api) handleMFAStatus() http.Handler {
 		if a.mfaOff(w, r) {
 			return
 		}
-		st, err := a.MFA.Status(r.Context(), principalFrom(r.Context()))
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respond(w, http.StatusOK, response{TOTP: st.TOTP, TOTPPending: st.Pending, RecoveryCodesLeft: st.RecoveryCodesLeft, Passkeys: st.Passkeys})
+		serve(a, w, r, func() (*gatehouse.MFAStatus, error) {
+			return a.MFA.Status(r.Context(), principalFrom(r.Context()))
+		}, answer(http.StatusOK, func(st *gatehouse.MFAStatus) response {
+			return response{TOTP: st.TOTP, TOTPPending: st.Pending, RecoveryCodesLeft: st.RecoveryCodesLeft, Passkeys: st.Passkeys}
+		}))
 	})
 }
 
@@ -47,21 +47,21 @@ func (a *api) handleBeginTOTP() http.Handler {
 		if a.mfaOff(w, r) {
 			return
 		}
-		if _, err := decode[struct{}](r, true); err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		e, err := a.MFA.BeginTOTP(r.Context(), principalFrom(r.Context()))
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		respond(w, http.StatusCreated, response{Secret: e.Secret, OTPAuthURL: e.URI})
+		serveNoBody(a, w, r, func() (*gatehouse.TOTPEnrolment, error) {
+			return a.MFA.BeginTOTP(r.Context(), principalFrom(r.Context()))
+		}, answerSecret(http.StatusCreated, func(e *gatehouse.TOTPEnrolment) response {
+			return response{Secret: e.Secret, OTPAuthURL: e.URI}
+		}))
 	})
 }
 
 func (a *api) handleConfirmTOTP() http.Handler {
+	return a.recoveryCodesFor((*gatehouse.MFAService).ConfirmTOTP)
+}
+
+// recoveryCodesFor serves a call that takes the caller's current code and issues new recovery
+// codes (confirming an authenticator app, renewing the codes): {code} in, {recovery_codes} out.
+func (a *api) recoveryCodesFor(issue func(m *gatehouse.MFAService, ctx context.Context, p *gatehouse.Principal, code string) ([]string, error)) http.Handler {
 	type request struct {
 		Code string `json:"code"`
 	}
@@ -72,18 +72,9 @@ func (a *api) handleConfirmTOTP() http.Handler {
 		if a.mfaOff(w, r) {
 			return
 		}
-		in, err := decode[request](r, false)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		codes, err := a.MFA.ConfirmTOTP(r.Context(), principalFrom(r.Context()), in.Code)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		respond(w, http.StatusOK, response{RecoveryCodes: codes})
+		serveBody(a, w, r, func(in request) ([]string, error) {
+			return issue(a.MFA, r.Context(), principalFrom(r.Context()), in.Code)
+		}, answerSecret(http.StatusOK, func(codes []string) response { return response{RecoveryCodes: codes} }))
 	})
 }
 
@@ -101,11 +92,8 @@ func (a *api) handleDisableTOTP() http.Handler {
 			writeError(w, r, a.Log, err)
 			return
 		}
-		if err := a.MFA.DisableTOTP(r.Context(), principalFrom(r.Context()), in.Code, in.Password); err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respond(w, http.StatusOK, messageJSON{Message: "The authenticator app was removed; other sessions were signed out."})
+		a.message(w, r, a.MFA.DisableTOTP(r.Context(), principalFrom(r.Context()), in.Code, in.Password),
+			"The authenticator app was removed; other sessions were signed out.")
 	})
 }
 
@@ -120,27 +108,18 @@ func (a *api) handleMFAVerify() http.Handler {
 		if a.mfaOff(w, r) {
 			return
 		}
-		in, err := decode[request](r, false)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		var ts *gatehouse.TokenSet
-		switch {
-		case len(in.Credential) > 0 && in.Code != "":
-			err = gatehouse.Invalid(gatehouse.FieldError{Field: "credential", Message: "Send a code or a passkey credential, not both."})
-		case len(in.Credential) > 0 && a.Passkeys == nil:
-			err = gatehouse.ErrPasskeysUnavailable
-		case len(in.Credential) > 0:
-			ts, err = a.Passkeys.VerifyMFA(r.Context(), in.MFAToken, in.Credential, a.client(r))
-		default:
-			ts, err = a.MFA.Verify(r.Context(), in.MFAToken, in.Code, a.client(r))
-		}
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respondTokens(w, http.StatusOK, ts)
+		serveBody(a, w, r, func(in request) (*gatehouse.TokenSet, error) {
+			switch {
+			case len(in.Credential) > 0 && in.Code != "":
+				return nil, gatehouse.Invalid(gatehouse.FieldError{Field: "credential", Message: "Send a code or a passkey credential, not both."})
+			case len(in.Credential) > 0 && a.Passkeys == nil:
+				return nil, gatehouse.ErrPasskeysUnavailable
+			case len(in.Credential) > 0:
+				return a.Passkeys.VerifyMFA(r.Context(), in.MFAToken, in.Credential, a.client(r))
+			default:
+				return a.MFA.Verify(r.Context(), in.MFAToken, in.Code, a.client(r))
+			}
+		}, answerTokens)
 	})
 }
 
@@ -149,36 +128,11 @@ func (a *api) handleAdminResetMFA() http.Handler {
 		if a.mfaOff(w, r) {
 			return
 		}
-		if err := a.MFA.ResetFactors(r.Context(), principalFrom(r.Context()), r.PathValue("id")); err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respond(w, http.StatusOK, messageJSON{Message: "The user's second factors were removed and their sessions revoked."})
+		a.message(w, r, a.MFA.ResetFactors(r.Context(), principalFrom(r.Context()), r.PathValue("id")),
+			"The user's second factors were removed and their sessions revoked.")
 	})
 }
 
 func (a *api) handleRenewRecoveryCodes() http.Handler {
-	type request struct {
-		Code string `json:"code"`
-	}
-	type response struct {
-		RecoveryCodes []string `json:"recovery_codes"`
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a.mfaOff(w, r) {
-			return
-		}
-		in, err := decode[request](r, false)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		codes, err := a.MFA.RenewRecoveryCodes(r.Context(), principalFrom(r.Context()), in.Code)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		respond(w, http.StatusOK, response{RecoveryCodes: codes})
-	})
+	return a.recoveryCodesFor((*gatehouse.MFAService).RenewRecoveryCodes)
 }

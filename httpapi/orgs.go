@@ -43,6 +43,9 @@ func orgView(o *gatehouse.Org, role string, perms []string) orgJSON {
 		Role: role, Permissions: perms, AutoJoinDomain: o.AutoJoinDomain}
 }
 
+// plainOrgView shows an organization without the caller's role.
+func plainOrgView(o *gatehouse.Org) orgJSON { return orgView(o, "", nil) }
+
 type orgRequest struct {
 	Name *string `json:"name"`
 	Slug *string `json:"slug"`
@@ -50,69 +53,41 @@ type orgRequest struct {
 
 func (a *api) handleCreateOrg() http.Handler {
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		in, err := decode[orgRequest](r, false)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		o, err := orgs.CreateOrg(r.Context(), principalFrom(r.Context()), gatehouse.OrgInput(in))
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respond(w, http.StatusCreated, orgView(o, gatehouse.OrgRoleOwner, gatehouse.BuiltinOrgRolePermissions(gatehouse.OrgRoleOwner)))
+		serveBody(a, w, r, func(in orgRequest) (*gatehouse.Org, error) {
+			return orgs.CreateOrg(r.Context(), principalFrom(r.Context()), gatehouse.OrgInput(in))
+		}, answer(http.StatusCreated, func(o *gatehouse.Org) orgJSON {
+			return orgView(o, gatehouse.OrgRoleOwner, gatehouse.BuiltinOrgRolePermissions(gatehouse.OrgRoleOwner))
+		}))
 	})
 }
 
 func (a *api) handleListOrgs() http.Handler {
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		list, err := orgs.ListOrgs(r.Context(), principalFrom(r.Context()))
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		out := make([]orgJSON, 0, len(list))
-		for _, m := range list {
-			out = append(out, orgView(&m.Org, m.Role, nil))
-		}
-		respond(w, http.StatusOK, out)
+		serve(a, w, r, func() ([]*gatehouse.OrgMembership, error) {
+			return orgs.ListOrgs(r.Context(), principalFrom(r.Context()))
+		}, answer(http.StatusOK, listOf(func(m *gatehouse.OrgMembership) orgJSON { return orgView(&m.Org, m.Role, nil) })))
 	})
 }
 
 func (a *api) handleGetOrg() http.Handler {
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		acc, err := orgs.GetOrg(r.Context(), principalFrom(r.Context()), r.PathValue("id"))
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respond(w, http.StatusOK, orgView(acc.Org, acc.Role, acc.Permissions))
+		serve(a, w, r, func() (*gatehouse.OrgAccess, error) {
+			return orgs.GetOrg(r.Context(), principalFrom(r.Context()), r.PathValue("id"))
+		}, answer(http.StatusOK, func(acc *gatehouse.OrgAccess) orgJSON { return orgView(acc.Org, acc.Role, acc.Permissions) }))
 	})
 }
 
 func (a *api) handleUpdateOrg() http.Handler {
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		in, err := decode[orgRequest](r, false)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		o, err := orgs.UpdateOrg(r.Context(), principalFrom(r.Context()), r.PathValue("id"), gatehouse.OrgInput(in))
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respond(w, http.StatusOK, orgView(o, "", nil))
+		serveBody(a, w, r, func(in orgRequest) (*gatehouse.Org, error) {
+			return orgs.UpdateOrg(r.Context(), principalFrom(r.Context()), r.PathValue("id"), gatehouse.OrgInput(in))
+		}, answer(http.StatusOK, plainOrgView))
 	})
 }
 
 func (a *api) handleDeleteOrg() http.Handler {
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		if err := orgs.DeleteOrg(r.Context(), principalFrom(r.Context()), r.PathValue("id")); err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
+		a.noContent(w, r, orgs.DeleteOrg(r.Context(), principalFrom(r.Context()), r.PathValue("id")))
 	})
 }
 
@@ -130,16 +105,9 @@ func memberView(m *gatehouse.Membership) memberJSON {
 
 func (a *api) handleListMembers() http.Handler {
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		list, err := orgs.ListMembers(r.Context(), principalFrom(r.Context()), r.PathValue("id"))
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		out := make([]memberJSON, 0, len(list))
-		for _, m := range list {
-			out = append(out, memberView(m))
-		}
-		respond(w, http.StatusOK, out)
+		serve(a, w, r, func() ([]*gatehouse.Membership, error) {
+			return orgs.ListMembers(r.Context(), principalFrom(r.Context()), r.PathValue("id"))
+		}, answer(http.StatusOK, listOf(memberView)))
 	})
 }
 
@@ -148,27 +116,15 @@ func (a *api) handleUpdateMember() http.Handler {
 		Role string `json:"role"`
 	}
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		in, err := decode[request](r, false)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		m, err := orgs.SetMemberRole(r.Context(), principalFrom(r.Context()), r.PathValue("id"), r.PathValue("user_id"), in.Role)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respond(w, http.StatusOK, memberView(m))
+		serveBody(a, w, r, func(in request) (*gatehouse.Membership, error) {
+			return orgs.SetMemberRole(r.Context(), principalFrom(r.Context()), r.PathValue("id"), r.PathValue("user_id"), in.Role)
+		}, answer(http.StatusOK, memberView))
 	})
 }
 
 func (a *api) handleRemoveMember() http.Handler {
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		if err := orgs.RemoveMember(r.Context(), principalFrom(r.Context()), r.PathValue("id"), r.PathValue("user_id")); err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
+		a.noContent(w, r, orgs.RemoveMember(r.Context(), principalFrom(r.Context()), r.PathValue("id"), r.PathValue("user_id")))
 	})
 }
 
@@ -189,62 +145,34 @@ type orgRoleRequest struct {
 
 func (a *api) handleListOrgRoles() http.Handler {
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		list, err := orgs.ListRoles(r.Context(), principalFrom(r.Context()), r.PathValue("id"))
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		out := make([]orgRoleJSON, 0, len(list))
-		for _, ro := range list {
-			out = append(out, orgRoleView(ro))
-		}
-		respond(w, http.StatusOK, out)
+		serve(a, w, r, func() ([]*gatehouse.OrgRole, error) {
+			return orgs.ListRoles(r.Context(), principalFrom(r.Context()), r.PathValue("id"))
+		}, answer(http.StatusOK, listOf(orgRoleView)))
 	})
 }
 
 func (a *api) handleCreateOrgRole() http.Handler {
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		in, err := decode[orgRoleRequest](r, false)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		ro, err := orgs.CreateRole(r.Context(), principalFrom(r.Context()), r.PathValue("id"), in.Name, in.Permissions)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respond(w, http.StatusCreated, orgRoleView(ro))
+		serveBody(a, w, r, func(in orgRoleRequest) (*gatehouse.OrgRole, error) {
+			return orgs.CreateRole(r.Context(), principalFrom(r.Context()), r.PathValue("id"), in.Name, in.Permissions)
+		}, answer(http.StatusCreated, orgRoleView))
 	})
 }
 
 func (a *api) handleUpdateOrgRole() http.Handler {
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		in, err := decode[orgRoleRequest](r, false)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		if in.Permissions == nil {
-			writeError(w, r, a.Log, gatehouse.Invalid(gatehouse.FieldError{Field: "permissions", Message: "permissions is required."}))
-			return
-		}
-		ro, err := orgs.UpdateRole(r.Context(), principalFrom(r.Context()), r.PathValue("id"), r.PathValue("name"), in.Permissions)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respond(w, http.StatusOK, orgRoleView(ro))
+		serveBody(a, w, r, func(in orgRoleRequest) (*gatehouse.OrgRole, error) {
+			if in.Permissions == nil {
+				return nil, gatehouse.Invalid(gatehouse.FieldError{Field: "permissions", Message: "permissions is required."})
+			}
+			return orgs.UpdateRole(r.Context(), principalFrom(r.Context()), r.PathValue("id"), r.PathValue("name"), in.Permissions)
+		}, answer(http.StatusOK, orgRoleView))
 	})
 }
 
 func (a *api) handleDeleteOrgRole() http.Handler {
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		if err := orgs.DeleteRole(r.Context(), principalFrom(r.Context()), r.PathValue("id"), r.PathValue("name")); err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
+		a.noContent(w, r, orgs.DeleteRole(r.Context(), principalFrom(r.Context()), r.PathValue("id"), r.PathValue("name")))
 	})
 }
 
@@ -269,42 +197,23 @@ func (a *api) handleCreateInvitation() http.Handler {
 		Role  string `json:"role"`
 	}
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		in, err := decode[request](r, false)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		inv, err := orgs.Invite(r.Context(), principalFrom(r.Context()), r.PathValue("id"), in.Email, in.Role)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respond(w, http.StatusCreated, invitationView(inv))
+		serveBody(a, w, r, func(in request) (*gatehouse.Invitation, error) {
+			return orgs.Invite(r.Context(), principalFrom(r.Context()), r.PathValue("id"), in.Email, in.Role)
+		}, answer(http.StatusCreated, invitationView))
 	})
 }
 
 func (a *api) handleListInvitations() http.Handler {
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		list, err := orgs.ListInvitations(r.Context(), principalFrom(r.Context()), r.PathValue("id"))
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		out := make([]invitationJSON, 0, len(list))
-		for _, i := range list {
-			out = append(out, invitationView(i))
-		}
-		respond(w, http.StatusOK, out)
+		serve(a, w, r, func() ([]*gatehouse.Invitation, error) {
+			return orgs.ListInvitations(r.Context(), principalFrom(r.Context()), r.PathValue("id"))
+		}, answer(http.StatusOK, listOf(invitationView)))
 	})
 }
 
 func (a *api) handleRevokeInvitation() http.Handler {
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		if err := orgs.RevokeInvitation(r.Context(), principalFrom(r.Context()), r.PathValue("id"), r.PathValue("invitation_id")); err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
+		a.noContent(w, r, orgs.RevokeInvitation(r.Context(), principalFrom(r.Context()), r.PathValue("id"), r.PathValue("invitation_id")))
 	})
 }
 
@@ -317,17 +226,11 @@ func (a *api) handleAcceptInvitation() http.Handler {
 		Role string  `json:"role"`
 	}
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		in, err := decode[request](r, false)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		res, err := orgs.AcceptInvitation(r.Context(), principalFrom(r.Context()), in.Token)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respond(w, http.StatusOK, response{Org: orgView(res.Org, res.Membership.Role, nil), Role: res.Membership.Role})
+		serveBody(a, w, r, func(in request) (*gatehouse.AcceptedInvitation, error) {
+			return orgs.AcceptInvitation(r.Context(), principalFrom(r.Context()), in.Token)
+		}, answer(http.StatusOK, func(res *gatehouse.AcceptedInvitation) response {
+			return response{Org: orgView(res.Org, res.Membership.Role, nil), Role: res.Membership.Role}
+		}))
 	})
 }
 
@@ -344,22 +247,16 @@ func (a *api) handleSwitchActiveOrg() http.Handler {
 		OrgID       string `json:"org_id"`
 	}
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		in, err := decode[request](r, false)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		if in.OrgID == nil {
-			writeError(w, r, a.Log, gatehouse.Invalid(gatehouse.FieldError{Field: "org_id", Message: "org_id is required (an empty string leaves no active organization)."}))
-			return
-		}
-		ts, err := orgs.SwitchActiveOrg(r.Context(), principalFrom(r.Context()), *in.OrgID)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		respond(w, http.StatusOK, response{AccessToken: ts.AccessToken, TokenType: "bearer", ExpiresIn: int(ts.ExpiresIn / time.Second), OrgID: *in.OrgID})
+		serveBody(a, w, r, func(in request) (response, error) {
+			if in.OrgID == nil {
+				return response{}, gatehouse.Invalid(gatehouse.FieldError{Field: "org_id", Message: "org_id is required (an empty string leaves no active organization)."})
+			}
+			ts, err := orgs.SwitchActiveOrg(r.Context(), principalFrom(r.Context()), *in.OrgID)
+			if err != nil {
+				return response{}, err
+			}
+			return response{AccessToken: ts.AccessToken, TokenType: "bearer", ExpiresIn: int(ts.ExpiresIn / time.Second), OrgID: *in.OrgID}, nil
+		}, answerSecret(http.StatusOK, asIs[response]))
 	})
 }
 
@@ -375,16 +272,9 @@ func orgAPIKeyView(k *gatehouse.APIKey) orgAPIKeyJSON {
 
 func (a *api) handleListOrgAPIKeys() http.Handler {
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		keys, err := orgs.ListOrgAPIKeys(r.Context(), principalFrom(r.Context()), r.PathValue("id"))
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		out := make([]orgAPIKeyJSON, 0, len(keys))
-		for _, k := range keys {
-			out = append(out, orgAPIKeyView(k))
-		}
-		respond(w, http.StatusOK, out)
+		serve(a, w, r, func() ([]*gatehouse.APIKey, error) {
+			return orgs.ListOrgAPIKeys(r.Context(), principalFrom(r.Context()), r.PathValue("id"))
+		}, answer(http.StatusOK, listOf(orgAPIKeyView)))
 	})
 }
 
@@ -399,39 +289,27 @@ func (a *api) handleCreateOrgAPIKey() http.Handler {
 		APIKey string `json:"api_key"`
 	}
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		in, err := decode[request](r, false)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		k, secret, err := orgs.CreateOrgAPIKey(r.Context(), principalFrom(r.Context()), r.PathValue("id"), gatehouse.NewAPIKeyInput(in))
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		respond(w, http.StatusCreated, response{orgAPIKeyJSON: orgAPIKeyView(k), APIKey: secret})
+		serveBody(a, w, r, func(in request) (response, error) {
+			k, secret, err := orgs.CreateOrgAPIKey(r.Context(), principalFrom(r.Context()), r.PathValue("id"), gatehouse.NewAPIKeyInput(in))
+			if err != nil {
+				return response{}, err
+			}
+			return response{orgAPIKeyJSON: orgAPIKeyView(k), APIKey: secret}, nil
+		}, answerSecret(http.StatusCreated, asIs[response]))
 	})
 }
 
 func (a *api) handleRevokeOrgAPIKey() http.Handler {
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		if err := orgs.RevokeOrgAPIKey(r.Context(), principalFrom(r.Context()), r.PathValue("id"), r.PathValue("key_id")); err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
+		a.noContent(w, r, orgs.RevokeOrgAPIKey(r.Context(), principalFrom(r.Context()), r.PathValue("id"), r.PathValue("key_id")))
 	})
 }
 
 func (a *api) handleOrgCreditBalance() http.Handler {
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		b, err := orgs.OrgCreditBalance(r.Context(), principalFrom(r.Context()), r.PathValue("id"))
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respond(w, http.StatusOK, balanceView(b))
+		serve(a, w, r, func() (*gatehouse.CreditAccount, error) {
+			return orgs.OrgCreditBalance(r.Context(), principalFrom(r.Context()), r.PathValue("id"))
+		}, answer(http.StatusOK, balanceView))
 	})
 }
 
@@ -441,17 +319,9 @@ func (a *api) handleGrantOrgCredits() http.Handler {
 		Description string `json:"description"`
 	}
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		in, err := decode[request](r, false)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		b, err := orgs.GrantOrgCredits(r.Context(), principalFrom(r.Context()), r.PathValue("id"), in.Amount, in.Description)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respond(w, http.StatusOK, balanceView(b))
+		serveBody(a, w, r, func(in request) (*gatehouse.CreditAccount, error) {
+			return orgs.GrantOrgCredits(r.Context(), principalFrom(r.Context()), r.PathValue("id"), in.Amount, in.Description)
+		}, answer(http.StatusOK, balanceView))
 	})
 }
 
@@ -471,16 +341,8 @@ func (a *api) handleAdminOrgAutoJoin() http.Handler {
 		AutoJoinDomain string `json:"auto_join_domain"`
 	}
 	return a.withOrgs(func(w http.ResponseWriter, r *http.Request, orgs *gatehouse.OrgService) {
-		in, err := decode[request](r, false)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		o, err := orgs.SetAutoJoinDomain(r.Context(), principalFrom(r.Context()), r.PathValue("id"), in.AutoJoinDomain)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respond(w, http.StatusOK, orgView(o, "", nil))
+		serveBody(a, w, r, func(in request) (*gatehouse.Org, error) {
+			return orgs.SetAutoJoinDomain(r.Context(), principalFrom(r.Context()), r.PathValue("id"), in.AutoJoinDomain)
+		}, answer(http.StatusOK, plainOrgView))
 	})
 }

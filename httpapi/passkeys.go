@@ -54,16 +54,9 @@ func (a *api) handleListPasskeys() http.Handler {
 		if a.passkeysOff(w, r) {
 			return
 		}
-		list, err := a.Passkeys.List(r.Context(), principalFrom(r.Context()))
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		out := make([]passkeyJSON, 0, len(list))
-		for _, p := range list {
-			out = append(out, toPasskeyJSON(p))
-		}
-		respond(w, http.StatusOK, out)
+		serve(a, w, r, func() ([]*gatehouse.Passkey, error) {
+			return a.Passkeys.List(r.Context(), principalFrom(r.Context()))
+		}, answer(http.StatusOK, listOf(toPasskeyJSON)))
 	})
 }
 
@@ -72,16 +65,9 @@ func (a *api) handlePasskeyRegisterOptions() http.Handler {
 		if a.passkeysOff(w, r) {
 			return
 		}
-		if _, err := decode[struct{}](r, true); err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		c, err := a.Passkeys.BeginRegistration(r.Context(), principalFrom(r.Context()))
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respondCeremony(w, c)
+		serveNoBody(a, w, r, func() (*gatehouse.Ceremony, error) {
+			return a.Passkeys.BeginRegistration(r.Context(), principalFrom(r.Context()))
+		}, respondCeremony)
 	})
 }
 
@@ -95,17 +81,9 @@ func (a *api) handlePasskeyRegister() http.Handler {
 		if a.passkeysOff(w, r) {
 			return
 		}
-		in, err := decode[request](r, false)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		p, err := a.Passkeys.FinishRegistration(r.Context(), principalFrom(r.Context()), in.CeremonyID, in.Name, in.Credential)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respond(w, http.StatusCreated, toPasskeyJSON(p))
+		serveBody(a, w, r, func(in request) (*gatehouse.Passkey, error) {
+			return a.Passkeys.FinishRegistration(r.Context(), principalFrom(r.Context()), in.CeremonyID, in.Name, in.Credential)
+		}, answer(http.StatusCreated, toPasskeyJSON))
 	})
 }
 
@@ -117,17 +95,9 @@ func (a *api) handleRenamePasskey() http.Handler {
 		if a.passkeysOff(w, r) {
 			return
 		}
-		in, err := decode[request](r, false)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		p, err := a.Passkeys.Rename(r.Context(), principalFrom(r.Context()), r.PathValue("id"), in.Name)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respond(w, http.StatusOK, toPasskeyJSON(p))
+		serveBody(a, w, r, func(in request) (*gatehouse.Passkey, error) {
+			return a.Passkeys.Rename(r.Context(), principalFrom(r.Context()), r.PathValue("id"), in.Name)
+		}, answer(http.StatusOK, toPasskeyJSON))
 	})
 }
 
@@ -136,11 +106,8 @@ func (a *api) handleRemovePasskey() http.Handler {
 		if a.passkeysOff(w, r) {
 			return
 		}
-		if err := a.Passkeys.Remove(r.Context(), principalFrom(r.Context()), r.PathValue("id")); err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respond(w, http.StatusOK, messageJSON{Message: "The passkey was removed; other sessions were signed out."})
+		a.message(w, r, a.Passkeys.Remove(r.Context(), principalFrom(r.Context()), r.PathValue("id")),
+			"The passkey was removed; other sessions were signed out.")
 	})
 }
 
@@ -149,16 +116,9 @@ func (a *api) handlePasskeyLoginOptions() http.Handler {
 		if a.passkeysOff(w, r) {
 			return
 		}
-		if _, err := decode[struct{}](r, true); err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		c, err := a.Passkeys.BeginLogin(r.Context())
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respondCeremony(w, c)
+		serveNoBody(a, w, r, func() (*gatehouse.Ceremony, error) {
+			return a.Passkeys.BeginLogin(r.Context())
+		}, respondCeremony)
 	})
 }
 
@@ -171,17 +131,9 @@ func (a *api) handlePasskeyLogin() http.Handler {
 		if a.passkeysOff(w, r) {
 			return
 		}
-		in, err := decode[request](r, false)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		ts, err := a.Passkeys.Login(r.Context(), in.CeremonyID, in.Credential, a.client(r))
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respondTokens(w, http.StatusOK, ts)
+		serveBody(a, w, r, func(in request) (*gatehouse.TokenSet, error) {
+			return a.Passkeys.Login(r.Context(), in.CeremonyID, in.Credential, a.client(r))
+		}, answerTokens)
 	})
 }
 
@@ -193,16 +145,8 @@ func (a *api) handleMFAWebAuthnOptions() http.Handler {
 		if a.passkeysOff(w, r) {
 			return
 		}
-		in, err := decode[request](r, false)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		c, err := a.Passkeys.BeginMFA(r.Context(), in.MFAToken)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respondCeremony(w, c)
+		serveBody(a, w, r, func(in request) (*gatehouse.Ceremony, error) {
+			return a.Passkeys.BeginMFA(r.Context(), in.MFAToken)
+		}, respondCeremony)
 	})
 }
