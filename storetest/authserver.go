@@ -70,7 +70,7 @@ func testOAuthGrantsAndCodes(t *testing.T, s gatehouse.Store) {
 	g2 := *g
 	g2.ID, g2.Scopes, g2.UpdatedAt = "ignored", []string{"a", "b", "c"}, t0.Add(time.Minute)
 	mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.SaveGrant(ctx, &g2) })
-	got, err := s.GrantFor(ctx, alice.ID, "c1", "https://r.example")
+	got, err := s.GrantFor(ctx, alice.ID, "c1", "https://r.example", "")
 	if err != nil || got.ID != "grant-1" || !slices.Equal(got.Scopes, []string{"a", "b", "c"}) || !got.UpdatedAt.Equal(t0.Add(time.Minute)) {
 		t.Fatalf("grant: %+v, %v", got, err)
 	}
