@@ -1,0 +1,170 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// OAuth consent for an organization (docs/oauth-server.md, "Consent for an organization"): the
+// consent page offers the user's organizations, the grant and its tokens carry the chosen one,
+// and a removal or a role change reaches the app's tokens at once.
+
+// orgApp is a confidential client registered by itself (so every request shows the consent
+// page) and a member of an organization signed in on the dashboard.
+type orgApp struct {
+	g          *orgRig
+	owner      *account
+	member     *account
+	orgID      string
+	id, secret string
+	b          *webClient
+}
+
+func newOrgApp(t *testing.T) *orgApp {
+	t.Helper()
+	g := startOrgRig(t)
+	x := &orgApp{g: g, owner: g.verified(t)}
+	x.orgID = g.createOrg(t, x.owner, "acme")
+	x.member = g.join(t, x.orgID, x.owner, "member")
+	x.id, x.secret = g.s.o2ConfidentialClient(t, "client_secret_basic")
+	x.b = g.s.webClient(t)
+	x.b.signIn(x.member.Email, x.member.Password)
+	return x
+}
+
+// consent opens the consent page of a new request (extra are its parameters), posts it with the
+// organization field set to org (absent when org is nil) and returns the request and the answer.
+func (x *orgApp) consent(t *testing.T, org *string, extra ...string) (*oauthRequest, *response) {
+	t.Helper()
+	o := newOAuthRequest(x.id, "https://app.example.com/callback", append([]string{"scope=openid"}, extra...)...)
+	form := expectConsent(t, x.b.get(o.path()))
+	if org != nil {
+		form.Set("organization", *org)
+	}
+	return o, x.b.decide(form, "allow")
+}
+
+// tokens exchanges the code of an approved request.
+func (x *orgApp) tokens(t *testing.T, o *oauthRequest, r *response) map[string]any {
+	t.Helper()
+	code := x.g.s.expectCode(t, r, o)
+	res := x.g.s.postForm(t, "/oauth2/token", url.Values{"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {o.RedirectURI}, "code_verifier": {o.Verifier}}, o2Basic(x.id, x.secret))
+	expectStatus(t, res, http.StatusOK)
+	return res.json(t)
+}
+
+func (x *orgApp) refresh(t *testing.T, refresh string) *response {
+	t.Helper()
+	return x.g.s.postForm(t, "/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, o2Basic(x.id, x.secret))
+}
+
+func (x *orgApp) introspect(t *testing.T, token string) map[string]any {
+	t.Helper()
+	r := x.g.s.postForm(t, "/oauth2/introspect", url.Values{"token": {token}}, o2Basic(x.id, x.secret))
+	expectStatus(t, r, http.StatusOK)
+	return r.json(t)
+}
+
+func TestOAuth2ConsentForOrganization(t *testing.T) {
+	x := newOrgApp(t)
+	s := x.g.s
+
+	// The page offers the organization; personal is the default without an active one.
+	o := newOAuthRequest(x.id, "https://app.example.com/callback", "scope=openid")
+	expectPage(t, x.b.get(o.path()), http.StatusOK, `name="organization"`, `<option value="">Personal</option>`,
+		`<option value="`+x.orgID+`">Org acme</option>`)
+	// The organization parameter preselects it.
+	o = newOAuthRequest(x.id, "https://app.example.com/callback", "scope=openid", "organization="+x.orgID)
+	expectPage(t, x.b.get(o.path()), http.StatusOK, `<option value="`+x.orgID+`" selected>Org acme</option>`)
+
+	// Consent for the organization: the tokens carry it, with the member's role and permissions.
+	o, r := x.consent(t, &x.orgID)
+	tok := x.tokens(t, o, r)
+	access, refresh := tok["access_token"].(string), tok["refresh_token"].(string)
+	id, role, perms := orgClaims(t, access)
+	if id != x.orgID || role != "member" || len(perms) == 0 {
+		t.Fatalf("org claims of the app's token: %q %q %v", id, role, perms)
+	}
+	info := x.introspect(t, access)
+	if info["active"] != true || info["org_id"] != x.orgID || info["org_role"] != "member" {
+		t.Fatalf("introspection of an org token: %v", info)
+	}
+
+	// Refresh keeps the organization.
+	rr := x.refresh(t, refresh)
+	expectStatus(t, rr, http.StatusOK)
+	access2, refresh2 := rr.str(t, "access_token"), rr.str(t, "refresh_token")
+	if id, role, _ := orgClaims(t, access2); id != x.orgID || role != "member" {
+		t.Fatalf("refreshed token's org: %q %q", id, role)
+	}
+
+	// A role change: the tokens signed before it stop at once; a refresh carries the new role.
+	base := "/api/v1/orgs/" + x.orgID + "/members/" + x.member.ID
+	expectStatus(t, s.do(t, "PATCH", base, map[string]string{"role": "admin"}, bearer(x.owner.Access)), http.StatusOK)
+	if info := x.introspect(t, access2); info["active"] != false {
+		t.Fatalf("a token of the old role is still active: %v", info)
+	}
+	rr = x.refresh(t, refresh2)
+	expectStatus(t, rr, http.StatusOK)
+	access3, refresh3 := rr.str(t, "access_token"), rr.str(t, "refresh_token")
+	if id, role, perms := orgClaims(t, access3); id != x.orgID || role != "admin" || !slices.Contains(perms, "members:write") {
+		t.Fatalf("after the role change: %q %q %v", id, role, perms)
+	}
+	if info := x.introspect(t, access3); info["active"] != true || info["org_role"] != "admin" {
+		t.Fatalf("introspection after the role change: %v", info)
+	}
+
+	// Removal: the access token is inactive at once, and the refresh token is refused.
+	expectStatus(t, s.do(t, "DELETE", base, nil, bearer(x.owner.Access)), http.StatusNoContent)
+	if info := x.introspect(t, access3); info["active"] != false {
+		t.Fatalf("a removed member's app token is still active: %v", info)
+	}
+	expectO2Error(t, x.refresh(t, refresh3), http.StatusBadRequest, "invalid_grant")
+
+	// And the organization can no longer be chosen: a posted form naming it is refused.
+	o, r = x.consent(t, &x.orgID)
+	if q := s.expectClientRedirect(t, r, o); q.Get("error") != "access_denied" || q.Get("code") != "" {
+		t.Fatalf("consent for an organization after removal: %v", q)
+	}
+}
+
+func TestOAuth2ConsentForgedOrganization(t *testing.T) {
+	x := newOrgApp(t)
+	s := x.g.s
+	// An organization the user is not a member of: another owner's.
+	other := x.g.createOrg(t, x.g.verified(t), "other")
+	for _, org := range []string{other, "not-an-org-id"} {
+		o, r := x.consent(t, &org)
+		q := s.expectClientRedirect(t, r, o)
+		if q.Get("code") != "" || q.Get("error") == "" {
+			t.Fatalf("consent for %q: %v", org, q)
+		}
+	}
+	// Nothing was granted: the user's grants list is empty.
+	r := s.do(t, "GET", "/api/v1/users/me/grants", nil, bearer(x.member.Access))
+	expectStatus(t, r, http.StatusOK)
+	if strings.Contains(string(r.Body), x.id) {
+		t.Fatalf("a forged consent left a grant: %s", r.Body)
+	}
+}
+
+func TestOAuth2ConsentPersonalCarriesNoOrg(t *testing.T) {
+	x := newOrgApp(t)
+	personal := ""
+	o, r := x.consent(t, &personal)
+	tok := x.tokens(t, o, r)
+	access := tok["access_token"].(string)
+	if id, role, perms := orgClaims(t, access); id != "" || role != "" || len(perms) != 0 {
+		t.Fatalf("a personal consent's token carries an organization: %q %q %v", id, role, perms)
+	}
+	// Removal from the organization does not touch a personal grant.
+	expectStatus(t, x.g.s.do(t, "DELETE", "/api/v1/orgs/"+x.orgID+"/members/"+x.member.ID, nil, bearer(x.owner.Access)), http.StatusNoContent)
+	if info := x.introspect(t, access); info["active"] != true || info["org_id"] != nil {
+		t.Fatalf("personal token after a removal: %v", info)
+	}
+	expectStatus(t, x.refresh(t, tok["refresh_token"].(string)), http.StatusOK)
+}
