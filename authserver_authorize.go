@@ -31,9 +31,9 @@ type AuthorizeRequest struct {
 	// the request's organization parameter (a preselection). Empty: for the user themselves.
 	// Approve checks the user's membership; nothing here is trusted.
 	Organization string
-	Request             string // a request object (RFC 9101): not supported
-	RequestURI          string // a pushed or referenced request object: not supported
-	Duplicated          []string
+	Request      string // a request object (RFC 9101): not supported
+	RequestURI   string // a pushed or referenced request object: not supported
+	Duplicated   []string
 }
 
 // AuthorizationRequest is an authorization request that passed every check: what the consent page
