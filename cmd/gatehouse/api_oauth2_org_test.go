@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse/gatehouse"
 )
 
 // OAuth consent for an organization (docs/oauth-server.md, "Consent for an organization"): the
@@ -167,4 +169,27 @@ func TestOAuth2ConsentPersonalCarriesNoOrg(t *testing.T) {
 		t.Fatalf("personal token after a removal: %v", info)
 	}
 	expectStatus(t, x.refresh(t, tok["refresh_token"].(string)), http.StatusOK)
+}
+
+// A resource server's introspection (/api/v1/auth/introspect) sees an app's token of an
+// organization with its org_id, and inactive once the member is removed.
+func TestOAuth2OrgTokenAtResourceIntrospection(t *testing.T) {
+	x := newOrgApp(t)
+	s := x.g.s
+	admin := s.admin(t)
+	key := s.createKey(t, admin.Access, gatehouse.ScopeTokensIntrospect)["api_key"].(string)
+	ask := func(token string) map[string]any {
+		r := s.do(t, "POST", "/api/v1/auth/introspect", map[string]string{"token": token}, "X-API-Key: "+key)
+		expectStatus(t, r, http.StatusOK)
+		return r.json(t)
+	}
+	o, r := x.consent(t, &x.orgID)
+	access := x.tokens(t, o, r)["access_token"].(string)
+	if info := ask(access); info["active"] != true || info["org_id"] != x.orgID {
+		t.Fatalf("resource introspection of an org token: %v", info)
+	}
+	expectStatus(t, s.do(t, "DELETE", "/api/v1/orgs/"+x.orgID+"/members/"+x.member.ID, nil, bearer(x.owner.Access)), http.StatusNoContent)
+	if info := ask(access); info["active"] != false {
+		t.Fatalf("resource introspection after removal: %v", info)
+	}
 }
