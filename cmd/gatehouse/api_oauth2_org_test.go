@@ -193,3 +193,32 @@ func TestOAuth2OrgTokenAtResourceIntrospection(t *testing.T) {
 		t.Fatalf("resource introspection after removal: %v", info)
 	}
 }
+
+// A remembered consent is per organization: a pre-registered client with an https redirect gets
+// a code without the page for the organization the user consented for, and the page again for
+// personal use or when the dashboard's active organization is another.
+func TestOAuth2RememberedConsentPerOrganization(t *testing.T) {
+	x := newOrgApp(t)
+	s := x.g.s
+	redirect := "https://web.example.com/callback"
+	client := s.createOAuthClient(t, s.admin(t), "Web app", redirect)
+	req := func(extra ...string) *oauthRequest {
+		return newOAuthRequest(client, redirect, append([]string{"scope=openid"}, extra...)...)
+	}
+	o := req("organization=" + x.orgID)
+	form := expectConsent(t, x.b.get(o.path()))
+	form.Set("organization", x.orgID)
+	s.expectCode(t, x.b.decide(form, "allow"), o)
+
+	// Remembered for the organization: a code at once, and its token carries the organization.
+	o = req("organization=" + x.orgID)
+	code := s.expectCode(t, x.b.get(o.path()), o)
+	if id, _, _ := orgClaims(t, s.exchangeCode(t, o, code)["access_token"].(string)); id != x.orgID {
+		t.Fatalf("remembered org consent issued a token for %q", id)
+	}
+	// Not for personal use: the page is shown again.
+	expectConsent(t, x.b.get(req().path()))
+	// Nor for another organization the user belongs to.
+	other := x.g.createOrg(t, x.member, "other")
+	expectConsent(t, x.b.get(req("organization="+other).path()))
+}
