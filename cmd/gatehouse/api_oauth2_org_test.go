@@ -41,7 +41,7 @@ func newOrgApp(t *testing.T) *orgApp {
 // organization field set to org (absent when org is nil) and returns the request and the answer.
 func (x *orgApp) consent(t *testing.T, org *string, extra ...string) (*oauthRequest, *response) {
 	t.Helper()
-	o := newOAuthRequest(x.id, "https://app.example.com/callback", append([]string{"scope=openid"}, extra...)...)
+	o := newOAuthRequest(x.id, "https://app.example.com/callback", append([]string{"scope=openid profile:read"}, extra...)...)
 	form := expectConsent(t, x.b.get(o.path()))
 	if org != nil {
 		form.Set("organization", *org)
@@ -76,11 +76,11 @@ func TestOAuth2ConsentForOrganization(t *testing.T) {
 	s := x.g.s
 
 	// The page offers the organization; personal is the default without an active one.
-	o := newOAuthRequest(x.id, "https://app.example.com/callback", "scope=openid")
+	o := newOAuthRequest(x.id, "https://app.example.com/callback", "scope=openid profile:read")
 	expectPage(t, x.b.get(o.path()), http.StatusOK, `name="organization"`, `<option value="">Personal</option>`,
 		`<option value="`+x.orgID+`">Org acme</option>`)
 	// The organization parameter preselects it.
-	o = newOAuthRequest(x.id, "https://app.example.com/callback", "scope=openid", "organization="+x.orgID)
+	o = newOAuthRequest(x.id, "https://app.example.com/callback", "scope=openid profile:read", "organization="+x.orgID)
 	expectPage(t, x.b.get(o.path()), http.StatusOK, `<option value="`+x.orgID+`" selected>Org acme</option>`)
 
 	// Consent for the organization: the tokens carry it, with the member's role and permissions.
@@ -120,11 +120,15 @@ func TestOAuth2ConsentForOrganization(t *testing.T) {
 		t.Fatalf("introspection after the role change: %v", info)
 	}
 
+	// Gatehouse's own API (the token's audience) accepts it, until the removal.
+	expectStatus(t, s.do(t, "GET", "/api/v1/users/me", nil, bearer(access3)), http.StatusOK)
+
 	// Removal: the access token is inactive at once, and the refresh token is refused.
 	expectStatus(t, s.do(t, "DELETE", base, nil, bearer(x.owner.Access)), http.StatusNoContent)
 	if info := x.introspect(t, access3); info["active"] != false {
 		t.Fatalf("a removed member's app token is still active: %v", info)
 	}
+	expectStatus(t, s.do(t, "GET", "/api/v1/users/me", nil, bearer(access3)), http.StatusUnauthorized)
 	expectO2Error(t, x.refresh(t, refresh3), http.StatusBadRequest, "invalid_grant")
 
 	// And the organization can no longer be chosen: a posted form naming it is refused.
@@ -203,7 +207,7 @@ func TestOAuth2RememberedConsentPerOrganization(t *testing.T) {
 	redirect := "https://web.example.com/callback"
 	client := s.createOAuthClient(t, s.admin(t), "Web app", redirect)
 	req := func(extra ...string) *oauthRequest {
-		return newOAuthRequest(client, redirect, append([]string{"scope=openid"}, extra...)...)
+		return newOAuthRequest(client, redirect, append([]string{"scope=openid profile:read"}, extra...)...)
 	}
 	o := req("organization=" + x.orgID)
 	form := expectConsent(t, x.b.get(o.path()))
@@ -221,4 +225,16 @@ func TestOAuth2RememberedConsentPerOrganization(t *testing.T) {
 	// Nor for another organization the user belongs to.
 	other := x.g.createOrg(t, x.member, "other")
 	expectConsent(t, x.b.get(req("organization="+other).path()))
+}
+
+// Without an organization parameter, the page preselects the dashboard session's active
+// organization.
+func TestOAuth2ConsentDefaultsToActiveOrganization(t *testing.T) {
+	x := newOrgApp(t)
+	s := x.g.s
+	access, _ := x.b.sessionTokens()
+	r := s.do(t, "POST", "/api/v1/users/me/active-org", map[string]string{"org_id": x.orgID}, bearer(access))
+	expectStatus(t, r, http.StatusOK)
+	o := newOAuthRequest(x.id, "https://app.example.com/callback", "scope=openid profile:read")
+	expectPage(t, x.b.get(o.path()), http.StatusOK, `<option value="`+x.orgID+`" selected>Org acme</option>`)
 }
