@@ -153,9 +153,14 @@ func (as *AuthorizationServer) exchangeCode(ctx context.Context, c *OAuthClient,
 			return errBadCode
 		}
 		// A grant for an organization issues tokens in it, with the user's role of now: one
-		// removed from it since the approval gets nothing.
+		// removed from it since the approval gets nothing. The organization's row is locked
+		// first, as every membership change locks it (org.go): a removal either commits before
+		// (and the membership is gone) or waits and then takes this new session out of it.
 		orgRole := ""
 		if g.OrgID != "" {
+			if _, err := tx.LockOrg(ctx, g.OrgID); err != nil {
+				return notFoundAsBadCode(err)
+			}
 			m, err := tx.MembershipOf(ctx, g.OrgID, user.ID)
 			if err != nil {
 				return notFoundAsBadCode(err)

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gatehouse/gatehouse"
@@ -237,4 +238,36 @@ func TestOAuth2ConsentDefaultsToActiveOrganization(t *testing.T) {
 	expectStatus(t, r, http.StatusOK)
 	o := newOAuthRequest(x.id, "https://app.example.com/callback", "scope=openid profile:read")
 	expectPage(t, x.b.get(o.path()), http.StatusOK, `<option value="`+x.orgID+`" selected>Org acme</option>`)
+}
+
+// A removal racing the code exchange leaves nothing usable in the organization: either the
+// exchange is refused, or the session it started is taken out of the organization with the rest.
+func TestOAuth2OrgCodeExchangeRacesRemoval(t *testing.T) {
+	x := newOrgApp(t)
+	s := x.g.s
+	o, r := x.consent(t, &x.orgID)
+	code := s.expectCode(t, r, o)
+	var exchanged, removed *response
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		exchanged = s.postForm(t, "/oauth2/token", url.Values{"grant_type": {"authorization_code"}, "code": {code},
+			"redirect_uri": {o.RedirectURI}, "code_verifier": {o.Verifier}}, o2Basic(x.id, x.secret))
+	}()
+	go func() {
+		defer wg.Done()
+		removed = s.do(t, "DELETE", "/api/v1/orgs/"+x.orgID+"/members/"+x.member.ID, nil, bearer(x.owner.Access))
+	}()
+	wg.Wait()
+	expectStatus(t, removed, http.StatusNoContent)
+	if exchanged.Status != http.StatusOK {
+		expectO2Error(t, exchanged, http.StatusBadRequest, "invalid_grant")
+		return
+	}
+	tok := exchanged.json(t)
+	if info := x.introspect(t, tok["access_token"].(string)); info["active"] != false {
+		t.Fatalf("a token exchanged during the removal is active: %v", info)
+	}
+	expectO2Error(t, x.refresh(t, tok["refresh_token"].(string)), http.StatusBadRequest, "invalid_grant")
 }
