@@ -192,8 +192,9 @@ type AuthServerReader interface {
 	// ListResources returns every registered resource ordered by URI.
 	ListResources(ctx context.Context) ([]*Resource, error)
 	GrantByID(ctx context.Context, id string) (*Grant, error)
-	// GrantFor is the user's grant to the client for the resource.
-	GrantFor(ctx context.Context, userID, clientID, resource string) (*Grant, error)
+	// GrantFor is the user's authorization grant to the client for the resource, given for the
+	// organization orgID ("": personal).
+	GrantFor(ctx context.Context, userID, clientID, resource, orgID string) (*Grant, error)
 	// ListGrants returns the grants of a user, of a client, or both, newest first.
 	ListGrants(ctx context.Context, f GrantFilter) ([]*Grant, error)
 }
@@ -248,8 +249,11 @@ type Grant struct {
 	ClientName string
 	Resource   string
 	Scopes     []string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// OrgID is the organization the user consented for (empty: for themselves). The grant's
+	// sessions and tokens carry it; consent for one organization never stands for another.
+	OrgID     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // AuthCode is the stored form of an authorization code: only its hash is kept.

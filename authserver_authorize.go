@@ -27,9 +27,13 @@ type AuthorizeRequest struct {
 	MaxAge              string
 	LoginHint           string
 	ACRValues           string // OIDC Core §3.1.2.1: requested acr values, in order of preference
-	Request             string // a request object (RFC 9101): not supported
-	RequestURI          string // a pushed or referenced request object: not supported
-	Duplicated          []string
+	// Organization is the organization the user consents for: the consent form's choice, or
+	// the request's organization parameter (a preselection). Empty: for the user themselves.
+	// Approve checks the user's membership; nothing here is trusted.
+	Organization string
+	Request      string // a request object (RFC 9101): not supported
+	RequestURI   string // a pushed or referenced request object: not supported
+	Duplicated   []string
 }
 
 // AuthorizationRequest is an authorization request that passed every check: what the consent page
@@ -151,6 +155,8 @@ func (as *AuthorizationServer) Authorize(ctx context.Context, req AuthorizeReque
 		return nil, redirectError(OAuthInvalidRequest, "state is too long.")
 	case len(req.Nonce) > maxNonceLength:
 		return nil, redirectError(OAuthInvalidRequest, "nonce is too long.")
+	case req.Organization != "" && validOrgIDInput(req.Organization) != nil:
+		return nil, redirectError(OAuthInvalidRequest, "organization is not an organization id.")
 	}
 
 	prompts := strings.Fields(req.Prompt)
@@ -228,7 +234,7 @@ func (as *AuthorizationServer) NeedsConsent(ctx context.Context, userID string, 
 	if a.Client.Public() && !strings.HasPrefix(a.RedirectURI, "https://") {
 		return true, nil
 	}
-	g, err := as.store.GrantFor(ctx, userID, a.Client.ID, a.Resource.URI)
+	g, err := as.store.GrantFor(ctx, userID, a.Client.ID, a.Resource.URI, a.Request.Organization)
 	if isNotFound(err) {
 		return true, nil
 	} else if err != nil {
@@ -268,10 +274,19 @@ func (as *AuthorizationServer) Approve(ctx context.Context, p *Principal, a *Aut
 		if a.RequiresAAL2 && AAL(sess.AMR) != AAL2 {
 			return ErrAAL2Required
 		}
+		orgID := a.Request.Organization
+		if orgID != "" {
+			// Consent for an organization is the user's only while they are a member of it.
+			if _, err := tx.MembershipOf(ctx, orgID, u.ID); isNotFound(err) {
+				return ErrNotOrgMember
+			} else if err != nil {
+				return err
+			}
+		}
 		now := as.now()
-		g, err := tx.GrantFor(ctx, u.ID, a.Client.ID, a.Resource.URI)
+		g, err := tx.GrantFor(ctx, u.ID, a.Client.ID, a.Resource.URI, orgID)
 		if isNotFound(err) {
-			g = &Grant{ID: NewID(), UserID: u.ID, ClientID: a.Client.ID, Resource: a.Resource.URI, CreatedAt: now}
+			g = &Grant{ID: NewID(), UserID: u.ID, ClientID: a.Client.ID, Resource: a.Resource.URI, OrgID: orgID, CreatedAt: now}
 		} else if err != nil {
 			return err
 		}
@@ -283,7 +298,7 @@ func (as *AuthorizationServer) Approve(ctx context.Context, p *Principal, a *Aut
 			}
 		}
 		if consented {
-			if g, err = as.recordConsent(ctx, tx, p, u, a.Client, a.Resource.URI, a.ScopeNames(), now); err != nil {
+			if g, err = as.recordConsent(ctx, tx, p, u, a.Client, a.Resource.URI, orgID, a.ScopeNames(), now); err != nil {
 				return err
 			}
 		}
@@ -308,12 +323,13 @@ func (as *AuthorizationServer) Approve(ctx context.Context, p *Principal, a *Aut
 }
 
 // recordConsent saves what the user has just approved on a consent page (or a device's approval
-// page): the user's grant to the client for the resource, created or widened to the scopes, and
-// audited, in the caller's transaction.
-func (as *AuthorizationServer) recordConsent(ctx context.Context, tx StoreTx, p *Principal, u *User, c *OAuthClient, resource string, scopes []string, now time.Time) (*Grant, error) {
-	g, err := tx.GrantFor(ctx, u.ID, c.ID, resource)
+// page): the user's grant to the client for the resource and the organization orgID (checked by
+// the caller; "": personal), created or widened to the scopes, and audited, in the caller's
+// transaction.
+func (as *AuthorizationServer) recordConsent(ctx context.Context, tx StoreTx, p *Principal, u *User, c *OAuthClient, resource, orgID string, scopes []string, now time.Time) (*Grant, error) {
+	g, err := tx.GrantFor(ctx, u.ID, c.ID, resource, orgID)
 	if isNotFound(err) {
-		g = &Grant{ID: NewID(), UserID: u.ID, ClientID: c.ID, Resource: resource, CreatedAt: now}
+		g = &Grant{ID: NewID(), UserID: u.ID, ClientID: c.ID, Resource: resource, OrgID: orgID, CreatedAt: now}
 	} else if err != nil {
 		return nil, err
 	}
@@ -324,7 +340,7 @@ func (as *AuthorizationServer) recordConsent(ctx context.Context, tx StoreTx, p 
 		return nil, err
 	}
 	if err := as.auth.auditTx(ctx, tx, p.Client, EventOAuthConsented, u.ID, OutcomeSuccess,
-		"client "+c.ID+" resource "+resource+" scope "+scopeString(scopes)); err != nil {
+		"client "+c.ID+" resource "+resource+orgNote(orgID)+" scope "+scopeString(scopes)); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -357,4 +373,12 @@ func (as *AuthorizationServer) SignInOf(ctx context.Context, p *Principal) (*Sig
 		return nil, notFoundAsUnauthenticated(err)
 	}
 	return &SignIn{AuthTime: sessionAuthTime(sess), AMR: sess.AMR}, nil
+}
+
+// orgNote names the organization of a consent in an audit detail.
+func orgNote(orgID string) string {
+	if orgID == "" {
+		return ""
+	}
+	return " org " + orgID
 }

@@ -496,7 +496,7 @@ func (as *AuthorizationServer) decideDevice(ctx context.Context, p *Principal, u
 				return errScopeNotAllowed
 			}
 		}
-		g, err := as.recordConsent(ctx, tx, p, u, shown.Client, d.Resource, strings.Fields(d.Scope), now)
+		g, err := as.recordConsent(ctx, tx, p, u, shown.Client, d.Resource, "", strings.Fields(d.Scope), now)
 		if err != nil {
 			return err
 		}
@@ -604,7 +604,7 @@ func (as *AuthorizationServer) deviceToken(ctx context.Context, req TokenRequest
 			return errBadDeviceCode
 		}
 		sess, refresh, err = as.startGrantSession(ctx, tx, user, c, &AuthCode{GrantID: g.ID, Resource: d.Resource, Scope: d.Scope,
-			AuthTime: d.AuthTime, UserInfo: d.UserInfo}, client, now)
+			AuthTime: d.AuthTime, UserInfo: d.UserInfo}, "", "", client, now)
 		if err != nil {
 			return err
 		}

@@ -489,7 +489,7 @@ func (as *AuthorizationServer) heldScopes(ctx context.Context, tx StoreTx, subj 
 		if sess.Resource == r.URI {
 			g, err = tx.GrantByID(ctx, sess.GrantID)
 		} else {
-			g, err = tx.GrantFor(ctx, u.ID, sess.ClientID, r.URI)
+			g, err = tx.GrantFor(ctx, u.ID, sess.ClientID, r.URI, sess.OrgID)
 		}
 		if isNotFound(err) {
 			return nil, time.Time{}, oauthError(OAuthInvalidGrant, "The user has not granted the subject token's app access to this resource.")

@@ -152,7 +152,22 @@ func (as *AuthorizationServer) exchangeCode(ctx context.Context, c *OAuthClient,
 		if g.UserID != user.ID || g.ClientID != c.ID {
 			return errBadCode
 		}
-		sess, refresh, err = as.startGrantSession(ctx, tx, user, c, code, client, now)
+		// A grant for an organization issues tokens in it, with the user's role of now: one
+		// removed from it since the approval gets nothing. The organization's row is locked
+		// first, as every membership change locks it (org.go): a removal either commits before
+		// (and the membership is gone) or waits and then takes this new session out of it.
+		orgRole := ""
+		if g.OrgID != "" {
+			if _, err := tx.LockOrg(ctx, g.OrgID); err != nil {
+				return notFoundAsBadCode(err)
+			}
+			m, err := tx.MembershipOf(ctx, g.OrgID, user.ID)
+			if err != nil {
+				return notFoundAsBadCode(err)
+			}
+			orgRole = m.Role
+		}
+		sess, refresh, err = as.startGrantSession(ctx, tx, user, c, code, g.OrgID, orgRole, client, now)
 		if err != nil {
 			return err
 		}
@@ -190,14 +205,14 @@ func issuesRefresh(c *OAuthClient, scope string) bool {
 }
 
 // startGrantSession starts the session an authorization code issues: it carries the client,
-// the grant, the resource and the scope.
-func (as *AuthorizationServer) startGrantSession(ctx context.Context, tx StoreTx, u *User, c *OAuthClient, code *AuthCode, client Client, now time.Time) (*Session, string, error) {
+// the grant, the resource, the scope, and the grant's organization with the user's role in it.
+func (as *AuthorizationServer) startGrantSession(ctx context.Context, tx StoreTx, u *User, c *OAuthClient, code *AuthCode, orgID, orgRole string, client Client, now time.Time) (*Session, string, error) {
 	client = client.normalized()
 	sess := &Session{
 		ID: NewID(), UserID: u.ID, CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(as.auth.cfg.SessionLifetime),
 		UserAgent: client.UserAgent, IP: client.IP,
 		ClientID: c.ID, GrantID: code.GrantID, Resource: code.Resource, Scope: code.Scope, AuthTime: code.AuthTime,
-		UserInfo: code.UserInfo, AMR: code.AMR,
+		UserInfo: code.UserInfo, AMR: code.AMR, OrgID: orgID, OrgRole: orgRole,
 	}
 	if err := tx.CreateSession(ctx, sess); err != nil {
 		return nil, "", err
@@ -217,8 +232,13 @@ func (as *AuthorizationServer) startGrantSession(ctx context.Context, tx StoreTx
 // one the grant is for; a scope may narrow, never widen. Each is checked before anything is spent.
 func (as *AuthorizationServer) refresh(ctx context.Context, c *OAuthClient, req TokenRequest, client Client) (*OAuthTokens, error) {
 	var narrowed []string
+	var grantErr error
 	check := func(sess *Session) (time.Duration, bool) {
 		if sess.ClientID != c.ID || !issuesRefresh(c, sess.Scope) {
+			return 0, false
+		}
+		if ok, err := as.sessionInGrantOrg(ctx, sess); err != nil || !ok {
+			grantErr = err
 			return 0, false
 		}
 		if len(req.Resources) == 1 && req.Resources[0] != sess.Resource {
@@ -239,6 +259,9 @@ func (as *AuthorizationServer) refresh(ctx context.Context, c *OAuthClient, req 
 		return -1, true
 	}
 	spent, err := as.auth.rotate(ctx, req.RefreshToken, client, check)
+	if grantErr != nil {
+		return nil, grantErr
+	}
 	if err != nil {
 		if ErrorKindOf(err) == KindUnauthorized || ErrorKindOf(err) == KindBadRequest {
 			return nil, errBadRefresh
@@ -252,13 +275,36 @@ func (as *AuthorizationServer) refresh(ctx context.Context, c *OAuthClient, req 
 	return as.tokens(ctx, spent.user, spent.session, c, scope, spent.successor, "")
 }
 
-// tokens signs the access token (and, for openid, the ID token) of a grant's session.
+// sessionInGrantOrg reports whether a grant's session is still in the organization its grant
+// was given for. A removal from the organization (or its deletion) takes the session out of it
+// (membership.go): the grant's refresh tokens then stop working, as its access tokens already
+// have (tokenAgreesWithSession). A session of no grant has nothing to compare.
+func (as *AuthorizationServer) sessionInGrantOrg(ctx context.Context, sess *Session) (bool, error) {
+	if sess.GrantID == "" {
+		return true, nil
+	}
+	g, err := as.store.GrantByID(ctx, sess.GrantID)
+	if isNotFound(err) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return g.OrgID == sess.OrgID, nil
+}
+
+// tokens signs the access token (and, for openid, the ID token) of a grant's session. The access
+// token carries the session's organization, role and permissions as first-party tokens do.
 func (as *AuthorizationServer) tokens(ctx context.Context, u *User, sess *Session, c *OAuthClient, scope, refresh, nonce string) (*OAuthTokens, error) {
 	now := as.now()
 	ttl := as.auth.cfg.AccessTokenTTL
 	scopes := strings.Fields(scope)
+	orgPerms, err := sessionOrgPermissions(ctx, as.auth.store, sess)
+	if err != nil {
+		return nil, err
+	}
 	claims := AccessClaims{Subject: u.ID, SessionID: sess.ID, Audience: sess.Resource, ClientID: c.ID, Scope: scope,
-		IssuedAt: now, ExpiresAt: now.Add(ttl), AMR: sess.AMR, AAL: AAL(sess.AMR)}
+		IssuedAt: now, ExpiresAt: now.Add(ttl), AMR: sess.AMR, AAL: AAL(sess.AMR),
+		OrgID: sess.OrgID, OrgRole: sess.OrgRole, OrgPermissions: orgPerms}
 	if slices.Contains(scopes, ScopeEmail) {
 		claims.Email, claims.EmailVerified = u.Email, u.EmailVerified
 	}
@@ -367,6 +413,12 @@ type TokenInfo struct {
 	IssuedAt  time.Time
 	ExpiresAt time.Time
 	Act       *Actor // the actor chain of a delegated token
+	// OrgID, OrgRole and OrgPermissions are the organization an access token's grant was given
+	// for, the user's role in it and what the role permits (as the token says, which agrees with
+	// its session); empty for a personal grant and for refresh tokens.
+	OrgID          string
+	OrgRole        string
+	OrgPermissions []string
 }
 
 // Introspect answers RFC 7662 for an authenticated confidential client: whether one of its own
@@ -410,11 +462,12 @@ func (as *AuthorizationServer) inspect(ctx context.Context, token string) (*Toke
 			}
 			return nil, err
 		}
-		if sess.ClientID != claims.ClientID {
+		if !tokenAgreesWithSession(claims, sess) {
 			return inactive, nil
 		}
 		return &TokenInfo{Active: true, TokenType: "access_token", Subject: u.ID, ClientID: claims.ClientID, Scope: claims.Scope,
-			Audience: claims.Audience, SessionID: sess.ID, JTI: claims.ID, IssuedAt: claims.IssuedAt, ExpiresAt: claims.ExpiresAt, Act: claims.Act}, nil
+			Audience: claims.Audience, SessionID: sess.ID, JTI: claims.ID, IssuedAt: claims.IssuedAt, ExpiresAt: claims.ExpiresAt, Act: claims.Act,
+			OrgID: claims.OrgID, OrgRole: claims.OrgRole, OrgPermissions: claims.OrgPermissions}, nil
 	}
 	if len(token) > maxRefreshTokenLength {
 		return inactive, nil

@@ -74,10 +74,11 @@ func (s *AuthService) Introspect(ctx context.Context, credential string) *Intros
 		ExpiresAt: &claims.ExpiresAt, IssuedAt: &claims.IssuedAt, Act: claims.Act}
 	if claims.ClientID == "" {
 		in.Scope, in.Email, in.Role = strings.Join(sess.firstPartyScopes(u), " "), u.Email, u.Role
-		in.OrgID = sess.OrgID
 	} else if slices.Contains(strings.Fields(claims.Scope), ScopeEmail) {
 		// An app's token tells only what the user let the app see.
 		in.Email = u.Email
 	}
+	// The session's organization (an app's: the one its grant was given for; docs/oauth-server.md).
+	in.OrgID = sess.OrgID
 	return in
 }

@@ -333,6 +333,10 @@ func (a *api) handleOAuthIntrospect() http.Handler {
 		Iat       int64  `json:"iat,omitempty"`
 		// Act is the actor chain of a delegated token (RFC 8693 §4.1).
 		Act *gatehouse.Actor `json:"act,omitempty"`
+		// The organization of a grant given for one (docs/oauth-server.md).
+		OrgID          string   `json:"org_id,omitempty"`
+		OrgRole        string   `json:"org_role,omitempty"`
+		OrgPermissions []string `json:"org_permissions,omitempty"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		form, cc, ok := a.clientRequest(w, r)
@@ -348,7 +352,8 @@ func (a *api) handleOAuthIntrospect() http.Handler {
 		if info.Active {
 			out = response{Active: true, TokenType: info.TokenType, Sub: info.Subject, ClientID: info.ClientID, Scope: info.Scope,
 				Aud: info.Audience, Sid: info.SessionID, JTI: info.JTI, Iss: a.Config.PublicURL,
-				Exp: info.ExpiresAt.Unix(), Iat: info.IssuedAt.Unix(), Act: info.Act}
+				Exp: info.ExpiresAt.Unix(), Iat: info.IssuedAt.Unix(), Act: info.Act,
+				OrgID: info.OrgID, OrgRole: info.OrgRole, OrgPermissions: info.OrgPermissions}
 		}
 		respond(w, http.StatusOK, out)
 	})

@@ -145,13 +145,13 @@ func (t *tx) DeleteResource(ctx context.Context, uri string) error {
 	return t.execOne(ctx, `DELETE FROM oauth_resources WHERE uri = ?`, uri)
 }
 
-const grantColumns = `id, user_id, client_id, client_name, resource, scope, created_at, updated_at, kind`
+const grantColumns = `id, user_id, client_id, client_name, resource, scope, created_at, updated_at, kind, org_id`
 
 func scanGrant(row rowScanner) (*gatehouse.Grant, error) {
 	var g gatehouse.Grant
 	var scope string
 	var created, updated int64
-	if err := row.Scan(&g.ID, &g.UserID, &g.ClientID, &g.ClientName, &g.Resource, &scope, &created, &updated, &g.Kind); err != nil {
+	if err := row.Scan(&g.ID, &g.UserID, &g.ClientID, &g.ClientName, &g.Resource, &scope, &created, &updated, &g.Kind, &g.OrgID); err != nil {
 		return nil, err
 	}
 	g.Scopes = strings.Fields(scope)
@@ -169,9 +169,9 @@ func (t *tx) LockGrant(ctx context.Context, id string) (*gatehouse.Grant, error)
 	return g, t.s.mapErr(err)
 }
 
-func (r reader) GrantFor(ctx context.Context, userID, clientID, resource string) (*gatehouse.Grant, error) {
-	g, err := scanGrant(r.queryRow(ctx, `SELECT `+grantColumns+` FROM oauth_grants WHERE user_id = ? AND client_id = ? AND resource = ? AND kind = ?`,
-		userID, clientID, resource, gatehouse.GrantAuthorization))
+func (r reader) GrantFor(ctx context.Context, userID, clientID, resource, orgID string) (*gatehouse.Grant, error) {
+	g, err := scanGrant(r.queryRow(ctx, `SELECT `+grantColumns+` FROM oauth_grants WHERE user_id = ? AND client_id = ? AND resource = ? AND kind = ? AND org_id = ?`,
+		userID, clientID, resource, gatehouse.GrantAuthorization, orgID))
 	return g, r.s.mapErr(err)
 }
 
@@ -210,16 +210,16 @@ func (t *tx) SaveGrant(ctx context.Context, g *gatehouse.Grant) error {
 	if kind == "" {
 		kind = gatehouse.GrantAuthorization
 	}
-	res, err := t.exec(ctx, `UPDATE oauth_grants SET scope = ?, client_name = ?, updated_at = ? WHERE user_id = ? AND client_id = ? AND resource = ? AND kind = ?`,
-		scope, g.ClientName, micros(g.UpdatedAt), g.UserID, g.ClientID, g.Resource, kind)
+	res, err := t.exec(ctx, `UPDATE oauth_grants SET scope = ?, client_name = ?, updated_at = ? WHERE user_id = ? AND client_id = ? AND resource = ? AND kind = ? AND org_id = ?`,
+		scope, g.ClientName, micros(g.UpdatedAt), g.UserID, g.ClientID, g.Resource, kind, g.OrgID)
 	if err != nil {
 		return err
 	}
 	if n, err := res.RowsAffected(); err != nil || n > 0 {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO oauth_grants (`+grantColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		g.ID, g.UserID, g.ClientID, g.ClientName, g.Resource, scope, micros(g.CreatedAt), micros(g.UpdatedAt), kind)
+	_, err = t.exec(ctx, `INSERT INTO oauth_grants (`+grantColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		g.ID, g.UserID, g.ClientID, g.ClientName, g.Resource, scope, micros(g.CreatedAt), micros(g.UpdatedAt), kind, g.OrgID)
 	return err
 }
 

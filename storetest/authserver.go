@@ -70,7 +70,7 @@ func testOAuthGrantsAndCodes(t *testing.T, s gatehouse.Store) {
 	g2 := *g
 	g2.ID, g2.Scopes, g2.UpdatedAt = "ignored", []string{"a", "b", "c"}, t0.Add(time.Minute)
 	mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.SaveGrant(ctx, &g2) })
-	got, err := s.GrantFor(ctx, alice.ID, "c1", "https://r.example")
+	got, err := s.GrantFor(ctx, alice.ID, "c1", "https://r.example", "")
 	if err != nil || got.ID != "grant-1" || !slices.Equal(got.Scopes, []string{"a", "b", "c"}) || !got.UpdatedAt.Equal(t0.Add(time.Minute)) {
 		t.Fatalf("grant: %+v, %v", got, err)
 	}
@@ -144,5 +144,30 @@ func testOAuthGrantsAndCodes(t *testing.T, s gatehouse.Store) {
 	}
 	if _, err := s.GrantByID(ctx, "grant-1"); !errors.Is(err, gatehouse.ErrNotFound) {
 		t.Fatalf("deleted grant: %v", err)
+	}
+
+	// A grant for an organization is a grant of its own: saving it neither widens nor replaces
+	// the personal one, and each is found only under its organization.
+	personal := &gatehouse.Grant{ID: "grant-p", UserID: alice.ID, ClientID: "c2", ClientName: "App", Resource: "https://r.example",
+		Scopes: []string{"a"}, CreatedAt: t0, UpdatedAt: t0}
+	inOrg := *personal
+	inOrg.ID, inOrg.OrgID, inOrg.Scopes = "grant-o", "org-1", []string{"a", "b"}
+	mustTx(t, s, func(tx gatehouse.StoreTx) error {
+		if err := tx.SaveGrant(ctx, personal); err != nil {
+			return err
+		}
+		return tx.SaveGrant(ctx, &inOrg)
+	})
+	if got, err := s.GrantFor(ctx, alice.ID, "c2", "https://r.example", ""); err != nil || got.ID != "grant-p" || got.OrgID != "" || !slices.Equal(got.Scopes, []string{"a"}) {
+		t.Fatalf("personal grant: %+v, %v", got, err)
+	}
+	if got, err := s.GrantFor(ctx, alice.ID, "c2", "https://r.example", "org-1"); err != nil || got.ID != "grant-o" || got.OrgID != "org-1" || !slices.Equal(got.Scopes, []string{"a", "b"}) {
+		t.Fatalf("organization grant: %+v, %v", got, err)
+	}
+	if got, err := s.GrantByID(ctx, "grant-o"); err != nil || got.OrgID != "org-1" {
+		t.Fatalf("organization grant by id: %+v, %v", got, err)
+	}
+	if _, err := s.GrantFor(ctx, alice.ID, "c2", "https://r.example", "org-2"); !errors.Is(err, gatehouse.ErrNotFound) {
+		t.Fatalf("a grant for another organization: %v", err)
 	}
 }

@@ -38,7 +38,7 @@ func testExchange(t *testing.T, s gatehouse.Store) {
 	if err != nil || d.ID != "del-1" || d.Kind != gatehouse.GrantDelegation || !slices.Equal(d.Scopes, []string{"b", "c"}) {
 		t.Fatalf("delegation: %+v, %v", d, err)
 	}
-	g, err := s.GrantFor(ctx, alice.ID, "agent", res)
+	g, err := s.GrantFor(ctx, alice.ID, "agent", res, "")
 	if err != nil || g.ID != "auth-1" || g.Kind != gatehouse.GrantAuthorization || !slices.Equal(g.Scopes, []string{"a"}) {
 		t.Fatalf("authorization: %+v, %v", g, err)
 	}
@@ -106,7 +106,7 @@ func testExchange(t *testing.T, s gatehouse.Store) {
 	if !slices.Equal(revoked, []string{"x-sess"}) {
 		t.Fatalf("revoked with the delegation: %v", revoked)
 	}
-	if _, err := s.GrantFor(ctx, alice.ID, "agent", res); err != nil {
+	if _, err := s.GrantFor(ctx, alice.ID, "agent", res, ""); err != nil {
 		t.Fatalf("the authorization went with the delegation: %v", err)
 	}
 }

@@ -26,7 +26,8 @@ const authorizePath = "/oauth2/authorize"
 
 // authorizeParams are the request's parameters a consent form carries back, in this order.
 var authorizeParams = []string{"client_id", "redirect_uri", "response_type", "response_mode", "state", "scope", "resource",
-	"code_challenge", "code_challenge_method", "nonce", "prompt", "max_age", "login_hint", "request", "request_uri", "acr_values"}
+	"code_challenge", "code_challenge_method", "nonce", "prompt", "max_age", "login_hint", "request", "request_uri", "acr_values",
+	"organization"}
 
 // reauthMaxAge bounds how long a sign-in demanded by prompt=login or max_age may take.
 const reauthMaxAge = 10 * time.Minute
@@ -48,6 +49,7 @@ func readAuthorizeRequest(q url.Values) gatehouse.AuthorizeRequest {
 		Resources: q["resource"], CodeChallenge: q.Get("code_challenge"), CodeChallengeMethod: q.Get("code_challenge_method"),
 		Nonce: q.Get("nonce"), Prompt: q.Get("prompt"), MaxAge: q.Get("max_age"), LoginHint: q.Get("login_hint"),
 		Request: q.Get("request"), RequestURI: q.Get("request_uri"), Duplicated: dup, ACRValues: q.Get("acr_values"),
+		Organization: q.Get("organization"),
 	}
 }
 
@@ -123,6 +125,11 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request, v *visit) {
 		s.sendToLogin(w, r, q, a, p != nil)
 		return
 	}
+	if a.Request.Organization == "" && p.Claims != nil {
+		// Without an organization parameter, the consent is for the dashboard's active
+		// organization, if any (Approve checks the membership).
+		a.Request.Organization = p.Claims.OrgID
+	}
 	need, err := s.AuthServer.NeedsConsent(ctx, p.User.ID, a)
 	if err != nil {
 		s.authorizeServerError(w, r, a, err)
@@ -194,6 +201,11 @@ func (s *server) approve(w http.ResponseWriter, r *http.Request, v *visit, a *ga
 		case asError(err, &ge) && ge.Code == gatehouse.OAuthConsentRequired:
 			// The grant shrank between the check and the approval (revoked in another tab).
 			s.consentPage(w, r, v, a, q)
+		case errors.Is(err, gatehouse.ErrNotOrgMember):
+			// An organization the user is not a member of (a forged form, a removal since the
+			// page was shown): nothing is granted, and the client hears a refusal.
+			s.redirectToClient(w, a.RedirectURI, url.Values{"error": {gatehouse.OAuthAccessDenied},
+				"error_description": {"The user is not a member of this organization."}, "state": {a.Request.State}})
 		case err == gatehouse.ErrImpersonationForbidden:
 			// An admin's impersonation session never authorizes an app for the user (refused and
 			// audited by Approve): the client hears a refusal, as if the user had denied.
@@ -330,6 +342,10 @@ type consentData struct {
 	Scopes                           []gatehouse.ScopeInfo
 	ResourceName, ResourceURI        string
 	Hidden                           []hiddenField
+	// Orgs are the user's organizations, one of which the consent may be for; Org is the one
+	// chosen in advance ("": personal).
+	Orgs []*gatehouse.OrgMembership
+	Org  string
 }
 
 // SelfRegistered: the client registered itself; nothing it says about itself was checked.
@@ -345,9 +361,20 @@ func (s *server) consentPage(w http.ResponseWriter, r *http.Request, v *visit, a
 		RedirectURI: a.RedirectURI, RedirectHost: redirectHost(a.RedirectURI), LoopbackOnly: a.Client.LoopbackOnly(),
 		Scopes: a.Scopes, ResourceName: a.Resource.Name, ResourceURI: a.Resource.URI}
 	for _, name := range authorizeParams {
+		if name == "organization" {
+			continue // the form's select carries it
+		}
 		for _, val := range q[name] {
 			d.Hidden = append(d.Hidden, hiddenField{Name: name, Value: val})
 		}
+	}
+	if s.Orgs != nil {
+		orgs, err := s.Orgs.ListOrgs(r.Context(), v.p)
+		if err != nil {
+			s.authorizeServerError(w, r, a, err)
+			return
+		}
+		d.Orgs, d.Org = orgs, a.Request.Organization
 	}
 	w.Header().Set("Content-Security-Policy", consentPolicy(a.RedirectURI))
 	s.render(w, r, v, http.StatusOK, "consent", &view{Title: "Allow " + a.Client.Name + "?", Focus: true, Wide: true, Data: d})
