@@ -124,7 +124,41 @@ func (m *MFAService) BeginTOTP(ctx context.Context, p *Principal) (*TOTPEnrolmen
 // codes, shown this once (the store keeps their hashes). From now on every sign-in asks for a
 // code.
 func (m *MFAService) ConfirmTOTP(ctx context.Context, p *Principal, code string) ([]string, error) {
-	if err := m.auth.forbidImpersonated(ctx, p, "authenticator app enrolment"); err != nil {
+	codes, err := m.withTOTPCode(ctx, p, "authenticator app enrolment", "enrolment", code,
+		func(tx StoreTx, u *User, code string, now time.Time) ([]string, error) {
+			f, err := tx.TOTPFactorOf(ctx, u.ID)
+			if isNotFound(err) {
+				return nil, ErrMFANoPendingEnrolment
+			} else if err != nil {
+				return nil, err
+			}
+			if f.Confirmed() {
+				return nil, ErrMFAAlreadyEnrolled
+			}
+			step, err := m.matchTOTP(f, code, now)
+			if err != nil {
+				return nil, err
+			}
+			if err := tx.UseTOTPStep(ctx, u.ID, step, &now); isNotFound(err) {
+				return nil, ErrMFAInvalidCode
+			} else if err != nil {
+				return nil, err
+			}
+			return m.replaceRecoveryCodesTx(ctx, tx, p.Client, u.ID, now, EventMFAEnabled, "authenticator app")
+		})
+	if err == nil {
+		m.auth.cache.invalidateUser(p.User.ID) // its MFAEnabled changed
+	}
+	return codes, err
+}
+
+// withTOTPCode runs change, in a transaction with the caller's row locked, for a request proven
+// by a current TOTP code: the impersonation guard (action names the refused change), the code's
+// shape, and the per-user failure limit (a wrong code stays counted and audited as what; any
+// other outcome gives the attempt back). ConfirmTOTP and RenewRecoveryCodes share it.
+func (m *MFAService) withTOTPCode(ctx context.Context, p *Principal, action, what, code string,
+	change func(tx StoreTx, u *User, code string, now time.Time) ([]string, error)) ([]string, error) {
+	if err := m.auth.forbidImpersonated(ctx, p, action); err != nil {
 		return nil, err
 	}
 	code = strings.TrimSpace(code)
@@ -141,39 +175,25 @@ func (m *MFAService) ConfirmTOTP(ctx context.Context, p *Principal, code string)
 		if err != nil {
 			return err
 		}
-		f, err := tx.TOTPFactorOf(ctx, u.ID)
-		if isNotFound(err) {
-			return ErrMFANoPendingEnrolment
-		} else if err != nil {
-			return err
-		}
-		if f.Confirmed() {
-			return ErrMFAAlreadyEnrolled
-		}
-		now := m.auth.now()
-		step, err := m.matchTOTP(f, code, now)
-		if err != nil {
-			return err
-		}
-		if err := tx.UseTOTPStep(ctx, u.ID, step, &now); isNotFound(err) {
-			return ErrMFAInvalidCode
-		} else if err != nil {
-			return err
-		}
-		var hashes [][]byte
-		codes, hashes = newRecoveryCodes(u.ID)
-		if err := tx.ReplaceRecoveryCodes(ctx, u.ID, hashes, now); err != nil {
-			return err
-		}
-		return m.auth.auditTx(ctx, tx, p.Client, EventMFAEnabled, u.ID, OutcomeSuccess, "authenticator app")
+		codes, err = change(tx, u, code, m.auth.now())
+		return err
 	})
 	if err != nil {
-		m.failed(ctx, p.Client, p.User.ID, ticket, err, "enrolment")
+		m.failed(ctx, p.Client, p.User.ID, ticket, err, what)
 		return nil, err
 	}
 	m.auth.limiter.Refund(ctx, ticket)
-	m.auth.cache.invalidateUser(p.User.ID) // its MFAEnabled changed
 	return codes, nil
+}
+
+// replaceRecoveryCodesTx gives the user ten new recovery codes (their hashes stored, replacing
+// the old ones) and audits it as event.
+func (m *MFAService) replaceRecoveryCodesTx(ctx context.Context, tx StoreTx, c Client, userID string, now time.Time, event, detail string) ([]string, error) {
+	codes, hashes := newRecoveryCodes(userID)
+	if err := tx.ReplaceRecoveryCodes(ctx, userID, hashes, now); err != nil {
+		return nil, err
+	}
+	return codes, m.auth.auditTx(ctx, tx, c, event, userID, OutcomeSuccess, detail)
 }
 
 // failed keeps a failed attempt counted (and audited) when it was a wrong code, and gives it
@@ -456,44 +476,17 @@ func (m *MFAService) ResetFactors(ctx context.Context, by *Principal, userID str
 // RenewRecoveryCodes replaces the caller's recovery codes with ten new ones, shown once, proven by
 // a current TOTP code (a recovery code cannot renew the codes).
 func (m *MFAService) RenewRecoveryCodes(ctx context.Context, p *Principal, code string) ([]string, error) {
-	if err := m.auth.forbidImpersonated(ctx, p, "recovery code renewal"); err != nil {
-		return nil, err
-	}
-	code = strings.TrimSpace(code)
-	if !isTOTPCode(code) {
-		return nil, Invalid(FieldError{Field: "code", Message: "code must be the 6 digits the authenticator app shows."})
-	}
-	ticket, err := m.auth.limiter.Take(ctx, m.rules.TOTPFailures, p.User.ID)
-	if err != nil {
-		return nil, err
-	}
-	var codes []string
-	err = m.auth.tx(ctx, func(tx StoreTx) error {
-		u, err := m.auth.lockCaller(ctx, tx, p)
-		if err != nil {
-			return err
-		}
-		f, err := tx.TOTPFactorOf(ctx, u.ID)
-		if isNotFound(err) || (err == nil && !f.Confirmed()) {
-			return ErrMFANotEnrolled
-		} else if err != nil {
-			return err
-		}
-		now := m.auth.now()
-		if _, err := m.useCodeTx(ctx, tx, u.ID, code, p.Client, now); err != nil {
-			return err
-		}
-		var hashes [][]byte
-		codes, hashes = newRecoveryCodes(u.ID)
-		if err := tx.ReplaceRecoveryCodes(ctx, u.ID, hashes, now); err != nil {
-			return err
-		}
-		return m.auth.auditTx(ctx, tx, p.Client, EventMFACodesRenewed, u.ID, OutcomeSuccess, "")
-	})
-	if err != nil {
-		m.failed(ctx, p.Client, p.User.ID, ticket, err, "recovery codes")
-		return nil, err
-	}
-	m.auth.limiter.Refund(ctx, ticket)
-	return codes, nil
+	return m.withTOTPCode(ctx, p, "recovery code renewal", "recovery codes", code,
+		func(tx StoreTx, u *User, code string, now time.Time) ([]string, error) {
+			f, err := tx.TOTPFactorOf(ctx, u.ID)
+			if isNotFound(err) || (err == nil && !f.Confirmed()) {
+				return nil, ErrMFANotEnrolled
+			} else if err != nil {
+				return nil, err
+			}
+			if _, err := m.useCodeTx(ctx, tx, u.ID, code, p.Client, now); err != nil {
+				return nil, err
+			}
+			return m.replaceRecoveryCodesTx(ctx, tx, p.Client, u.ID, now, EventMFACodesRenewed, "")
+		})
 }
