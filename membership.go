@@ -286,23 +286,8 @@ func (o *OrgService) UpdateRole(ctx context.Context, p *Principal, orgID, name s
 	}
 	var out *OrgRole
 	err = o.auth.tx(ctx, func(tx StoreTx) error {
-		a, err := o.access(ctx, tx, p, orgID, PermRolesWrite)
+		a, r, err := o.editableRoleTx(ctx, tx, p, orgID, name)
 		if err != nil {
-			return err
-		}
-		if BuiltinOrgRole(name) {
-			return Errorf(KindForbidden, "builtin_role", "The built-in roles cannot be changed.")
-		}
-		if !validRoleName(name) {
-			return ErrOrgRoleNotFound
-		}
-		r, err := tx.OrgRoleByName(ctx, orgID, name)
-		if isNotFound(err) {
-			return ErrOrgRoleNotFound
-		} else if err != nil {
-			return err
-		}
-		if err := holdsAll(a, r.Permissions); err != nil {
 			return err
 		}
 		if err := holdsAll(a, clean); err != nil {
@@ -318,29 +303,38 @@ func (o *OrgService) UpdateRole(ctx context.Context, p *Principal, orgID, name s
 	return out, err
 }
 
+// editableRoleTx finds the custom role name of orgID that p may change (roles:write, and every
+// permission the role holds): built-in roles are refused, unknown names are ErrOrgRoleNotFound.
+func (o *OrgService) editableRoleTx(ctx context.Context, tx StoreTx, p *Principal, orgID, name string) (*OrgAccess, *OrgRole, error) {
+	a, err := o.access(ctx, tx, p, orgID, PermRolesWrite)
+	if err != nil {
+		return nil, nil, err
+	}
+	if BuiltinOrgRole(name) {
+		return nil, nil, Errorf(KindForbidden, "builtin_role", "The built-in roles cannot be changed.")
+	}
+	if !validRoleName(name) {
+		return nil, nil, ErrOrgRoleNotFound
+	}
+	r, err := tx.OrgRoleByName(ctx, orgID, name)
+	if isNotFound(err) {
+		return nil, nil, ErrOrgRoleNotFound
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if err := holdsAll(a, r.Permissions); err != nil {
+		return nil, nil, err
+	}
+	return a, r, nil
+}
+
 // DeleteRole deletes a custom role (roles:write) that no member or pending invitation holds.
 func (o *OrgService) DeleteRole(ctx context.Context, p *Principal, orgID, name string) error {
 	if err := o.auth.forbidImpersonated(ctx, p, "deleting an organization role"); err != nil {
 		return err
 	}
 	return o.auth.tx(ctx, func(tx StoreTx) error {
-		a, err := o.access(ctx, tx, p, orgID, PermRolesWrite)
-		if err != nil {
-			return err
-		}
-		if BuiltinOrgRole(name) {
-			return Errorf(KindForbidden, "builtin_role", "The built-in roles cannot be changed.")
-		}
-		if !validRoleName(name) {
-			return ErrOrgRoleNotFound
-		}
-		r, err := tx.OrgRoleByName(ctx, orgID, name)
-		if isNotFound(err) {
-			return ErrOrgRoleNotFound
-		} else if err != nil {
-			return err
-		}
-		if err := holdsAll(a, r.Permissions); err != nil {
+		if _, _, err := o.editableRoleTx(ctx, tx, p, orgID, name); err != nil {
 			return err
 		}
 		if n, err := tx.CountMembersWithRole(ctx, orgID, name); err != nil {
