@@ -47,10 +47,12 @@ type AuthService struct {
 	tokens AccessTokens
 	cfg    AuthConfig
 	cache  *principalCache
-	usage  *keyUsage
-	email  *emailRules // nil: the email rules are off
-	log    *slog.Logger
-	now    func() time.Time
+	// rotations: what each successor's next refresh needs, remembered at its rotation.
+	rotations *rotationCache
+	usage     *keyUsage
+	email     *emailRules // nil: the email rules are off
+	log       *slog.Logger
+	now       func() time.Time
 
 	observer EventObserver
 	limiter  *RateLimiter
@@ -99,7 +101,7 @@ func NewAuthService(d AuthDeps) *AuthService {
 		d.Log = slog.Default()
 	}
 	s := &AuthService{store: d.Store, hasher: d.Hasher, policy: d.Policy, breach: d.Breach, tokens: d.Tokens, cfg: d.Config,
-		cache: newPrincipalCache(d.Config.PrincipalCacheTTL), usage: newKeyUsage(), log: d.Log, now: d.Now,
+		cache: newPrincipalCache(d.Config.PrincipalCacheTTL), rotations: newRotationCache(), usage: newKeyUsage(), log: d.Log, now: d.Now,
 		observer: d.Observer, limiter: d.Limiter, rules: d.Rules}
 	if e := d.Email; e != nil {
 		wake := e.Wake

@@ -47,11 +47,24 @@ type rotated struct {
 
 // rotate spends a refresh token that check accepts and returns its successor; the callers issue
 // the access token (first-party, or an OAuth client's).
+//
+// A token this process handed out as a successor is usually decided from what the rotation that
+// made it remembered (rotationCache), with no read: the guarded write checks that snapshot
+// against the database, and one that no longer holds is decided again from a fresh read, check
+// included, as a token never cached is.
 func (s *AuthService) rotate(ctx context.Context, token string, client Client, check refreshCheck) (*rotated, error) {
 	if token == "" || len(token) > maxRefreshTokenLength {
 		return nil, ErrInvalidRefreshToken
 	}
 	hash := HashToken(token)
+	if rt, sess, user, ok := s.rotations.get(hash, s.now()); ok {
+		if _, ok := check(sess); ok {
+			if spent, done, err := s.rotateAsRead(ctx, token, hash, rt, sess, user, client); done || err != nil {
+				return spent, err
+			}
+		}
+		s.rotations.forget(hash)
+	}
 	rt, sess, user, err := s.store.RefreshTokenSession(ctx, hash)
 	if isNotFound(err) {
 		return nil, ErrInvalidRefreshToken
@@ -65,19 +78,34 @@ func (s *AuthService) rotate(ctx context.Context, token string, client Client, c
 	if reuse < 0 {
 		reuse = s.cfg.RefreshReuseInterval
 	}
-	now := s.now()
-	if rt.SpentAt == nil && now.Before(rt.ExpiresAt) && sessionUsable(sess, user, now) {
-		r, successor := s.rotation(ctx, token, hash, sess, user, client, now)
-		err := s.store.CommitRotation(ctx, r)
-		if err == nil {
-			s.observe(EventRefreshed, OutcomeSuccess)
-			return &rotated{user: user, session: sess, successor: successor}, nil
-		}
-		if !isNotFound(err) {
-			return nil, err
-		}
+	if spent, done, err := s.rotateAsRead(ctx, token, hash, rt, sess, user, client); done || err != nil {
+		return spent, err
 	}
 	return s.refreshLocked(ctx, token, hash, client, reuse)
+}
+
+// rotateAsRead spends token as rt, sess and user describe it (a session the caller's check
+// accepted), if the token is unspent, unexpired and usable, with one guarded write. done is false
+// when it decided nothing: the description does not allow the spend, or no longer held at the
+// write.
+func (s *AuthService) rotateAsRead(ctx context.Context, token string, hash []byte, rt *RefreshToken, sess *Session, user *User, client Client) (spent *rotated, done bool, err error) {
+	now := s.now()
+	if rt.SpentAt != nil || !now.Before(rt.ExpiresAt) || !sessionUsable(sess, user, now) {
+		return nil, false, nil
+	}
+	r, successor := s.rotation(ctx, token, hash, sess, user, client, now)
+	if err := s.store.CommitRotation(ctx, r); isNotFound(err) {
+		return nil, false, nil
+	} else if err != nil {
+		return nil, false, err
+	}
+	s.observe(EventRefreshed, OutcomeSuccess)
+	next := *sess
+	if u := r.Use; u != nil {
+		next.LastUsedAt, next.IP, next.UserAgent = u.At, u.IP, u.UserAgent
+	}
+	s.rotations.put(hash, r.Successor, &next, user, now)
+	return &rotated{user: user, session: sess, successor: successor}, true, nil
 }
 
 // refreshLocked decides a refresh with the token's session locked for the whole exchange, so
@@ -169,10 +197,13 @@ func (s *AuthService) rotation(ctx context.Context, token string, hash []byte, s
 	successor := deriveSuccessor(token, salt)
 	client = client.normalized()
 	r := Rotation{
-		UserUpdatedAt: u.UpdatedAt,
-		SpentHash:     hash,
-		SpentAt:       now,
-		SuccessorSalt: salt,
+		UserUpdatedAt:  u.UpdatedAt,
+		UserMFAEnabled: u.MFAEnabled,
+		OrgID:          sess.OrgID,
+		OrgRole:        sess.OrgRole,
+		SpentHash:      hash,
+		SpentAt:        now,
+		SuccessorSalt:  salt,
 		Successor: &RefreshToken{
 			Hash:      HashToken(successor),
 			SessionID: sess.ID,

@@ -69,11 +69,15 @@ type StoreWriter interface {
 type Rotation struct {
 	SpentHash     []byte
 	SpentAt       time.Time
-	SuccessorSalt []byte    // how the successor was derived from the spent token
-	UserUpdatedAt time.Time // the user as the refresh read it
-	Successor     *RefreshToken
-	Event         *AuditEvent
-	Use           *SessionUse // the session's last use, to record; nil to leave it
+	SuccessorSalt []byte // how the successor was derived from the spent token
+	// The user and session as the refresh read them: the spend happens only if they still hold
+	// (the user's updated_at and second-factor state, the session's organization and role).
+	UserUpdatedAt  time.Time
+	UserMFAEnabled bool
+	OrgID, OrgRole string
+	Successor      *RefreshToken
+	Event          *AuditEvent
+	Use            *SessionUse // the session's last use, to record; nil to leave it
 }
 
 // SessionUse is when and from where a session was last used.

@@ -77,7 +77,10 @@ func (t *tx) CreateRefreshToken(ctx context.Context, rt *gatehouse.RefreshToken)
 }
 
 // spendGuarded spends a token only if the refresh that decided to spend it still holds: the token
-// unspent and unexpired, its session neither revoked nor expired, its user active and unchanged. The session
+// unspent and unexpired, its session neither revoked nor expired and still in the organization
+// and role it was read with, its user active and unchanged (updated_at, and mfa_enabled, which
+// factor changes set without touching updated_at). What the refresh read may be old (the
+// rotation cache's snapshots): this is what makes that safe. The session
 // row is locked until the transaction ends (SQLite's single writer locks everything), so a
 // logout or revocation waits for the refresh or is seen by it, as on the locked path.
 func spendGuarded(forUpdate string) string {
@@ -88,7 +91,8 @@ func spendGuarded(forUpdate string) string {
 	return `UPDATE refresh_tokens SET spent_at = ?, successor_salt = ?
 	WHERE hash = ? AND spent_at IS NULL AND expires_at > ? AND EXISTS (
 		SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.id = refresh_tokens.session_id AND s.revoked_at IS NULL AND s.expires_at > ? AND u.is_active AND u.updated_at = ?` + lock + `)`
+		WHERE s.id = refresh_tokens.session_id AND s.revoked_at IS NULL AND s.expires_at > ?
+			AND s.org_id = ? AND s.org_role = ? AND u.is_active AND u.updated_at = ? AND u.mfa_enabled = ?` + lock + `)`
 }
 
 // rotateInOne is the whole rotation as one statement, for databases with writable CTEs: the
@@ -118,7 +122,7 @@ func (t *tx) RotateRefreshToken(ctx context.Context, r gatehouse.Rotation) error
 	if t.s.dialect.WritableCTE {
 		return rotate(ctx, t.reader, r)
 	}
-	if err := t.execOne(ctx, t.s.spendSQL, micros(r.SpentAt), r.SuccessorSalt, r.SpentHash, micros(r.SpentAt), micros(r.SpentAt), micros(r.UserUpdatedAt)); err != nil {
+	if err := t.execOne(ctx, t.s.spendSQL, micros(r.SpentAt), r.SuccessorSalt, r.SpentHash, micros(r.SpentAt), micros(r.SpentAt), r.OrgID, r.OrgRole, micros(r.UserUpdatedAt), r.UserMFAEnabled); err != nil {
 		return err
 	}
 	if err := t.CreateRefreshToken(ctx, r.Successor); err != nil {
@@ -141,7 +145,7 @@ func rotate(ctx context.Context, q reader, r gatehouse.Rotation) error {
 	}
 	var spent int
 	err := q.queryRow(ctx, q.s.rotateSQL,
-		micros(r.SpentAt), r.SuccessorSalt, r.SpentHash, micros(r.SpentAt), micros(r.SpentAt), micros(r.UserUpdatedAt),
+		micros(r.SpentAt), r.SuccessorSalt, r.SpentHash, micros(r.SpentAt), micros(r.SpentAt), r.OrgID, r.OrgRole, micros(r.UserUpdatedAt), r.UserMFAEnabled,
 		next.Hash, next.SessionID, micros(next.CreatedAt), micros(next.ExpiresAt),
 		e.ID, micros(e.At), e.Type, e.UserID, e.IP, e.UserAgent, e.Outcome, e.Detail,
 		micros(use.At), use.IP, use.UserAgent, next.SessionID, touch).Scan(&spent)

@@ -306,20 +306,29 @@ func testRefreshTokenRotationRechecks(t *testing.T, s gatehouse.Store) {
 		at     time.Time
 		// expires is the token's expiry, later than the session's (one hour) in "session expired".
 		expires time.Duration
+		// read, if set, makes the rotation describe the session or user other than they are (a
+		// snapshot older than a change): the organization, the role, the second factor.
+		read func(r *gatehouse.Rotation)
 	}{
 		{"session revoked", func(t *testing.T, u *gatehouse.User, sess *gatehouse.Session) {
 			mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.RevokeSession(ctx, sess.ID, t0) })
-		}, t0.Add(time.Second), 30 * time.Minute},
+		}, t0.Add(time.Second), 30 * time.Minute, nil},
 		{"user disabled", func(t *testing.T, u *gatehouse.User, sess *gatehouse.Session) {
 			u.IsActive = false
 			mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.UpdateUser(ctx, u) })
-		}, t0.Add(time.Second), 30 * time.Minute},
+		}, t0.Add(time.Second), 30 * time.Minute, nil},
 		{"user changed", func(t *testing.T, u *gatehouse.User, sess *gatehouse.Session) {
 			u.Role, u.UpdatedAt = "admin", t0.Add(time.Minute)
 			mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.UpdateUser(ctx, u) })
-		}, t0.Add(time.Second), 30 * time.Minute},
-		{"session expired", func(*testing.T, *gatehouse.User, *gatehouse.Session) {}, t0.Add(time.Hour), 2 * time.Hour},
-		{"token expired", func(*testing.T, *gatehouse.User, *gatehouse.Session) {}, t0.Add(30 * time.Minute), 30 * time.Minute},
+		}, t0.Add(time.Second), 30 * time.Minute, nil},
+		{"session expired", func(*testing.T, *gatehouse.User, *gatehouse.Session) {}, t0.Add(time.Hour), 2 * time.Hour, nil},
+		{"token expired", func(*testing.T, *gatehouse.User, *gatehouse.Session) {}, t0.Add(30 * time.Minute), 30 * time.Minute, nil},
+		{"session in another organization", func(*testing.T, *gatehouse.User, *gatehouse.Session) {}, t0.Add(time.Second), 30 * time.Minute,
+			func(r *gatehouse.Rotation) { r.OrgID, r.OrgRole = "org-before", "admin" }},
+		{"session with another role", func(*testing.T, *gatehouse.User, *gatehouse.Session) {}, t0.Add(time.Second), 30 * time.Minute,
+			func(r *gatehouse.Rotation) { r.OrgRole = "owner" }},
+		{"second factor changed", func(*testing.T, *gatehouse.User, *gatehouse.Session) {}, t0.Add(time.Second), 30 * time.Minute,
+			func(r *gatehouse.Rotation) { r.UserMFAEnabled = true }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -327,6 +336,9 @@ func testRefreshTokenRotationRechecks(t *testing.T, s gatehouse.Store) {
 			sess := createSession(t, s, u, t0)
 			createRefreshToken(t, s, sess, "token "+c.name, t0.Add(c.expires))
 			r := rotationOf(u, sess, "token "+c.name, "next "+c.name, gatehouse.NewID(), c.at, []byte("salt"))
+			if c.read != nil {
+				c.read(&r)
+			}
 			c.change(t, u, sess)
 			r.Use = &gatehouse.SessionUse{At: c.at, IP: "192.0.2.7", UserAgent: "changed"}
 			if err := s.CommitRotation(ctx, r); !errors.Is(err, gatehouse.ErrNotFound) {
