@@ -46,6 +46,7 @@ func TestBaselineAndShares(t *testing.T) {
 			}
 			return 25 * time.Millisecond
 		},
+		HashRate:  func() float64 { return 64 },
 		HashCores: 2, ServerPID: os.Getpid(), Settle: time.Millisecond})
 	if rep.Bare == nil || rep.Bare.Successes == 0 || rep.Bare.Successes != rep.Bare.Requests {
 		t.Fatalf("baseline: %+v", rep.Bare)
@@ -70,7 +71,8 @@ func TestBaselineAndShares(t *testing.T) {
 	if err := rep.WriteTable(&table); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"% bare", "bare ", "100.0%", "of the hash limit, 2 cores / 25.00ms a hash = 80.0/s", "after 1ms idle"} {
+	for _, want := range []string{"% bare", "bare ", "100.0%", "of the hash limit, 2 cores / 25.00ms a hash = 80.0/s",
+		"of the parallel hash rate, 2 hashes at once = 64.0/s (80.0% of the hash limit)", "after 1ms idle"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
 		}
@@ -82,20 +84,23 @@ func TestBaselineAndShares(t *testing.T) {
 	var out struct {
 		Bare      *struct{ Successes int64 } `json:"bare"`
 		HashLimit float64                    `json:"hash_limit_per_second"`
+		HashRate  float64                    `json:"parallel_hash_rate_per_second"`
 		Scenarios []struct {
-			Scenario    string  `json:"scenario"`
-			ShareOfBare float64 `json:"share_of_bare"`
-			ShareOfHash float64 `json:"share_of_hash_limit"`
+			Scenario        string  `json:"scenario"`
+			ShareOfBare     float64 `json:"share_of_bare"`
+			ShareOfHash     float64 `json:"share_of_hash_limit"`
+			ShareOfHashRate float64 `json:"share_of_parallel_hash_rate"`
 		} `json:"scenarios"`
 	}
 	if err := json.Unmarshal(js.Bytes(), &out); err != nil {
 		t.Fatal(err)
 	}
-	if out.Bare == nil || out.Bare.Successes != rep.Bare.Successes || out.HashLimit != 80 {
+	if out.Bare == nil || out.Bare.Successes != rep.Bare.Successes || out.HashLimit != 80 || out.HashRate != 64 {
 		t.Errorf("json: %s", js.String())
 	}
 	for _, s := range out.Scenarios {
-		if s.ShareOfBare <= 0 || (s.Scenario == ScenarioLogin) != (s.ShareOfHash > 0) {
+		if s.ShareOfBare <= 0 || (s.Scenario == ScenarioLogin) != (s.ShareOfHash > 0) ||
+			(s.Scenario == ScenarioLogin) != (s.ShareOfHashRate > 0) {
 			t.Errorf("json scenario %+v", s)
 		}
 	}

@@ -75,6 +75,11 @@ type Config struct {
 	// limit, HashCores / HashTime.
 	HashTime  func() time.Duration
 	HashCores int // cores the server hashes on; runtime.NumCPU() if 0
+	// HashRate, when set, measures the hashes per second of HashCores hashes computed at once,
+	// as the server's pool computes them when every worker is busy: on a memory-hard hash this is
+	// below the hash limit (the hashes share the memory bandwidth and caches), and it is what a
+	// login flood can reach at best. Called right after HashTime.
+	HashRate func() float64
 	// ServerPID, when set, is the server's process: its resident memory is read after each
 	// scenario and, after the last, again once it has been idle for Settle.
 	ServerPID int
@@ -296,6 +301,10 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 		if name == ScenarioLogin && cfg.HashTime != nil {
 			fmt.Fprintf(progress, "%s: timing one uncontended password hash...\n", name)
 			rep.HashTime, rep.HashCores = cfg.HashTime(), cfg.HashCores
+			if cfg.HashRate != nil {
+				fmt.Fprintf(progress, "%s: timing %d password hashes at once...\n", name, cfg.HashCores)
+				rep.HashRate = cfg.HashRate()
+			}
 		}
 		fmt.Fprintf(progress, "%s: %s for %s...\n", name, rep.Mode, cfg.Duration)
 		cpu0 := readCPU(cfg.ServerPID)
