@@ -79,7 +79,10 @@ func (c *rotationCache) put(spent []byte, successor *RefreshToken, sess *Session
 			clear(c.entries)
 		}
 	}
-	c.entries[k] = rotationEntry{token: *successor, session: *sess, user: *u, storedAt: now}
+	e := rotationEntry{token: *successor, session: *sess, user: *u, storedAt: now}
+	// No refresh reads the password hash: keep it out of memory that lives this long.
+	e.user.PasswordHash = ""
+	c.entries[k] = e
 }
 
 // forget drops the entry of a token whose snapshot failed to hold.
