@@ -4,9 +4,11 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/smtptest"
 )
 
-// The rotation cache (rotationcache.go, docs/security.md "Refresh tokens"): a successor's next
+// The rotation cache (rotationcache.go, docs/security.md section 18): a successor's next
 // refresh is decided from what its rotation remembered, with no read. Every test here refreshes
 // once first, so that the token it then spends is such a cached successor, makes a change the
 // snapshot cannot know, and refreshes the successor: the answer must be the one a fresh read
@@ -182,6 +184,65 @@ func TestRefreshCachedConcurrent(t *testing.T) {
 		}
 		if ok != 1 {
 			t.Fatalf("%d of 20 concurrent refreshes of a cached token succeeded, want 1", ok)
+		}
+	})
+}
+
+// TestClusterRefreshCached: two instances on one PostgreSQL database. A caches the successor of
+// its refresh; the change is made through B, which A hears nothing of in the rotation cache, and
+// A's refresh of the successor must still see it. Then concurrent refreshes of a cached successor
+// split over both instances agree on one successor.
+func TestClusterRefreshCached(t *testing.T) {
+	mail := smtptest.Start(t, smtptest.Options{})
+	env := with(clusterEnv(t), mailEnv(mail)...)
+	servers := startCluster(t, env, env)
+	a, b := servers[0], servers[1]
+	g := &orgRig{s: b, mail: mail}
+	admin := b.admin(t)
+	owner := b.register(t)
+	orgID := g.createOrg(t, owner, "cluster-cached")
+
+	t.Run("org role changed on B", func(t *testing.T) {
+		member := g.join(t, orgID, owner, "member")
+		g.switchOrg(t, member, orgID)
+		_, cached := a.refreshOnce(t, member.Refresh)
+		expectStatus(t, b.do(t, "PATCH", "/api/v1/orgs/"+orgID+"/members/"+member.ID, map[string]string{"role": "admin"}, bearer(owner.Access)), http.StatusOK)
+		access, _ := a.refreshOnce(t, cached)
+		if id, role, _ := orgClaims(t, access); id != orgID || role != "admin" {
+			t.Fatalf("A's refresh after B's role change carries %q %q", id, role)
+		}
+	})
+	t.Run("user promoted on B", func(t *testing.T) {
+		u := b.register(t)
+		_, cached := a.refreshOnce(t, u.Refresh)
+		expectStatus(t, b.do(t, "PATCH", "/api/v1/admin/users/"+u.ID, map[string]any{"role": "admin"}, bearer(admin.Access)), http.StatusOK)
+		access, _ := a.refreshOnce(t, cached)
+		if role := claimsOf(t, access)["role"]; role != "admin" {
+			t.Fatalf("A's refresh after B's promotion carries role %v", role)
+		}
+	})
+	t.Run("user disabled on B", func(t *testing.T) {
+		u := b.register(t)
+		_, cached := a.refreshOnce(t, u.Refresh)
+		expectStatus(t, b.do(t, "PATCH", "/api/v1/admin/users/"+u.ID, map[string]any{"is_active": false}, bearer(admin.Access)), http.StatusOK)
+		expectProblem(t, a.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": cached}), http.StatusUnauthorized, "invalid_refresh_token")
+	})
+	t.Run("logout on B", func(t *testing.T) {
+		u := b.register(t)
+		access, cached := a.refreshOnce(t, u.Refresh)
+		expectStatus(t, b.do(t, "POST", "/api/v1/auth/logout", map[string]any{}, bearer(access)), http.StatusOK)
+		expectProblem(t, a.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": cached}), http.StatusUnauthorized, "invalid_refresh_token")
+	})
+	t.Run("concurrent across instances", func(t *testing.T) {
+		u := b.register(t)
+		_, cached := a.refreshOnce(t, u.Refresh)
+		successors := map[string]bool{}
+		for _, r := range refreshAcross(servers, cached, 20) {
+			expectStatus(t, r, http.StatusOK)
+			successors[r.str(t, "refresh_token")] = true
+		}
+		if len(successors) != 1 {
+			t.Fatalf("concurrent refreshes of a cached successor on two instances forked the session into %d tokens", len(successors))
 		}
 	})
 }
