@@ -246,3 +246,77 @@ func TestClusterRefreshCached(t *testing.T) {
 		}
 	})
 }
+
+// Revocations between the first refresh and the refresh of its cached successor.
+func TestRefreshCachedAfterRevocations(t *testing.T) {
+	s := startServer(t)
+	for _, c := range []struct {
+		name   string
+		revoke func(t *testing.T, a *account, access, other string)
+	}{
+		{"logout", func(t *testing.T, a *account, access, other string) {
+			expectStatus(t, s.do(t, "POST", "/api/v1/auth/logout", map[string]any{}, bearer(access)), http.StatusOK)
+		}},
+		{"logout everywhere from another session", func(t *testing.T, a *account, access, other string) {
+			expectStatus(t, s.do(t, "POST", "/api/v1/auth/logout", map[string]any{"all": true}, bearer(other)), http.StatusOK)
+		}},
+		{"session revoked from another session", func(t *testing.T, a *account, access, other string) {
+			expectStatus(t, s.do(t, "DELETE", "/api/v1/users/me/sessions/"+sessionIDOf(t, access), nil, bearer(other)), http.StatusNoContent)
+		}},
+		{"password changed in another session", func(t *testing.T, a *account, access, other string) {
+			expectStatus(t, s.do(t, "POST", "/api/v1/users/me/password", map[string]string{"current_password": a.Password, "new_password": "another long passphrase 42"}, bearer(other)), http.StatusOK)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a := s.register(t)
+			other, _ := s.login(t, a.Email, a.Password)
+			access, cached := s.refreshOnce(t, a.Refresh)
+			c.revoke(t, a, access, other)
+			expectProblem(t, s.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": cached}), http.StatusUnauthorized, "invalid_refresh_token")
+		})
+	}
+}
+
+// Revocations of an app's access between its first refresh and the refresh of the cached
+// successor: the user's revocation of the grant, an admin's revocation of the client, the
+// deletion of the grant's organization.
+func TestRefreshCachedOAuthAfterRevocations(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		revoke func(t *testing.T, x *orgApp)
+	}{
+		{"grant revoked by the user", func(t *testing.T, x *orgApp) {
+			grants := jsonArray(t, x.g.s.do(t, "GET", "/api/v1/users/me/grants", nil, bearer(x.member.Access)))
+			if len(grants) != 1 {
+				t.Fatalf("grants: %v", grants)
+			}
+			r := x.g.s.do(t, "DELETE", "/api/v1/users/me/grants/"+grants[0]["id"].(string), nil, bearer(x.member.Access))
+			if r.Status/100 != 2 {
+				t.Fatalf("revoking the grant: %d %s", r.Status, r.Body)
+			}
+		}},
+		{"client revoked by an admin", func(t *testing.T, x *orgApp) {
+			admin := x.g.s.admin(t)
+			expectStatus(t, x.g.s.do(t, "DELETE", "/api/v1/admin/oauth/clients/"+x.id, nil, bearer(admin.Access)), http.StatusNoContent)
+		}},
+		{"organization deleted", func(t *testing.T, x *orgApp) {
+			expectStatus(t, x.g.s.do(t, "DELETE", "/api/v1/orgs/"+x.orgID, nil, bearer(x.owner.Access)), http.StatusNoContent)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			x := newOrgApp(t)
+			o, r := x.consent(t, &x.orgID)
+			tok := x.tokens(t, o, r)
+			rr := x.refresh(t, tok["refresh_token"].(string))
+			expectStatus(t, rr, http.StatusOK)
+			c.revoke(t, x)
+			res := x.refresh(t, rr.str(t, "refresh_token"))
+			if res.Status != http.StatusBadRequest && res.Status != http.StatusUnauthorized {
+				t.Fatalf("refresh of the cached successor after the revocation: %d %s", res.Status, res.Body)
+			}
+			if _, ok := res.json(t)["access_token"]; ok {
+				t.Fatalf("tokens after the revocation: %s", res.Body)
+			}
+		})
+	}
+}
