@@ -320,3 +320,17 @@ func TestRefreshCachedOAuthAfterRevocations(t *testing.T) {
 		})
 	}
 }
+
+// TestClusterRefreshCachedReuse: a successor spent through A's cache and replayed on B after the
+// retry window is reuse; the session dies, and A's cached snapshot of the latest token with it.
+func TestClusterRefreshCachedReuse(t *testing.T) {
+	env := with(clusterEnv(t), "GATEHOUSE_REFRESH_REUSE_INTERVAL=1ns")
+	servers := startCluster(t, env, env)
+	a, b := servers[0], servers[1]
+	u := a.register(t)
+	_, cached := a.refreshOnce(t, u.Refresh)
+	access, latest := a.refreshOnce(t, cached) // through A's cache; latest is cached on A
+	expectProblem(t, b.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": cached}), http.StatusUnauthorized, "invalid_refresh_token")
+	expectProblem(t, a.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": latest}), http.StatusUnauthorized, "invalid_refresh_token")
+	expectProblem(t, a.do(t, "GET", "/api/v1/users/me", nil, bearer(access)), http.StatusUnauthorized, "")
+}
