@@ -334,3 +334,25 @@ func TestClusterRefreshCachedReuse(t *testing.T) {
 	expectProblem(t, a.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": latest}), http.StatusUnauthorized, "invalid_refresh_token")
 	expectProblem(t, a.do(t, "GET", "/api/v1/users/me", nil, bearer(access)), http.StatusUnauthorized, "")
 }
+
+// The user's own changes between a refresh and its cached successor's: the address verified, the
+// name changed. Both reach the next refresh's access token and answer.
+func TestRefreshCachedUserOwnChanges(t *testing.T) {
+	g := startOrgRig(t)
+	a := g.s.register(t)
+	_, cached := g.s.refreshOnce(t, a.Refresh)
+	g.verify(t, a.Email)
+	r := g.s.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": cached})
+	expectStatus(t, r, http.StatusOK)
+	if v := claimsOf(t, r.str(t, "access_token"))["email_verified"]; v != true {
+		t.Fatalf("a refresh after the verification carries email_verified=%v", v)
+	}
+	access, cached := r.str(t, "access_token"), r.str(t, "refresh_token")
+
+	expectStatus(t, g.s.do(t, "PATCH", "/api/v1/users/me", map[string]string{"name": "Renamed Person"}, bearer(access)), http.StatusOK)
+	r = g.s.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": cached})
+	expectStatus(t, r, http.StatusOK)
+	if user, _ := r.json(t)["user"].(map[string]any); user["name"] != "Renamed Person" {
+		t.Fatalf("the refresh answer after the rename: %v", user)
+	}
+}
