@@ -233,7 +233,9 @@ func (as *AuthorizationServer) startGrantSession(ctx context.Context, tx StoreTx
 func (as *AuthorizationServer) refresh(ctx context.Context, c *OAuthClient, req TokenRequest, client Client) (*OAuthTokens, error) {
 	var narrowed []string
 	var grantErr error
+	// check may run twice (rotate tries a cached snapshot first): what it leaves is its last run's.
 	check := func(sess *Session) (time.Duration, bool) {
+		narrowed, grantErr = nil, nil
 		if sess.ClientID != c.ID || !issuesRefresh(c, sess.Scope) {
 			return 0, false
 		}

@@ -35,7 +35,8 @@ func (s *AuthService) Refresh(ctx context.Context, token string, client Client) 
 func firstPartyOnly(sess *Session) (time.Duration, bool) { return -1, sess.FirstParty() }
 
 // refreshCheck decides, before anything is spent, whether a refresh token of sess may be spent
-// here, and with which retry window (negative: the server's).
+// here, and with which retry window (negative: the server's). It may run twice for one refresh
+// (on a cached snapshot, then on a fresh read): what it records for its caller is its last run's.
 type refreshCheck func(sess *Session) (reuse time.Duration, ok bool)
 
 // rotated is a spent refresh token's successor, with the session and user it belongs to.

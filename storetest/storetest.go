@@ -323,8 +323,12 @@ func testRefreshTokenRotationRechecks(t *testing.T, s gatehouse.Store) {
 		}, t0.Add(time.Second), 30 * time.Minute, nil},
 		{"session expired", func(*testing.T, *gatehouse.User, *gatehouse.Session) {}, t0.Add(time.Hour), 2 * time.Hour, nil},
 		{"token expired", func(*testing.T, *gatehouse.User, *gatehouse.Session) {}, t0.Add(30 * time.Minute), 30 * time.Minute, nil},
-		{"session in another organization", func(*testing.T, *gatehouse.User, *gatehouse.Session) {}, t0.Add(time.Second), 30 * time.Minute,
-			func(r *gatehouse.Rotation) { r.OrgID, r.OrgRole = "org-before", "admin" }},
+		// Only the organization differs (a switch between two organizations with the same role):
+		// the role's check cannot stand in for the organization's.
+		{"session in another organization", func(t *testing.T, u *gatehouse.User, sess *gatehouse.Session) {
+			mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.SetSessionOrg(ctx, sess.ID, "org-after", "member") })
+		}, t0.Add(time.Second), 30 * time.Minute,
+			func(r *gatehouse.Rotation) { r.OrgID, r.OrgRole = "org-before", "member" }},
 		{"session with another role", func(*testing.T, *gatehouse.User, *gatehouse.Session) {}, t0.Add(time.Second), 30 * time.Minute,
 			func(r *gatehouse.Rotation) { r.OrgRole = "owner" }},
 		{"second factor changed", func(*testing.T, *gatehouse.User, *gatehouse.Session) {}, t0.Add(time.Second), 30 * time.Minute,
@@ -361,6 +365,28 @@ func testRefreshTokenRotationRechecks(t *testing.T, s gatehouse.Store) {
 				t.Errorf("session use recorded by a refused rotation: %+v %v", got, err)
 			}
 		})
+	}
+	// And a rotation that describes the session's organization and role as they are spends the
+	// token, in both forms (so the re-check compares each column with its own value).
+	for i, rotate := range []func(gatehouse.Rotation) error{
+		func(r gatehouse.Rotation) error { return s.CommitRotation(ctx, r) },
+		func(r gatehouse.Rotation) error {
+			return s.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.RotateRefreshToken(ctx, r) })
+		},
+	} {
+		u := createUser(t, s, gatehouse.NewID()+"@example.com")
+		sess := createSession(t, s, u, t0)
+		mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.SetSessionOrg(ctx, sess.ID, "org-now", "member") })
+		token := fmt.Sprintf("token in an organization %d", i)
+		createRefreshToken(t, s, sess, token, t0.Add(30*time.Minute))
+		r := rotationOf(u, sess, token, "next "+token, gatehouse.NewID(), t0.Add(time.Second), []byte("salt"))
+		r.OrgID, r.OrgRole = "org-now", "member"
+		if err := rotate(r); err != nil {
+			t.Fatalf("rotation %d of a session in its organization and role: %v", i, err)
+		}
+		if rt, err := s.RefreshTokenByHash(ctx, r.SpentHash); err != nil || rt.SpentAt == nil {
+			t.Fatalf("token after rotation %d: %+v %v", i, rt, err)
+		}
 	}
 }
 
