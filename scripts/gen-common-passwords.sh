@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates password/common_passwords.txt from the password frequency list of the npm
 # package zxcvbn (MIT, (c) Dan Wheeler and Dropbox, Inc.; see
-# password/COMMON_PASSWORDS_LICENSE.txt). The list is ordered by frequency; we keep all of it.
+# password/COMMON_PASSWORDS_LICENSE.txt). We keep all of the list, lower-cased, deduplicated and
+# sorted in byte order: password/policy.go looks entries up by binary search over the embedded file.
 # Requires npm and node. Run from anywhere: ./scripts/gen-common-passwords.sh
 set -euo pipefail
 
@@ -18,9 +19,8 @@ trap 'rm -rf "$tmp"' EXIT
 tar -xzf "$tmp/zxcvbn-${ZXCVBN_VERSION}.tgz" -C "$tmp"
 
 # The compiled lib/ file is a plain CommonJS module, so node can load it without CoffeeScript.
-# Lower-casing matches Policy.Check, which lower-cases before the lookup; dedup keeps the first
-# (most frequent) occurrence so the file stays in frequency order.
-node - "$tmp/package/lib/frequency_lists.js" >"$tmp/common_passwords.txt" <<'JS'
+# Lower-casing matches the lookup (isCommon), which lower-cases the password first.
+node - "$tmp/package/lib/frequency_lists.js" >"$tmp/frequency_order.txt" <<'JS'
 const lists = require(process.argv[2]);
 const seen = new Set();
 const out = [];
@@ -32,6 +32,9 @@ for (const raw of lists.passwords) {
 }
 process.stdout.write(out.join("\n") + "\n");
 JS
+
+# Byte order (LC_ALL=C), not the locale's collation: the binary search compares bytes.
+LC_ALL=C sort -u "$tmp/frequency_order.txt" >"$tmp/common_passwords.txt"
 
 count="$(wc -l <"$tmp/common_passwords.txt" | tr -d ' ')"
 if [ "$count" -lt "$MIN_ENTRIES" ]; then
