@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // The footer's "API reference" is a page rendered from the OpenAPI document that the binary serves
@@ -669,11 +670,31 @@ func decodeValue(dec *json.Decoder) (any, error) {
 	return tok, nil
 }
 
+// apiRefLoader parses the API description on the reference page's first request, not at start:
+// most servers never show it. The embedded description is parsed by the package's tests.
+type apiRefLoader struct {
+	once sync.Once
+	doc  []byte
+	ref  *apiReference
+	err  error
+}
+
+func (l *apiRefLoader) load() (*apiReference, error) {
+	l.once.Do(func() { l.ref, l.err = parseAPIReference(l.doc) })
+	return l.ref, l.err
+}
+
 // apiReferencePage is GET /api-reference, for anyone: the API's description is public.
 func (s *server) apiReferencePage(w http.ResponseWriter, r *http.Request, v *visit) {
 	if s.apiRef == nil {
 		s.errorPage(w, r, v, http.StatusNotFound, "No API reference", "This server was started without an API description.")
 		return
 	}
-	s.render(w, r, v, http.StatusOK, "apiref", &view{Title: "API reference", Nav: "api", Wide: true, Data: s.apiRef})
+	ref, err := s.apiRef.load()
+	if err != nil { // the embedded description is parsed by the tests: a bug
+		s.Log.ErrorContext(r.Context(), "the API description does not parse", "error", err)
+		s.errorPage(w, r, v, http.StatusInternalServerError, "Something went wrong", "Something went wrong on our side.")
+		return
+	}
+	s.render(w, r, v, http.StatusOK, "apiref", &view{Title: "API reference", Nav: "api", Wide: true, Data: ref})
 }

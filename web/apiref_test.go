@@ -114,7 +114,7 @@ func TestAPIReferencePage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.apiRef = ref
+	s.apiRef = parsedAPIRef(ref)
 	rec := httptest.NewRecorder()
 	s.apiReferencePage(rec, httptest.NewRequest("GET", "/api-reference", nil), &visit{csrf: "t"})
 	body := rec.Body.String()
@@ -142,5 +142,21 @@ func TestAPIReferencePage(t *testing.T) {
 	s.apiReferencePage(rec, httptest.NewRequest("GET", "/api-reference", nil), &visit{csrf: "t"})
 	if rec.Code != http.StatusNotFound {
 		t.Fatalf("without a document: %d", rec.Code)
+	}
+	// The document is parsed on the page's first request; one that does not parse is an error
+	// page, not a crash.
+	s.apiRef = &apiRefLoader{doc: []byte(`{"openapi": 3`)}
+	for range 2 {
+		rec = httptest.NewRecorder()
+		s.apiReferencePage(rec, httptest.NewRequest("GET", "/api-reference", nil), &visit{csrf: "t"})
+		if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "</html>") {
+			t.Fatalf("with a broken document: %d", rec.Code)
+		}
+	}
+	s.apiRef = &apiRefLoader{doc: apiDocument(t)}
+	rec = httptest.NewRecorder()
+	s.apiReferencePage(rec, httptest.NewRequest("GET", "/api-reference", nil), &visit{csrf: "t"})
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `id="op-login"`) {
+		t.Fatalf("parsed on first use: %d", rec.Code)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
@@ -17,8 +18,12 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
-// pages holds one parsed template set per page: the layout, the shared partials and the page.
+// pages holds one template set per page (the layout, the shared partials and the page), parsed
+// on the page's first render: a server that only answers the API never parses them, and a start
+// does not wait for them. Every page is parsed and executed by TestEveryPageRenders.
 type pages struct {
+	files  map[string]string // page name → its template file
+	mu     sync.Mutex        // guards byName
 	byName map[string]*template.Template
 }
 
@@ -44,31 +49,47 @@ type fieldTable struct {
 	Fields  []apiField
 }
 
+// loadPages lists the pages; each is parsed by its first get.
 func loadPages() (*pages, error) {
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
-	p := &pages{byName: map[string]*template.Template{}}
+	p := &pages{files: map[string]string{}, byName: map[string]*template.Template{}}
 	for _, name := range names {
 		base := strings.TrimSuffix(path.Base(name), ".html")
 		if base == "layout" || strings.HasPrefix(base, "_") {
 			continue
 		}
-		t, err := template.New(base).Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", name)
-		if err != nil {
-			return nil, fmt.Errorf("web: template %s: %w", base, err)
-		}
-		p.byName[base] = t
+		p.files[base] = name
 	}
 	return p, nil
 }
 
+// get returns the parsed template set of the page name, parsing it the first time.
+func (p *pages) get(name string) (*template.Template, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t, ok := p.byName[name]; ok {
+		return t, nil
+	}
+	file, ok := p.files[name]
+	if !ok {
+		return nil, fmt.Errorf("web: no template %s", name)
+	}
+	t, err := template.New(name).Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", file)
+	if err != nil {
+		return nil, fmt.Errorf("web: template %s: %w", name, err)
+	}
+	p.byName[name] = t
+	return t, nil
+}
+
 // render writes a page. Pages are never cached: they carry CSRF tokens and personal data.
 func (s *server) render(w http.ResponseWriter, r *http.Request, v *visit, status int, name string, vw *view) {
-	t, ok := s.pages.byName[name]
-	if !ok {
-		panic("web: no template " + name)
+	t, err := s.pages.get(name)
+	if err != nil {
+		panic(err) // a page that is not embedded, or does not parse: a bug the tests catch
 	}
 	vw.Product = s.Config.ProductName
 	vw.Origin = s.Config.PublicURL

@@ -72,7 +72,7 @@ type server struct {
 	// secrets holds new OAuth clients' secrets for the page after "Create client", as reveals
 	// holds new API keys.
 	secrets *reveals
-	apiRef  *apiReference
+	apiRef  *apiRefLoader
 }
 
 // New returns the dashboard as one handler, with its own security headers.
@@ -93,11 +93,9 @@ func New(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	var apiRef *apiReference
+	var apiRef *apiRefLoader
 	if len(d.OpenAPI) > 0 {
-		if apiRef, err = parseAPIReference(d.OpenAPI); err != nil {
-			return nil, err
-		}
+		apiRef = &apiRefLoader{doc: d.OpenAPI}
 	}
 	secure := strings.HasPrefix(d.Config.PublicURL, "https://")
 	s := &server{Deps: d, pages: p, cookies: newCookieNames(secure), secure: secure, origin: http.NewCrossOriginProtection(),
