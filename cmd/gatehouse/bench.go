@@ -152,7 +152,7 @@ func timeOneHash() time.Duration {
 	return best
 }
 
-// parallelHashRate is the hashes per second of runtime.NumCPU() hashes computed at once, eight
+// parallelHashRate is the hashes per second of runtime.NumCPU() hashes computed at once, 16
 // each, as the server's pool computes them when every worker is busy: the better of two rounds,
 // after an untimed one that warms the memory, as for timeOneHash.
 func parallelHashRate() float64 {
@@ -173,7 +173,7 @@ func parallelHashRate() float64 {
 		wg.Wait()
 		return !failed.Load()
 	}
-	const each = 8
+	const each = 16
 	if !round(2) {
 		return 0
 	}
