@@ -558,6 +558,24 @@ func BenchmarkHash(b *testing.B) {
 	}
 }
 
+// BenchmarkHashParallel computes as many hashes at once as there are cores, as the pool does
+// under a login flood: its ns/op is the time per hash of the whole machine, so 1 s / ns/op is the
+// parallel hash rate, and BenchmarkHash's ns/op over it × cores says how far the hashes slow
+// each other down (a memory-hard hash shares the caches and the memory bandwidth).
+func BenchmarkHashParallel(b *testing.B) {
+	h := NewHasher(DefaultParams, runtime.NumCPU(), time.Minute)
+	ctx := context.Background()
+	b.SetParallelism(1) // GOMAXPROCS goroutines, one per core
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := h.Hash(ctx, "correct horse battery staple"); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
 func BenchmarkVerify(b *testing.B) {
 	h := NewHasher(DefaultParams, runtime.NumCPU(), time.Minute)
 	ctx := context.Background()
