@@ -17,8 +17,8 @@ import (
 // then starts over from a fresh read (AuthService.rotate), exactly as if it had never been cached.
 // So an entry may be arbitrarily old, and another instance's changes need no invalidation here.
 //
-// Entries are forgotten when spent, when they fail, after rotationCacheMaxAge, and all at once
-// when the map is full of live ones; a miss costs one read, as before.
+// Entries are forgotten when spent, when they fail, after rotationCacheMaxAge, and a tenth at a
+// time, at random, when the map is full of live ones; a miss costs one read, as before.
 type rotationCache struct {
 	mu      sync.Mutex
 	entries map[[32]byte]rotationEntry
@@ -75,8 +75,15 @@ func (c *rotationCache) put(spent []byte, successor *RefreshToken, sess *Session
 				delete(c.entries, key)
 			}
 		}
-		if len(c.entries) >= c.max {
-			clear(c.entries)
+		// Still full of live entries: drop a tenth of them, whichever the map's (random)
+		// order gives first, so that more live sessions than the cache holds cost some of them
+		// a read instead of emptying the cache every max rotations.
+		keep := min(c.max-c.max/10, c.max-1)
+		for key := range c.entries {
+			if len(c.entries) <= keep {
+				break
+			}
+			delete(c.entries, key)
 		}
 	}
 	e := rotationEntry{token: *successor, session: *sess, user: *u, storedAt: now}

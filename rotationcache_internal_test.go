@@ -28,13 +28,26 @@ func TestRotationCacheBounds(t *testing.T) {
 	if len(c.entries) != 4 {
 		t.Fatalf("%d entries, want 4", len(c.entries))
 	}
-	// Full of live entries: the next one empties the map first.
+	// Full of live entries: the next one makes room by dropping one of them (a tenth, at least
+	// one), and the cache stays full rather than emptying.
 	put(-5, 5, now)
-	if len(c.entries) != 1 {
-		t.Fatalf("%d entries after overflowing, want 1", len(c.entries))
+	if len(c.entries) != 4 {
+		t.Fatalf("%d entries after overflowing, want 4", len(c.entries))
 	}
-	if _, _, _, ok := c.get(rotationHash(1), now); ok {
-		t.Fatal("an entry survived the overflow")
+	if _, _, _, ok := c.get(rotationHash(5), now); !ok {
+		t.Fatal("the new entry was not stored")
+	}
+	gone := 0
+	for i := 1; i <= 4; i++ {
+		if _, _, _, ok := c.get(rotationHash(i), now); !ok {
+			gone++
+		}
+	}
+	if gone != 1 {
+		t.Fatalf("%d of the four older entries were dropped, want 1", gone)
+	}
+	for i := 1; i <= 4; i++ {
+		c.forget(rotationHash(i))
 	}
 	// Expired entries are dropped first, and never served.
 	for i := 6; i <= 8; i++ {
