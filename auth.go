@@ -263,6 +263,12 @@ func (s *AuthService) issue(ctx context.Context, u *User, sess *Session, refresh
 	if err != nil {
 		return nil, err
 	}
+	if refresh != "" {
+		// A session's first refresh token (a sign-in), or one a refresh already remembered.
+		hash := HashToken(refresh)
+		s.rotations.seed(hash, &RefreshToken{Hash: hash, SessionID: sess.ID, CreatedAt: now,
+			ExpiresAt: minTime(now.Add(s.cfg.RefreshTokenTTL), sess.ExpiresAt)}, sess, u, now)
+	}
 	return &TokenSet{AccessToken: access, RefreshToken: refresh, ExpiresIn: claims.ExpiresAt.Sub(now), User: u, SessionID: sessionID,
 		MFAEnrollmentRequired: s.mfaEnrollmentRequired(u)}, nil
 }

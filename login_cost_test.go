@@ -50,6 +50,7 @@ func costStores(tb testing.TB) map[string]*sqlstore.Store {
 type costRig struct {
 	store       *sqlstore.Store
 	auth        *gatehouse.AuthService
+	tokens      *token.Issuer
 	plain, totp string // their emails
 }
 
@@ -70,7 +71,7 @@ func newCostRig(tb testing.TB, store *sqlstore.Store) *costRig {
 	cheap := password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 	auth := gatehouse.NewAuthService(gatehouse.AuthDeps{Store: store, Hasher: password.NewHasher(cheap, 2, time.Second),
 		Policy: password.Policy{}, Tokens: tokens, Config: gatehouse.DefaultAuthConfig})
-	r := &costRig{store: store, auth: auth, plain: "plain@example.com", totp: "totp@example.com"}
+	r := &costRig{store: store, auth: auth, tokens: tokens, plain: "plain@example.com", totp: "totp@example.com"}
 	for _, email := range []string{r.plain, r.totp} {
 		if _, err := auth.CreateUser(ctx, gatehouse.RegisterInput{Email: email, Password: costPassword, Name: "C"}, gatehouse.RoleUser, true); err != nil {
 			tb.Fatal(err)
@@ -145,5 +146,59 @@ func BenchmarkLoginStatements(b *testing.B) {
 				b.ReportMetric(float64(statements)/float64(b.N), "statements/op")
 			})
 		}
+	}
+}
+
+// TestRefreshStatements: a refresh of a token this instance handed out — a sign-in's first, or a
+// refresh's successor — reads nothing before the guarded write (the rotation cache); a token
+// another instance handed out costs the read of token, session and user first.
+func TestRefreshStatements(t *testing.T) {
+	for name, store := range costStores(t) {
+		t.Run(name, func(t *testing.T) {
+			r := newCostRig(t, store)
+			ctx := context.Background()
+			ts, err := r.auth.Login(ctx, r.plain, costPassword, gatehouse.Client{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			refresh := func(auth *gatehouse.AuthService, token string) (string, []string) {
+				t.Helper()
+				var queries []string
+				r.store.Trace(func(q string) { queries = append(queries, q) })
+				next, err := auth.Refresh(ctx, token, gatehouse.Client{})
+				r.store.Trace(nil)
+				if err != nil {
+					t.Fatalf("refresh: %v", err)
+				}
+				return next.RefreshToken, queries
+			}
+			reads := func(queries []string) (n int) {
+				for _, q := range queries {
+					if strings.Contains(q, "JOIN sessions s ON s.id = r.session_id") {
+						n++
+					}
+				}
+				return n
+			}
+			token := ts.RefreshToken
+			for i, what := range []string{"a sign-in's token", "a successor"} {
+				var queries []string
+				token, queries = refresh(r.auth, token)
+				if n := reads(queries); n != 0 {
+					t.Errorf("refresh %d (%s) read the token %d times: %q", i+1, what, n, queries)
+				}
+			}
+			// Another instance over the same database knows nothing of the token: it reads it.
+			other := gatehouse.NewAuthService(gatehouse.AuthDeps{Store: store, Hasher: password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 2, time.Second),
+				Policy: password.Policy{}, Tokens: r.tokens, Config: gatehouse.DefaultAuthConfig})
+			token, queries := refresh(other, token)
+			if n := reads(queries); n != 1 {
+				t.Errorf("another instance's refresh read the token %d times, want 1: %q", n, queries)
+			}
+			// And the successor it handed out is then its own: no read again.
+			if _, queries := refresh(other, token); reads(queries) != 0 {
+				t.Errorf("the other instance's successor was read: %q", queries)
+			}
+		})
 	}
 }

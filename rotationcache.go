@@ -92,6 +92,22 @@ func (c *rotationCache) put(spent []byte, successor *RefreshToken, sess *Session
 	c.entries[k] = e
 }
 
+// seed remembers a token handed out by a sign-in, unless it is already remembered (a successor:
+// its rotation's snapshot is the newer). The token's row is rebuilt by the caller, not read: like
+// any snapshot it is only a guess that the guarded write checks.
+func (c *rotationCache) seed(hash []byte, token *RefreshToken, sess *Session, u *User, now time.Time) {
+	k, ok := rotationKey(hash)
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	_, known := c.entries[k]
+	c.mu.Unlock()
+	if !known {
+		c.put(nil, token, sess, u, now)
+	}
+}
+
 // forget drops the entry of a token whose snapshot failed to hold.
 func (c *rotationCache) forget(hash []byte) {
 	c.mu.Lock()
