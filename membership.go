@@ -457,6 +457,7 @@ func (o *OrgService) LoginInOrg(ctx context.Context, email, password, orgID stri
 	if refused {
 		return nil, ErrNotOrgMember
 	}
+	o.auth.rememberSwitched(ts.RefreshToken)
 	return o.auth.issue(ctx, ts.User, sess, ts.RefreshToken)
 }
 
@@ -507,7 +508,16 @@ func (o *OrgService) RefreshInOrg(ctx context.Context, token, orgID string, clie
 		return nil, err
 	}
 	o.auth.cache.invalidateSessions(ts.SessionID)
+	o.auth.rememberSwitched(ts.RefreshToken)
 	return o.auth.issue(ctx, ts.User, sess, ts.RefreshToken)
+}
+
+// rememberSwitched drops the rotation cache's snapshot of a token whose session was switched to
+// another organization after the token was remembered (by the login's or the refresh's issue),
+// so that the issue that hands it out remembers the session as committed: a snapshot naming the
+// old organization would fail every guarded write and cost the next refresh a read.
+func (s *AuthService) rememberSwitched(refresh string) {
+	s.rotations.forget(HashToken(refresh))
 }
 
 // autoJoinTx makes the user whose address email has just been verified a member of every
