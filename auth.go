@@ -265,9 +265,7 @@ func (s *AuthService) issue(ctx context.Context, u *User, sess *Session, refresh
 	}
 	if refresh != "" {
 		// A session's first refresh token (a sign-in), or one a refresh already remembered.
-		hash := HashToken(refresh)
-		s.rotations.seed(hash, &RefreshToken{Hash: hash, SessionID: sess.ID, CreatedAt: now,
-			ExpiresAt: minTime(now.Add(s.cfg.RefreshTokenTTL), sess.ExpiresAt)}, sess, u, now)
+		s.rotations.seed(s.newRefreshToken(refresh, sess, now), sess, u, now)
 	}
 	return &TokenSet{AccessToken: access, RefreshToken: refresh, ExpiresIn: claims.ExpiresAt.Sub(now), User: u, SessionID: sessionID,
 		MFAEnrollmentRequired: s.mfaEnrollmentRequired(u)}, nil
@@ -291,15 +289,17 @@ func (s *AuthService) startSession(ctx context.Context, tx StoreTx, u *User, cli
 		return nil, "", err
 	}
 	refresh := RandomToken(refreshTokenBytes)
-	if err := tx.CreateRefreshToken(ctx, &RefreshToken{
-		Hash:      HashToken(refresh),
-		SessionID: sess.ID,
-		CreatedAt: now,
-		ExpiresAt: minTime(now.Add(s.cfg.RefreshTokenTTL), sess.ExpiresAt),
-	}); err != nil {
+	if err := tx.CreateRefreshToken(ctx, s.newRefreshToken(refresh, sess, now)); err != nil {
 		return nil, "", err
 	}
 	return sess, refresh, nil
+}
+
+// newRefreshToken is the row of refresh, a token of sess issued at now: it lives
+// RefreshTokenTTL, never beyond its session.
+func (s *AuthService) newRefreshToken(refresh string, sess *Session, now time.Time) *RefreshToken {
+	return &RefreshToken{Hash: HashToken(refresh), SessionID: sess.ID, CreatedAt: now,
+		ExpiresAt: minTime(now.Add(s.cfg.RefreshTokenTTL), sess.ExpiresAt)}
 }
 
 func minTime(a, b time.Time) time.Time {

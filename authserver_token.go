@@ -218,10 +218,7 @@ func (as *AuthorizationServer) startGrantSession(ctx context.Context, tx StoreTx
 		return nil, "", err
 	}
 	refresh := RandomToken(refreshTokenBytes)
-	if err := tx.CreateRefreshToken(ctx, &RefreshToken{
-		Hash: HashToken(refresh), SessionID: sess.ID, CreatedAt: now,
-		ExpiresAt: minTime(now.Add(as.auth.cfg.RefreshTokenTTL), sess.ExpiresAt),
-	}); err != nil {
+	if err := tx.CreateRefreshToken(ctx, as.auth.newRefreshToken(refresh, sess, now)); err != nil {
 		return nil, "", err
 	}
 	return sess, refresh, nil

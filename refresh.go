@@ -205,13 +205,8 @@ func (s *AuthService) rotation(ctx context.Context, token string, hash []byte, s
 		SpentHash:      hash,
 		SpentAt:        now,
 		SuccessorSalt:  salt,
-		Successor: &RefreshToken{
-			Hash:      HashToken(successor),
-			SessionID: sess.ID,
-			CreatedAt: now,
-			ExpiresAt: minTime(now.Add(s.cfg.RefreshTokenTTL), sess.ExpiresAt),
-		},
-		Event: s.newAuditEvent(client, EventRefreshed, u.ID, OutcomeSuccess, ""),
+		Successor:      s.newRefreshToken(successor, sess, now),
+		Event:          s.newAuditEvent(client, EventRefreshed, u.ID, OutcomeSuccess, ""),
 	}
 	// Last use is shown to the user to the minute; writing it on every refresh would only
 	// cost throughput.
