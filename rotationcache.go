@@ -69,6 +69,10 @@ func (c *rotationCache) put(spent []byte, successor *RefreshToken, sess *Session
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.forgetLocked(spent)
+	c.putLocked(k, successor, sess, u, now)
+}
+
+func (c *rotationCache) putLocked(k [32]byte, successor *RefreshToken, sess *Session, u *User, now time.Time) {
 	if len(c.entries) >= c.max {
 		for key, e := range c.entries {
 			if now.Sub(e.storedAt) >= c.maxAge {
@@ -95,16 +99,15 @@ func (c *rotationCache) put(spent []byte, successor *RefreshToken, sess *Session
 // seed remembers a token handed out by a sign-in, unless it is already remembered (a successor:
 // its rotation's snapshot is the newer). The token's row is rebuilt by the caller, not read: like
 // any snapshot it is only a guess that the guarded write checks.
-func (c *rotationCache) seed(hash []byte, token *RefreshToken, sess *Session, u *User, now time.Time) {
-	k, ok := rotationKey(hash)
+func (c *rotationCache) seed(token *RefreshToken, sess *Session, u *User, now time.Time) {
+	k, ok := rotationKey(token.Hash)
 	if !ok {
 		return
 	}
 	c.mu.Lock()
-	_, known := c.entries[k]
-	c.mu.Unlock()
-	if !known {
-		c.put(nil, token, sess, u, now)
+	defer c.mu.Unlock()
+	if _, known := c.entries[k]; !known {
+		c.putLocked(k, token, sess, u, now)
 	}
 }
 
