@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/password"
 	"github.com/gatehouse/gatehouse/sqlite"
 	"github.com/gatehouse/gatehouse/token"
 )
@@ -57,25 +56,11 @@ func newAttackRig(t *testing.T) *attackRig {
 
 func newAttackRigOn(t *testing.T, store gatehouse.Store) *attackRig {
 	t.Helper()
-	ctx := context.Background()
-	key, err := token.GenerateKey("ES256", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.CreateSigningKey(ctx, key) }); err != nil {
-		t.Fatal(err)
-	}
-	tokens := token.NewIssuer(token.Config{Issuer: attackIssuer, Audience: attackIssuer,
-		Audiences: []string{gatehouse.OwnAPIResource(attackIssuer)}, Algorithm: "ES256",
-		TTL: gatehouse.DefaultAuthConfig.AccessTokenTTL}, store)
-	if err := tokens.Reload(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cheap := password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
-	hasher := password.NewHasher(cheap, 2, time.Second)
+	tokens := newTestIssuer(t, store, attackIssuer, gatehouse.OwnAPIResource(attackIssuer))
+	hasher := cheapHasher()
 	docs := metadataDocs{}
 	newAS := func(s gatehouse.Store) (*gatehouse.AuthService, *gatehouse.AuthorizationServer) {
-		auth := gatehouse.NewAuthService(gatehouse.AuthDeps{Store: s, Hasher: hasher, Policy: password.Policy{}, Tokens: tokens, Config: gatehouse.DefaultAuthConfig})
+		auth := newTestAuth(s, hasher, tokens)
 		as := gatehouse.NewAuthorizationServer(gatehouse.AuthServerDeps{Auth: auth, Metadata: docs,
 			Config: gatehouse.AuthServerConfig{Issuer: attackIssuer, DynamicRegistration: true}})
 		return auth, as

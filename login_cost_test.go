@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/password"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/postgres/pgtest"
 	"github.com/gatehouse/gatehouse/sqlite"
@@ -57,20 +56,8 @@ type costRig struct {
 func newCostRig(tb testing.TB, store *sqlstore.Store) *costRig {
 	tb.Helper()
 	ctx := context.Background()
-	key, err := token.GenerateKey("ES256", time.Now())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := store.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.CreateSigningKey(ctx, key) }); err != nil {
-		tb.Fatal(err)
-	}
-	tokens := token.NewIssuer(token.Config{Issuer: "https://x", Audience: "https://x", Algorithm: "ES256", TTL: gatehouse.DefaultAuthConfig.AccessTokenTTL}, store)
-	if err := tokens.Reload(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	cheap := password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
-	auth := gatehouse.NewAuthService(gatehouse.AuthDeps{Store: store, Hasher: password.NewHasher(cheap, 2, time.Second),
-		Policy: password.Policy{}, Tokens: tokens, Config: gatehouse.DefaultAuthConfig})
+	tokens := newTestIssuer(tb, store, "https://x")
+	auth := newTestAuth(store, cheapHasher(), tokens)
 	r := &costRig{store: store, auth: auth, tokens: tokens, plain: "plain@example.com", totp: "totp@example.com"}
 	for _, email := range []string{r.plain, r.totp} {
 		if _, err := auth.CreateUser(ctx, gatehouse.RegisterInput{Email: email, Password: costPassword, Name: "C"}, gatehouse.RoleUser, true); err != nil {
@@ -189,8 +176,7 @@ func TestRefreshStatements(t *testing.T) {
 				}
 			}
 			// Another instance over the same database knows nothing of the token: it reads it.
-			other := gatehouse.NewAuthService(gatehouse.AuthDeps{Store: store, Hasher: password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 2, time.Second),
-				Policy: password.Policy{}, Tokens: r.tokens, Config: gatehouse.DefaultAuthConfig})
+			other := newTestAuth(store, cheapHasher(), r.tokens)
 			token, queries := refresh(other, token)
 			if n := reads(queries); n != 1 {
 				t.Errorf("another instance's refresh read the token %d times, want 1: %q", n, queries)

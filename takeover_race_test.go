@@ -8,11 +8,9 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/password"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/postgres/pgtest"
 	"github.com/gatehouse/gatehouse/sqlite"
-	"github.com/gatehouse/gatehouse/token"
 )
 
 // These tests put a provider sign-in that takes over an account (or an admin's disable) in the
@@ -102,22 +100,9 @@ func newRaceRig(t *testing.T) *raceRig {
 func newRaceRigOn(t *testing.T, store, oauthStore gatehouse.Store) *raceRig {
 	t.Helper()
 	ctx := context.Background()
-	key, err := token.GenerateKey("ES256", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.CreateSigningKey(ctx, key) }); err != nil {
-		t.Fatal(err)
-	}
-	tokens := token.NewIssuer(token.Config{Issuer: "https://x", Audience: "https://x", Algorithm: "ES256", TTL: gatehouse.DefaultAuthConfig.AccessTokenTTL}, store)
-	if err := tokens.Reload(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cheap := password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
-	h := &hookedHasher{PasswordHasher: password.NewHasher(cheap, 2, time.Second)}
-	newAuth := func(s gatehouse.Store) *gatehouse.AuthService {
-		return gatehouse.NewAuthService(gatehouse.AuthDeps{Store: s, Hasher: h, Policy: password.Policy{}, Tokens: tokens, Config: gatehouse.DefaultAuthConfig})
-	}
+	tokens := newTestIssuer(t, store, "https://x")
+	h := &hookedHasher{PasswordHasher: cheapHasher()}
+	newAuth := func(s gatehouse.Store) *gatehouse.AuthService { return newTestAuth(s, h, tokens) }
 	auth := newAuth(store)
 	oauthAuth := auth
 	if oauthStore != store {
