@@ -57,7 +57,7 @@ func TestAttackRevocationRacingCodeExchangeLeavesLiveSessionPostgres(t *testing.
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			store, err := postgres.Open(ctx, pgtest.NewDatabase(t), postgres.Options{MaxConns: 4})
+			store, err := postgres.Open(ctx, pgtest.NewMigratedDatabase(t), postgres.Options{MaxConns: 4})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -34,7 +34,7 @@ func costStores(tb testing.TB) map[string]*sqlstore.Store {
 	tb.Cleanup(func() { lite.Close() })
 	out := map[string]*sqlstore.Store{"sqlite": lite}
 	if os.Getenv("GATEHOUSE_TEST_DB") == "postgres" {
-		pg, err := postgres.Open(ctx, pgtest.NewDatabase(tb), postgres.Options{StatementTimeout: 10 * time.Second})
+		pg, err := postgres.Open(ctx, pgtest.NewMigratedDatabase(tb), postgres.Options{StatementTimeout: 10 * time.Second})
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -325,7 +325,7 @@ func (t hookTx) LockUser(ctx context.Context, id string) (*gatehouse.User, error
 // immune (BEGIN IMMEDIATE serialises the transactions), hence PostgreSQL only.
 func TestTakeoverRacingDisableKeepsAccountDisabledPostgres(t *testing.T) {
 	ctx := context.Background()
-	store, err := postgres.Open(ctx, pgtest.NewDatabase(t), postgres.Options{MaxConns: 4})
+	store, err := postgres.Open(ctx, pgtest.NewMigratedDatabase(t), postgres.Options{MaxConns: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +361,7 @@ func TestTakeoverRacingDisableKeepsAccountDisabledPostgres(t *testing.T) {
 // overwrites its result. (Admin role changes, UpdateUser, have the same shape.)
 func TestProfileUpdateRacingTakeoverRestoresNoPasswordPostgres(t *testing.T) {
 	ctx := context.Background()
-	store, err := postgres.Open(ctx, pgtest.NewDatabase(t), postgres.Options{MaxConns: 4})
+	store, err := postgres.Open(ctx, pgtest.NewMigratedDatabase(t), postgres.Options{MaxConns: 4})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -211,7 +211,7 @@ func TestStatementTimeout(t *testing.T) {
 // would, instead of handing out tokens after the logout has answered.
 func TestCommitRotationWaitsForAnUncommittedRevoke(t *testing.T) {
 	ctx := context.Background()
-	s := open(t, pgtest.NewDatabase(t)).(*sqlstore.Store)
+	s := open(t, pgtest.NewMigratedDatabase(t)).(*sqlstore.Store)
 	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	u := &gatehouse.User{ID: gatehouse.NewID(), Email: "race@example.com", Name: "R", Role: "user", IsActive: true, CreatedAt: t0, UpdatedAt: t0}
 	sess := &gatehouse.Session{ID: gatehouse.NewID(), UserID: u.ID, CreatedAt: t0, LastUsedAt: t0, ExpiresAt: t0.Add(time.Hour)}
