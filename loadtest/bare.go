@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
-	"strings"
 	"time"
 )
 
@@ -72,36 +71,19 @@ func StartBare(ctx context.Context, binary string, args []string) (*BareServer, 
 	stop := func() { stopProcess(cmd, exited) }
 
 	base := "http://" + addr
-	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := client.Get(base + "/")
-		if err == nil {
-			drain(resp.Body)
-			if resp.StatusCode == http.StatusOK {
-				return &BareServer{URL: base, PID: cmd.Process.Pid, Stop: stop}, nil
-			}
+	if err := awaitHealthy(ctx, base+"/", time.Now().Add(10*time.Second), time.Second, exited, &stderr); err != nil {
+		stop()
+		if ctx.Err() != nil {
+			return nil, err
 		}
-		select {
-		case err := <-exited:
-			exited <- err
-			stop()
-			return nil, fmt.Errorf("baseline: the bare server exited (%v): %s", err, strings.TrimSpace(stderr.String()))
-		case <-ctx.Done():
-			stop()
-			return nil, context.Cause(ctx)
-		case <-time.After(time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("baseline: the bare server did not answer within 10s: %s", strings.TrimSpace(stderr.String()))
-		}
+		return nil, fmt.Errorf("baseline: the bare server %w", err)
 	}
+	return &BareServer{URL: base, PID: cmd.Process.Pid, Stop: stop}, nil
 }
 
 // bare is the baseline scenario: GET / on the bare server.
 func (r *runner) bare(ctx context.Context, _ *user) (int, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.bareBase+"/", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.cfg.BareURL+"/", nil)
 	if err != nil {
 		return 0, "", err
 	}

@@ -137,3 +137,12 @@ func TestReadCPUOfThisProcess(t *testing.T) {
 		t.Fatal("no process, no figure")
 	}
 }
+
+// A baseline command that exits instead of serving is reported, with what it said, not waited for.
+func TestStartBareReportsAServerThatExits(t *testing.T) {
+	// The test binary refuses the --addr flag StartBare adds, and exits at once.
+	_, err := StartBare(context.Background(), os.Args[0], []string{"-test.run=^$"})
+	if err == nil || !strings.Contains(err.Error(), "bare server exited before it was healthy") || !strings.Contains(err.Error(), "addr") {
+		t.Fatalf("StartBare of a process that exits at once = %v", err)
+	}
+}

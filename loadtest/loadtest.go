@@ -223,10 +223,9 @@ func NewClient(connections int) *http.Client {
 
 // runner holds what every request of a run needs.
 type runner struct {
-	cfg      Config
-	base     string
-	bareBase string
-	client   *http.Client
+	cfg    Config
+	base   string
+	client *http.Client
 }
 
 // Run registers the virtual users, runs the scenarios one after the other and returns their
@@ -253,7 +252,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	}
 	client := NewClient(conns)
 	defer client.CloseIdleConnections()
-	r := &runner{cfg: cfg, base: base, bareBase: cfg.BareURL, client: client}
+	r := &runner{cfg: cfg, base: base, client: client}
 
 	if err := r.preflight(ctx); err != nil {
 		return nil, err
@@ -286,8 +285,8 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 		}
 	}
 
-	if r.bareBase != "" {
-		fmt.Fprintf(progress, "%s: %s for %s (baseline: a bare net/http handler at %s)...\n", ScenarioBare, rep.Mode, cfg.Duration, r.bareBase)
+	if cfg.BareURL != "" {
+		fmt.Fprintf(progress, "%s: %s for %s (baseline: a bare net/http handler at %s)...\n", ScenarioBare, rep.Mode, cfg.Duration, cfg.BareURL)
 		cpu0 := readCPU(cfg.BarePID)
 		rep.Bare = r.runScenario(ctx, scenario{ScenarioBare, noUser, r.bare}, nil)
 		if cfg.BarePID > 0 {

@@ -104,8 +104,6 @@ func startOnce(ctx context.Context, cfg StartupConfig) (StartupRun, error) {
 	cmd.Stdout = io.Discard
 	cmd.Stderr = &limitedBuffer{buf: &stderr, max: 64 << 10}
 
-	client := &http.Client{Timeout: cfg.Timeout, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
-	url := "http://" + addr + "/healthz"
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return run, err
@@ -114,28 +112,10 @@ func startOnce(ctx context.Context, cfg StartupConfig) (StartupRun, error) {
 	go func() { exited <- cmd.Wait() }()
 	defer stopProcess(cmd, exited)
 
-	deadline := start.Add(cfg.Timeout)
-	for {
-		resp, err := client.Get(url)
-		if err == nil {
-			drain(resp.Body)
-			if resp.StatusCode == http.StatusOK {
-				run.Healthy = time.Since(start)
-				break
-			}
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-			return run, fmt.Errorf("the server exited before it was healthy (%v): %s", err, strings.TrimSpace(stderr.String()))
-		case <-ctx.Done():
-			return run, context.Cause(ctx)
-		case <-time.After(time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return run, fmt.Errorf("not healthy within %s: %s", cfg.Timeout, strings.TrimSpace(stderr.String()))
-		}
+	if err := awaitHealthy(ctx, "http://"+addr+"/healthz", start.Add(cfg.Timeout), cfg.Timeout, exited, &stderr); err != nil {
+		return run, fmt.Errorf("the server %w", err)
 	}
+	run.Healthy = time.Since(start)
 	pid := cmd.Process.Pid
 	run.RSSHealthy, _, _ = readRSS(pid)
 	select {
@@ -148,6 +128,34 @@ func startOnce(ctx context.Context, cfg StartupConfig) (StartupRun, error) {
 	}
 	run.RSSIdle, run.RSSAnonIdle, run.RSSFileIdle = readRSS(pid)
 	return run, nil
+}
+
+// awaitHealthy asks url until it answers 200, giving up at deadline, when ctx ends, or when the
+// process it waits for exits (exited, which it leaves as it found it); each request may take
+// timeout. Its errors read after "the server ".
+func awaitHealthy(ctx context.Context, url string, deadline time.Time, timeout time.Duration, exited chan error, stderr *bytes.Buffer) error {
+	client := &http.Client{Timeout: timeout, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	defer client.CloseIdleConnections()
+	for {
+		resp, err := client.Get(url)
+		if err == nil {
+			drain(resp.Body)
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case err := <-exited:
+			exited <- err
+			return fmt.Errorf("exited before it was healthy (%v): %s", err, strings.TrimSpace(stderr.String()))
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("was not healthy by the deadline: %s", strings.TrimSpace(stderr.String()))
+		}
+	}
 }
 
 // stopProcess asks the server to stop and kills it if it has not within 10 s.
