@@ -22,9 +22,7 @@ var templateFS embed.FS
 // on the page's first render: a server that only answers the API never parses them, and a start
 // does not wait for them. Every page is parsed and executed by TestEveryPageRenders.
 type pages struct {
-	files  map[string]string // page name → its template file
-	mu     sync.Mutex        // guards byName
-	byName map[string]*template.Template
+	files map[string]func() (*template.Template, error) // page name → its set, parsed once
 }
 
 var templateFuncs = template.FuncMap{
@@ -55,34 +53,31 @@ func loadPages() (*pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &pages{files: map[string]string{}, byName: map[string]*template.Template{}}
-	for _, name := range names {
-		base := strings.TrimSuffix(path.Base(name), ".html")
+	p := &pages{files: map[string]func() (*template.Template, error){}}
+	for _, file := range names {
+		base := strings.TrimSuffix(path.Base(file), ".html")
 		if base == "layout" || strings.HasPrefix(base, "_") {
 			continue
 		}
-		p.files[base] = name
+		p.files[base] = sync.OnceValues(func() (*template.Template, error) {
+			t, err := template.New(base).Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", file)
+			if err != nil {
+				return nil, fmt.Errorf("web: template %s: %w", base, err)
+			}
+			return t, nil
+		})
 	}
 	return p, nil
 }
 
-// get returns the parsed template set of the page name, parsing it the first time.
+// get returns the parsed template set of the page name, parsing it the first time; pages
+// rendered at once wait for no lock but the first parse of their own page.
 func (p *pages) get(name string) (*template.Template, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if t, ok := p.byName[name]; ok {
-		return t, nil
-	}
-	file, ok := p.files[name]
+	parse, ok := p.files[name]
 	if !ok {
 		return nil, fmt.Errorf("web: no template %s", name)
 	}
-	t, err := template.New(name).Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", file)
-	if err != nil {
-		return nil, fmt.Errorf("web: template %s: %w", name, err)
-	}
-	p.byName[name] = t
-	return t, nil
+	return parse()
 }
 
 // render writes a page. Pages are never cached: they carry CSRF tokens and personal data.
