@@ -97,6 +97,31 @@ func (r *costRig) login(tb testing.TB, email string) []string {
 	return queries
 }
 
+// refresh spends token through auth (the rig's or another instance's over the same store) and
+// returns the answer with the statements it ran.
+func (r *costRig) refresh(tb testing.TB, auth *gatehouse.AuthService, token string) (*gatehouse.TokenSet, []string) {
+	tb.Helper()
+	var queries []string
+	r.store.Trace(func(q string) { queries = append(queries, q) })
+	next, err := auth.Refresh(context.Background(), token, gatehouse.Client{})
+	r.store.Trace(nil)
+	if err != nil {
+		tb.Fatalf("refresh: %v", err)
+	}
+	return next, queries
+}
+
+// tokenReads counts the reads of a refresh token with its session and user among queries: the
+// read the rotation cache saves.
+func tokenReads(queries []string) (n int) {
+	for _, q := range queries {
+		if strings.Contains(q, "JOIN sessions s ON s.id = r.session_id") {
+			n++
+		}
+	}
+	return n
+}
+
 // TestLoginStatements: a login of a user without a second factor reads no factor table, and one
 // with an authenticator app costs at most one statement more (the challenge it stores).
 func TestLoginStatements(t *testing.T) {
@@ -150,39 +175,25 @@ func TestRefreshStatements(t *testing.T) {
 			}
 			refresh := func(auth *gatehouse.AuthService, token string) (string, []string) {
 				t.Helper()
-				var queries []string
-				r.store.Trace(func(q string) { queries = append(queries, q) })
-				next, err := auth.Refresh(ctx, token, gatehouse.Client{})
-				r.store.Trace(nil)
-				if err != nil {
-					t.Fatalf("refresh: %v", err)
-				}
+				next, queries := r.refresh(t, auth, token)
 				return next.RefreshToken, queries
-			}
-			reads := func(queries []string) (n int) {
-				for _, q := range queries {
-					if strings.Contains(q, "JOIN sessions s ON s.id = r.session_id") {
-						n++
-					}
-				}
-				return n
 			}
 			token := ts.RefreshToken
 			for i, what := range []string{"a sign-in's token", "a successor"} {
 				var queries []string
 				token, queries = refresh(r.auth, token)
-				if n := reads(queries); n != 0 {
+				if n := tokenReads(queries); n != 0 {
 					t.Errorf("refresh %d (%s) read the token %d times: %q", i+1, what, n, queries)
 				}
 			}
 			// Another instance over the same database knows nothing of the token: it reads it.
 			other := newTestAuth(store, cheapHasher(), r.tokens)
 			token, queries := refresh(other, token)
-			if n := reads(queries); n != 1 {
+			if n := tokenReads(queries); n != 1 {
 				t.Errorf("another instance's refresh read the token %d times, want 1: %q", n, queries)
 			}
 			// And the successor it handed out is then its own: no read again.
-			if _, queries := refresh(other, token); reads(queries) != 0 {
+			if _, queries := refresh(other, token); tokenReads(queries) != 0 {
 				t.Errorf("the other instance's successor was read: %q", queries)
 			}
 		})
