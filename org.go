@@ -273,7 +273,9 @@ var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9]$`)
 // characters, neither starting nor ending with a hyphen.
 func ValidOrgSlug(s string) bool { return slugPattern.MatchString(s) }
 
-func validateOrgName(name string) *FieldError {
+// validateLabelName checks the name of an organization or an API key (trimmed by the caller):
+// required, at most 100 characters, none of them invisible.
+func validateLabelName(name string) *FieldError {
 	if name == "" || utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) {
 		return &FieldError{Field: "name", Message: "Name is required and must be at most 100 characters."}
 	}
@@ -322,7 +324,7 @@ func (o *OrgService) CreateOrg(ctx context.Context, p *Principal, in OrgInput) (
 		slug = *in.Slug
 	}
 	var fields []FieldError
-	if f := validateOrgName(name); f != nil {
+	if f := validateLabelName(name); f != nil {
 		fields = append(fields, *f)
 	}
 	if f := validateSlug(slug); f != nil {
@@ -440,7 +442,7 @@ func (o *OrgService) UpdateOrg(ctx context.Context, p *Principal, orgID string, 
 	if in.Name != nil {
 		n := strings.TrimSpace(*in.Name)
 		in.Name = &n
-		if f := validateOrgName(n); f != nil {
+		if f := validateLabelName(n); f != nil {
 			fields = append(fields, *f)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Organization API keys belong to the organization, not to the member who created them: they
@@ -42,10 +41,8 @@ func (o *OrgService) CreateOrgAPIKey(ctx context.Context, p *Principal, orgID st
 	}
 	name := strings.TrimSpace(in.Name)
 	var fields []FieldError
-	if name == "" || utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) {
-		fields = append(fields, FieldError{Field: "name", Message: "Name is required and must be at most 100 characters."})
-	} else if hasInvisible(name) {
-		fields = append(fields, FieldError{Field: "name", Message: "Name must not contain control, format or other invisible characters."})
+	if f := validateLabelName(name); f != nil {
+		fields = append(fields, *f)
 	}
 	scopes := in.Scopes
 	if scopes == nil {
