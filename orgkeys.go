@@ -36,9 +36,6 @@ func orgKeyScopes(k *APIKey) []string {
 // CreateOrgAPIKey creates a key of the organization (keys:write), with scopes capped by the
 // creator's permissions in the organization, and returns it with its secret, shown only now.
 func (o *OrgService) CreateOrgAPIKey(ctx context.Context, p *Principal, orgID string, in NewAPIKeyInput) (*APIKey, string, error) {
-	if err := o.auth.forbidImpersonated(ctx, p, "organization API key creation"); err != nil {
-		return nil, "", err
-	}
 	name := strings.TrimSpace(in.Name)
 	var fields []FieldError
 	if f := validateLabelName(name); f != nil {
@@ -73,7 +70,7 @@ func (o *OrgService) CreateOrgAPIKey(ctx context.Context, p *Principal, orgID st
 	exp := now.Add(time.Duration(days) * 24 * time.Hour)
 	k := &APIKey{ID: NewID(), UserID: p.User.ID, OrgID: orgID, Name: name, Prefix: secret[:apiKeyDisplayLen],
 		Hash: HashToken(secret), Scopes: clean, CreatedAt: now, ExpiresAt: &exp}
-	err := o.auth.tx(ctx, func(tx StoreTx) error {
+	err := o.change(ctx, p, "organization API key creation", func(tx StoreTx) error {
 		a, err := o.access(ctx, tx, p, orgID, PermKeysWrite)
 		if err != nil {
 			return err
@@ -111,11 +108,8 @@ func (o *OrgService) ListOrgAPIKeys(ctx context.Context, p *Principal, orgID str
 
 // RevokeOrgAPIKey revokes a key of the organization (keys:write); it stops working at once.
 func (o *OrgService) RevokeOrgAPIKey(ctx context.Context, p *Principal, orgID, keyID string) error {
-	if err := o.auth.forbidImpersonated(ctx, p, "organization API key revocation"); err != nil {
-		return err
-	}
 	var exchanged []string
-	err := o.auth.tx(ctx, func(tx StoreTx) error {
+	err := o.change(ctx, p, "organization API key revocation", func(tx StoreTx) error {
 		if _, err := o.access(ctx, tx, p, orgID, PermKeysWrite); err != nil {
 			return err
 		}
