@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Scopes an API key can carry. A session (access token) has every scope its role allows.
@@ -182,10 +181,8 @@ func (s *AuthService) CreateAPIKey(ctx context.Context, p *Principal, in NewAPIK
 	}
 	name := strings.TrimSpace(in.Name)
 	var fields []FieldError
-	if name == "" || utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) {
-		fields = append(fields, FieldError{Field: "name", Message: "Name is required and must be at most 100 characters."})
-	} else if hasInvisible(name) {
-		fields = append(fields, FieldError{Field: "name", Message: "Name must not contain control, format or other invisible characters."})
+	if f := validateLabelName(name); f != nil {
+		fields = append(fields, *f)
 	}
 	scopes := in.Scopes
 	if scopes == nil {

@@ -140,15 +140,24 @@ func (s *AuthService) GrantCredits(ctx context.Context, by *Principal, userID st
 	return out, nil
 }
 
+// validateUsage checks a usage's amount and description, for a user's balance or an
+// organization's.
+func validateUsage(amount int64, description string) error {
+	if amount <= 0 || amount > 1_000_000_000 {
+		return Invalid(FieldError{Field: "amount", Message: "amount must be a whole number from 1 to 10^9."})
+	}
+	if len(description) > 500 {
+		return Invalid(FieldError{Field: "description", Message: "description must be at most 500 characters."})
+	}
+	return nil
+}
+
 // UseCredits records usage against the caller's balance. It refuses, changing nothing, when the
 // balance is short and the plan allows no overage, and inside an impersonation session (usage is
 // metered, not audited: an admin must not spend what the user paid for).
 func (s *AuthService) UseCredits(ctx context.Context, p *Principal, amount int64, description string) (*CreditAccount, error) {
-	if amount <= 0 || amount > 1_000_000_000 {
-		return nil, Invalid(FieldError{Field: "amount", Message: "amount must be a whole number from 1 to 10^9."})
-	}
-	if len(description) > 500 {
-		return nil, Invalid(FieldError{Field: "description", Message: "description must be at most 500 characters."})
+	if err := validateUsage(amount, description); err != nil {
+		return nil, err
 	}
 	if err := s.forbidImpersonated(ctx, p, "credit usage"); err != nil {
 		return nil, err

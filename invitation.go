@@ -48,9 +48,6 @@ const invitationTokenBytes = 32
 // invites with a role that has a permission they lack. An organization sends at most
 // InvitationsPerOrg invitations per window.
 func (o *OrgService) Invite(ctx context.Context, p *Principal, orgID, email, role string) (*Invitation, error) {
-	if err := o.auth.forbidImpersonated(ctx, p, "inviting to an organization"); err != nil {
-		return nil, err
-	}
 	if o.auth.email == nil {
 		return nil, errEmailDisabled
 	}
@@ -77,7 +74,7 @@ func (o *OrgService) Invite(ctx context.Context, p *Principal, orgID, email, rol
 	token := RandomToken(invitationTokenBytes)
 	inv := &Invitation{ID: NewID(), OrgID: orgID, Email: email, Role: role, TokenHash: HashToken(token),
 		InvitedBy: p.User.ID, CreatedAt: now, ExpiresAt: now.Add(o.cfg.InvitationTTL)}
-	err = o.auth.tx(ctx, func(tx StoreTx) error {
+	err = o.change(ctx, p, "inviting to an organization", func(tx StoreTx) error {
 		a, err := o.access(ctx, tx, p, orgID, PermInvitationsWrite)
 		if err != nil {
 			return err
@@ -132,10 +129,7 @@ func (o *OrgService) ListInvitations(ctx context.Context, p *Principal, orgID st
 
 // RevokeInvitation revokes a pending invitation (invitations:write); its link stops working.
 func (o *OrgService) RevokeInvitation(ctx context.Context, p *Principal, orgID, id string) error {
-	if err := o.auth.forbidImpersonated(ctx, p, "revoking an invitation"); err != nil {
-		return err
-	}
-	return o.auth.tx(ctx, func(tx StoreTx) error {
+	return o.change(ctx, p, "revoking an invitation", func(tx StoreTx) error {
 		a, err := o.access(ctx, tx, p, orgID, PermInvitationsWrite)
 		if err != nil {
 			return err
@@ -170,9 +164,6 @@ type AcceptedInvitation struct {
 // address must be the invited one; a used, revoked, expired or unknown token is
 // ErrInvalidInvitation. Of concurrent accepts of one invitation exactly one succeeds.
 func (o *OrgService) AcceptInvitation(ctx context.Context, p *Principal, token string) (*AcceptedInvitation, error) {
-	if err := o.auth.forbidImpersonated(ctx, p, "accepting an invitation"); err != nil {
-		return nil, err
-	}
 	if err := sessionOnly(p); err != nil {
 		return nil, err
 	}
@@ -181,7 +172,7 @@ func (o *OrgService) AcceptInvitation(ctx context.Context, p *Principal, token s
 	}
 	hash := HashToken(token)
 	var out AcceptedInvitation
-	err := o.auth.tx(ctx, func(tx StoreTx) error {
+	err := o.change(ctx, p, "accepting an invitation", func(tx StoreTx) error {
 		u, err := o.auth.lockCaller(ctx, tx, p)
 		if err != nil {
 			return err

@@ -69,15 +69,12 @@ func mayActOn(ctx context.Context, r OrgReader, a *OrgAccess, m *Membership) err
 // the last owner cannot be demoted. The member's tokens that carry the old role stop working at
 // once: the next refresh carries the new one.
 func (o *OrgService) SetMemberRole(ctx context.Context, p *Principal, orgID, userID, role string) (*Membership, error) {
-	if err := o.auth.forbidImpersonated(ctx, p, "changing an organization role"); err != nil {
-		return nil, err
-	}
 	if role == "" {
 		return nil, Invalid(FieldError{Field: "role", Message: "role is required."})
 	}
 	var out *Membership
 	var sessions []string
-	err := o.auth.tx(ctx, func(tx StoreTx) error {
+	err := o.change(ctx, p, "changing an organization role", func(tx StoreTx) error {
 		a, err := o.access(ctx, tx, p, orgID, PermMembersWrite)
 		if err != nil {
 			return err
@@ -136,11 +133,8 @@ func (o *OrgService) SetMemberRole(ctx context.Context, p *Principal, orgID, use
 // Only owners remove owners; the last owner can neither leave nor be removed. The member's
 // sessions lose the organization at once: tokens that carry it stop working.
 func (o *OrgService) RemoveMember(ctx context.Context, p *Principal, orgID, userID string) error {
-	if err := o.auth.forbidImpersonated(ctx, p, "removing an organization member"); err != nil {
-		return err
-	}
 	var sessions []string
-	err := o.auth.tx(ctx, func(tx StoreTx) error {
+	err := o.change(ctx, p, "removing an organization member", func(tx StoreTx) error {
 		leaving := p != nil && p.User != nil && userID == p.User.ID
 		perm := PermMembersWrite
 		if leaving {
@@ -233,9 +227,6 @@ func (o *OrgService) ListRoles(ctx context.Context, p *Principal, orgID string) 
 
 // CreateRole adds a custom role (roles:write) with permissions the caller holds.
 func (o *OrgService) CreateRole(ctx context.Context, p *Principal, orgID, name string, perms []string) (*OrgRole, error) {
-	if err := o.auth.forbidImpersonated(ctx, p, "creating an organization role"); err != nil {
-		return nil, err
-	}
 	if !validRoleName(name) || BuiltinOrgRole(name) {
 		return nil, Invalid(FieldError{Field: "name", Message: "name must be 1 to 40 lowercase letters, digits, '-' or '_', and not owner, admin or member."})
 	}
@@ -245,7 +236,7 @@ func (o *OrgService) CreateRole(ctx context.Context, p *Principal, orgID, name s
 	}
 	now := o.auth.now()
 	r := &OrgRole{OrgID: orgID, Name: name, Permissions: clean, CreatedAt: now, UpdatedAt: now}
-	err = o.auth.tx(ctx, func(tx StoreTx) error {
+	err = o.change(ctx, p, "creating an organization role", func(tx StoreTx) error {
 		a, err := o.access(ctx, tx, p, orgID, PermRolesWrite)
 		if err != nil {
 			return err
@@ -277,15 +268,12 @@ func holdsAll(a *OrgAccess, perms []string) error {
 // old and the new ones. Tokens already issued keep the permissions they carry until they are
 // refreshed (at most the access-token lifetime); every check of the API reads the role afresh.
 func (o *OrgService) UpdateRole(ctx context.Context, p *Principal, orgID, name string, perms []string) (*OrgRole, error) {
-	if err := o.auth.forbidImpersonated(ctx, p, "changing an organization role"); err != nil {
-		return nil, err
-	}
 	clean, err := cleanPermissions(perms)
 	if err != nil {
 		return nil, err
 	}
 	var out *OrgRole
-	err = o.auth.tx(ctx, func(tx StoreTx) error {
+	err = o.change(ctx, p, "changing an organization role", func(tx StoreTx) error {
 		a, r, err := o.editableRoleTx(ctx, tx, p, orgID, name)
 		if err != nil {
 			return err
@@ -330,10 +318,7 @@ func (o *OrgService) editableRoleTx(ctx context.Context, tx StoreTx, p *Principa
 
 // DeleteRole deletes a custom role (roles:write) that no member or pending invitation holds.
 func (o *OrgService) DeleteRole(ctx context.Context, p *Principal, orgID, name string) error {
-	if err := o.auth.forbidImpersonated(ctx, p, "deleting an organization role"); err != nil {
-		return err
-	}
-	return o.auth.tx(ctx, func(tx StoreTx) error {
+	return o.change(ctx, p, "deleting an organization role", func(tx StoreTx) error {
 		if _, _, err := o.editableRoleTx(ctx, tx, p, orgID, name); err != nil {
 			return err
 		}

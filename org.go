@@ -267,13 +267,27 @@ func (o *OrgService) auditOrgTx(ctx context.Context, tx StoreTx, p *Principal, t
 	return nil
 }
 
+// change runs, in one transaction, a change a member makes to organizations (not switching the
+// active organization, which an impersonation session may do; not the Gatehouse admins' and the
+// organization keys' writes, which no impersonation session reaches). An impersonation session's
+// change is refused and audited (forbidImpersonated) before the transaction starts: the refusal's audit event is written on its own, and must not be rolled
+// back with the refused change. action names the change for the audit log.
+func (o *OrgService) change(ctx context.Context, p *Principal, action string, fn func(StoreTx) error) error {
+	if err := o.auth.forbidImpersonated(ctx, p, action); err != nil {
+		return err
+	}
+	return o.auth.tx(ctx, fn)
+}
+
 var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9]$`)
 
 // ValidOrgSlug reports whether s is a well-formed slug: lowercase [a-z0-9-], 3 to 63
 // characters, neither starting nor ending with a hyphen.
 func ValidOrgSlug(s string) bool { return slugPattern.MatchString(s) }
 
-func validateOrgName(name string) *FieldError {
+// validateLabelName checks the name of an organization or an API key (trimmed by the caller):
+// required, at most 100 characters, none of them invisible.
+func validateLabelName(name string) *FieldError {
 	if name == "" || utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) {
 		return &FieldError{Field: "name", Message: "Name is required and must be at most 100 characters."}
 	}
@@ -293,7 +307,7 @@ func validateSlug(slug string) *FieldError {
 // sessionOnly refuses API keys and OAuth clients' tokens: organizations are managed by people.
 func sessionOnly(p *Principal) error {
 	// A delegated token (act without an impersonation) is refused; an impersonation session may
-	// read and switch, and each change refuses it itself (forbidImpersonated).
+	// read and switch, and every change refuses it (change).
 	if p == nil || p.User == nil || p.APIKey != nil || p.SessionID == "" || p.ClientID != "" || (p.Act != nil && p.Impersonator == "") {
 		return ErrOrgSessionOnly
 	}
@@ -308,9 +322,6 @@ type OrgInput struct {
 
 // CreateOrg creates an organization whose owner is the caller.
 func (o *OrgService) CreateOrg(ctx context.Context, p *Principal, in OrgInput) (*Org, error) {
-	if err := o.auth.forbidImpersonated(ctx, p, "creating an organization"); err != nil {
-		return nil, err
-	}
 	if err := sessionOnly(p); err != nil {
 		return nil, err
 	}
@@ -322,7 +333,7 @@ func (o *OrgService) CreateOrg(ctx context.Context, p *Principal, in OrgInput) (
 		slug = *in.Slug
 	}
 	var fields []FieldError
-	if f := validateOrgName(name); f != nil {
+	if f := validateLabelName(name); f != nil {
 		fields = append(fields, *f)
 	}
 	if f := validateSlug(slug); f != nil {
@@ -333,7 +344,7 @@ func (o *OrgService) CreateOrg(ctx context.Context, p *Principal, in OrgInput) (
 	}
 	now := o.auth.now()
 	org := &Org{ID: NewID(), Name: name, Slug: slug, CreatedAt: now, UpdatedAt: now}
-	err := o.auth.tx(ctx, func(tx StoreTx) error {
+	err := o.change(ctx, p, "creating an organization", func(tx StoreTx) error {
 		if _, err := o.auth.lockCaller(ctx, tx, p); err != nil {
 			return err
 		}
@@ -433,14 +444,11 @@ func (o *OrgService) GetOrg(ctx context.Context, p *Principal, orgID string) (*O
 
 // UpdateOrg renames an organization or changes its slug (org:update).
 func (o *OrgService) UpdateOrg(ctx context.Context, p *Principal, orgID string, in OrgInput) (*Org, error) {
-	if err := o.auth.forbidImpersonated(ctx, p, "changing an organization"); err != nil {
-		return nil, err
-	}
 	var fields []FieldError
 	if in.Name != nil {
 		n := strings.TrimSpace(*in.Name)
 		in.Name = &n
-		if f := validateOrgName(n); f != nil {
+		if f := validateLabelName(n); f != nil {
 			fields = append(fields, *f)
 		}
 	}
@@ -453,7 +461,7 @@ func (o *OrgService) UpdateOrg(ctx context.Context, p *Principal, orgID string, 
 		return nil, Invalid(fields...)
 	}
 	var out *Org
-	err := o.auth.tx(ctx, func(tx StoreTx) error {
+	err := o.change(ctx, p, "changing an organization", func(tx StoreTx) error {
 		a, err := o.access(ctx, tx, p, orgID, PermOrgUpdate)
 		if err != nil {
 			return err
@@ -485,11 +493,8 @@ func (o *OrgService) UpdateOrg(ctx context.Context, p *Principal, orgID string, 
 // deleted (and the tokens exchanged from them revoked), its sessions lose it as their active
 // organization, and its members, roles, invitations and credits go with it.
 func (o *OrgService) DeleteOrg(ctx context.Context, p *Principal, orgID string) error {
-	if err := o.auth.forbidImpersonated(ctx, p, "deleting an organization"); err != nil {
-		return err
-	}
 	var sessions []string
-	err := o.auth.tx(ctx, func(tx StoreTx) error {
+	err := o.change(ctx, p, "deleting an organization", func(tx StoreTx) error {
 		if _, err := o.access(ctx, tx, p, orgID, PermOrgDelete); err != nil {
 			return err
 		}

@@ -68,11 +68,8 @@ func (o *OrgService) KeyUseCredits(ctx context.Context, p *Principal, amount int
 	if p.APIKey == nil || p.APIKey.OrgID == "" {
 		return o.auth.UseCredits(ctx, p, amount, description)
 	}
-	if amount <= 0 || amount > 1_000_000_000 {
-		return nil, Invalid(FieldError{Field: "amount", Message: "amount must be a whole number from 1 to 10^9."})
-	}
-	if len(description) > 500 {
-		return nil, Invalid(FieldError{Field: "description", Message: "description must be at most 500 characters."})
+	if err := validateUsage(amount, description); err != nil {
+		return nil, err
 	}
 	orgID := p.APIKey.OrgID
 	var out *CreditAccount

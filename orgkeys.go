@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Organization API keys belong to the organization, not to the member who created them: they
@@ -37,15 +36,10 @@ func orgKeyScopes(k *APIKey) []string {
 // CreateOrgAPIKey creates a key of the organization (keys:write), with scopes capped by the
 // creator's permissions in the organization, and returns it with its secret, shown only now.
 func (o *OrgService) CreateOrgAPIKey(ctx context.Context, p *Principal, orgID string, in NewAPIKeyInput) (*APIKey, string, error) {
-	if err := o.auth.forbidImpersonated(ctx, p, "organization API key creation"); err != nil {
-		return nil, "", err
-	}
 	name := strings.TrimSpace(in.Name)
 	var fields []FieldError
-	if name == "" || utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) {
-		fields = append(fields, FieldError{Field: "name", Message: "Name is required and must be at most 100 characters."})
-	} else if hasInvisible(name) {
-		fields = append(fields, FieldError{Field: "name", Message: "Name must not contain control, format or other invisible characters."})
+	if f := validateLabelName(name); f != nil {
+		fields = append(fields, *f)
 	}
 	scopes := in.Scopes
 	if scopes == nil {
@@ -76,7 +70,7 @@ func (o *OrgService) CreateOrgAPIKey(ctx context.Context, p *Principal, orgID st
 	exp := now.Add(time.Duration(days) * 24 * time.Hour)
 	k := &APIKey{ID: NewID(), UserID: p.User.ID, OrgID: orgID, Name: name, Prefix: secret[:apiKeyDisplayLen],
 		Hash: HashToken(secret), Scopes: clean, CreatedAt: now, ExpiresAt: &exp}
-	err := o.auth.tx(ctx, func(tx StoreTx) error {
+	err := o.change(ctx, p, "organization API key creation", func(tx StoreTx) error {
 		a, err := o.access(ctx, tx, p, orgID, PermKeysWrite)
 		if err != nil {
 			return err
@@ -114,11 +108,8 @@ func (o *OrgService) ListOrgAPIKeys(ctx context.Context, p *Principal, orgID str
 
 // RevokeOrgAPIKey revokes a key of the organization (keys:write); it stops working at once.
 func (o *OrgService) RevokeOrgAPIKey(ctx context.Context, p *Principal, orgID, keyID string) error {
-	if err := o.auth.forbidImpersonated(ctx, p, "organization API key revocation"); err != nil {
-		return err
-	}
 	var exchanged []string
-	err := o.auth.tx(ctx, func(tx StoreTx) error {
+	err := o.change(ctx, p, "organization API key revocation", func(tx StoreTx) error {
 		if _, err := o.access(ctx, tx, p, orgID, PermKeysWrite); err != nil {
 			return err
 		}

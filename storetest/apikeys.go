@@ -3,7 +3,6 @@ package storetest
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -62,28 +61,13 @@ func testCredits(t *testing.T, s gatehouse.Store) {
 		mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.EnsureCreditAccount(ctx, acct) })
 	}
 	mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.GrantCredits(ctx, u.ID, 5, "pro", nil, nil, t0) })
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	ok := 0
-	for range 12 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := s.Tx(ctx, func(tx gatehouse.StoreTx) error {
-				got, err := tx.UseCredits(ctx, u.ID, 1, t0)
-				if got {
-					mu.Lock()
-					ok++
-					mu.Unlock()
-				}
-				return err
-			})
-			if err != nil {
-				t.Errorf("use: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
+	ok := raceWins(t, 12, func() (used bool, err error) {
+		err = s.Tx(ctx, func(tx gatehouse.StoreTx) (err error) {
+			used, err = tx.UseCredits(ctx, u.ID, 1, t0)
+			return err
+		})
+		return used && err == nil, err
+	})
 	a, err := s.CreditAccountOf(ctx, u.ID)
 	if err != nil || ok != 5 || a.Used != 5 || a.Total != 5 || a.Plan != "pro" {
 		t.Fatalf("after 12 concurrent uses of 5 credits: ok=%d %+v %v", ok, a, err)

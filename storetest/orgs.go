@@ -3,7 +3,6 @@ package storetest
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -140,24 +139,13 @@ func testOrgInvitations(t *testing.T, s gatehouse.Store) {
 	if got, err := s.InvitationByHash(ctx, gatehouse.HashToken("t1")); err != nil || got.ID != inv.ID || !got.Pending(t0) {
 		t.Fatalf("by hash: %+v %v", got, err)
 	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	accepted := 0
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := s.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.AcceptInvitation(ctx, inv.ID, alice.ID, t0) })
-			if err == nil {
-				mu.Lock()
-				accepted++
-				mu.Unlock()
-			} else if !errors.Is(err, gatehouse.ErrNotFound) {
-				t.Errorf("accept: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
+	accepted := raceWins(t, 8, func() (bool, error) {
+		err := s.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.AcceptInvitation(ctx, inv.ID, alice.ID, t0) })
+		if errors.Is(err, gatehouse.ErrNotFound) { // lost the race: nothing written
+			return false, nil
+		}
+		return err == nil, err
+	})
 	if accepted != 1 {
 		t.Fatalf("%d concurrent accepts succeeded, want 1", accepted)
 	}
@@ -201,28 +189,13 @@ func testOrgCreditsAndDeletion(t *testing.T, s gatehouse.Store) {
 		}
 		return tx.GrantOrgCredits(ctx, o.ID, 5, t0)
 	})
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	ok := 0
-	for range 12 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := s.Tx(ctx, func(tx gatehouse.StoreTx) error {
-				got, err := tx.UseOrgCredits(ctx, o.ID, 1, t0)
-				if got {
-					mu.Lock()
-					ok++
-					mu.Unlock()
-				}
-				return err
-			})
-			if err != nil {
-				t.Errorf("use: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
+	ok := raceWins(t, 12, func() (used bool, err error) {
+		err = s.Tx(ctx, func(tx gatehouse.StoreTx) (err error) {
+			used, err = tx.UseOrgCredits(ctx, o.ID, 1, t0)
+			return err
+		})
+		return used && err == nil, err
+	})
 	if a, err := s.OrgCreditAccountOf(ctx, o.ID); err != nil || ok != 5 || a.Used != 5 || a.Total != 5 {
 		t.Fatalf("after 12 concurrent uses of 5 credits: ok=%d %+v %v", ok, a, err)
 	}

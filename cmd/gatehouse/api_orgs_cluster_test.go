@@ -87,27 +87,3 @@ func TestClusterOrgLastOwnerRace(t *testing.T) {
 		expectStatus(t, servers[0].do(t, "DELETE", "/api/v1/orgs/"+orgID+"/members/"+second.ID, nil, bearer(second.Access)), http.StatusNoContent)
 	}
 }
-
-// waitForCount blocks until the output contains substr at least n times, woken by writes; false
-// when the deadline passes first.
-func (b *syncBuffer) waitForCount(substr string, n int, timeout time.Duration) bool {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		b.mu.Lock()
-		if strings.Count(b.buf.String(), substr) >= n {
-			b.mu.Unlock()
-			return true
-		}
-		if b.changed == nil {
-			b.changed = make(chan struct{})
-		}
-		changed := b.changed
-		b.mu.Unlock()
-		select {
-		case <-changed:
-		case <-deadline.C:
-			return false
-		}
-	}
-}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 )
@@ -37,10 +38,26 @@ func TestOrgImpersonation(t *testing.T) {
 		t.Fatalf("the switched token outlives the impersonation: exp %v > %v", after["exp"], before["exp"])
 	}
 
+	// Things the owner made, which the impersonation must not change either.
+	expectStatus(t, g.s.do(t, "POST", "/api/v1/orgs/"+orgID+"/roles", map[string]any{"name": "auditor", "permissions": []string{"org:read"}}, bearer(owner.Access)), http.StatusCreated)
+	g.invite(t, orgID, owner, "pending@example.com", "member")
+	invitations := jsonArray(t, g.s.do(t, "GET", "/api/v1/orgs/"+orgID+"/invitations", nil, bearer(owner.Access)))
+	if len(invitations) != 1 {
+		t.Fatalf("pending invitations: %v", invitations)
+	}
+	invitationID, _ := invitations[0]["id"].(string)
+	key := g.s.do(t, "POST", "/api/v1/orgs/"+orgID+"/api-keys", map[string]any{"name": "ci", "scopes": []string{"credits:read"}}, bearer(owner.Access))
+	expectStatus(t, key, http.StatusCreated)
+	keyID := key.str(t, "id")
+
 	for _, f := range []struct {
 		method, path string
 		body         any
 	}{
+		{"PATCH", "/api/v1/orgs/" + orgID + "/roles/auditor", map[string]any{"permissions": []string{"org:read", "members:read"}}},
+		{"DELETE", "/api/v1/orgs/" + orgID + "/roles/auditor", nil},
+		{"DELETE", "/api/v1/orgs/" + orgID + "/invitations/" + invitationID, nil},
+		{"DELETE", "/api/v1/orgs/" + orgID + "/api-keys/" + keyID, nil},
 		{"POST", "/api/v1/orgs", map[string]string{"name": "Side", "slug": "side-door"}},
 		{"PATCH", "/api/v1/orgs/" + orgID, map[string]string{"name": "Renamed"}},
 		{"DELETE", "/api/v1/orgs/" + orgID, nil},
@@ -59,4 +76,21 @@ func TestOrgImpersonation(t *testing.T) {
 	if list := jsonArray(t, g.s.do(t, "GET", "/api/v1/orgs/"+orgID+"/members", nil, bearer(owner.Access))); len(list) != 2 {
 		t.Fatalf("members after the refused changes: %v", list)
 	}
+	roles := jsonArray(t, g.s.do(t, "GET", "/api/v1/orgs/"+orgID+"/roles", nil, bearer(owner.Access)))
+	if auditor := roles[len(roles)-1]; auditor["name"] != "auditor" || fmt.Sprint(auditor["permissions"]) != "[org:read]" {
+		t.Fatalf("roles after the refused changes: %v", roles)
+	}
+	if list := jsonArray(t, g.s.do(t, "GET", "/api/v1/orgs/"+orgID+"/invitations", nil, bearer(owner.Access))); len(list) != 1 {
+		t.Fatalf("invitations after the refused changes: %v", list)
+	}
+	if list := jsonArray(t, g.s.do(t, "GET", "/api/v1/orgs/"+orgID+"/api-keys", nil, bearer(owner.Access))); len(list) != 1 {
+		t.Fatalf("organization keys after the refused changes: %v", list)
+	}
+
+	// Accepting an invitation is a change too: the admin cannot make the invited user join, and
+	// the invitation still works for the user.
+	guest := g.verified(t)
+	token := g.invite(t, orgID, owner, guest.Email, "member")
+	expectProblem(t, g.accept(t, &account{Access: g.s.impersonate(t, admin, guest.ID)}, token), http.StatusForbidden, "impersonation_forbidden")
+	expectStatus(t, g.accept(t, guest, token), http.StatusOK)
 }

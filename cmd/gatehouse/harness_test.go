@@ -45,11 +45,17 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 // waitFor blocks until the output contains substr, woken by writes, not by polling; false when
 // the deadline passes first.
 func (b *syncBuffer) waitFor(substr string, timeout time.Duration) bool {
+	return b.waitForCount(substr, 1, timeout)
+}
+
+// waitForCount blocks until the output contains substr at least n times, woken by writes; false
+// when the deadline passes first.
+func (b *syncBuffer) waitForCount(substr string, n int, timeout time.Duration) bool {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
 		b.mu.Lock()
-		if strings.Contains(b.buf.String(), substr) {
+		if strings.Count(b.buf.String(), substr) >= n {
 			b.mu.Unlock()
 			return true
 		}
