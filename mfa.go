@@ -184,6 +184,64 @@ func (s *AuthService) mfaChallengeTx(ctx context.Context, tx StoreTx, u *User, a
 		s.auditTx(ctx, tx, client, EventMFAChallenged, u.ID, OutcomeSuccess, "first factor "+firstFactorName(amr))
 }
 
+// openMFAChallenge returns the challenge of an mfa_token while it may still finish a sign-in
+// (known, unused, unexpired); ErrMFAInvalidToken otherwise. It only reads: the second step's
+// transaction spends it with spendMFAChallengeTx.
+func (s *AuthService) openMFAChallenge(ctx context.Context, mfaToken string) (*MFAChallenge, error) {
+	if !mfaTokenShape(mfaToken) {
+		return nil, ErrMFAInvalidToken
+	}
+	c, err := s.store.MFAChallengeByHash(ctx, HashToken(mfaToken))
+	if isNotFound(err) {
+		return nil, ErrMFAInvalidToken
+	} else if err != nil {
+		return nil, err
+	}
+	if c.UsedAt != nil || !s.now().Before(c.ExpiresAt) {
+		return nil, ErrMFAInvalidToken
+	}
+	return c, nil
+}
+
+// mfaTokenShape reports whether an mfa_token is worth looking up.
+func mfaTokenShape(mfaToken string) bool {
+	return mfaToken != "" && len(mfaToken) <= maxMFATokenLength
+}
+
+// spendMFAChallengeTx is the start of every second step's transaction: it spends the mfa_token's
+// challenge (of concurrent steps one wins) and returns it with its user, locked. A spent or
+// expired token, and a user gone, disabled or unverified while verification is required, are
+// ErrMFAInvalidToken.
+func (s *AuthService) spendMFAChallengeTx(ctx context.Context, tx StoreTx, mfaToken string, now time.Time) (*MFAChallenge, *User, error) {
+	c, err := tx.SpendMFAChallenge(ctx, HashToken(mfaToken), now)
+	if isNotFound(err) {
+		return nil, nil, ErrMFAInvalidToken
+	} else if err != nil {
+		return nil, nil, err
+	}
+	u, err := tx.LockUser(ctx, c.UserID)
+	if isNotFound(err) {
+		return nil, nil, ErrMFAInvalidToken
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if !u.IsActive || (s.cfg.RequireEmailVerification && !u.EmailVerified) {
+		return nil, nil, ErrMFAInvalidToken
+	}
+	return c, u, nil
+}
+
+// secondStepAMR is the amr of a session a second step starts: the challenge's first factor (none
+// for a provider sign-in), then the second's, each value once (an email code's otp and an
+// authenticator's are one "otp").
+func secondStepAMR(first string, second ...string) []string {
+	amr := make([]string, 0, len(second)+1)
+	if first != "" && !slices.Contains(second, first) {
+		amr = append(amr, first)
+	}
+	return append(amr, second...)
+}
+
 // secondFactorsTx lists the factors the user can finish a sign-in with: an authenticator app
 // (and its recovery codes) once confirmed, passkeys; none when the user has neither.
 func secondFactorsTx(ctx context.Context, tx StoreTx, userID string) ([]string, error) {

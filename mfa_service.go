@@ -374,21 +374,16 @@ func (m *MFAService) checkPassword(ctx context.Context, p *Principal, password s
 // expires, under the factor's failure limit; a right one spends it.
 func (m *MFAService) Verify(ctx context.Context, mfaToken, code string, client Client) (*TokenSet, error) {
 	code = strings.TrimSpace(code)
-	if mfaToken == "" || len(mfaToken) > maxMFATokenLength {
+	// A malformed mfa_token is answered before the code is judged.
+	if !mfaTokenShape(mfaToken) {
 		return nil, ErrMFAInvalidToken
 	}
 	if code == "" || len(code) > maxMFACodeLength {
 		return nil, Invalid(FieldError{Field: "code", Message: "code is required: 6 digits from the authenticator app, or a recovery code."})
 	}
-	hash := HashToken(mfaToken)
-	c, err := m.auth.store.MFAChallengeByHash(ctx, hash)
-	if isNotFound(err) {
-		return nil, ErrMFAInvalidToken
-	} else if err != nil {
+	c, err := m.auth.openMFAChallenge(ctx, mfaToken)
+	if err != nil {
 		return nil, err
-	}
-	if c.UsedAt != nil || !m.auth.now().Before(c.ExpiresAt) {
-		return nil, ErrMFAInvalidToken
 	}
 	ticket, err := m.auth.limiter.Take(ctx, m.ruleFor(code), c.UserID)
 	if err != nil {
@@ -401,29 +396,16 @@ func (m *MFAService) Verify(ctx context.Context, mfaToken, code string, client C
 	)
 	err = m.auth.tx(ctx, func(tx StoreTx) error {
 		now := m.auth.now()
-		c, err := tx.SpendMFAChallenge(ctx, hash, now)
-		if isNotFound(err) {
-			return ErrMFAInvalidToken
-		} else if err != nil {
+		spent, user, err := m.auth.spendMFAChallengeTx(ctx, tx, mfaToken, now)
+		if err != nil {
 			return err
 		}
-		if u, err = tx.LockUser(ctx, c.UserID); isNotFound(err) {
-			return ErrMFAInvalidToken
-		} else if err != nil {
-			return err
-		}
-		if !u.IsActive || (m.auth.cfg.RequireEmailVerification && !u.EmailVerified) {
-			return ErrMFAInvalidToken
-		}
+		u = user
 		factor, err := m.useCodeTx(ctx, tx, u.ID, code, client, now)
 		if err != nil {
 			return err
 		}
-		var amr []string
-		if c.AMR != "" && c.AMR != AMROTP { // an email code's otp is not listed twice
-			amr = append(amr, c.AMR)
-		}
-		amr = append(amr, AMROTP, AMRMFA)
+		amr := secondStepAMR(spent.AMR, AMROTP, AMRMFA)
 		if sess, refresh, err = m.auth.startSession(ctx, tx, u, client, now, amr); err != nil {
 			return err
 		}

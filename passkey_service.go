@@ -372,7 +372,7 @@ func (s *PasskeyService) counterRace(ctx context.Context, client Client, a *Pass
 // BeginMFA starts the passkey step of a sign-in that answered mfa_required: options for the
 // user's passkeys, bound to the mfa_token (asking again replaces the previous options).
 func (s *PasskeyService) BeginMFA(ctx context.Context, mfaToken string) (*Ceremony, error) {
-	c, err := s.openMFAChallenge(ctx, mfaToken)
+	c, err := s.auth.openMFAChallenge(ctx, mfaToken)
 	if err != nil {
 		return nil, err
 	}
@@ -404,28 +404,12 @@ func (s *PasskeyService) BeginMFA(ctx context.Context, mfaToken string) (*Ceremo
 var ErrNoPasskeys = &Error{Kind: KindConflict, Code: "no_passkeys",
 	Message: "This account has no passkey; use another factor."}
 
-func (s *PasskeyService) openMFAChallenge(ctx context.Context, mfaToken string) (*MFAChallenge, error) {
-	if mfaToken == "" || len(mfaToken) > maxMFATokenLength {
-		return nil, ErrMFAInvalidToken
-	}
-	c, err := s.auth.store.MFAChallengeByHash(ctx, HashToken(mfaToken))
-	if isNotFound(err) {
-		return nil, ErrMFAInvalidToken
-	} else if err != nil {
-		return nil, err
-	}
-	if c.UsedAt != nil || !s.auth.now().Before(c.ExpiresAt) {
-		return nil, ErrMFAInvalidToken
-	}
-	return c, nil
-}
-
 // VerifyMFA is the second step of a sign-in with a passkey assertion in place of a code: it
 // spends the mfa_token and starts the session, whose amr adds the key and user verification to
 // the first factor. A failed assertion counts against the user's failure limit and leaves the
 // mfa_token usable until it expires (the ceremony is spent: ask for new options).
 func (s *PasskeyService) VerifyMFA(ctx context.Context, mfaToken string, credential []byte, client Client) (*TokenSet, error) {
-	c, err := s.openMFAChallenge(ctx, mfaToken)
+	c, err := s.auth.openMFAChallenge(ctx, mfaToken)
 	if err != nil {
 		return nil, err
 	}
@@ -455,28 +439,17 @@ func (s *PasskeyService) VerifyMFA(ctx context.Context, mfaToken string, credent
 	)
 	err = s.auth.tx(ctx, func(tx StoreTx) error {
 		now := s.auth.now()
-		spent, err := tx.SpendMFAChallenge(ctx, HashToken(mfaToken), now)
-		if isNotFound(err) {
-			return ErrMFAInvalidToken
-		} else if err != nil {
+		spent, user, err := s.auth.spendMFAChallengeTx(ctx, tx, mfaToken, now)
+		if err != nil {
 			return err
 		}
-		if u, err = tx.LockUser(ctx, spent.UserID); isNotFound(err) {
-			return ErrMFAInvalidToken
-		} else if err != nil {
-			return err
-		}
-		if !u.IsActive || (s.auth.cfg.RequireEmailVerification && !u.EmailVerified) || u.ID != a.Passkey.UserID {
+		if u = user; u.ID != a.Passkey.UserID {
 			return ErrMFAInvalidToken
 		}
 		if err := s.useTx(ctx, tx, a, now); err != nil {
 			return err
 		}
-		var amr []string
-		if spent.AMR != "" {
-			amr = append(amr, spent.AMR)
-		}
-		amr = append(amr, a.Passkey.amr(), AMRUser, AMRMFA)
+		amr := secondStepAMR(spent.AMR, a.Passkey.amr(), AMRUser, AMRMFA)
 		if sess, refresh, err = s.auth.startSession(ctx, tx, u, client, now, amr); err != nil {
 			return err
 		}

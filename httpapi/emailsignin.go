@@ -38,24 +38,15 @@ func (a *api) handleEmailSignInVerify() http.Handler {
 		Token string `json:"token"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		in, err := decode[request](r, false)
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		var ts *gatehouse.TokenSet
-		switch {
-		case in.Token != "" && (in.Email != "" || in.Code != ""):
-			err = gatehouse.Invalid(gatehouse.FieldError{Field: "token", Message: "Send either {email, code} or {token}, not both."})
-		case in.Token != "":
-			ts, err = a.SignIn.VerifyLink(r.Context(), in.Token, a.client(r))
-		default:
-			ts, err = a.SignIn.VerifyCode(r.Context(), in.Email, in.Code, a.client(r))
-		}
-		if err != nil {
-			writeError(w, r, a.Log, err)
-			return
-		}
-		respondTokens(w, http.StatusOK, ts)
+		serveBody(a, w, r, func(in request) (*gatehouse.TokenSet, error) {
+			switch {
+			case in.Token != "" && (in.Email != "" || in.Code != ""):
+				return nil, gatehouse.Invalid(gatehouse.FieldError{Field: "token", Message: "Send either {email, code} or {token}, not both."})
+			case in.Token != "":
+				return a.SignIn.VerifyLink(r.Context(), in.Token, a.client(r))
+			default:
+				return a.SignIn.VerifyCode(r.Context(), in.Email, in.Code, a.client(r))
+			}
+		}, answerTokens)
 	})
 }

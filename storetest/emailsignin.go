@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -142,24 +141,8 @@ func testEmailSignInsConcurrent(t *testing.T, s gatehouse.Store) {
 	u := createUser(t, s, "signin-race@example.com")
 	putSignIn(t, s, u, "12345678", "link", t0)
 	at := t0.Add(time.Second)
-	var mu sync.Mutex
 	count := func(fn func(tx gatehouse.StoreTx) error) int {
-		wins := 0
-		var wg sync.WaitGroup
-		for range 12 {
-			wg.Go(func() {
-				err := s.Tx(ctx, fn)
-				mu.Lock()
-				defer mu.Unlock()
-				if err == nil {
-					wins++
-				} else if !errors.Is(err, gatehouse.ErrNotFound) {
-					t.Errorf("unexpected: %v", err)
-				}
-			})
-		}
-		wg.Wait()
-		return wins
+		return raceWins(t, 12, func() error { return s.Tx(ctx, fn) })
 	}
 	if n := count(func(tx gatehouse.StoreTx) error {
 		_, err := tx.TakeEmailSignInAttempt(ctx, u.ID, at, 5)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -150,30 +149,15 @@ func testMFAChallenges(t *testing.T, s gatehouse.Store) {
 		t.Fatalf("tx: %v", err)
 	}
 	// Of concurrent spends, exactly one wins.
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	wins := 0
-	for range 10 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := s.Tx(ctx, func(tx gatehouse.StoreTx) error {
-				got, err := tx.SpendMFAChallenge(ctx, c.Hash, t0.Add(time.Minute))
-				if err == nil && (got.UsedAt == nil || got.UserID != u.ID) {
-					t.Errorf("spent challenge: %+v", got)
-				}
-				return err
-			})
-			if err == nil {
-				mu.Lock()
-				wins++
-				mu.Unlock()
-			} else if !errors.Is(err, gatehouse.ErrNotFound) {
-				t.Errorf("spend: %v", err)
+	wins := raceWins(t, 10, func() error {
+		return s.Tx(ctx, func(tx gatehouse.StoreTx) error {
+			got, err := tx.SpendMFAChallenge(ctx, c.Hash, t0.Add(time.Minute))
+			if err == nil && (got.UsedAt == nil || got.UserID != u.ID) {
+				t.Errorf("spent challenge: %+v", got)
 			}
-		}()
-	}
-	wg.Wait()
+			return err
+		})
+	})
 	if wins != 1 {
 		t.Fatalf("%d spends of one challenge won", wins)
 	}
@@ -188,24 +172,9 @@ func testTOTPStepOnce(t *testing.T, s gatehouse.Store) {
 		return tx.PutTOTPFactor(ctx, &gatehouse.TOTPFactor{UserID: u.ID, Secret: []byte("x"), CreatedAt: t0})
 	})
 	mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.UseTOTPStep(ctx, u.ID, 100, &confirm) })
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	wins := 0
-	for range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := s.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.UseTOTPStep(ctx, u.ID, 101, nil) })
-			if err == nil {
-				mu.Lock()
-				wins++
-				mu.Unlock()
-			} else if !errors.Is(err, gatehouse.ErrNotFound) {
-				t.Errorf("use: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
+	wins := raceWins(t, 20, func() error {
+		return s.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.UseTOTPStep(ctx, u.ID, 101, nil) })
+	})
 	if wins != 1 {
 		t.Fatalf("%d uses of one step won", wins)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -103,22 +102,9 @@ func testPasskeyCounterOnce(t *testing.T, s gatehouse.Store) {
 	u := createUser(t, s, "counter@example.com")
 	pk := &gatehouse.Passkey{ID: gatehouse.NewID(), UserID: u.ID, CredentialID: []byte("c"), Name: "k", Record: []byte(`{}`), SignCount: 1, CreatedAt: t0}
 	mustTx(t, s, func(tx gatehouse.StoreTx) error { return tx.CreatePasskey(ctx, pk) })
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	wins := 0
-	for range 20 {
-		wg.Go(func() {
-			err := s.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.UsePasskey(ctx, pk.ID, 2, false, t0) })
-			if err == nil {
-				mu.Lock()
-				wins++
-				mu.Unlock()
-			} else if !errors.Is(err, gatehouse.ErrNotFound) {
-				t.Errorf("use: %v", err)
-			}
-		})
-	}
-	wg.Wait()
+	wins := raceWins(t, 20, func() error {
+		return s.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.UsePasskey(ctx, pk.ID, 2, false, t0) })
+	})
 	if wins != 1 {
 		t.Fatalf("%d uses of one counter won", wins)
 	}
@@ -162,22 +148,10 @@ func testPasskeyCeremonies(t *testing.T, s gatehouse.Store) {
 	}
 	race := gatehouse.HashToken("race")
 	put(&gatehouse.PasskeyCeremony{Hash: race, Kind: gatehouse.CeremonyLogin, State: []byte("s"), CreatedAt: t0, ExpiresAt: t0.Add(5 * time.Minute)})
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	wins := 0
-	for range 20 {
-		wg.Go(func() {
-			_, err := spend(race, gatehouse.CeremonyLogin, t0)
-			if err == nil {
-				mu.Lock()
-				wins++
-				mu.Unlock()
-			} else if !errors.Is(err, gatehouse.ErrNotFound) {
-				t.Errorf("spend: %v", err)
-			}
-		})
-	}
-	wg.Wait()
+	wins := raceWins(t, 20, func() error {
+		_, err := spend(race, gatehouse.CeremonyLogin, t0)
+		return err
+	})
 	if wins != 1 {
 		t.Fatalf("%d spends of one ceremony won", wins)
 	}
@@ -206,17 +180,14 @@ func testPasskeyCeremonies(t *testing.T, s gatehouse.Store) {
 	// Concurrent ceremonies of one hash (new options for one mfa_token, twice at once): every
 	// write succeeds, one of them is kept.
 	again := gatehouse.HashToken("again")
-	for range 20 {
-		wg.Go(func() {
-			if err := s.Tx(ctx, func(tx gatehouse.StoreTx) error {
-				return tx.CreatePasskeyCeremony(ctx, &gatehouse.PasskeyCeremony{Hash: again, Kind: gatehouse.CeremonyMFA, UserID: u.ID,
-					State: []byte("s"), CreatedAt: t0, ExpiresAt: t0.Add(5 * time.Minute)})
-			}); err != nil {
-				t.Errorf("concurrent replace: %v", err)
-			}
+	if n := raceWins(t, 20, func() error {
+		return s.Tx(ctx, func(tx gatehouse.StoreTx) error {
+			return tx.CreatePasskeyCeremony(ctx, &gatehouse.PasskeyCeremony{Hash: again, Kind: gatehouse.CeremonyMFA, UserID: u.ID,
+				State: []byte("s"), CreatedAt: t0, ExpiresAt: t0.Add(5 * time.Minute)})
 		})
+	}); n != 20 {
+		t.Fatalf("%d of 20 concurrent replaces succeeded", n)
 	}
-	wg.Wait()
 	if c, err := spend(again, gatehouse.CeremonyMFA, t0); err != nil || c.UserID != u.ID {
 		t.Fatalf("after concurrent replaces: %+v %v", c, err)
 	}

@@ -147,14 +147,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request, v *visit) {
 		s.failForm(w, r, v, "login", vw, err)
 		return
 	}
-	if v.p != nil {
-		// Signing in again (an app asked for a fresh sign-in): the new session replaces the
-		// browser's old one, which would otherwise live on unseen.
-		if err := s.Auth.Logout(r.Context(), v.p, false); err != nil && gatehouse.ErrorKindOf(err) != gatehouse.KindUnauthorized {
-			s.Log.WarnContext(r.Context(), "dashboard: ending the replaced session failed", "error", err)
-		}
-	}
-	s.startSession(w, ts)
+	s.replaceSession(w, r, v, ts)
 	if ts.PasswordBreached && safeNext(next) == "" {
 		redirect(w, r, "/account/password?notice=password_breached")
 		return

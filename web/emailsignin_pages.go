@@ -169,11 +169,5 @@ func (s *server) finishEmailSignIn(w http.ResponseWriter, r *http.Request, v *vi
 		s.mfaForm(w, r, v, http.StatusOK, mfa.Token, next, mfa.Factors, nil)
 		return
 	}
-	if v.p != nil {
-		if err := s.Auth.Logout(r.Context(), v.p, false); err != nil && gatehouse.ErrorKindOf(err) != gatehouse.KindUnauthorized {
-			s.Log.WarnContext(r.Context(), "dashboard: ending the replaced session failed", "error", err)
-		}
-	}
-	s.startSession(w, ts)
-	redirect(w, r, afterSignIn(next))
+	s.signedInAs(w, r, v, ts, next)
 }

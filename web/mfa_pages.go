@@ -179,13 +179,7 @@ func (s *server) loginMFA(w http.ResponseWriter, r *http.Request, v *visit) {
 		s.mfaForm(w, r, v, 0, token, next, factors, err)
 		return
 	}
-	if v.p != nil {
-		if err := s.Auth.Logout(r.Context(), v.p, false); err != nil && gatehouse.ErrorKindOf(err) != gatehouse.KindUnauthorized {
-			s.Log.WarnContext(r.Context(), "dashboard: ending the replaced session failed", "error", err)
-		}
-	}
-	s.startSession(w, ts)
-	redirect(w, r, afterSignIn(next))
+	s.signedInAs(w, r, v, ts, next)
 }
 
 // renameField moves a field error to the input of the form that sent it (one page, two code fields).

@@ -100,17 +100,6 @@ func (s *server) passkeyLogin(w http.ResponseWriter, r *http.Request, v *visit) 
 	s.signedInAs(w, r, v, ts, next)
 }
 
-// signedInAs ends the browser's previous session, if any, and starts the new one.
-func (s *server) signedInAs(w http.ResponseWriter, r *http.Request, v *visit, ts *gatehouse.TokenSet, next string) {
-	if v.p != nil {
-		if err := s.Auth.Logout(r.Context(), v.p, false); err != nil && gatehouse.ErrorKindOf(err) != gatehouse.KindUnauthorized {
-			s.Log.WarnContext(r.Context(), "dashboard: ending the replaced session failed", "error", err)
-		}
-	}
-	s.startSession(w, ts)
-	redirect(w, r, afterSignIn(next))
-}
-
 // loginView is the sign-in page's view, with the passkey button and autofill when passkeys are on.
 func (s *server) loginView(next string) *view {
 	vw := s.authView("Sign in", next)

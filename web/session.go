@@ -149,3 +149,22 @@ func (s *server) resolveSession(w http.ResponseWriter, r *http.Request, client g
 func redirect(w http.ResponseWriter, r *http.Request, to string) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
+
+// replaceSession keeps a sign-in's new session in the browser and ends the one it had, if any
+// (signing in again, as when an app asked for a fresh sign-in, or as someone else): the old
+// session would otherwise live on unseen.
+func (s *server) replaceSession(w http.ResponseWriter, r *http.Request, v *visit, ts *gatehouse.TokenSet) {
+	if v.p != nil {
+		if err := s.Auth.Logout(r.Context(), v.p, false); err != nil && gatehouse.ErrorKindOf(err) != gatehouse.KindUnauthorized {
+			s.Log.WarnContext(r.Context(), "dashboard: ending the replaced session failed", "error", err)
+		}
+	}
+	s.startSession(w, ts)
+}
+
+// signedInAs ends a sign-in: the new session replaces the browser's (replaceSession), and the
+// browser goes where it was headed.
+func (s *server) signedInAs(w http.ResponseWriter, r *http.Request, v *visit, ts *gatehouse.TokenSet, next string) {
+	s.replaceSession(w, r, v, ts)
+	redirect(w, r, afterSignIn(next))
+}

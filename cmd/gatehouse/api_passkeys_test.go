@@ -499,3 +499,29 @@ func TestPasskeyConfiguration(t *testing.T) {
 		t.Fatalf("no log line says why passkeys are off")
 	}
 }
+
+// TestPasskeySecondFactorAfterEmailCode: an email code as the first factor and a passkey as the
+// second sign in at aal2 with each amr value once: otp, then the key, user verification, mfa.
+func TestPasskeySecondFactorAfterEmailCode(t *testing.T) {
+	s, mail := startMailServer(t, "GATEHOUSE_WEBAUTHN_RP_ID="+passkeyRPID, "GATEHOUSE_WEBAUTHN_ORIGINS="+passkeyOrigin)
+	a := s.register(t)
+	key := webauthntest.New(passkeyOrigin)
+	s.addPasskey(t, a, key, "Key")
+	expectStatus(t, s.do(t, "POST", "/api/v1/auth/email/start", map[string]string{"email": a.Email}), http.StatusAccepted)
+	code, _, _ := signInMail(t, mail, a.Email)
+	r := s.do(t, "POST", "/api/v1/auth/email/verify", map[string]string{"email": a.Email, "code": code})
+	expectProblem(t, r, http.StatusUnauthorized, "mfa_required")
+	token := r.str(t, "mfa_token")
+	r = s.do(t, "POST", "/api/v1/auth/mfa/webauthn/options", map[string]string{"mfa_token": token})
+	expectStatus(t, r, http.StatusOK)
+	cred, err := key.Get(publicKeyOf(t, r), webauthntest.Tamper{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = s.do(t, "POST", "/api/v1/auth/mfa/verify", map[string]any{"mfa_token": token, "credential": json.RawMessage(cred)})
+	expectStatus(t, r, http.StatusOK)
+	access := r.str(t, "access_token")
+	if amr := amrOf(t, access); !slices.Equal(amr, []string{"otp", "hwk", "user", "mfa"}) || claimsOf(t, access)["aal"] != "aal2" {
+		t.Fatalf("claims: %v", claimsOf(t, access))
+	}
+}

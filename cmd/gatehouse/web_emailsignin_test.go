@@ -84,3 +84,28 @@ func regexpValue(t *testing.T, r *response, name string) string {
 	}
 	return string(m[1])
 }
+
+// A browser already signed in that signs in again by email (here as another account) keeps only
+// the new session: the old one's access and refresh tokens stop working at once.
+func TestWebEmailSignInReplacesSession(t *testing.T) {
+	s, mail := startMailServer(t)
+	a, other := s.register(t), s.register(t)
+	b := s.webClient(t)
+	signIn := func(email string) {
+		t.Helper()
+		expectStatus(t, b.submit("/email-sign-in", url.Values{"email": {email}}), http.StatusOK)
+		code, _, _ := signInMail(t, mail, email)
+		expectRedirect(t, b.submit("/email-sign-in/code", url.Values{"email": {email}, "code": {code}}), "/account")
+	}
+	signIn(a.Email)
+	oldAccess, oldRefresh := b.sessionTokens()
+	signIn(other.Email)
+	access, _ := b.sessionTokens()
+	me := s.do(t, "GET", "/api/v1/users/me", nil, bearer(access))
+	expectStatus(t, me, http.StatusOK)
+	if got := me.json(t)["email"]; got != other.Email {
+		t.Fatalf("the new session is %v's, want %s's", got, other.Email)
+	}
+	expectStatus(t, s.do(t, "GET", "/api/v1/users/me", nil, bearer(oldAccess)), http.StatusUnauthorized)
+	expectStatus(t, s.do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": oldRefresh}), http.StatusUnauthorized)
+}
