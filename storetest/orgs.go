@@ -139,7 +139,7 @@ func testOrgInvitations(t *testing.T, s gatehouse.Store) {
 	if got, err := s.InvitationByHash(ctx, gatehouse.HashToken("t1")); err != nil || got.ID != inv.ID || !got.Pending(t0) {
 		t.Fatalf("by hash: %+v %v", got, err)
 	}
-	accepted := raceWins(t, 8, func() (bool, error) {
+	accepted := raceCount(t, 8, func() (bool, error) {
 		err := s.Tx(ctx, func(tx gatehouse.StoreTx) error { return tx.AcceptInvitation(ctx, inv.ID, alice.ID, t0) })
 		if errors.Is(err, gatehouse.ErrNotFound) { // lost the race: nothing written
 			return false, nil
@@ -189,7 +189,7 @@ func testOrgCreditsAndDeletion(t *testing.T, s gatehouse.Store) {
 		}
 		return tx.GrantOrgCredits(ctx, o.ID, 5, t0)
 	})
-	ok := raceWins(t, 12, func() (used bool, err error) {
+	ok := raceCount(t, 12, func() (used bool, err error) {
 		err = s.Tx(ctx, func(tx gatehouse.StoreTx) (err error) {
 			used, err = tx.UseOrgCredits(ctx, o.ID, 1, t0)
 			return err

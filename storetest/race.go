@@ -8,10 +8,8 @@ import (
 	"github.com/gatehouse/gatehouse"
 )
 
-// raceWins runs do n times at once and returns how many calls succeeded. A loser must answer
-// gatehouse.ErrNotFound (a conditional write that found nothing to change); any other error
-// fails the test.
-func raceWins(t *testing.T, n int, do func() error) int {
+// raceCount runs try n times at once and counts the tries that won; an error fails the test.
+func raceCount(t *testing.T, n int, try func() (won bool, err error)) int {
 	t.Helper()
 	var (
 		wg   sync.WaitGroup
@@ -20,16 +18,31 @@ func raceWins(t *testing.T, n int, do func() error) int {
 	)
 	for range n {
 		wg.Go(func() {
-			err := do()
-			mu.Lock()
-			defer mu.Unlock()
-			if err == nil {
+			won, err := try()
+			if err != nil {
+				t.Errorf("a concurrent try: %v", err)
+			}
+			if won {
+				mu.Lock()
 				wins++
-			} else if !errors.Is(err, gatehouse.ErrNotFound) {
-				t.Errorf("a concurrent write: %v", err)
+				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
 	return wins
+}
+
+// raceWins runs do n times at once and returns how many calls succeeded. A loser must answer
+// gatehouse.ErrNotFound (a conditional write that found nothing to change); any other error
+// fails the test.
+func raceWins(t *testing.T, n int, do func() error) int {
+	t.Helper()
+	return raceCount(t, n, func() (bool, error) {
+		err := do()
+		if errors.Is(err, gatehouse.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	})
 }

@@ -82,31 +82,6 @@ func mustTx(t *testing.T, s gatehouse.Store, fn func(gatehouse.StoreTx) error) {
 	}
 }
 
-// raceWins runs try n times at once and counts the tries that won; an error fails the test.
-func raceWins(t *testing.T, n int, try func() (won bool, err error)) int {
-	t.Helper()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	wins := 0
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			won, err := try()
-			if err != nil {
-				t.Errorf("concurrent try: %v", err)
-			}
-			if won {
-				mu.Lock()
-				wins++
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return wins
-}
-
 func createUser(t *testing.T, s gatehouse.Store, email string) *gatehouse.User {
 	t.Helper()
 	u := newUser(email)
